@@ -1,0 +1,1 @@
+"""Streamlit dashboards that read the published snapshot only, in Danish and English."""

@@ -1,0 +1,1 @@
+"""Orchestration (Prefect flows) and the `vaerdistrom` command line."""

@@ -1,0 +1,147 @@
+"""The `vaerdistrom` command line.
+
+Commands stay thin: they parse arguments, call the package that does the work and
+print a short summary. Bad arguments give one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    name="vaerdistrom",
+    help="Process mining for municipalities: value streams and citizen journeys from real case data.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def fail(message: str) -> None:
+    """Print one line to stderr and exit with code 2 (bad input)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def parse_date(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} must be a date as YYYY-MM-DD, got {value!r}")
+        raise  # unreachable: fail() exits
+
+
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r  citizens simulated: {done:,} / {total:,}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def print_summary(truth: dict, seconds: float, out: Path) -> None:
+    """What a simulation wrote, per file and per process."""
+    g, totals = truth["generator"], truth["totals"]
+    typer.echo(f"Simulated {g['municipality']} ({g['scenario']}), {g['start']} to {g['end']}, "
+               f"{g['citizens']:,} citizens, seed {g['seed']}: "
+               f"{totals['rows']:,} rows in {seconds:.1f} s ({totals['rows'] / max(seconds, 1e-9):,.0f} rows/s)")
+    typer.echo(f"Written to {out}:")
+    for f in truth["files"]:
+        what = f"{f['cases']:,} cases, {f['events']:,} events" if f["events"] else f"{f['contacts']:,} contacts"
+        typer.echo(f"  {f['path']:<32} {f['rows']:>10,} rows  ({what}; {f['format']}"
+                   + (f", {f['encoding']}" if f["encoding"] else "") + ")")
+    typer.echo("  bpmn/<process>.bpmn              intended processes (BPMN 2.0)")
+    typer.echo("  vaerdistrom.toml                 source and deadline configuration")
+    typer.echo("  ground_truth/                    what was injected (ground_truth.json, cases.jsonl, contacts.jsonl)")
+    typer.echo("Processes:")
+    for key, p in truth["processes"].items():
+        d = p["deadline"]
+        met = f"{d['share_met']:.0%}" if d["share_met"] is not None else "n/a"
+        bn = p["bottleneck"]
+        wait = f"{bn['mean_wait_days']:.1f}" if bn["mean_wait_days"] is not None else "n/a"
+        typer.echo(f"  {p['code']} {key:<13} {p['cases']:>8,} cases  {p['events']:>10,} events  "
+                   f"within deadline {met:>4}  bottleneck {bn['from']} -> {bn['to']} ({wait} days)")
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option(help="Folder to write the exports to (empty, or an earlier simulation).")],
+    municipality: Annotated[str, typer.Option(help="Name of the simulated municipality.")] = "Eksempel Kommune",
+    citizens: Annotated[Optional[int], typer.Option(help="Citizens with at least one case in the period.")] = None,
+    events: Annotated[Optional[int], typer.Option(
+        help="Instead of --citizens: about this many exported rows (case events plus contacts).")] = None,
+    start: Annotated[str, typer.Option(help="First day of the period (YYYY-MM-DD).")] = "2025-01-01",
+    months: Annotated[int, typer.Option(help="Length of the period in months; the export is taken at its end.")] = 12,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files.")] = 1,
+    scenario: Annotated[str, typer.Option(
+        help="baseline, or improved: the after-picture (visitation queue removed, fewer status calls, ...).")
+    ] = "baseline",
+    processes: Annotated[str, typer.Option(
+        help="Comma-separated processes: visitation, sygedagpenge, byggesag, helhedsplan.")
+    ] = "visitation,sygedagpenge,byggesag,helhedsplan",
+    no_deviations: Annotated[bool, typer.Option(
+        "--no-deviations", help="Inject no deviations from the intended processes (for model checks).")] = False,
+) -> None:
+    """Simulate a municipality and write what its systems would export, with the ground truth.
+
+    Writes a case-system CSV (cp1252, ';'), a care-system JSON-lines stream, a job-centre
+    Parquet file, telephony, Digital Post/e-mail and front-desk logs, the intended
+    process of each service as BPMN 2.0, a config snippet and the ground truth (JSON).
+    """
+    from simulator.run import SimulationError, SimulationSpec, simulate as run_simulation
+
+    if citizens is None and events is None:
+        citizens = 2_000
+    spec = SimulationSpec(
+        out=out, municipality=municipality, citizens=citizens, events=events,
+        start=parse_date(start, "--start"), months=months, seed=seed, scenario=scenario,
+        processes=tuple(p.strip() for p in processes.split(",") if p.strip()), deviations=not no_deviations,
+    )
+    began = time.perf_counter()
+    try:
+        truth = run_simulation(spec, progress=_progress)
+    except SimulationError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"cannot write to {out}: {e.strerror or e}")
+    print_summary(truth, time.perf_counter() - began, out)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo municipality's exports.")] = Path("demo"),
+    events: Annotated[int, typer.Option(help="About this many rows to simulate.")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+) -> None:
+    """The main job, end to end, on a small simulated municipality (about 50,000 events).
+
+    Today it simulates the municipality and summarises what its systems exported;
+    loading, mining and dashboards join as they land.
+    """
+    from simulator.run import SimulationError, SimulationSpec, simulate as run_simulation
+
+    spec = SimulationSpec(out=out, municipality="Demo Kommune", events=events, seed=seed)
+    began = time.perf_counter()
+    try:
+        truth = run_simulation(spec, progress=_progress)
+    except SimulationError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"cannot write to {out}: {e.strerror or e}")
+    print_summary(truth, time.perf_counter() - began, out)
+    typer.echo(f"Next: look at {out / 'ground_truth' / 'ground_truth.json'} and the exports beside it.")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""A simulated municipality whose systems export real-looking data, with its ground truth."""

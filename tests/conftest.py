@@ -1,0 +1,108 @@
+"""Shared simulations (made once per test session) and readers of what they export.
+
+The readers use polars, pandas and the standard library directly, with the formats
+the ground truth declares, so a test reads the files the way an outside tool would,
+not through the simulator's own code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from simulator.run import SimulationSpec, simulate
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data/real: skipped on a user's fresh clone, a failure under CI=true."""
+    if not SHARED_DATA.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must have the shared real logs at {SHARED_DATA}")
+        pytest.skip(f"the shared real logs are not beside this checkout ({SHARED_DATA})")
+    return SHARED_DATA
+
+
+def _simulate(root: Path, name: str, **kw) -> Path:
+    out = root / name
+    simulate(SimulationSpec(out=out, **kw))
+    return out
+
+
+@pytest.fixture(scope="session")
+def sim_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("sim")
+
+
+@pytest.fixture(scope="session")
+def baseline(sim_root) -> Path:
+    """A 12-month baseline municipality of 6,000 citizens (about 90,000 rows)."""
+    return _simulate(sim_root, "baseline", citizens=6_000, seed=11, start=dt.date(2025, 1, 1))
+
+
+@pytest.fixture(scope="session")
+def improved(sim_root) -> Path:
+    """The same municipality after the improvement (same seed)."""
+    return _simulate(sim_root, "improved", citizens=6_000, seed=11, scenario="improved",
+                     start=dt.date(2025, 1, 1))
+
+
+@pytest.fixture(scope="session")
+def no_deviations(sim_root) -> Path:
+    """Two years, no injected deviations: every closed case must fit its intended BPMN."""
+    return _simulate(sim_root, "nodev", citizens=1_500, seed=5, months=24, deviations=False)
+
+
+def truth(out: Path) -> dict:
+    return json.loads((out / "ground_truth" / "ground_truth.json").read_text(encoding="utf-8"))
+
+
+def truth_cases(out: Path) -> list[dict]:
+    with (out / "ground_truth" / "cases.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def truth_contacts(out: Path) -> pl.DataFrame:
+    return pl.read_ndjson(out / "ground_truth" / "contacts.jsonl", infer_schema_length=None)
+
+
+def read_sbsys(out: Path) -> pl.DataFrame:
+    """The ESDH export as strings (cp1252, ';')."""
+    return pl.read_csv(out / "sbsys" / "sagsaktiviteter.csv", separator=";", encoding="cp1252",
+                       infer_schema=False)
+
+
+def read_nexus(out: Path) -> pl.DataFrame:
+    return pl.read_ndjson(out / "nexus" / "haendelser.jsonl", infer_schema_length=None).select(
+        pl.col("haendelsesId"), pl.col("tidspunkt"),
+        pl.col("forloeb").struct.field("id").alias("case_id"),
+        pl.col("forloeb").struct.field("ydelse").alias("ydelse"),
+        pl.col("borger").struct.field("cpr").alias("cpr"),
+        pl.col("aktivitet"), pl.col("status"),
+        pl.col("medarbejder").struct.field("navn").alias("navn"),
+        pl.col("medarbejder").struct.field("rolle").alias("rolle"),
+        pl.col("medarbejder").struct.field("organisation").alias("organisation"),
+    )
+
+
+def read_momentum(out: Path) -> pl.DataFrame:
+    return pl.read_parquet(out / "momentum" / "sygedagpenge.parquet")
+
+
+def read_telefoni(out: Path) -> pl.DataFrame:
+    return pl.read_csv(out / "telefoni" / "opkald.csv", encoding="utf8", infer_schema=False)
+
+
+def read_digital_post(out: Path) -> pl.DataFrame:
+    return pl.read_ndjson(out / "digital_post" / "beskeder.jsonl", infer_schema_length=None)
+
+
+def read_borgerservice(out: Path) -> pl.DataFrame:
+    return pl.read_csv(out / "borgerservice" / "koelog.csv", separator=";", encoding="utf8", infer_schema=False)

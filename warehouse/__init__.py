@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: canonical schema, layers, loads, quarantine, calendars, publishing."""
