@@ -162,13 +162,14 @@ class Case:
         day = self.t // DAY
         if n == 0:
             later = self.t + 300 + int(frac * 2 * HOUR)
-            tod = later % DAY
-            if self.env.calendar.is_working_day(day) and OFFICE_START <= tod < OFFICE_START + OFFICE_SECONDS:
-                self.t = later
-                return
-            if self.env.calendar.is_working_day(day) and tod < OFFICE_START:
-                self.t = self._working_time(day, frac)
-                return
+            if later // DAY == day and self.env.calendar.is_working_day(day):
+                tod = later % DAY
+                if OFFICE_START <= tod < OFFICE_START + OFFICE_SECONDS:
+                    self.t = later
+                    return
+                if tod < OFFICE_START:
+                    self.t = max(self._working_time(day, frac), later)
+                    return
             n = 1
         nd = self.env.calendar.add_working_days(day, n)
         self.t = max(self._working_time(nd, frac), self.t + 60)
@@ -221,6 +222,8 @@ class Case:
         Raises PastHorizon once the case passes the end of the exported period (the wait
         that led there is kept, so contacts up to the horizon are still made).
         """
+        if self.events and self.t < self.events[-1].ts:
+            raise AssertionError(f"time went backwards in {self.case_id} before {activity!r}")
         if self._wait_from is not None:
             self.waits.append(Wait(self._wait_from, self.t, self._last, activity, self._wait_citizen))
             self.configured_waits.append((self._last, activity, self._wait_mean, self.t - self._wait_from))

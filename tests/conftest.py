@@ -55,6 +55,12 @@ def improved(sim_root) -> Path:
 
 
 @pytest.fixture(scope="session")
+def long_run(sim_root) -> Path:
+    """Three years with deviations, so that even year-long courses (helhedsplan) close."""
+    return _simulate(sim_root, "long", citizens=2_500, seed=7, months=36)
+
+
+@pytest.fixture(scope="session")
 def no_deviations(sim_root) -> Path:
     """Two years, no injected deviations: every closed case must fit its intended BPMN."""
     return _simulate(sim_root, "nodev", citizens=1_500, seed=5, months=24, deviations=False)
