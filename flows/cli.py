@@ -83,9 +83,10 @@ def simulate(
     scenario: Annotated[str, typer.Option(
         help="baseline, or improved: the after-picture (visitation queue removed, fewer status calls, ...).")
     ] = "baseline",
-    processes: Annotated[str, typer.Option(
-        help="Comma-separated processes: visitation, sygedagpenge, byggesag, helhedsplan.")
-    ] = "visitation,sygedagpenge,byggesag,helhedsplan",
+    processes: Annotated[Optional[str], typer.Option(
+        help="Comma-separated processes (default all): visitation, pladsanvisning, sygedagpenge, byggesag, "
+             "helhedsplan.")
+    ] = None,
     no_deviations: Annotated[bool, typer.Option(
         "--no-deviations", help="Inject no deviations from the intended processes (for model checks).")] = False,
 ) -> None:
@@ -95,14 +96,15 @@ def simulate(
     Parquet file, telephony, Digital Post/e-mail and front-desk logs, the intended
     process of each service as BPMN 2.0, a config snippet and the ground truth (JSON).
     """
-    from simulator.run import SimulationError, SimulationSpec, simulate as run_simulation
+    from simulator.run import TEMPLATES, SimulationError, SimulationSpec, simulate as run_simulation
 
     if citizens is None and events is None:
         citizens = 2_000
+    chosen = tuple(TEMPLATES) if processes is None else tuple(p.strip() for p in processes.split(",") if p.strip())
     spec = SimulationSpec(
         out=out, municipality=municipality, citizens=citizens, events=events,
         start=parse_date(start, "--start"), months=months, seed=seed, scenario=scenario,
-        processes=tuple(p.strip() for p in processes.split(",") if p.strip()), deviations=not no_deviations,
+        processes=chosen, deviations=not no_deviations,
     )
     began = time.perf_counter()
     try:

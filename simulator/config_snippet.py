@@ -43,6 +43,14 @@ SOURCES = {
                     "resource": "sagsbehandler", "org_unit": "enhed", "citizen_key": "cpr"},
         "processes": ("sygedagpenge",),
     },
+    "pladsanvisning": {
+        "kind": "excel", "path": "pladsanvisning/pladsanvisning.xlsx", "sheets": "Hændelser*",
+        "timezone": "Europe/Copenhagen", "channel": "self_service", "process": "pladsanvisning",
+        "personal": ["Barnets CPR", "Ansøgers CPR"],
+        "mapping": {"case_id": "Ansøgningsnr", "activity": "Hændelse", "ts": "Tidspunkt", "resource": "Medarbejder",
+                    "org_unit": "Afdeling", "citizen_key": "Ansøgers CPR"},
+        "processes": ("pladsanvisning",),
+    },
     "telefoni": {
         "kind": "csv", "path": "telefoni/opkald.csv", "encoding": "utf-8-sig", "delimiter": ",",
         "timestamp_format": "%Y-%m-%d %H:%M:%S", "timezone": "Europe/Copenhagen", "channel": "phone",
@@ -121,6 +129,7 @@ def config_toml(spec: "SimulationSpec", templates: list[ProcessTemplate]) -> str
             f"deadline_days = {d.days}",
             f"deadline_working_days = {_value(d.working_days)}",
             f"deadline_from = {_value(d.from_activity)}",
+            f"deadline_from_column = {_value(d.from_column)}",
             f"deadline_to = {_value(d.to_activity)}",
             f"deadline_label_da = {_value(d.label_da)}",
             f"deadline_label_en = {_value(d.label_en)}",

@@ -9,7 +9,9 @@ simulated instant exists exactly once in Europe/Copenhagen (no DST gaps or overl
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+from collections.abc import Callable
 from math import log
 from dataclasses import dataclass, field
 
@@ -58,6 +60,7 @@ class Env:
     staff: dict[str, list[Staff]]  # pool name -> staff
     scenario: str
     deviations: bool = True
+    newborn: Callable[[dt.date], Citizen] | None = None  # a new citizen born on a given day
 
     def pick(self, pool: str) -> Staff:
         """A random member of a staff pool."""

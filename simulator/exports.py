@@ -15,10 +15,11 @@ order (spilled in parts, then sorted by DuckDB with bounded memory).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from operator import attrgetter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -30,7 +31,7 @@ from simulator.contacts import Contact
 from simulator.engine import DAY, Case, Event
 
 TZ = "Europe/Copenhagen"
-FLUSH_ROWS = 100_000
+FLUSH_ROWS = 25_000
 
 
 def local_ts(col: str | pl.Expr) -> pl.Expr:
@@ -63,13 +64,13 @@ class FileInfo:
     rows: int = 0
     events: int = 0
     contacts: int = 0
-    case_ids: set[str] = field(default_factory=set)
+    cases: int = 0  # every case is written once, whole, so counting is enough
 
     def as_json(self) -> dict:
         return {
             "path": self.path, "system": self.system, "format": self.format, "encoding": self.encoding,
             "delimiter": self.delimiter, "timestamp_format": self.timestamp_format, "timezone": self.timezone,
-            "rows": self.rows, "events": self.events, "contacts": self.contacts, "cases": len(self.case_ids),
+            "rows": self.rows, "events": self.events, "contacts": self.contacts, "cases": self.cases,
         }
 
 
@@ -88,7 +89,7 @@ class CaseExport:
     def add(self, case: Case, events: list[Event]) -> None:
         if not events:
             return
-        self.info.case_ids.add(case.case_id)
+        self.info.cases += 1
         self.info.rows += len(events)
         self.info.events += len(events)
         self.rows.extend(self._rows(case, events))
@@ -255,6 +256,80 @@ class MomentumParquet(CaseExport):
     def close(self) -> None:
         super().close()
         self.writer.close()
+
+
+EXCEL_EPOCH_DAYS = 25_569  # 1970-01-01 as an Excel serial day number (1900 date system)
+EXCEL_MAX_ROWS = 1_048_576
+
+
+class PladsanvisningXlsx(CaseExport):
+    """Placement-system extract in Excel: real date cells, one sheet per 1,048,575 rows ('Hændelser', ...)."""
+
+    FIELDS = ("Ansøgningsnr", "Pasningstype", "Barnets CPR", "Ansøgers CPR", "Garantidato", "Ønsket start",
+              "Hændelse", "ts", "Institution", "Medarbejder", "Afdeling", "Bemærkning")
+    HEADER = ("Ansøgningsnr", "Pasningstype", "Barnets CPR", "Ansøgers CPR", "Hændelse", "Tidspunkt",
+              "Institution", "Garantidato", "Ønsket start", "Medarbejder", "Afdeling", "Bemærkning")
+
+    def __init__(self, out: Path, created: dt.datetime) -> None:
+        import xlsxwriter
+
+        super().__init__(out)
+        self.path = out / "pladsanvisning" / "pladsanvisning.xlsx"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.info = FileInfo("pladsanvisning/pladsanvisning.xlsx", "pladsanvisning", "xlsx", None, None,
+                             "Excel date cells (local time)", TZ)
+        self.book = xlsxwriter.Workbook(str(self.path), {"constant_memory": True})
+        self.book.set_properties({"title": "Pladsanvisning: hændelser", "author": "Pladsanvisningen",
+                                  "created": created})
+        self.fmt_ts = self.book.add_format({"num_format": "dd-mm-yyyy hh:mm"})
+        self.fmt_day = self.book.add_format({"num_format": "dd-mm-yyyy"})
+        self.sheet = None
+        self.sheets = 0
+        self.row = EXCEL_MAX_ROWS
+
+    def _rows(self, case: Case, events: list[Event]) -> list[tuple]:
+        a = case.attrs
+        head = (case.case_id, a["subtype"], a["child_cpr"], case.citizen.cpr, a["guarantee"].toordinal(),
+                a["desired_start"].toordinal())
+        return [head + (e.activity, e.ts, a["institution"] if e.staff.org_unit == "Dagtilbud" else None,
+                        e.staff.name, e.staff.org_unit, e.note) for e in events]
+
+    def _new_sheet(self) -> None:
+        self.sheets += 1
+        name = "Hændelser" if self.sheets == 1 else f"Hændelser ({self.sheets})"
+        self.sheet = self.book.add_worksheet(name)
+        self.sheet.write_row(0, 0, self.HEADER)
+        self.sheet.set_column(0, len(self.HEADER) - 1, 18)
+        self.row = 1
+
+    def _write(self) -> None:
+        epoch = dt.date(1970, 1, 1).toordinal()
+        for (case_id, kind, child, parent, guarantee, desired, activity, ts, institution, staff, org,
+             note) in self.rows:
+            if self.row >= EXCEL_MAX_ROWS:
+                self._new_sheet()
+            ws, r = self.sheet, self.row
+            ws.write_string(r, 0, case_id)
+            ws.write_string(r, 1, kind)
+            ws.write_string(r, 2, child)
+            ws.write_string(r, 3, parent)
+            ws.write_string(r, 4, activity)
+            ws.write_number(r, 5, ts / DAY + EXCEL_EPOCH_DAYS, self.fmt_ts)
+            if institution:
+                ws.write_string(r, 6, institution)
+            ws.write_number(r, 7, guarantee - epoch + EXCEL_EPOCH_DAYS, self.fmt_day)
+            ws.write_number(r, 8, desired - epoch + EXCEL_EPOCH_DAYS, self.fmt_day)
+            ws.write_string(r, 9, staff)
+            ws.write_string(r, 10, org)
+            if note:
+                ws.write_string(r, 11, note)
+            self.row += 1
+
+    def close(self) -> None:
+        super().close()
+        if self.sheet is None:
+            self._new_sheet()
+        self.book.close()
 
 
 CONTACT_COLUMNS = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from functools import lru_cache
 
 from simulator.engine import Citizen, Staff
 
@@ -59,14 +60,28 @@ def make_cpr(rng: random.Random, birth: dt.date, female: bool) -> str:
             return f"{head}-{tail}"
 
 
+@lru_cache(maxsize=None)
+def _tails(year: int, female: bool) -> tuple[str, ...]:
+    """Every last-four-digit tail allowed for a birth year and sex, in a fixed shuffled order."""
+    parity = 0 if female else 1
+    tails = [f"{c}{m:02d}{k * 2 + parity}" for c in century_digits(year) for m in range(100) for k in range(5)]
+    random.Random(f"cpr-tails:{year}:{female}").shuffle(tails)
+    return tuple(tails)
+
+
 class Population:
-    """Citizens created on demand, each with a unique CPR-shaped number."""
+    """Citizens created on demand, each with a unique CPR-shaped number.
+
+    Uniqueness without remembering every number: for each birth date and sex a cursor
+    walks a fixed shuffled list of tails, so memory is bounded by the number of possible
+    birth dates (about 60,000), not by the number of citizens.
+    """
 
     def __init__(self, rng: random.Random, today: dt.date) -> None:
         self.rng = rng
         self.today = today
-        self.citizens: list[Citizen] = []
-        self._cprs: set[str] = set()
+        self.count = 0
+        self._cursor: dict[tuple[int, bool], int] = {}
 
     def new(self, min_age: int, max_age: int) -> Citizen:
         """A new citizen aged between min_age and max_age on `today`."""
@@ -74,18 +89,31 @@ class Population:
         while True:
             age = rng.randint(min_age, max_age)
             birth = self.today - dt.timedelta(days=int(age * 365.25) + rng.randrange(365))
-            female = rng.random() < 0.5
-            cpr = make_cpr(rng, birth, female)
-            if cpr not in self._cprs:
-                break
-        self._cprs.add(cpr)
-        citizen = Citizen(len(self.citizens), cpr, birth.year, female)
-        self.citizens.append(citizen)
-        return citizen
+            citizen = self._take(birth, rng.random() < 0.5)
+            if citizen is not None:
+                return citizen
 
-    @property
-    def cprs(self) -> list[str]:
-        return [c.cpr for c in self.citizens]
+    def born(self, birth: dt.date) -> Citizen:
+        """A new citizen born on `birth` (a child in a placement case)."""
+        while True:
+            citizen = self._take(birth, self.rng.random() < 0.5)
+            if citizen is not None:
+                return citizen
+
+    def _take(self, birth: dt.date, female: bool) -> Citizen | None:
+        """The next unused CPR for this birth date and sex, or None when all are used."""
+        head = f"{birth.day:02d}{birth.month:02d}{birth.year % 100:02d}"
+        tails = _tails(birth.year, female)
+        key = (birth.toordinal(), female)
+        i = self._cursor.get(key, 0)
+        while i < len(tails) and cpr_mod11_ok(head + tails[i]):
+            i += 1
+        self._cursor[key] = min(i + 1, len(tails))
+        if i == len(tails):
+            return None
+        citizen = Citizen(self.count, f"{head}-{tails[i]}", birth.year, female)
+        self.count += 1
+        return citizen
 
 
 def make_staff(rng: random.Random, role: str, org_unit: str, count: int, taken: set[str]) -> list[Staff]:

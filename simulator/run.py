@@ -24,23 +24,26 @@ from simulator.contacts import Contact, ContactMaker
 from simulator.engine import DAY, DST_HOUR, HOUR, OFFICE_SECONDS, OFFICE_START, Case, Citizen, Env, Event, PastHorizon
 from simulator.model import to_bpmn
 from simulator.people import Population, make_staff
-from simulator.templates import byggesag, helhedsplan, sygedagpenge, visitation
+from simulator.templates import byggesag, helhedsplan, pladsanvisning, sygedagpenge, visitation
 from simulator.templates.common import ProcessTemplate, Values, pick_weighted
 from simulator.truth import ProcessTruth, jsonl
 from warehouse.calendar import WorkCalendar, day_number
 
 GENERATOR_VERSION = 1
 TEMPLATES: dict[str, ProcessTemplate] = {
-    t.key: t for t in (visitation.TEMPLATE, sygedagpenge.TEMPLATE, byggesag.TEMPLATE, helhedsplan.TEMPLATE)
+    t.key: t for t in (visitation.TEMPLATE, pladsanvisning.TEMPLATE, sygedagpenge.TEMPLATE, byggesag.TEMPLATE,
+                       helhedsplan.TEMPLATE)
 }
 # Share of citizens by the service that brings them in [E]. Helhedsplan citizens also get a
 # sickness-benefit case (T5 ties the departments) and sometimes a visitation case.
-CITIZEN_MIX = {"visitation": 0.35, "sygedagpenge": 0.33, "byggesag": 0.25, "helhedsplan": 0.07}
+CITIZEN_MIX = {"visitation": 0.30, "pladsanvisning": 0.15, "sygedagpenge": 0.28, "byggesag": 0.20,
+               "helhedsplan": 0.07}
 P_SECOND_CASE = 0.10
 P_T5_VISITATION = 0.30
 OFFICE_STARTS = {"visitation", "helhedsplan"}  # cases opened by staff in office hours; others self-service
 SCENARIOS = ("baseline", "improved")
-SYSTEM_DIRS = ("sbsys", "nexus", "momentum", "telefoni", "digital_post", "borgerservice", "bpmn", "ground_truth")
+SYSTEM_DIRS = ("sbsys", "nexus", "momentum", "pladsanvisning", "telefoni", "digital_post", "borgerservice", "bpmn",
+               "ground_truth")
 CALIBRATION_CITIZENS = 2_000
 STREETS = ("Åbakken", "Ærøvej", "Østergade", "Møllevej", "Skovbrynet", "Kirkestræde", "Søndergade",
            "Bøgevænget", "Højvangen", "Strandvejen", "Kærgårdsvej", "Lærkevej")
@@ -152,6 +155,7 @@ def _build(spec: SimulationSpec, citizens: int, on_case, on_contact) -> tuple[_S
     env = Env(rng, calendar, _local_seconds(spec.start), _local_seconds(spec.end) - 1, staff, spec.scenario,
               spec.deviations)
     population = Population(people_rng, spec.start)
+    env.newborn = population.born
     maker = ContactMaker(env, lambda: population.new(18, 90).cpr)
     values = {k: Values(TEMPLATES[k].params, spec.scenario) for k in spec.processes}
     return _State(spec, env, values, population, maker, on_case, on_contact), citizens
@@ -286,8 +290,10 @@ def simulate(spec: SimulationSpec, progress: Callable[[int, int], None] | None =
 
 
 def _write_all(spec: SimulationSpec, citizens: int, out: Path, tmp: Path, progress) -> dict:
-    case_writers = {"sbsys": None, "nexus": None, "momentum": None}
-    makers = {"sbsys": exports.SbsysCsv, "nexus": exports.NexusJsonl, "momentum": exports.MomentumParquet}
+    created = dt.datetime.combine(spec.end, dt.time(3, 0))  # the export's own timestamp: fixed, for determinism
+    case_writers = {"sbsys": None, "nexus": None, "momentum": None, "pladsanvisning": None}
+    makers = {"sbsys": exports.SbsysCsv, "nexus": exports.NexusJsonl, "momentum": exports.MomentumParquet,
+              "pladsanvisning": lambda o: exports.PladsanvisningXlsx(o, created)}
     for key in spec.processes:
         system = TEMPLATES[key].system
         if case_writers[system] is None:
@@ -316,7 +322,7 @@ def _write_all(spec: SimulationSpec, citizens: int, out: Path, tmp: Path, progre
     files = [w.info for w in case_writers.values() if w is not None]
     con = duckdb.connect()
     con.execute(f"set temp_directory='{str(tmp / 'duckdb').replace(chr(39), chr(39) * 2)}'")
-    con.execute("set memory_limit='1GB'")
+    con.execute("set memory_limit='256MB'")  # sorts spill to disk: memory stays flat
     con.execute("set threads=2")
     with (out / "ground_truth" / "contacts.jsonl").open("wb") as truth_fh:
         for system, cls in (("telefoni", exports.TelefoniCsv), ("digital_post", exports.DigitalPostJsonl),
@@ -346,7 +352,7 @@ def _write_all(spec: SimulationSpec, citizens: int, out: Path, tmp: Path, progre
         },
         "totals": {
             "rows": sum(f.rows for f in files), "case_events": sum(f.events for f in files),
-            "contacts": sum(f.contacts for f in files), "cases": sum(len(f.case_ids) for f in files),
+            "contacts": sum(f.contacts for f in files), "cases": sum(f.cases for f in files),
         },
         "files": [f.as_json() for f in files],
         "processes": {k: t.as_json() for k, t in truths.items()},

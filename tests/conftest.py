@@ -62,8 +62,9 @@ def long_run(sim_root) -> Path:
 
 @pytest.fixture(scope="session")
 def no_deviations(sim_root) -> Path:
-    """Two years, no injected deviations: every closed case must fit its intended BPMN."""
-    return _simulate(sim_root, "nodev", citizens=1_500, seed=5, months=24, deviations=False)
+    """Three years, no injected deviations: every closed case must fit its intended BPMN (a placement
+    case closes when the child leaves the nursery at almost three)."""
+    return _simulate(sim_root, "nodev", citizens=1_500, seed=5, months=36, deviations=False)
 
 
 def truth(out: Path) -> dict:
@@ -112,3 +113,17 @@ def read_digital_post(out: Path) -> pl.DataFrame:
 
 def read_borgerservice(out: Path) -> pl.DataFrame:
     return pl.read_csv(out / "borgerservice" / "koelog.csv", separator=";", encoding="utf8", infer_schema=False)
+
+
+def read_pladsanvisning(out: Path) -> pl.DataFrame:
+    """Every sheet of the placement system's Excel export, read with openpyxl (real date cells)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(out / "pladsanvisning" / "pladsanvisning.xlsx", read_only=True)
+    rows, header = [], None
+    for sheet in book.worksheets:
+        it = sheet.iter_rows(values_only=True)
+        header = next(it)
+        rows.extend(it)
+    book.close()
+    return pl.DataFrame(rows, schema=list(header), orient="row", infer_schema_length=None)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import polars as pl
 
-from conftest import read_momentum, read_nexus, read_sbsys
+from conftest import read_momentum, read_nexus, read_pladsanvisning, read_sbsys
 
 
 def process_frame(out: Path, process: str, *, complete_only: bool = True) -> pl.DataFrame:
@@ -23,6 +23,11 @@ def process_frame(out: Path, process: str, *, complete_only: bool = True) -> pl.
             pl.col("forloebsid").alias("case_id"), pl.col("aktivitet").alias("activity"),
             pl.col("tidspunkt").alias("ts"), pl.col("livscyklus").alias("lifecycle"),
             pl.col("sagsbehandler").alias("resource"))
+    elif process == "pladsanvisning":
+        df = read_pladsanvisning(out).select(
+            pl.col("Ansøgningsnr").alias("case_id"), pl.col("Hændelse").alias("activity"),
+            pl.col("Tidspunkt").dt.replace_time_zone("Europe/Copenhagen").dt.convert_time_zone("UTC").alias("ts"),
+            pl.lit("complete").alias("lifecycle"), pl.col("Medarbejder").alias("resource"))
     else:
         model = {"byggesag": "Byggesag", "helhedsplan": "Helhedsplan"}[process]
         df = read_sbsys(out).filter(pl.col("Sagsmodel") == model).select(

@@ -15,10 +15,12 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     b = simulate(SimulationSpec(out=tmp_path / "b", citizens=400, seed=42))
     c = simulate(SimulationSpec(out=tmp_path / "c", citizens=400, seed=43))
     da, db, dc = digests(tmp_path / "a"), digests(tmp_path / "b"), digests(tmp_path / "c")
-    assert set(da) == {  # six exports, four BPMN files, the config and the ground truth; nothing left behind
+    assert set(da) == {  # seven exports, five BPMN files, the config and the ground truth; nothing left behind
         "sbsys/sagsaktiviteter.csv", "nexus/haendelser.jsonl", "momentum/sygedagpenge.parquet",
+        "pladsanvisning/pladsanvisning.xlsx",
         "telefoni/opkald.csv", "digital_post/beskeder.jsonl", "borgerservice/koelog.csv",
         "bpmn/visitation.bpmn", "bpmn/sygedagpenge.bpmn", "bpmn/byggesag.bpmn", "bpmn/helhedsplan.bpmn",
+        "bpmn/pladsanvisning.bpmn",
         "vaerdistrom.toml", "ground_truth/ground_truth.json", "ground_truth/cases.jsonl",
         "ground_truth/contacts.jsonl"}
     assert da == db

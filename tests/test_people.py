@@ -29,3 +29,16 @@ def test_population_cprs_are_unique_and_ages_in_range():
     citizens = [pop.new(62, 97) for _ in range(3000)]
     assert len({c.cpr for c in citizens}) == 3000
     assert all(2025 - 98 <= c.birth_year <= 2025 - 62 for c in citizens)
+
+
+def test_population_stays_unique_when_birth_dates_are_crowded():
+    """20,000 citizens born within one year (about 27 per birth date and sex): all unique, all well-formed."""
+    pop = Population(random.Random(4), dt.date(2025, 1, 1))
+    citizens = [pop.new(30, 30) for _ in range(20_000)]
+    cprs = [c.cpr for c in citizens]
+    assert len(set(cprs)) == 20_000
+    for c in citizens[:2000]:
+        assert not cpr_mod11_ok(c.cpr)
+        assert int(c.cpr[7]) in century_digits(c.birth_year)
+        assert int(c.cpr[-1]) % 2 == (0 if c.female else 1)
+        assert int(c.cpr[4:6]) == c.birth_year % 100

@@ -8,8 +8,8 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import (read_borgerservice, read_digital_post, read_momentum, read_nexus, read_sbsys,
-                      read_telefoni, truth, truth_cases, truth_contacts)
+from conftest import (read_borgerservice, read_digital_post, read_momentum, read_nexus, read_pladsanvisning,
+                      read_sbsys, read_telefoni, truth, truth_cases, truth_contacts)
 
 CPR_DASH = re.compile(r"^\d{6}-\d{4}$")
 CPR_DIGITS = re.compile(r"^\d{10}$")
@@ -83,6 +83,25 @@ def test_momentum_parquet_schema_and_truth(baseline):
     first = df.group_by("forloebsid").agg(pl.col("tidspunkt").min(), pl.col("foerste_fravaersdag").first())
     lag_days = (first["tidspunkt"].dt.date() - first["foerste_fravaersdag"]).dt.total_days()
     assert lag_days.min() >= 16 and lag_days.max() <= 32  # notified 0.75-1.25 x 24 days after the first sick day
+
+
+def test_pladsanvisning_excel_with_real_date_cells(baseline):
+    df = read_pladsanvisning(baseline)
+    info = file_info(baseline, "pladsanvisning/pladsanvisning.xlsx")
+    assert df.height == info["rows"] and df["Ansøgningsnr"].n_unique() == info["cases"]
+    assert df.schema["Tidspunkt"] == pl.Datetime and df.schema["Garantidato"] == pl.Datetime
+    assert df["Barnets CPR"].str.contains(CPR_DASH.pattern).all()
+    assert df["Ansøgers CPR"].str.contains(CPR_DASH.pattern).all()
+    per_case = df.group_by("Ansøgningsnr").agg(pl.col("Barnets CPR").first(), pl.col("Ansøgers CPR").first(),
+                                                pl.col("Garantidato").first(), pl.col("Tidspunkt").min())
+    assert (per_case["Barnets CPR"] != per_case["Ansøgers CPR"]).all()
+    # the child was born 2-6 months before the application; the guarantee is at least 26 weeks after birth
+    birth = per_case["Barnets CPR"].str.slice(0, 6).str.strptime(pl.Date, "%d%m%y")
+    age_days = (per_case["Tidspunkt"].dt.date() - birth).dt.total_days()
+    assert age_days.min() >= 59 and age_days.max() <= 181
+    assert ((per_case["Garantidato"].dt.date() - birth).dt.total_days() >= 26 * 7).all()
+    assert per_case["Garantidato"].dt.weekday().max() <= 5  # the first working day of a month
+    assert "Optaget på venteliste" in set(df["Hændelse"])
 
 
 def test_telefoni_csv_utf8_bom(baseline):
@@ -224,7 +243,7 @@ def test_config_snippet_describes_every_file_and_process(baseline):
     cfg = tomllib.loads((baseline / "vaerdistrom.toml").read_text(encoding="utf-8"))
     paths = {s["path"] for s in cfg["sources"].values()}
     assert paths == {f["path"] for f in truth(baseline)["files"]}
-    assert set(cfg["processes"]) == {"visitation", "sygedagpenge", "byggesag", "helhedsplan"}
+    assert set(cfg["processes"]) == {"visitation", "pladsanvisning", "sygedagpenge", "byggesag", "helhedsplan"}
     assert cfg["processes"]["visitation"]["deadline_days"] == 28
     assert cfg["sources"]["sbsys"]["encoding"] == "cp1252"
     # the mapped columns exist in the files

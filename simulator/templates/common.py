@@ -51,6 +51,7 @@ class Deadline:
     label_da: str
     label_en: str
     source: str = "S"
+    from_column: bool = False  # True: `from_activity` names a per-case date column, not an activity
 
 
 @dataclass(frozen=True)

@@ -167,8 +167,8 @@ def run(c: Case, v: Values) -> None:
 TEMPLATE = ProcessTemplate(
     key="sygedagpenge", code="T3", name_da="Opfølgning på sygedagpenge", name_en="Sickness benefit follow-up",
     system="momentum", intended=INTENDED, params=PARAMS, contacts=CONTACTS, contacts_improved=CONTACTS,
-    deadline=Deadline(56, False, "Første fraværsdag", O1, "1. opfølgningssamtale senest i uge 8",
-                      "First follow-up meeting by the end of week 8"),
+    deadline=Deadline(56, False, "foerste_fravaersdag", O1, "1. opfølgningssamtale senest i uge 8",
+                      "First follow-up meeting by the end of week 8", from_column=True),
     bottleneck=(OM, VI),
     pools={
         "t3_caseworker": Pool("Sagsbehandler", "Jobcenter - Sygedagpenge", 4.0, 3),

@@ -1,0 +1,29 @@
+"""Documentation that cannot go stale: the parameter tables, the README's commands."""
+
+from pathlib import Path
+
+import typer.main
+
+from flows.cli import app
+from simulator.docs import DOC, render
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_simulator_doc_is_generated_from_the_templates():
+    assert DOC.read_text(encoding="utf-8") == render(), "run: python -m simulator.docs"
+
+
+def test_readme_opens_with_the_two_commands_and_ci_runs_the_second():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```sh\n", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert len(block) == 2
+    assert block[0].endswith("vaerdistrom demo") and "pip install -e ." in block[0]
+    assert "pytest" in block[1]
+    assert block[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_every_cli_command_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in typer.main.get_command(app).commands:
+        assert f"`vaerdistrom {name}" in readme, name
