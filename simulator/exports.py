@@ -366,13 +366,19 @@ class ContactSpill:
         self.rows = []
 
     def sorted_batches(self, con: duckdb.DuckDBPyConnection, batch_rows: int = FLUSH_ROWS):
-        """The spilled contacts in time order (ties by creation order), as polars frames."""
+        """The spilled contacts in time order (ties by creation order), as polars frames.
+
+        DuckDB sorts out of core into one Parquet file (within its memory limit), which is
+        then read back one row group at a time: memory stays flat however many contacts.
+        """
         self.flush()
         if not self.parts:
             return
-        glob = str(self.dir / "*.parquet").replace("'", "''")
-        reader = con.sql(f"select * from read_parquet('{glob}') order by ts, seq").to_arrow_reader(batch_rows)
-        for batch in reader:
+        glob = str(self.dir / "part-*.parquet").replace("'", "''")
+        target = self.dir / "sorted.parquet"
+        con.execute(f"copy (select * from read_parquet('{glob}') order by ts, seq) "
+                    f"to '{str(target).replace(chr(39), chr(39) * 2)}' (format parquet, row_group_size {batch_rows})")
+        for batch in pq.ParquetFile(target).iter_batches(batch_size=batch_rows):
             yield pl.from_arrow(pa.Table.from_batches([batch]))
 
 
