@@ -70,6 +70,21 @@ def print_summary(truth: dict, seconds: float, out: Path) -> None:
                    f"within deadline {met:>4}  bottleneck {bn['from']} -> {bn['to']} ({wait} days)")
 
 
+def run_and_summarise(spec) -> dict:
+    """Run a simulation; bad input or an unwritable folder ends in one line, success in a summary."""
+    from simulator.run import SimulationError, simulate as run_simulation
+
+    began = time.perf_counter()
+    try:
+        truth = run_simulation(spec, progress=_progress)
+    except SimulationError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"cannot write to {spec.out}: {e.strerror or e}")
+    print_summary(truth, time.perf_counter() - began, spec.out)
+    return truth
+
+
 @app.command()
 def simulate(
     out: Annotated[Path, typer.Option(help="Folder to write the exports to (empty, or an earlier simulation).")],
@@ -96,7 +111,7 @@ def simulate(
     Parquet file, telephony, Digital Post/e-mail and front-desk logs, the intended
     process of each service as BPMN 2.0, a config snippet and the ground truth (JSON).
     """
-    from simulator.run import TEMPLATES, SimulationError, SimulationSpec, simulate as run_simulation
+    from simulator.run import TEMPLATES, SimulationSpec
 
     if citizens is None and events is None:
         citizens = 2_000
@@ -106,14 +121,7 @@ def simulate(
         start=parse_date(start, "--start"), months=months, seed=seed, scenario=scenario,
         processes=chosen, deviations=not no_deviations,
     )
-    began = time.perf_counter()
-    try:
-        truth = run_simulation(spec, progress=_progress)
-    except SimulationError as e:
-        fail(str(e))
-    except OSError as e:
-        fail(f"cannot write to {out}: {e.strerror or e}")
-    print_summary(truth, time.perf_counter() - began, out)
+    run_and_summarise(spec)
 
 
 @app.command()
@@ -127,17 +135,10 @@ def demo(
     Today it simulates the municipality and summarises what its systems exported;
     loading, mining and dashboards join as they land.
     """
-    from simulator.run import SimulationError, SimulationSpec, simulate as run_simulation
+    from simulator.run import SimulationSpec
 
     spec = SimulationSpec(out=out, municipality="Demo Kommune", events=events, seed=seed)
-    began = time.perf_counter()
-    try:
-        truth = run_simulation(spec, progress=_progress)
-    except SimulationError as e:
-        fail(str(e))
-    except OSError as e:
-        fail(f"cannot write to {out}: {e.strerror or e}")
-    print_summary(truth, time.perf_counter() - began, out)
+    run_and_summarise(spec)
     typer.echo(f"Next: look at {out / 'ground_truth' / 'ground_truth.json'} and the exports beside it.")
 
 

@@ -10,7 +10,7 @@
 | borgerservice (front-desk queue) | `borgerservice/koelog.csv` | `;`, UTF-8 with BOM, `dd.mm.yyyy HH:MM:SS` local, decimal comma |
 
 Case systems write in case order as cases finish; contact logs are written in time
-order (spilled in parts, then sorted by DuckDB with bounded memory).
+order (spilled in weekly parts, then sorted one week at a time: bounded memory).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from operator import attrgetter
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulator.contacts import Contact
-from simulator.engine import DAY, Case, Event
+from simulator.engine import DAY, WEEK_SECONDS, Case, Event
+from simulator.xlsx import EXCEL_EPOCH_DAYS, XlsxWriter
 
 TZ = "Europe/Copenhagen"
 FLUSH_ROWS = 25_000
@@ -258,10 +258,6 @@ class MomentumParquet(CaseExport):
         self.writer.close()
 
 
-EXCEL_EPOCH_DAYS = 25_569  # 1970-01-01 as an Excel serial day number (1900 date system)
-EXCEL_MAX_ROWS = 1_048_576
-
-
 class PladsanvisningXlsx(CaseExport):
     """Placement-system extract in Excel: real date cells, one sheet per 1,048,575 rows ('Hændelser', ...)."""
 
@@ -269,66 +265,39 @@ class PladsanvisningXlsx(CaseExport):
               "Hændelse", "ts", "Institution", "Medarbejder", "Afdeling", "Bemærkning")
     HEADER = ("Ansøgningsnr", "Pasningstype", "Barnets CPR", "Ansøgers CPR", "Hændelse", "Tidspunkt",
               "Institution", "Garantidato", "Ønsket start", "Medarbejder", "Afdeling", "Bemærkning")
+    KINDS = ("str", "str", "str", "str", "str", "datetime", "str", "date", "date", "str", "str", "str")
 
-    def __init__(self, out: Path, created: dt.datetime) -> None:
-        import xlsxwriter
-
+    def __init__(self, out: Path, created: dt.datetime, spill: Path) -> None:
         super().__init__(out)
         self.path = out / "pladsanvisning" / "pladsanvisning.xlsx"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.info = FileInfo("pladsanvisning/pladsanvisning.xlsx", "pladsanvisning", "xlsx", None, None,
                              "Excel date cells (local time)", TZ)
-        self.book = xlsxwriter.Workbook(str(self.path), {"constant_memory": True})
-        self.book.set_properties({"title": "Pladsanvisning: hændelser", "author": "Pladsanvisningen",
-                                  "created": created})
-        self.fmt_ts = self.book.add_format({"num_format": "dd-mm-yyyy hh:mm"})
-        self.fmt_day = self.book.add_format({"num_format": "dd-mm-yyyy"})
-        self.sheet = None
-        self.sheets = 0
-        self.row = EXCEL_MAX_ROWS
+        self.book = XlsxWriter(self.path, "Hændelser", self.HEADER, self.KINDS, spill,
+                               title="Pladsanvisning: hændelser", author="Pladsanvisningen", created=created)
 
     def _rows(self, case: Case, events: list[Event]) -> list[tuple]:
         a = case.attrs
-        head = (case.case_id, a["subtype"], a["child_cpr"], case.citizen.cpr, a["guarantee"].toordinal(),
-                a["desired_start"].toordinal())
+        head = (case.case_id, a["subtype"], a["child_cpr"], case.citizen.cpr, a["guarantee"], a["desired_start"])
         return [head + (e.activity, e.ts, a["institution"] if e.staff.org_unit == "Dagtilbud" else None,
                         e.staff.name, e.staff.org_unit, e.note) for e in events]
 
-    def _new_sheet(self) -> None:
-        self.sheets += 1
-        name = "Hændelser" if self.sheets == 1 else f"Hændelser ({self.sheets})"
-        self.sheet = self.book.add_worksheet(name)
-        self.sheet.write_row(0, 0, self.HEADER)
-        self.sheet.set_column(0, len(self.HEADER) - 1, 18)
-        self.row = 1
-
     def _write(self) -> None:
-        epoch = dt.date(1970, 1, 1).toordinal()
-        for (case_id, kind, child, parent, guarantee, desired, activity, ts, institution, staff, org,
-             note) in self.rows:
-            if self.row >= EXCEL_MAX_ROWS:
-                self._new_sheet()
-            ws, r = self.sheet, self.row
-            ws.write_string(r, 0, case_id)
-            ws.write_string(r, 1, kind)
-            ws.write_string(r, 2, child)
-            ws.write_string(r, 3, parent)
-            ws.write_string(r, 4, activity)
-            ws.write_number(r, 5, ts / DAY + EXCEL_EPOCH_DAYS, self.fmt_ts)
-            if institution:
-                ws.write_string(r, 6, institution)
-            ws.write_number(r, 7, guarantee - epoch + EXCEL_EPOCH_DAYS, self.fmt_day)
-            ws.write_number(r, 8, desired - epoch + EXCEL_EPOCH_DAYS, self.fmt_day)
-            ws.write_string(r, 9, staff)
-            ws.write_string(r, 10, org)
-            if note:
-                ws.write_string(r, 11, note)
-            self.row += 1
+        b = self.buf
+        df = pl.DataFrame({
+            "Ansøgningsnr": b["Ansøgningsnr"], "Pasningstype": b["Pasningstype"],
+            "Barnets CPR": b["Barnets CPR"], "Ansøgers CPR": b["Ansøgers CPR"], "Hændelse": b["Hændelse"],
+            "Tidspunkt": pl.Series(b["ts"], dtype=pl.Int64) / DAY + EXCEL_EPOCH_DAYS,
+            "Institution": pl.Series(b["Institution"], dtype=pl.Utf8),
+            "Garantidato": pl.Series(b["Garantidato"], dtype=pl.Date).cast(pl.Int32) + EXCEL_EPOCH_DAYS,
+            "Ønsket start": pl.Series(b["Ønsket start"], dtype=pl.Date).cast(pl.Int32) + EXCEL_EPOCH_DAYS,
+            "Medarbejder": b["Medarbejder"], "Afdeling": b["Afdeling"],
+            "Bemærkning": pl.Series(b["Bemærkning"], dtype=pl.Utf8),
+        })
+        self.book.write(df)
 
     def close(self) -> None:
         super().close()
-        if self.sheet is None:
-            self._new_sheet()
         self.book.close()
 
 
@@ -344,13 +313,18 @@ _CONTACT_FIELDS = attrgetter(*CONTACT_COLUMNS)
 
 
 class ContactSpill:
-    """Contacts of one system, spilled to Parquet parts until they can be sorted by time."""
+    """Contacts of one system, spilled to Parquet parts by week until they can be written in time order.
+
+    Sorting one week at a time keeps memory bounded by a week's contacts, however long the
+    period or large the municipality.
+    """
 
     def __init__(self, tmp: Path, system: str) -> None:
         self.dir = tmp / system
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rows: list[Contact] = []
         self.parts = 0
+        self.weeks: set[int] = set()
 
     def add(self, c: Contact) -> None:
         self.rows.append(c)
@@ -361,25 +335,22 @@ class ContactSpill:
         if not self.rows:
             return
         cols = dict(zip(CONTACT_COLUMNS, map(list, zip(*map(_CONTACT_FIELDS, self.rows)))))
-        pl.DataFrame(cols, schema=CONTACT_COLUMNS).write_parquet(self.dir / f"part-{self.parts:05d}.parquet")
+        df = pl.DataFrame(cols, schema=CONTACT_COLUMNS).with_columns(week=pl.col("ts") // WEEK_SECONDS)
+        for (w,), part in df.partition_by("week", as_dict=True, include_key=False).items():
+            folder = self.dir / f"w{w}"
+            folder.mkdir(exist_ok=True)
+            part.write_parquet(folder / f"part-{self.parts:05d}.parquet")
+            self.weeks.add(w)
         self.parts += 1
         self.rows = []
 
-    def sorted_batches(self, con: duckdb.DuckDBPyConnection, batch_rows: int = FLUSH_ROWS):
-        """The spilled contacts in time order (ties by creation order), as polars frames.
-
-        DuckDB sorts out of core into one Parquet file (within its memory limit), which is
-        then read back one row group at a time: memory stays flat however many contacts.
-        """
+    def sorted_batches(self, batch_rows: int = FLUSH_ROWS):
+        """The spilled contacts in time order (ties by creation order), as polars frames."""
         self.flush()
-        if not self.parts:
-            return
-        glob = str(self.dir / "part-*.parquet").replace("'", "''")
-        target = self.dir / "sorted.parquet"
-        con.execute(f"copy (select * from read_parquet('{glob}') order by ts, seq) "
-                    f"to '{str(target).replace(chr(39), chr(39) * 2)}' (format parquet, row_group_size {batch_rows})")
-        for batch in pq.ParquetFile(target).iter_batches(batch_size=batch_rows):
-            yield pl.from_arrow(pa.Table.from_batches([batch]))
+        for w in sorted(self.weeks):
+            week = pl.read_parquet(self.dir / f"w{w}" / "*.parquet").sort("ts", "seq")
+            for offset in range(0, week.height, batch_rows):
+                yield week.slice(offset, batch_rows)
 
 
 class ContactExport:
@@ -422,6 +393,13 @@ class ContactExport:
         self.fh.close()
 
 
+def open_bom_csv(path: Path, sep: str, header: tuple[str, ...]):
+    """A new UTF-8 CSV file with a byte-order mark and its header line, open for appending rows."""
+    fh = path.open("wb")
+    fh.write(("\ufeff" + sep.join(header) + "\n").encode("utf-8"))
+    return fh
+
+
 DIRECTION_DA = {"inbound": "Indgående", "outbound": "Udgående"}
 
 
@@ -441,10 +419,8 @@ class TelefoniCsv(ContactExport):
         path = out / "telefoni" / "opkald.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.info = FileInfo("telefoni/opkald.csv", "telefoni", "csv", "utf-8-sig", ",", "%Y-%m-%d %H:%M:%S", TZ)
-        self.fh = path.open("wb")
-        header = ("OpkaldsID", "Starttidspunkt", "Varighed (sek)", "Ventetid (sek)", "Kø", "Retning", "Besvaret",
-                  "CPR", "Medarbejder", "Sagsnummer", "Notat")
-        self.fh.write(("\ufeff" + ",".join(header) + "\n").encode("utf-8"))
+        self.fh = open_bom_csv(path, ",", ("OpkaldsID", "Starttidspunkt", "Varighed (sek)", "Ventetid (sek)", "Kø",
+                                           "Retning", "Besvaret", "CPR", "Medarbejder", "Sagsnummer", "Notat"))
 
     def _keys(self, df: pl.DataFrame) -> pl.Series:
         return pl.int_range(700_001 + self.n, 700_001 + self.n + df.height, eager=True)
@@ -517,10 +493,9 @@ class BorgerserviceCsv(ContactExport):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.info = FileInfo("borgerservice/koelog.csv", "borgerservice", "csv", "utf-8-sig", ";",
                              "%d.%m.%Y %H:%M:%S", TZ)
-        self.fh = path.open("wb")
-        header = ("BesoegsID", "Billetnummer", "Kø", "Oprettet", "Kaldt", "Afsluttet", "Skranke", "Medarbejder",
-                  "CPR", "Sagsnummer", "Ventetid (min)", "Betjeningstid (min)", "Bemærkning")
-        self.fh.write(("\ufeff" + ";".join(header) + "\n").encode("utf-8"))
+        self.fh = open_bom_csv(path, ";", ("BesoegsID", "Billetnummer", "Kø", "Oprettet", "Kaldt", "Afsluttet",
+                                           "Skranke", "Medarbejder", "CPR", "Sagsnummer", "Ventetid (min)",
+                                           "Betjeningstid (min)", "Bemærkning"))
         self._day = -1
         self._count = 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from functools import lru_cache
+from math import gcd
 
 from simulator.engine import Citizen, Staff
 
@@ -61,19 +62,31 @@ def make_cpr(rng: random.Random, birth: dt.date, female: bool) -> str:
 
 
 @lru_cache(maxsize=None)
-def _tails(year: int, female: bool) -> tuple[str, ...]:
-    """Every last-four-digit tail allowed for a birth year and sex, in a fixed shuffled order."""
-    parity = 0 if female else 1
-    tails = [f"{c}{m:02d}{k * 2 + parity}" for c in century_digits(year) for m in range(100) for k in range(5)]
-    random.Random(f"cpr-tails:{year}:{female}").shuffle(tails)
-    return tuple(tails)
+def _tail_order(year: int, female: bool) -> tuple[tuple[int, ...], int, int, int]:
+    """(century digits, n, a, b): tail j is the (a*j + b) mod n-th allowed tail, a fixed shuffled order."""
+    digits = century_digits(year)
+    n = len(digits) * 100 * 5
+    rng = random.Random(f"cpr-tails:{year}:{female}")
+    while True:
+        a = rng.randrange(1, n)
+        if gcd(a, n) == 1:
+            return digits, n, a, rng.randrange(n)
+
+
+def _tail(year: int, female: bool, j: int) -> str:
+    """The j-th last-four-digit tail for a birth year and sex (j < number of allowed tails)."""
+    digits, n, a, b = _tail_order(year, female)
+    k = (a * j + b) % n
+    century, rest = divmod(k, 500)
+    middle, last = divmod(rest, 5)
+    return f"{digits[century]}{middle:02d}{last * 2 + (0 if female else 1)}"
 
 
 class Population:
     """Citizens created on demand, each with a unique CPR-shaped number.
 
     Uniqueness without remembering every number: for each birth date and sex a cursor
-    walks a fixed shuffled list of tails, so memory is bounded by the number of possible
+    walks the allowed tails in a fixed pseudo-random order (an affine permutation), so memory is bounded by the number of possible
     birth dates (about 60,000), not by the number of citizens.
     """
 
@@ -103,15 +116,15 @@ class Population:
     def _take(self, birth: dt.date, female: bool) -> Citizen | None:
         """The next unused CPR for this birth date and sex, or None when all are used."""
         head = f"{birth.day:02d}{birth.month:02d}{birth.year % 100:02d}"
-        tails = _tails(birth.year, female)
+        n = _tail_order(birth.year, female)[1]
         key = (birth.toordinal(), female)
         i = self._cursor.get(key, 0)
-        while i < len(tails) and cpr_mod11_ok(head + tails[i]):
+        while i < n and cpr_mod11_ok(head + _tail(birth.year, female, i)):
             i += 1
-        self._cursor[key] = min(i + 1, len(tails))
-        if i == len(tails):
+        self._cursor[key] = min(i + 1, n)
+        if i == n:
             return None
-        citizen = Citizen(self.count, f"{head}-{tails[i]}", birth.year, female)
+        citizen = Citizen(self.count, f"{head}-{_tail(birth.year, female, i)}", birth.year, female)
         self.count += 1
         return citizen
 
