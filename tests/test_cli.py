@@ -105,3 +105,12 @@ def test_events_option_lands_near_the_requested_size(tmp_path):
     assert result.returncode == 0, result.stderr
     rows = json.loads((out / "ground_truth" / "ground_truth.json").read_text(encoding="utf-8"))["totals"]["rows"]
     assert abs(rows - 30_000) / 30_000 < 0.08  # calibrated on a 2,000-citizen pilot run: within 8 %
+
+
+def test_demo_runs_the_main_job_and_says_what_next(tmp_path):
+    result = run_cli("demo", "--out", str(tmp_path / "demo"), "--events", "5000")
+    assert result.returncode == 0, result.stderr
+    truth = json.loads((tmp_path / "demo" / "ground_truth" / "ground_truth.json").read_text(encoding="utf-8"))
+    assert truth["generator"]["municipality"] == "Demo Kommune"
+    assert set(truth["processes"]) == {"visitation", "pladsanvisning", "sygedagpenge", "byggesag", "helhedsplan"}
+    assert "Next:" in result.stdout and f"{truth['totals']['rows']:,} rows" in result.stdout
