@@ -1,0 +1,83 @@
+"""Keyed CPR pseudonyms: stable, unlinkable without the key, and no CPR left in free text."""
+
+import datetime as dt
+import random
+import stat
+
+import polars as pl
+import pytest
+from hypothesis import given, strategies as st
+
+from simulator.people import make_cpr
+from warehouse.pseudonym import (KEY_ENV, Pseudonymiser, PseudonymKeyError, contains_cpr, create_key_file,
+                                 load_key)
+
+KEY = bytes(range(32))
+P = Pseudonymiser(KEY)
+
+
+def test_stable_for_the_same_key_and_different_for_another():
+    assert P.of("010190-1234") == P.of("0101901234") == P.of(" 010190 1234 ") == Pseudonymiser(KEY).of("0101901234")
+    assert P.of("010190-1234") != Pseudonymiser(bytes(32)).of("010190-1234")
+    assert P.of("010190-1234") != P.of("010190-1235")
+    assert P.of("010190-1234").startswith("cz_") and len(P.of("010190-1234")) == 35
+    assert P.of(None) is None and P.of("  ") is None
+
+
+def test_a_personal_value_that_is_not_a_cpr_is_hashed_too():
+    assert P.of("Åse Holm").startswith("cz_") and "Åse" not in P.of("Åse Holm")
+
+
+def test_scrub_replaces_cpr_shaped_strings_with_valid_dates_only():
+    text = "Borger 010190-1234 ringede; ref 0101901234, tlf 12345678, sag 02.34.02-P19-12-25, ordre 9999991234"
+    out = P.scrub(text)
+    assert out == (f"Borger {P.of('0101901234')} ringede; ref {P.of('0101901234')}, tlf 12345678, "
+                   "sag 02.34.02-P19-12-25, ordre 9999991234")
+    assert not contains_cpr(out)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40),
+       st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40),
+       st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2057, 12, 31)), st.booleans(), st.booleans(),
+       st.integers(0, 2**32))
+def test_no_cpr_survives_scrubbing(before, after, birth, female, dash, seed):
+    """Any text around a CPR number; a digit right next to it would make it part of a longer number, which
+    is by design not CPR-shaped (order numbers, EANs), so the test keeps a non-digit boundary there."""
+    if before[-1:].isascii() and before[-1:].isdigit():
+        before += " "
+    if after[:1].isascii() and after[:1].isdigit():
+        after = " " + after
+    cpr = make_cpr(random.Random(seed), birth, female)
+    if not dash:
+        cpr = cpr.replace("-", "")
+    out = P.scrub(f"{before}{cpr}{after}")
+    assert cpr not in out and cpr.replace("-", "") not in out
+    assert not contains_cpr(P.scrub(f"x {cpr} y"))
+
+
+def test_a_longer_digit_run_is_not_a_cpr():
+    assert P.scrub("EAN 5701234567890 og 01019012345") == "EAN 5701234567890 og 01019012345"
+
+
+def test_columns():
+    s = pl.Series(["010190-1234", None, "0101901234", "311299-0001"])
+    assert P.column(s).to_list() == [P.of("0101901234"), None, P.of("0101901234"), P.of("3112990001")]
+    notes = pl.Series(["Status", None, "Borger 010190-1234 ringede", "Pas"])
+    assert P.scrub_column(notes).to_list() == ["Status", None, f"Borger {P.of('0101901234')} ringede", "Pas"]
+
+
+def test_key_from_env_or_file_and_clear_errors(tmp_path):
+    assert load_key(env={KEY_ENV: KEY.hex()}) == KEY
+    path = create_key_file(tmp_path / "keys" / "pseudonym.key")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(load_key(path, env={})) == 32
+    with pytest.raises(FileExistsError):
+        create_key_file(path)
+    with pytest.raises(PseudonymKeyError, match=f"set {KEY_ENV} or name a key_file"):
+        load_key(env={})
+    with pytest.raises(PseudonymKeyError, match="does not exist"):
+        load_key(tmp_path / "missing.key", env={})
+    with pytest.raises(PseudonymKeyError, match="not hexadecimal"):
+        load_key(env={KEY_ENV: "010190-1234"})
+    with pytest.raises(PseudonymKeyError, match="has 4 bytes"):
+        load_key(env={KEY_ENV: "00112233"})

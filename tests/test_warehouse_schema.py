@@ -1,0 +1,73 @@
+"""The canonical schema and the ordered, recorded migrations."""
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from warehouse.migrations import MIGRATIONS, Migration, MigrationError, applied, connect, migrate
+from warehouse.schema import CASES, CONTACTS, EVENTS, TABLES
+
+
+def test_fresh_warehouse_gets_every_layer_and_table(tmp_path):
+    con = connect(tmp_path / "w.duckdb")
+    assert [v for v, _ in applied(con)] == [m.version for m in MIGRATIONS]
+    tables = set(con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall())
+    assert {(t,) for t in ("staging.events", "staging.cases", "staging.contacts", "meta.batches",
+                          "raw.quarantine", "meta.migrations")} <= tables
+    schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
+    assert {"raw", "staging", "marts", "meta"} <= schemas
+
+
+@pytest.mark.parametrize("table, schema", [("staging.events", EVENTS), ("staging.cases", CASES),
+                                           ("staging.contacts", CONTACTS)])
+def test_tables_have_exactly_the_canonical_columns(table, schema):
+    con = connect(":memory:")
+    cols = con.execute(f"describe {table}").fetchall()
+    assert [c[0] for c in cols] == schema.names
+    types = dict((c[0], c[1]) for c in cols)
+    assert types.get("ts", "TIMESTAMP WITH TIME ZONE") == "TIMESTAMP WITH TIME ZONE"
+    assert types["attributes"] == "JSON"
+    nullable = {c[0]: c[2] == "YES" for c in cols}
+    assert nullable == {f.name: f.nullable and f.name not in _keys(table) for f in schema}
+
+
+def _keys(table):
+    from warehouse.schema import PRIMARY_KEYS
+    return PRIMARY_KEYS[table]
+
+
+def test_an_arrow_batch_in_the_canonical_schema_inserts_as_is():
+    con = connect(":memory:")
+    batch = pa.table({
+        "event_id": ["e1"], "source": ["nexus"], "process": ["visitation"], "case_id": ["NX-1"],
+        "activity": ["Henvendelse modtaget"], "ts": pa.array([1_700_000_000_000_000], pa.timestamp("us", "UTC")),
+        "lifecycle": ["complete"], "resource": ["Åse Holm"], "org_unit": ["Visitation"], "channel": ["case_system"],
+        "direction": [None], "citizen_key": ["cz_1"], "attributes": ['{"bemaerkning": "ø"}'], "source_seq": [1],
+        "batch_id": [1]}, schema=EVENTS)
+    con.register("b", batch)
+    con.execute("insert into staging.events select * from b")
+    assert con.execute("select attributes->>'bemaerkning', epoch(ts) from staging.events").fetchone() == ("ø", 1.7e9)
+
+
+def test_reopening_applies_nothing_and_a_failed_migration_leaves_no_trace(tmp_path):
+    path = tmp_path / "w.duckdb"
+    connect(path).close()
+    con = duckdb.connect(str(path))
+    assert migrate(con) == []
+    bad = MIGRATIONS + (Migration(99, "half a change", lambda c: (c.execute("create table marts.half (x int)"),
+                                                                   c.execute("select * from no_such_table"))),)
+    with pytest.raises(MigrationError, match="migration 99 \\(half a change\\) failed"):
+        migrate(con, bad)
+    assert con.execute("select count(*) from information_schema.tables where table_name = 'half'").fetchone() == (0,)
+    assert 99 not in [v for v, _ in applied(con)]
+
+
+def test_a_warehouse_from_a_newer_version_is_refused(tmp_path):
+    con = connect(tmp_path / "w.duckdb")
+    con.execute("insert into meta.migrations (version, name) values (500, 'from the future')")
+    with pytest.raises(MigrationError, match=r"migrations \[500\] that this version of vaerdistrom does not know"):
+        migrate(con)
+
+
+def test_every_canonical_table_is_created():
+    assert set(TABLES) == {"staging.events", "staging.cases", "staging.contacts"}

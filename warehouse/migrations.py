@@ -1,0 +1,90 @@
+"""Ordered schema migrations, recorded in the database (sqlite-utils' `Migrations` habit).
+
+Each migration runs once, in its own transaction, and is recorded in `meta.migrations`
+with its version and name. A warehouse opened by a newer vaerdistrom is brought up to
+date; one made by a newer version than this one is refused with a clear message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from warehouse.schema import TABLES, create_table_sql
+
+SQL = Path(__file__).with_name("sql")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def sql_file(name: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    """A migration step that runs one `.sql` file from warehouse/sql/."""
+    def run(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute((SQL / name).read_text(encoding="utf-8"))
+    return run
+
+
+def canonical_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The staging tables, created from the Arrow schemas in warehouse/schema.py."""
+    for table in TABLES:
+        con.execute(create_table_sql(table))
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "layers and batches", sql_file("001_layers.sql")),
+    Migration(2, "canonical staging tables", canonical_tables),
+    Migration(3, "quarantine", sql_file("003_quarantine.sql")),
+)
+
+
+class MigrationError(RuntimeError):
+    """The warehouse cannot be brought to this version's schema."""
+
+
+def applied(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
+    """(version, name) of the migrations recorded in the database, in order."""
+    con.execute("create schema if not exists meta")
+    con.execute("create table if not exists meta.migrations (version integer primary key, name varchar not null, "
+                "applied_at timestamptz not null default now())")
+    return con.execute("select version, name from meta.migrations order by version").fetchall()
+
+
+def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
+    """Apply the pending migrations in order; return the versions applied now."""
+    versions = [m.version for m in migrations]
+    if versions != sorted(set(versions)):
+        raise MigrationError(f"migration versions must be unique and ascending, got {versions}")
+    done = {v for v, _ in applied(con)}
+    newer = sorted(done - set(versions))
+    if newer:
+        raise MigrationError(f"this warehouse has migrations {newer} that this version of vaerdistrom does not "
+                             "know; upgrade vaerdistrom")
+    now = []
+    for m in migrations:
+        if m.version in done:
+            continue
+        con.execute("begin transaction")
+        try:
+            m.apply(con)
+            con.execute("insert into meta.migrations (version, name) values (?, ?)", [m.version, m.name])
+            con.execute("commit")
+        except Exception as e:
+            con.execute("rollback")
+            raise MigrationError(f"migration {m.version} ({m.name}) failed: {e}") from e
+        now.append(m.version)
+    return now
+
+
+def connect(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """Open (or create) the warehouse at `path`, brought up to this version's schema."""
+    con = duckdb.connect(str(path))
+    migrate(con)
+    return con

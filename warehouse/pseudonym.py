@@ -1,0 +1,150 @@
+"""Pseudonymisation of CPR numbers at ingest: a keyed HMAC-SHA256, never the number itself.
+
+CPR numbers may be used by public authorities only for identification and must not be
+published (databeskyttelsesloven § 11). The warehouse therefore stores `citizen_key`, a
+keyed hash of the normalised ten digits: the same citizen gets the same pseudonym in
+every system and every night (for the same key), and nobody without the key can go
+back from pseudonym to number. CPR-shaped strings inside free text (notes, case titles,
+e-mail subjects) are replaced by the same pseudonym. CPR-shaped means ddmmyy, an optional
+dash or space, and four digits, with a real birth date, and not part of a longer run of
+digits (an 11- or 13-digit number is an order number or an EAN, not a CPR number).
+
+The key is 32 random bytes, hex-encoded, from the environment variable
+`VAERDISTROM_PSEUDONYM_KEY` or from a key file. Nothing here ever puts a CPR number
+into an exception message or a log line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+
+import polars as pl
+
+KEY_ENV = "VAERDISTROM_PSEUDONYM_KEY"
+KEY_BYTES = 32
+PREFIX = "cz_"  # a pseudonym is recognisable as one, and never CPR-shaped
+# ddmmyy, an optional dash or space, four digits; not part of a longer number
+CPR_PATTERN = re.compile(r"(?<![0-9])([0-3][0-9])([01][0-9])([0-9]{2})[- ]?([0-9]{4})(?![0-9])")
+CPR_PATTERN_POLARS = r"(^|[^0-9])[0-3][0-9][01][0-9][0-9]{2}[- ]?[0-9]{4}([^0-9]|$)"
+
+
+class PseudonymKeyError(RuntimeError):
+    """No usable pseudonymisation key."""
+
+
+def _valid_date(dd: str, mm: str, yy: str) -> bool:
+    """A real day in 19yy or 20yy (29 February counts when either century's year is a leap year)."""
+    for century in (2000, 1900):
+        try:
+            dt.date(century + int(yy), int(mm), int(dd))
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def load_key(key_file: str | Path | None = None, *, env: dict[str, str] | None = None) -> bytes:
+    """The key from `VAERDISTROM_PSEUDONYM_KEY`, else from `key_file`; a clear error when neither works."""
+    env = os.environ if env is None else env
+    text, where = env.get(KEY_ENV), f"the environment variable {KEY_ENV}"
+    if not text and key_file is not None:
+        path = Path(key_file)
+        if not path.is_file():
+            raise PseudonymKeyError(f"no pseudonymisation key: {KEY_ENV} is not set and the key file {path} does "
+                                    "not exist (`vaerdistrom init` creates one)")
+        text, where = path.read_text(encoding="ascii", errors="replace").strip(), f"the key file {path}"
+    if not text:
+        raise PseudonymKeyError(f"no pseudonymisation key: set {KEY_ENV} or name a key_file in vaerdistrom.toml "
+                                "(`vaerdistrom init` creates one)")
+    try:
+        key = bytes.fromhex(text.strip())
+    except ValueError:
+        raise PseudonymKeyError(f"the pseudonymisation key in {where} is not hexadecimal") from None
+    if len(key) < KEY_BYTES:
+        raise PseudonymKeyError(f"the pseudonymisation key in {where} has {len(key)} bytes; it needs at least "
+                                f"{KEY_BYTES} (64 hex digits)")
+    return key
+
+
+def create_key_file(path: str | Path) -> Path:
+    """Write a new random key (readable by the owner only); refuses to overwrite an existing one."""
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"{path} exists; a new key would change every pseudonym")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_hex(KEY_BYTES) + "\n")
+    return path
+
+
+class Pseudonymiser:
+    """Keyed pseudonyms of CPR numbers, for single values, free text and polars columns."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < KEY_BYTES:
+            raise PseudonymKeyError(f"a pseudonymisation key needs at least {KEY_BYTES} bytes")
+        self._key = key
+        self._cache: dict[str, str] = {}
+
+    def of_digits(self, digits: str) -> str:
+        """The pseudonym of ten CPR digits."""
+        p = self._cache.get(digits)
+        if p is None:
+            p = PREFIX + hmac.new(self._key, digits.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+            if len(self._cache) < 1_000_000:
+                self._cache[digits] = p
+        return p
+
+    def of(self, value: str | None) -> str | None:
+        """The pseudonym of a personal field (a CPR with or without dash); None stays None.
+
+        A value that is not a CPR number (an empty string, a name) is pseudonymised whole,
+        so no personal value ever reaches the warehouse in clear.
+        """
+        if value is None:
+            return None
+        text = value.strip()
+        if not text:
+            return None
+        digits = text.replace("-", "").replace(" ", "")
+        if len(digits) == 10 and digits.isdigit():
+            return self.of_digits(digits)
+        return PREFIX + hmac.new(self._key, b"value:" + text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def scrub(self, text: str | None) -> str | None:
+        """`text` with every CPR-shaped string (ddmmyy-xxxx with a valid date) replaced by its pseudonym."""
+        if text is None:
+            return None
+
+        def repl(m: re.Match) -> str:
+            dd, mm, yy, tail = m.groups()
+            return self.of_digits(dd + mm + yy + tail) if _valid_date(dd, mm, yy) else m.group(0)
+
+        return CPR_PATTERN.sub(repl, text)
+
+    def column(self, s: pl.Series) -> pl.Series:
+        """A personal column, pseudonymised (unique values hashed once)."""
+        return s.cast(pl.Utf8).map_elements(self.of, return_dtype=pl.Utf8, skip_nulls=True)
+
+    def scrub_column(self, s: pl.Series) -> pl.Series:
+        """A free-text column with CPR-shaped strings replaced; rows without digits are not touched."""
+        s = s.cast(pl.Utf8)
+        hit = s.str.contains(CPR_PATTERN_POLARS).fill_null(False)
+        if not hit.any():
+            return s
+        scrubbed = s.filter(hit).map_elements(self.scrub, return_dtype=pl.Utf8)
+        return s.scatter(hit.arg_true(), scrubbed)
+
+
+def contains_cpr(text: str | None) -> bool:
+    """True when `text` holds a CPR-shaped string with a valid birth date (for scans and tests)."""
+    if not text:
+        return False
+    return any(_valid_date(*m.groups()[:3]) for m in CPR_PATTERN.finditer(text))
