@@ -52,7 +52,7 @@ SOURCES = {
         "processes": ("pladsanvisning",),
     },
     "telefoni": {
-        "kind": "csv", "path": "telefoni/opkald.csv", "encoding": "utf-8-sig", "delimiter": ",",
+        "records": "contacts", "kind": "csv", "path": "telefoni/opkald.csv", "encoding": "utf-8-sig", "delimiter": ",",
         "timestamp_format": "%Y-%m-%d %H:%M:%S", "timezone": "Europe/Copenhagen", "channel": "phone",
         "activity": "Telefonopkald", "personal": ["CPR", "Notat"],
         "direction_values": {"Indgående": "inbound", "Udgående": "outbound"},
@@ -60,7 +60,7 @@ SOURCES = {
                     "citizen_key": "CPR", "case_id": "Sagsnummer", "resource": "Medarbejder", "org_unit": "Kø"},
     },
     "digital_post": {
-        "kind": "jsonl", "path": "digital_post/beskeder.jsonl", "encoding": "utf-8", "timezone": "UTC",
+        "records": "contacts", "kind": "jsonl", "path": "digital_post/beskeder.jsonl", "encoding": "utf-8", "timezone": "UTC",
         "channel_column": "kanal", "channel_values": {"E-mail": "email", "Digital Post": "digital_post"},
         "activity": "Skriftlig henvendelse", "personal": ["afsender.cpr", "emne"],
         "direction_values": {"Indgående": "inbound", "Udgående": "outbound"},
@@ -68,7 +68,7 @@ SOURCES = {
                     "citizen_key": "afsender.cpr", "case_id": "sagsreference", "org_unit": "postkasse"},
     },
     "borgerservice": {
-        "kind": "csv", "path": "borgerservice/koelog.csv", "encoding": "utf-8-sig", "delimiter": ";",
+        "records": "contacts", "kind": "csv", "path": "borgerservice/koelog.csv", "encoding": "utf-8-sig", "delimiter": ";",
         "decimal": ",", "timestamp_format": "%d.%m.%Y %H:%M:%S", "timezone": "Europe/Copenhagen",
         "channel": "visit", "direction": "inbound", "activity": "Besøg i Borgerservice",
         "personal": ["CPR", "Bemærkning"],
@@ -94,6 +94,9 @@ def config_toml(spec: "SimulationSpec", templates: list[ProcessTemplate]) -> str
     lines = [
         f"# Sources and processes of the simulated municipality {spec.municipality!r}.",
         "# Written by `vaerdistrom simulate`; paths are relative to this file.",
+        "",
+        'warehouse = "vaerdistrom.duckdb"',
+        'key_file = "pseudonym.key"  # or set VAERDISTROM_PSEUDONYM_KEY; never commit the key',
         "",
         "[municipality]",
         f"name = {_value(spec.municipality)}",

@@ -21,6 +21,7 @@ def test_stable_for_the_same_key_and_different_for_another():
     assert P.of("010190-1234") != Pseudonymiser(bytes(32)).of("010190-1234")
     assert P.of("010190-1234") != P.of("010190-1235")
     assert P.of("010190-1234").startswith("cz_") and len(P.of("010190-1234")) == 35
+    assert not any(ch.isdigit() for ch in P.of("010190-1234"))
     assert P.of(None) is None and P.of("  ") is None
 
 

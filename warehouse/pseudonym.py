@@ -34,6 +34,14 @@ CPR_PATTERN = re.compile(r"(?<![0-9])([0-3][0-9])([01][0-9])([0-9]{2})[- ]?([0-9
 CPR_PATTERN_POLARS = r"(^|[^0-9])[0-3][0-9][01][0-9][0-9]{2}[- ]?[0-9]{4}([^0-9]|$)"
 
 
+_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+
+
+def letters(hex_digest: str) -> str:
+    """A hex digest spelt with the letters a-p: no digits, so it can never look like a CPR number."""
+    return hex_digest.translate(_LETTERS)
+
+
 class PseudonymKeyError(RuntimeError):
     """No usable pseudonymisation key."""
 
@@ -97,7 +105,7 @@ class Pseudonymiser:
         """The pseudonym of ten CPR digits."""
         p = self._cache.get(digits)
         if p is None:
-            p = PREFIX + hmac.new(self._key, digits.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+            p = PREFIX + letters(hmac.new(self._key, digits.encode("ascii"), hashlib.sha256).hexdigest()[:32])
             if len(self._cache) < 1_000_000:
                 self._cache[digits] = p
         return p
@@ -116,7 +124,7 @@ class Pseudonymiser:
         digits = text.replace("-", "").replace(" ", "")
         if len(digits) == 10 and digits.isdigit():
             return self.of_digits(digits)
-        return PREFIX + hmac.new(self._key, b"value:" + text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        return PREFIX + letters(hmac.new(self._key, b"value:" + text.encode("utf-8"), hashlib.sha256).hexdigest()[:32])
 
     def scrub(self, text: str | None) -> str | None:
         """`text` with every CPR-shaped string (ddmmyy-xxxx with a valid date) replaced by its pseudonym."""

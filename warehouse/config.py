@@ -1,0 +1,128 @@
+"""`vaerdistrom.toml`: the sources a municipality loads and its processes, typed.
+
+Errors name the key and say what is wrong (`sources.telefoni.mapping.ts: field required`).
+Secrets are never in the file: the pseudonymisation key comes from the environment or a
+key file named here. Paths are relative to the config file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CONTACT_CHANNELS = ("phone", "email", "digital_post", "visit")
+
+
+class ConfigError(ValueError):
+    """The config file is missing, not TOML, or does not describe a usable setup."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Mapping(Strict):
+    """Which source column (or JSON path `a.b`) holds each canonical field."""
+
+    ts: str
+    case_id: str | None = None
+    activity: str | None = None
+    lifecycle: str | None = None
+    resource: str | None = None
+    org_unit: str | None = None
+    citizen_key: str | None = None
+    source_key: str | None = None  # the source's own row key: makes reloads idempotent
+    direction: str | None = None
+
+
+class Source(Strict):
+    """One source: a file (or glob) of one system's export."""
+
+    kind: Literal["csv", "parquet", "jsonl", "excel"]
+    path: str
+    records: Literal["events", "contacts"] = "events"
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal: Literal[".", ","] = "."
+    timestamp_format: str | None = None
+    timezone: str = "Europe/Copenhagen"
+    sheets: str | None = None
+    channel: str | None = None
+    channel_column: str | None = None
+    channel_values: dict[str, str] = Field(default_factory=dict)
+    process: str | None = None
+    process_column: str | None = None
+    process_values: dict[str, str] = Field(default_factory=dict)
+    activity: str | None = None  # a fixed activity name (contact logs)
+    direction: Literal["inbound", "outbound"] | None = None
+    direction_values: dict[str, str] = Field(default_factory=dict)
+    lifecycle_values: dict[str, str] = Field(default_factory=dict)
+    personal: list[str] = Field(default_factory=list)
+    mapping: Mapping
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Source":
+        if self.records == "events" and not (self.mapping.activity or self.activity):
+            raise ValueError("an event source needs mapping.activity or a fixed activity")
+        if self.records == "events" and not (self.process or self.process_column):
+            raise ValueError("an event source needs process or process_column")
+        if self.records == "contacts" and not (self.channel or self.channel_column):
+            raise ValueError("a contact source needs channel or channel_column")
+        if self.channel and self.channel not in (*CONTACT_CHANNELS, "case_system", "self_service", "letter"):
+            raise ValueError(f"unknown channel {self.channel!r}")
+        return self
+
+
+class Process(Strict):
+    code: str | None = None
+    name_da: str
+    name_en: str
+    bpmn: str | None = None
+    deadline_days: int | None = None
+    deadline_working_days: bool = False
+    deadline_from: str | None = None
+    deadline_from_column: bool = False
+    deadline_to: str | None = None
+    deadline_label_da: str | None = None
+    deadline_label_en: str | None = None
+    deadline_source: str | None = None
+
+
+class Municipality(Strict):
+    name: str
+    timezone: str = "Europe/Copenhagen"
+
+
+class Config(Strict):
+    municipality: Municipality
+    warehouse: str = "vaerdistrom.duckdb"
+    key_file: str | None = None
+    sources: dict[str, Source]
+    processes: dict[str, Process] = Field(default_factory=dict)
+
+
+def _where(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def load_config(path: str | Path) -> tuple[Config, Path]:
+    """The parsed config and the folder its relative paths start from."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file (`vaerdistrom init` writes an example)")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    try:
+        return Config.model_validate(data), path.parent
+    except ValidationError as e:
+        first = e.errors()[0]
+        more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+        msg = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{path}: {_where(first['loc'])}: {msg}{more}") from None
