@@ -124,22 +124,118 @@ def simulate(
     run_and_summarise(spec)
 
 
+def _report_line(r) -> None:
+    name = Path(r.file).name
+    if r.skipped:
+        typer.echo(f"  {r.source:<14} {name:<26} unchanged since batch {r.batch_id}: nothing to load")
+    else:
+        typer.echo(f"  {r.source:<14} {name:<26} read {r.rows_read:>9,}  loaded {r.rows_loaded:>9,} "
+                   f"(new {r.rows_new:,})  quarantined {r.rows_quarantined:,}")
+
+
+def _load(config: Path, only: list[str] | None) -> None:
+    from warehouse.config import ConfigError, load_config
+    from warehouse.load import LoadError, load_all
+    from warehouse.pseudonym import PseudonymKeyError
+
+    try:
+        cfg, root = load_config(config)
+        typer.echo(f"Loading into {root / cfg.warehouse}:")
+        load_all(cfg, root, only, on_batch=_report_line)
+    except (ConfigError, PseudonymKeyError) as e:
+        fail(str(e))
+    except LoadError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def load(
+    config: Annotated[Path, typer.Option(help="The config file describing the sources.")] = Path("vaerdistrom.toml"),
+    source: Annotated[Optional[list[str]], typer.Option(help="Load only this source (repeatable).")] = None,
+) -> None:
+    """Load the configured sources into the warehouse: new rows only, bad rows to quarantine, no CPR stored.
+
+    Each file is one batch in one transaction; a file loaded before (same sha256) is skipped.
+    The pseudonymisation key comes from VAERDISTROM_PSEUDONYM_KEY or the config's key_file.
+    """
+    _load(config, source)
+
+
+def _print_status(config: Path, as_json: bool) -> None:
+    import json
+
+    from warehouse.config import ConfigError, load_config
+    from warehouse.migrations import connect
+    from warehouse.status import status as warehouse_status
+
+    try:
+        cfg, root = load_config(config)
+    except ConfigError as e:
+        fail(str(e))
+    path = root / cfg.warehouse
+    if not path.exists():
+        fail(f"no warehouse at {path} yet: run `vaerdistrom load --config {config}`")
+    con = connect(path)
+    try:
+        st = warehouse_status(con)
+    finally:
+        con.close()
+    if as_json:
+        typer.echo(json.dumps(st, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"Warehouse {path}")
+    typer.echo("Sources:")
+    for r in st["sources"]:
+        typer.echo(f"  {r['source']:<14} {r['n_batches']:>3} batches  {r['n_rows_loaded']:>10,} rows loaded  "
+                   f"{r['n_rows_quarantined']:>7,} quarantined  last load {r['last_load_at'][:19]}")
+    typer.echo("Processes:")
+    for r in st["processes"]:
+        typer.echo(f"  {r['process']:<14} {r['n_cases']:>8,} cases  {r['n_events']:>10,} events  "
+                   f"{r['n_activities']:>3} activities  {r['first_event_at'][:10]} to {r['last_event_at'][:10]}")
+    typer.echo("Contacts:")
+    for r in st["contacts"]:
+        typer.echo(f"  {r['source']:<14} {r['channel']:<13} {r['direction'] or '':<9} {r['n_contacts']:>8,}  "
+                   f"identified {r['n_identified']:,}  with case number {r['n_with_case_ref']:,}")
+
+
+@app.command()
+def status(
+    config: Annotated[Path, typer.Option(help="The config file naming the warehouse.")] = Path("vaerdistrom.toml"),
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """What the warehouse holds: per source its batches, rows and quarantine; per process cases, events, activities."""
+    _print_status(config, json_output)
+
+
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option(help="Folder for the demo municipality's exports.")] = Path("demo"),
+    out: Annotated[Path, typer.Option(help="Folder for the demo municipality's exports and warehouse.")] = Path("demo"),
     events: Annotated[int, typer.Option(help="About this many rows to simulate.")] = 50_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
 ) -> None:
     """The main job, end to end, on a small simulated municipality (about 50,000 events).
 
-    Today it simulates the municipality and summarises what its systems exported;
-    loading, mining and dashboards join as they land.
+    Simulates the municipality's exports, creates a local pseudonymisation key if there is
+    none, loads every source into a fresh DuckDB warehouse and prints what it holds. Mining
+    and dashboards join as they land.
     """
+    import os
+
     from simulator.run import SimulationSpec
+    from warehouse.pseudonym import KEY_ENV, create_key_file
 
     spec = SimulationSpec(out=out, municipality="Demo Kommune", events=events, seed=seed)
     run_and_summarise(spec)
-    typer.echo(f"Next: look at {out / 'ground_truth' / 'ground_truth.json'} and the exports beside it.")
+    key = out / "pseudonym.key"
+    if not os.environ.get(KEY_ENV) and not key.exists():
+        create_key_file(key)
+        typer.echo(f"Created a local pseudonymisation key at {key} (owner-only). Keep it: it makes the pseudonyms.")
+    (out / "vaerdistrom.duckdb").unlink(missing_ok=True)  # the demo rebuilds its warehouse every time
+    _load(out / "vaerdistrom.toml", None)
+    _print_status(out / "vaerdistrom.toml", False)
+    typer.echo(f"Next: `vaerdistrom status --config {out / 'vaerdistrom.toml'}`, and the ground truth in "
+               f"{out / 'ground_truth'}.")
 
 
 def main() -> None:  # pragma: no cover - console entry point

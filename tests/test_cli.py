@@ -11,9 +11,9 @@ import pytest
 from flows.cli import app
 
 
-def run_cli(*args, cwd=None):
+def run_cli(*args, cwd=None, env=None):
     return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+                          timeout=300, env=env)
 
 
 def test_help_lists_and_explains_every_command():
@@ -107,10 +107,38 @@ def test_events_option_lands_near_the_requested_size(tmp_path):
     assert abs(rows - 30_000) / 30_000 < 0.08  # calibrated on a 2,000-citizen pilot run: within 8 %
 
 
-def test_demo_runs_the_main_job_and_says_what_next(tmp_path):
-    result = run_cli("demo", "--out", str(tmp_path / "demo"), "--events", "5000")
+def test_demo_simulates_loads_and_reports_what_the_warehouse_holds(tmp_path):
+    out = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if k != "VAERDISTROM_PSEUDONYM_KEY"}
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "demo", "--out", str(out), "--events", "5000"],
+                            capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
-    truth = json.loads((tmp_path / "demo" / "ground_truth" / "ground_truth.json").read_text(encoding="utf-8"))
+    truth = json.loads((out / "ground_truth" / "ground_truth.json").read_text(encoding="utf-8"))
     assert truth["generator"]["municipality"] == "Demo Kommune"
-    assert set(truth["processes"]) == {"visitation", "pladsanvisning", "sygedagpenge", "byggesag", "helhedsplan"}
+    assert f"Created a local pseudonymisation key at {out / 'pseudonym.key'}" in result.stdout
     assert "Next:" in result.stdout and f"{truth['totals']['rows']:,} rows" in result.stdout
+    st = run_cli("status", "--config", str(out / "vaerdistrom.toml"), "--json", env=env)
+    assert st.returncode == 0, st.stderr
+    status = json.loads(st.stdout)
+    assert sum(r["n_rows_loaded"] for r in status["sources"]) == truth["totals"]["rows"]
+    assert {r["process"]: r["n_events"] for r in status["processes"]} == {
+        k: p["events"] for k, p in truth["processes"].items()}
+    assert sum(r["n_contacts"] for r in status["contacts"]) == truth["totals"]["contacts"]
+    again = run_cli("load", "--config", str(out / "vaerdistrom.toml"), env=env)
+    assert again.returncode == 0 and again.stdout.count("nothing to load") == 7
+
+
+def test_load_and_status_say_one_line_when_something_is_missing(tmp_path):
+    out = tmp_path / "s"
+    assert run_cli("simulate", "--out", str(out), "--citizens", "100").returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "VAERDISTROM_PSEUDONYM_KEY"}
+    cfg = str(out / "vaerdistrom.toml")
+    for args, message in ((("load", "--config", cfg), "does not exist (`vaerdistrom init` creates one)"),
+                          (("status", "--config", cfg), "no warehouse at"),
+                          (("load", "--config", str(tmp_path / "none.toml")), "no such config file")):
+        r = run_cli(*args, env=env)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and message in r.stderr
+    env["VAERDISTROM_PSEUDONYM_KEY"] = "ab" * 32
+    r = run_cli("load", "--config", cfg, "--source", "fax", env=env)
+    assert r.returncode == 1 and "no source named 'fax'" in r.stderr and "Traceback" not in r.stderr

@@ -229,3 +229,35 @@ def load_source(con: duckdb.DuckDBPyConnection, src: Source, name: str, root: Pa
     if not files or missing:
         raise LoadError(f"sources.{name}: no file at {root / pattern}")
     return [load_file(con, src, name, f, pseudo) for f in files]
+
+
+def resolve_key(cfg, root: Path) -> Pseudonymiser:
+    """The pseudonymiser for a config: key from the environment, else from its key_file."""
+    from warehouse.pseudonym import load_key
+
+    key_file = (root / cfg.key_file) if cfg.key_file else None
+    return Pseudonymiser(load_key(key_file))
+
+
+def load_all(cfg, root: Path, only: list[str] | None = None, *, on_batch=None) -> list[BatchReport]:
+    """Load the configured sources (all, or those named in `only`) into the config's warehouse."""
+    from warehouse.migrations import connect
+
+    unknown = sorted(set(only or []) - set(cfg.sources))
+    if unknown:
+        raise LoadError(f"no source named {', '.join(map(repr, unknown))} in the config "
+                        f"(it has: {', '.join(cfg.sources)})")
+    pseudo = resolve_key(cfg, root)
+    con = connect(root / cfg.warehouse)
+    reports = []
+    try:
+        for name, src in cfg.sources.items():
+            if only and name not in only:
+                continue
+            for report in load_source(con, src, name, root, pseudo):
+                reports.append(report)
+                if on_batch:
+                    on_batch(report)
+    finally:
+        con.close()
+    return reports

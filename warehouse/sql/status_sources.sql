@@ -1,0 +1,19 @@
+-- One row per source: what its loads brought in. Grain: source.
+with batches as (
+    select * from meta.batches where status = 'done'
+),
+
+final as (
+    select
+        source,
+        count(*) as n_batches,
+        sum(rows_read) as n_rows_read,
+        sum(rows_loaded) as n_rows_loaded,
+        sum(rows_quarantined) as n_rows_quarantined,
+        sum(dst_ambiguous + dst_nonexistent) as n_dst_adjusted,
+        max(finished_at) as last_load_at,
+    from batches
+    group by source
+)
+
+select * from final order by source

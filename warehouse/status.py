@@ -1,0 +1,24 @@
+"""What the warehouse holds: per source, per process, per contact channel (for `vaerdistrom status`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+SQL = Path(__file__).with_name("sql")
+
+
+def _rows(con: duckdb.DuckDBPyConnection, name: str) -> list[dict]:
+    rel = con.sql((SQL / name).read_text(encoding="utf-8"))
+    cols = rel.columns
+    out = []
+    for row in rel.fetchall():
+        out.append({c: (v.isoformat() if hasattr(v, "isoformat") else v) for c, v in zip(cols, row)})
+    return out
+
+
+def status(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
+    """Sources (batches, rows read/loaded/quarantined, last load), processes (cases, events, activities), contacts."""
+    return {"sources": _rows(con, "status_sources.sql"), "processes": _rows(con, "status_processes.sql"),
+            "contacts": _rows(con, "status_contacts.sql")}
