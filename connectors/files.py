@@ -222,4 +222,10 @@ def read_excel(path: Path, *, sheets: str | None = None, chunk_rows: int = CHUNK
         book.close()
 
 
-READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet, "excel": read_excel}
+def _read_xes(path: Path, **kw) -> Iterator[RawChunk]:
+    from connectors.xes import read_xes
+
+    return read_xes(path, **kw)
+
+
+READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet, "excel": read_excel, "xes": _read_xes}

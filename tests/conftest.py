@@ -9,12 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from simulator.run import SimulationSpec, simulate
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data/real: skipped on a user's fresh clone, a failure under CI=true."""
+    if not SHARED_DATA.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must have the shared real logs at {SHARED_DATA}")
+        pytest.skip(f"the shared real logs are not beside this checkout ({SHARED_DATA})")
+    return SHARED_DATA
+
 
 def _simulate(root: Path, name: str, **kw) -> Path:
     out = root / name

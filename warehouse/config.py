@@ -41,7 +41,7 @@ class Mapping(Strict):
 class Source(Strict):
     """One source: a file (or glob) of one system's export."""
 
-    kind: Literal["csv", "parquet", "jsonl", "excel"]
+    kind: Literal["csv", "parquet", "jsonl", "excel", "xes"]
     path: str
     records: Literal["events", "contacts"] = "events"
     encoding: str | None = None
