@@ -124,6 +124,41 @@ def simulate(
     run_and_summarise(spec)
 
 
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Option("--dir", help="Where to write vaerdistrom.toml and the key.")] = Path("."),
+) -> None:
+    """Write a commented example vaerdistrom.toml and create a pseudonymisation key beside it.
+
+    The example shows one source of each kind (case-system CSV, care-system JSON lines, a
+    telephony log, an XES archive) and two processes with their deadlines. An existing
+    config or key is never overwritten.
+    """
+    import os
+    from importlib.resources import files
+
+    from warehouse.pseudonym import KEY_ENV, create_key_file
+
+    config = folder / "vaerdistrom.toml"
+    if config.exists():
+        fail(f"{config} exists; not overwriting it")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        config.write_text(files("warehouse").joinpath("example.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    except OSError as e:
+        fail(f"cannot write {config}: {e.strerror or e}")
+    typer.echo(f"Wrote {config}: edit the sources to point at your exports, then run `vaerdistrom load`.")
+    key = folder / "pseudonym.key"
+    if os.environ.get(KEY_ENV):
+        typer.echo(f"Using the key in {KEY_ENV}; no key file created.")
+    elif key.exists():
+        typer.echo(f"Keeping the existing key {key}.")
+    else:
+        create_key_file(key)
+        typer.echo(f"Created the pseudonymisation key {key} (owner-only). Keep it safe and out of version control: "
+                   "the same key gives the same pseudonyms every night.")
+
+
 def _report_line(r) -> None:
     name = Path(r.file).name
     if r.skipped:

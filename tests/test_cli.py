@@ -142,3 +142,21 @@ def test_load_and_status_say_one_line_when_something_is_missing(tmp_path):
     env["VAERDISTROM_PSEUDONYM_KEY"] = "ab" * 32
     r = run_cli("load", "--config", cfg, "--source", "fax", env=env)
     assert r.returncode == 1 and "no source named 'fax'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_init_writes_a_valid_example_and_a_key_and_never_overwrites(tmp_path):
+    import stat as st
+
+    from warehouse.config import load_config
+
+    env = {k: v for k, v in os.environ.items() if k != "VAERDISTROM_PSEUDONYM_KEY"}
+    r = run_cli("init", "--dir", str(tmp_path / "k"), env=env)
+    assert r.returncode == 0, r.stderr
+    cfg, root = load_config(tmp_path / "k" / "vaerdistrom.toml")
+    assert set(cfg.sources) == {"sagssystem", "omsorgssystem", "telefoni", "arkiv"}
+    assert {s.kind for s in cfg.sources.values()} == {"csv", "jsonl", "xes"}
+    key = tmp_path / "k" / "pseudonym.key"
+    assert st.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_text().strip()) == 64
+    before = key.read_text()
+    again = run_cli("init", "--dir", str(tmp_path / "k"), env=env)
+    assert again.returncode == 2 and "exists; not overwriting it" in again.stderr and key.read_text() == before
