@@ -17,6 +17,18 @@ from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser
 
 PSEUDO = Pseudonymiser(bytes(range(32)))
+NOT_WHITE_SPACE = "\x1c\x1d\x1e\x1f"  # Python's isspace() says yes; Unicode's White_Space property says no
+
+
+def strip_white_space(s: str) -> str:
+    """Strip Unicode White_Space at both ends (what the loader does to mapped fields)."""
+    is_ws = lambda c: c.isspace() and c not in NOT_WHITE_SPACE  # noqa: E731
+    start, end = 0, len(s)
+    while start < end and is_ws(s[start]):
+        start += 1
+    while end > start and is_ws(s[end - 1]):
+        end -= 1
+    return s[start:end]
 ZONE = ZoneInfo("Europe/Copenhagen")
 SOURCE = Source.model_validate({
     "kind": "csv", "path": "x.csv", "delimiter": ";", "encoding": "utf-8", "process": "p",
@@ -24,7 +36,7 @@ SOURCE = Source.model_validate({
     "mapping": {"case_id": "Sag", "activity": "Aktivitet", "ts": "Tid"}})
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
-activity = text.filter(lambda s: s.strip() not in ("", "NULL", "null"))
+activity = text.filter(lambda s: strip_white_space(s) not in ("", "NULL", "null"))
 note = st.one_of(st.none(), text.filter(lambda s: s not in ("", "NULL", "null")))
 when = st.datetimes(min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2037, 12, 31)).map(
     lambda d: d.replace(microsecond=0))
@@ -46,7 +58,7 @@ def test_csv_round_trip(tmp_path_factory, rows):
     got = con.execute("select activity, attributes->>'Notat', epoch_us(ts) from staging.events "
                       "order by source_seq").fetchall()
     for (act, nt, t), (g_act, g_note, g_us) in zip(rows, got):
-        assert g_act == PSEUDO.scrub(act).strip()
+        assert g_act == strip_white_space(PSEUDO.scrub(act))
         assert g_note == (PSEUDO.scrub(nt) if nt is not None else None)
         expected = t.replace(tzinfo=ZONE, fold=0).astimezone(dt.timezone.utc)  # the offset before a DST change
         assert g_us == int(expected.timestamp()) * 1_000_000

@@ -205,3 +205,20 @@ def test_config_errors_name_the_key(tmp_path, toml, message):
     with pytest.raises(ConfigError) as e:
         load_config(path)
     assert message in str(e.value) and str(path) in str(e.value)
+
+
+def test_identical_rows_across_chunks_are_all_kept_and_a_re_export_adds_just_the_extra_one(tmp_path):
+    """Three identical rows read one per chunk are three events; a re-export with a fourth adds one."""
+    from warehouse.config import Source
+
+    src = Source.model_validate({"kind": "csv", "path": "d.csv", "process": "p", "timestamp_format": "%d-%m-%Y %H:%M",
+                                 "mapping": {"case_id": "Sag", "activity": "Aktivitet", "ts": "Tid"}})
+    row = "S-1;Opkald;01-02-2025 09:00\n"
+    path = tmp_path / "d.csv"
+    path.write_text("Sag;Aktivitet;Tid\n" + row * 3, encoding="utf-8")
+    con = connect(":memory:")
+    r1 = load_file(con, src, "d", path, PSEUDO, chunk_rows=1)
+    path.write_text("Sag;Aktivitet;Tid\n" + row * 4, encoding="utf-8")
+    r2 = load_file(con, src, "d", path, PSEUDO, chunk_rows=1)
+    assert (r1.rows_loaded, r1.rows_new, r2.rows_loaded, r2.rows_new) == (3, 3, 4, 1)
+    assert con.execute("select count(*), count(distinct event_id) from staging.events").fetchall() == [(4, 4)]

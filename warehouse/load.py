@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from connectors.files import READERS, RawChunk
 from warehouse.config import Source
-from warehouse.pseudonym import Pseudonymiser, letters
+from warehouse.pseudonym import Pseudonymiser
 from warehouse.schema import CONTACTS, EVENTS
 from warehouse.timezones import local_to_utc
 
@@ -77,16 +77,23 @@ def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
     return result.utc, result.ambiguous, result.nonexistent
 
 
-def _row_ids(source: str, frame: pl.DataFrame, key_col: str | None) -> pl.Series:
-    """Stable ids: hash of source and the source's key, or of the row's content and its occurrence."""
-    if key_col is not None:
-        keys = frame[key_col].cast(pl.Utf8).fill_null("")
-        return keys.map_elements(lambda k: letters(hashlib.sha256(f"{source}\x1fkey\x1f{k}".encode()).hexdigest()[:32]),
-                                 return_dtype=pl.Utf8)
-    rows = frame.drop("row_number").select(pl.struct(pl.all()).struct.json_encode().alias("c")) \
-        .with_columns(o=pl.int_range(pl.len()).over("c"))
-    return pl.Series([letters(hashlib.sha256(f"{source}\x1frow\x1f{c}\x1f{o}".encode()).hexdigest()[:32])
-                      for c, o in rows.iter_rows()], dtype=pl.Utf8)
+def _id_sql(id_column: str, columns: list[str]) -> str:
+    """SELECT over the staged batch that fills in stable ids, over the whole file at once.
+
+    With the source's own key: hash of source and key. Without: hash of source, the row's
+    content (its attributes) and its occurrence number among identical rows of the file, so
+    identical rows stay distinct and a re-export gives every old row its old id.
+    """
+    digest = ("sha256(case when _key is not null then source || chr(31) || 'key' || chr(31) || _key "
+              "else source || chr(31) || 'row' || chr(31) || attributes::varchar || chr(31) || "
+              "(row_number() over (partition by attributes::varchar order by source_seq) - 1)::varchar end)")
+    ident = f"translate(substr({digest}, 1, 32), '0123456789abcdef', 'abcdefghijklmnop') as {id_column}"
+    return "select " + ", ".join(ident if c == id_column else c for c in columns) + " from _batch"
+
+
+def staged(schema: pa.Schema) -> pa.Schema:
+    """A canonical schema as staged within a batch: the id still empty, the source's key beside it."""
+    return pa.schema([f.with_nullable(True) for f in schema] + [pa.field("_key", pa.string())])
 
 
 def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo: Pseudonymiser
@@ -104,14 +111,15 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
                         f"(it has: {', '.join(c for c in frame.columns if c != 'row_number')})")
     if not frame.height:
         schema = CONTACTS if src.records == "contacts" else EVENTS
-        return schema.empty_table(), quarantine, 0, 0
+        return staged(schema).empty_table(), quarantine, 0, 0
     # personal fields are pseudonymised, every other text is scrubbed of CPR-shaped strings
     personal = [c for c in frame.columns if c in src.personal]
     text_cols = [c for c, t in frame.schema.items() if t == pl.Utf8 and c not in personal and c != "row_number"]
     frame = frame.with_columns([pseudo.column(frame[c]).alias(c) for c in personal]
                                + [pseudo.scrub_column(frame[c]).alias(c) for c in text_cols])
     ts, ambiguous, nonexistent = parse_ts(frame[m.ts], src)
-    ids = _row_ids(name, frame, m.source_key)
+    ids = pl.Series([None] * frame.height, dtype=pl.Utf8)  # filled in over the whole batch by DuckDB
+    key = frame[m.source_key].cast(pl.Utf8) if m.source_key else pl.Series([None] * frame.height, dtype=pl.Utf8)
 
     def col(c: str | None, fixed: str | None = None, values: dict[str, str] | None = None) -> pl.Series:
         if c is None:
@@ -166,8 +174,8 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
                                 rows.select(pl.struct(attrs_cols).struct.json_encode())[:, 0].to_list()):
                 quarantine.append((rn, source_col, reason, data))
             bad = bad | hit
-    out = out.filter(~bad).select(schema.names)
-    return out.to_arrow().cast(schema), quarantine, ambiguous, nonexistent
+    out = out.with_columns(_key=key).filter(~bad).select(*schema.names, "_key")
+    return out.to_arrow().cast(staged(schema)), quarantine, ambiguous, nonexistent
 
 
 def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, pseudo: Pseudonymiser,
@@ -185,11 +193,13 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
     if chunk_rows:
         opts["chunk_rows"] = chunk_rows
     table = "staging.contacts" if src.records == "contacts" else "staging.events"
+    schema = CONTACTS if src.records == "contacts" else EVENTS
     con.execute("begin transaction")
     try:
         batch_id = con.execute("insert into meta.batches (source, file, sha256, started_at) values (?, ?, ?, now()) "
                                "returning batch_id", [name, str(path), digest]).fetchall()[0][0]
         report = BatchReport(name, str(path), batch_id)
+        con.execute(f"create or replace temp table _batch as select *, null::varchar as _key from {table} limit 0")
         for chunk in reader(path, **opts):
             rows, quarantine, ambiguous, nonexistent = to_canonical(chunk, src, name, batch_id, pseudo)
             report.rows_read += chunk.frame.height + len(chunk.unreadable)
@@ -199,12 +209,16 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
             report.dst_nonexistent += nonexistent
             if rows.num_rows:
                 con.register("_chunk", rows)
-                report.rows_new += con.execute(f"insert or ignore into {table} select * from _chunk").fetchall()[0][0]
+                con.execute("insert into _batch select * from _chunk").fetchall()
                 con.unregister("_chunk")
             if quarantine:
                 con.executemany("insert into raw.quarantine values (?, ?, ?, ?, ?, ?, ?)",
                                 [(batch_id, name, str(path), rn, fld, reason, data)
                                  for rn, fld, reason, data in quarantine])
+        id_column = schema.names[0]
+        report.rows_new = con.execute(f"insert or ignore into {table} {_id_sql(id_column, schema.names)}"
+                                      ).fetchall()[0][0]
+        con.execute("drop table _batch")
         con.execute("update meta.batches set rows_read = ?, rows_loaded = ?, rows_quarantined = ?, "
                     "rows_already_loaded = ?, dst_ambiguous = ?, dst_nonexistent = ?, finished_at = now(), "
                     "status = 'done' where batch_id = ?",

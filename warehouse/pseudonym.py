@@ -138,8 +138,10 @@ class Pseudonymiser:
         return CPR_PATTERN.sub(repl, text)
 
     def column(self, s: pl.Series) -> pl.Series:
-        """A personal column, pseudonymised (unique values hashed once)."""
-        return s.cast(pl.Utf8).map_elements(self.of, return_dtype=pl.Utf8, skip_nulls=True)
+        """A personal column, pseudonymised (each distinct value hashed once)."""
+        s = s.cast(pl.Utf8)
+        distinct = s.drop_nulls().unique().to_list()
+        return s.replace_strict(distinct, [self.of(v) for v in distinct], default=None, return_dtype=pl.Utf8)
 
     def scrub_column(self, s: pl.Series) -> pl.Series:
         """A free-text column with CPR-shaped strings replaced; rows without digits are not touched."""
