@@ -222,3 +222,29 @@ def test_identical_rows_across_chunks_are_all_kept_and_a_re_export_adds_just_the
     r2 = load_file(con, src, "d", path, PSEUDO, chunk_rows=1)
     assert (r1.rows_loaded, r1.rows_new, r2.rows_loaded, r2.rows_new) == (3, 3, 4, 1)
     assert con.execute("select count(*), count(distinct event_id) from staging.events").fetchall() == [(4, 4)]
+
+
+def test_a_half_written_file_is_refused_whole_and_the_message_holds_no_cpr(baseline, tmp_path):
+    """A CSV cut off mid-line (still being written) and a truncated .xes.gz: one clear error, nothing kept."""
+    import gzip
+
+    from warehouse.config import Source
+
+    cfg, _ = load_config(baseline / "vaerdistrom.toml")
+    lines = (baseline / "telefoni" / "opkald.csv").read_bytes().splitlines(keepends=True)
+    cut = tmp_path / "opkald.csv"
+    cut.write_bytes(b"".join(lines[:200]) + b"700999,2025-01-27 14:26:15,95,71,Borgerservice,Indg\xc3\xa5ende,Ja,0101901234")
+    con = connect(":memory:")
+    with pytest.raises(LoadError) as e:
+        load_file(con, cfg.sources["telefoni"], "telefoni", cut, PSEUDO)
+    assert str(cut) in str(e.value) and "nothing kept" in str(e.value) and "Expected 11 columns" in str(e.value)
+    assert "0101901234" not in str(e.value) and PSEUDO.of("0101901234") in str(e.value)
+    xes = tmp_path / "cut.xes.gz"
+    xes.write_bytes(gzip.compress(b'<log><trace><string key="concept:name" value="1"/><event>'
+                                  b'<string key="concept:name" value="A"/>'))
+    src = Source.model_validate({"kind": "xes", "path": "cut.xes.gz", "process": "p",
+                                 "mapping": {"ts": "time:timestamp", "activity": "concept:name"}})
+    with pytest.raises(LoadError, match=r"cut.xes.gz: .*cannot read as XES after event 0"):
+        load_file(con, src, "x", xes, PSEUDO)
+    assert con.execute("select (select count(*) from staging.contacts) + (select count(*) from staging.events) "
+                       "+ (select count(*) from meta.batches)").fetchall() == [(0,)]
