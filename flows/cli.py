@@ -181,7 +181,7 @@ def _load(config: Path, only: list[str] | None) -> None:
         fail(str(e))
     except LoadError as e:
         typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=1) from None
 
 
 @app.command()

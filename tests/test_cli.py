@@ -160,3 +160,13 @@ def test_init_writes_a_valid_example_and_a_key_and_never_overwrites(tmp_path):
     before = key.read_text()
     again = run_cli("init", "--dir", str(tmp_path / "k"), env=env)
     assert again.returncode == 2 and "exists; not overwriting it" in again.stderr and key.read_text() == before
+
+
+def test_a_missing_source_file_is_one_line_and_loads_nothing(tmp_path):
+    out = tmp_path / "m"
+    assert run_cli("simulate", "--out", str(out), "--citizens", "100").returncode == 0
+    (out / "telefoni" / "opkald.csv").unlink()
+    env = {**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "cd" * 32}
+    r = run_cli("load", "--config", str(out / "vaerdistrom.toml"), "--source", "telefoni", env=env)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == f"error: sources.telefoni: no file at {out / 'telefoni' / 'opkald.csv'}"

@@ -1,11 +1,7 @@
 """Loading exports into the warehouse: nothing lost, nothing doubled, no CPR stored."""
 
 import json
-import re
-import shutil
 
-import duckdb
-import polars as pl
 import pytest
 
 from conftest import truth, truth_cases

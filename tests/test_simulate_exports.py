@@ -1,6 +1,5 @@
 """Every export parses with its declared format and encoding, and agrees with the ground truth."""
 
-import datetime as dt
 import json
 import re
 

@@ -52,10 +52,6 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def _text(col: pl.Expr) -> pl.Expr:
-    return col.cast(pl.Utf8).str.strip_chars()
-
-
 def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
     """Source timestamps -> UTC; returns (utc, dst ambiguous, dst nonexistent). Unreadable values -> null."""
     if raw.dtype == pl.Datetime:
