@@ -41,7 +41,7 @@ class Mapping(Strict):
 class Source(Strict):
     """One source: a file (or glob) of one system's export."""
 
-    kind: Literal["csv", "parquet", "jsonl", "excel", "xes"]
+    kind: Literal["csv", "parquet", "jsonl", "excel", "xes", "ocel"]
     path: str
     records: Literal["events", "contacts"] = "events"
     encoding: str | None = None
@@ -61,11 +61,21 @@ class Source(Strict):
     direction_values: dict[str, str] = Field(default_factory=dict)
     lifecycle_values: dict[str, str] = Field(default_factory=dict)
     personal: list[str] = Field(default_factory=list)
-    mapping: Mapping
+    object_type: str | None = None  # OCEL: the object type whose objects are the cases
+    mapping: Mapping | None = None  # OCEL logs map themselves (event type, time, id)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Source":
-        if self.records == "events" and not (self.mapping.activity or self.activity):
+        if self.kind == "ocel":
+            if not self.object_type:
+                raise ValueError("an OCEL source needs object_type: the object type whose objects are the cases")
+            if self.records != "events":
+                raise ValueError("an OCEL source holds events, not contacts")
+        elif self.object_type:
+            raise ValueError("object_type is for OCEL sources only")
+        elif self.mapping is None:
+            raise ValueError("mapping: field required")
+        if self.records == "events" and self.kind != "ocel" and not (self.mapping.activity or self.activity):
             raise ValueError("an event source needs mapping.activity or a fixed activity")
         if self.records == "events" and not (self.process or self.process_column):
             raise ValueError("an event source needs process or process_column")

@@ -19,8 +19,8 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from connectors.files import READERS, RawChunk
-from warehouse.config import Source
+from connectors.files import READERS, RawChunk, ReadError
+from warehouse.config import Mapping, Source
 from warehouse.pseudonym import Pseudonymiser
 from warehouse.schema import CONTACTS, EVENTS
 from warehouse.timezones import local_to_utc
@@ -52,6 +52,9 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+OFFSET = r"(Z|[+-]\d\d:?\d\d)$"  # an ISO 8601 offset at the end of a time
+
+
 def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
     """Source timestamps -> UTC; returns (utc, dst ambiguous, dst nonexistent). Unreadable values -> null."""
     if raw.dtype == pl.Datetime:
@@ -61,10 +64,10 @@ def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
         if src.timestamp_format:
             naive = text.str.strptime(pl.Datetime("us"), src.timestamp_format, strict=False)
         else:
-            offset = text.str.contains(r"(Z|[+-]\d\d:?\d\d)$").fill_null(False)
+            offset = text.str.contains(OFFSET).fill_null(False)
             if offset.any():
                 aware = text.str.to_datetime(time_zone="UTC", strict=False, time_unit="us")
-                naive_part = text.str.to_datetime(strict=False, time_unit="us")
+                naive_part = text.str.replace(OFFSET, "").str.to_datetime(strict=False, time_unit="us")
                 utc_naive = local_to_utc(naive_part, src.timezone)
                 utc = pl.select(pl.when(pl.lit(offset)).then(aware).otherwise(utc_naive.utc)).to_series()
                 return utc, utc_naive.ambiguous, utc_naive.nonexistent
@@ -92,6 +95,14 @@ def staged(schema: pa.Schema) -> pa.Schema:
     return pa.schema([f.with_nullable(True) for f in schema] + [pa.field("_key", pa.string())])
 
 
+def protect(frame: pl.DataFrame, personal: list[str], pseudo: Pseudonymiser) -> pl.DataFrame:
+    """Personal columns pseudonymised, every other text column scrubbed of CPR-shaped strings."""
+    personal_cols = [c for c in frame.columns if c in personal]
+    text_cols = [c for c, t in frame.schema.items() if t == pl.Utf8 and c not in personal_cols and c != "row_number"]
+    return frame.with_columns([pseudo.column(frame[c]).alias(c) for c in personal_cols]
+                              + [pseudo.scrub_column(frame[c]).alias(c) for c in text_cols])
+
+
 def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo: Pseudonymiser
                  ) -> tuple[pa.Table, list[tuple], int, int]:
     """(canonical rows, quarantine rows (row number, field, reason, row json), dst ambiguous, dst nonexistent)."""
@@ -108,11 +119,7 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
     if not frame.height:
         schema = CONTACTS if src.records == "contacts" else EVENTS
         return staged(schema).empty_table(), quarantine, 0, 0
-    # personal fields are pseudonymised, every other text is scrubbed of CPR-shaped strings
-    personal = [c for c in frame.columns if c in src.personal]
-    text_cols = [c for c, t in frame.schema.items() if t == pl.Utf8 and c not in personal and c != "row_number"]
-    frame = frame.with_columns([pseudo.column(frame[c]).alias(c) for c in personal]
-                               + [pseudo.scrub_column(frame[c]).alias(c) for c in text_cols])
+    frame = protect(frame, src.personal, pseudo)
     ts, ambiguous, nonexistent = parse_ts(frame[m.ts], src)
     ids = pl.Series([None] * frame.height, dtype=pl.Utf8)  # filled in over the whole batch by DuckDB
     key = frame[m.source_key].cast(pl.Utf8) if m.source_key else pl.Series([None] * frame.height, dtype=pl.Utf8)
@@ -175,14 +182,16 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
 
 
 def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, pseudo: Pseudonymiser,
-              *, chunk_rows: int | None = None) -> BatchReport:
-    """Load one file of a source as one batch, in one transaction."""
+              *, chunk_rows: int | None = None, on_rows=None) -> BatchReport:
+    """Load one file of a source as one batch, in one transaction.
+
+    `on_rows(n)` is called as rows are read (for progress bars).
+    """
     digest = sha256_of(path)
     done = con.execute("select batch_id from meta.batches where source = ? and file = ? and sha256 = ? "
                        "and status = 'done'", [name, str(path), digest]).fetchall()
     if done:
         return BatchReport(name, str(path), done[0][0], skipped=True)
-    reader = READERS[src.kind]
     opts = {"encoding": src.encoding, "delimiter": src.delimiter} if src.kind == "csv" else {}
     if src.kind == "excel":
         opts["sheets"] = src.sheets
@@ -196,38 +205,151 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
                                "returning batch_id", [name, str(path), digest]).fetchall()[0][0]
         report = BatchReport(name, str(path), batch_id)
         con.execute(f"create or replace temp table _batch as select *, null::varchar as _key from {table} limit 0")
-        for chunk in reader(path, **opts):
-            rows, quarantine, ambiguous, nonexistent = to_canonical(chunk, src, name, batch_id, pseudo)
-            report.rows_read += chunk.frame.height + len(chunk.unreadable)
-            report.rows_quarantined += len(quarantine)
-            report.rows_loaded += rows.num_rows
-            report.dst_ambiguous += ambiguous
-            report.dst_nonexistent += nonexistent
-            if rows.num_rows:
-                con.register("_chunk", rows)
-                con.execute("insert into _batch select * from _chunk").fetchall()
-                con.unregister("_chunk")
-            if quarantine:
-                con.executemany("insert into raw.quarantine values (?, ?, ?, ?, ?, ?, ?)",
-                                [(batch_id, name, str(path), rn, fld, reason, data)
-                                 for rn, fld, reason, data in quarantine])
+        stage = _Stager(con, src, name, path, batch_id, pseudo, report, on_rows)
+        if src.kind == "ocel":
+            _stage_ocel(stage, opts)
+        else:
+            for chunk in READERS[src.kind](path, **opts):
+                stage.chunk(chunk, "_batch")
         id_column = schema.names[0]
-        report.rows_new = con.execute(f"insert or ignore into {table} {_id_sql(id_column, schema.names)}"
-                                      ).fetchall()[0][0]
+        new = con.execute(f"insert or ignore into {table} {_id_sql(id_column, schema.names)}").fetchall()[0][0]
+        if src.kind != "ocel":
+            report.rows_new = new
+        if table == "staging.events":
+            con.execute(_sql("load_cases.sql"), {"source": name}).fetchall()
+        watermark = con.execute("select max(ts) from _batch").fetchall()[0][0]
         con.execute("drop table _batch")
         con.execute("update meta.batches set rows_read = ?, rows_loaded = ?, rows_quarantined = ?, "
                     "rows_already_loaded = ?, dst_ambiguous = ?, dst_nonexistent = ?, finished_at = now(), "
-                    "status = 'done' where batch_id = ?",
+                    "watermark = ?, status = 'done' where batch_id = ?",
                     [report.rows_read, report.rows_loaded, report.rows_quarantined,
-                     report.rows_loaded - report.rows_new, report.dst_ambiguous, report.dst_nonexistent, batch_id]
-                    ).fetchall()
+                     report.rows_loaded - report.rows_new, report.dst_ambiguous, report.dst_nonexistent,
+                     watermark.isoformat() if watermark else None, batch_id]).fetchall()
         con.execute("commit")
         return report
     except Exception as e:
         con.execute("rollback")
         if isinstance(e, LoadError):
             raise LoadError(f"{path}: {e}") from None
+        if isinstance(e, ReadError):
+            raise LoadError(f"{pseudo.scrub(str(e))} (load failed, nothing kept)") from None
         raise LoadError(f"{path}: load failed, nothing kept: {type(e).__name__}: {pseudo.scrub(str(e))}") from e
+
+
+def _sql(name: str) -> str:
+    return (Path(__file__).with_name("sql") / name).read_text(encoding="utf-8")
+
+
+@dataclass
+class _Stager:
+    """Puts one file's chunks into the batch's temporary tables, counting and quarantining."""
+
+    con: duckdb.DuckDBPyConnection
+    src: Source
+    name: str
+    path: Path
+    batch_id: int
+    pseudo: Pseudonymiser
+    report: BatchReport
+    on_rows: object = None
+
+    def chunk(self, chunk: RawChunk, target: str, src: Source | None = None) -> None:
+        rows, quarantine, ambiguous, nonexistent = to_canonical(chunk, src or self.src, self.name, self.batch_id,
+                                                                self.pseudo)
+        r = self.report
+        read = chunk.frame.height + len(chunk.unreadable)
+        r.rows_read += read
+        r.rows_quarantined += len(quarantine)
+        r.rows_loaded += rows.num_rows
+        r.dst_ambiguous += ambiguous
+        r.dst_nonexistent += nonexistent
+        if rows.num_rows:
+            self.insert(target, rows)
+        if quarantine:
+            self.con.executemany("insert into raw.quarantine values (?, ?, ?, ?, ?, ?, ?)",
+                                 [(self.batch_id, self.name, str(self.path), rn, fld, reason, data)
+                                  for rn, fld, reason, data in quarantine])
+        if self.on_rows:
+            self.on_rows(read)
+
+    def insert(self, target: str, rows: pa.Table | pl.DataFrame) -> None:
+        self.con.register("_chunk", rows)
+        self.con.execute(f"insert into {target} select * from _chunk").fetchall()
+        self.con.unregister("_chunk")
+
+
+OCEL_TEMP_TABLES = {
+    "_ocel_objects": "object_id varchar, object_type varchar, attributes json",
+    "_ocel_changes": "object_id varchar, ts timestamptz, field varchar, value varchar",
+    "_ocel_relations": "event_key varchar, object_id varchar, qualifier varchar",
+    "_ocel_o2o": "object_id varchar, related_id varchar, qualifier varchar",
+}
+# each OCEL record kind: its temporary table, its columns as the reader names them, and which must be there
+OCEL_RECORDS = {
+    "objects": ("_ocel_objects", ("ocel:oid", "ocel:type")),
+    "changes": ("_ocel_changes", ("ocel:oid", "ocel:timestamp", "ocel:field")),
+    "relations": ("_ocel_relations", ("ocel:eid", "ocel:oid")),
+    "o2o": ("_ocel_o2o", ("ocel:oid", "ocel:oid_2")),
+}
+
+
+def ocel_events_source(src: Source) -> Source:
+    """An OCEL source as the event mapper sees it: the log's own names for time, activity and key."""
+    m = src.mapping
+    mapping = Mapping(ts="ocel:timestamp", activity="ocel:activity", source_key="ocel:eid",
+                      resource=m.resource if m else None, org_unit=m.org_unit if m else None,
+                      lifecycle=m.lifecycle if m else None, citizen_key=m.citizen_key if m else None)
+    return src.model_copy(update={"mapping": mapping})
+
+
+def _stage_ocel(stage: _Stager, opts: dict) -> None:
+    """An OCEL file: events (counted and quarantined like any source's rows), objects and relations;
+    then everything stored, and the events flattened to one case per object of the source's type."""
+    from connectors.ocel import read_ocel
+
+    con = stage.con
+    con.execute("create or replace temp table _ocel_events as select * from _batch limit 0")
+    for table, columns in OCEL_TEMP_TABLES.items():
+        con.execute(f"create or replace temp table {table} ({columns})")
+    events_src = ocel_events_source(stage.src)
+    for part in read_ocel(stage.path, **opts):
+        if part.part == "events":
+            stage.chunk(part.chunk, "_ocel_events", events_src)
+            continue
+        table, required = OCEL_RECORDS[part.part]
+        frame = protect(part.chunk.frame, stage.src.personal, stage.pseudo)
+        for column in required:
+            empty = frame.filter(pl.col(column).is_null() | (pl.col(column) == ""))
+            if empty.height:
+                raise LoadError(f"OCEL {part.part} record {empty['row_number'][0]}: {column} is empty")
+        if part.part == "objects":
+            extra = [c for c in frame.columns if c not in ("row_number", "ocel:oid", "ocel:type")]
+            attributes = (frame.select(pl.struct(extra).struct.json_encode())[:, 0] if extra
+                          else pl.Series(["{}"] * frame.height))
+            out = pl.DataFrame({"object_id": frame["ocel:oid"], "object_type": frame["ocel:type"],
+                                "attributes": attributes})
+        elif part.part == "changes":
+            ts, _, _ = parse_ts(frame["ocel:timestamp"], stage.src)
+            if ts.null_count():
+                bad = frame.filter(ts.is_null())["row_number"][0]
+                raise LoadError(f"OCEL object change {bad}: time not readable")
+            out = pl.DataFrame({"object_id": frame["ocel:oid"], "ts": ts, "field": frame["ocel:field"],
+                                "value": frame["ocel:value"]})
+        else:
+            first = "ocel:eid" if part.part == "relations" else "ocel:oid"
+            second = "ocel:oid" if part.part == "relations" else "ocel:oid_2"
+            out = pl.DataFrame({"a": frame[first], "b": frame[second],
+                                "qualifier": frame["ocel:qualifier"].fill_null("")})
+        stage.insert(table, out)
+    params = {"source": stage.name, "batch_id": stage.batch_id, "object_type": stage.src.object_type}
+    for statement in _sql("ocel_store.sql").split(";"):
+        body = "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--")).strip()
+        if body:
+            con.execute(body, {k: v for k, v in params.items() if f"${k}" in body}).fetchall()
+    stage.report.rows_new = con.execute("select count(*) from staging.ocel_events where batch_id = ?",
+                                        [stage.batch_id]).fetchall()[0][0]
+    for table in ("_ocel_events", *OCEL_TEMP_TABLES):
+        con.execute(f"drop table {table}")
 
 
 def load_source(con: duckdb.DuckDBPyConnection, src: Source, name: str, root: Path, pseudo: Pseudonymiser

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.schema import TABLES, create_table_sql
+from warehouse.schema import create_table_sql
 
 SQL = Path(__file__).with_name("sql")
 
@@ -32,16 +32,21 @@ def sql_file(name: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
     return run
 
 
-def canonical_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The staging tables, created from the Arrow schemas in warehouse/schema.py."""
-    for table in TABLES:
-        con.execute(create_table_sql(table))
+def canonical_tables(*tables: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    """A migration step creating staging tables from their Arrow schemas in warehouse/schema.py."""
+    def run(con: duckdb.DuckDBPyConnection) -> None:
+        for table in tables:
+            con.execute(create_table_sql(table))
+    return run
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "layers and batches", sql_file("001_layers.sql")),
-    Migration(2, "canonical staging tables", canonical_tables),
+    Migration(2, "canonical staging tables", canonical_tables("staging.events", "staging.cases", "staging.contacts")),
     Migration(3, "quarantine", sql_file("003_quarantine.sql")),
+    Migration(4, "object-centric logs", canonical_tables("staging.ocel_events", "staging.objects",
+                                                         "staging.object_changes", "staging.event_objects",
+                                                         "staging.object_objects")),
 )
 
 

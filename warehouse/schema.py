@@ -8,6 +8,9 @@ Grains:
 - `staging.events`: one row per event of a case (or of a contact not yet attributed).
 - `staging.cases`: one row per case and source.
 - `staging.contacts`: one row per off-system contact (phone call, e-mail, visit).
+- `staging.ocel_events`, `staging.objects`, `staging.object_changes`, `staging.event_objects`,
+  `staging.object_objects`: an object-centric log as it was, one row per event, object,
+  attribute change and relation.
 """
 
 from __future__ import annotations
@@ -69,16 +72,72 @@ CONTACTS = pa.schema([
     pa.field("batch_id", pa.int64(), nullable=False),
 ])
 
+# Object-centric logs (OCEL) keep their objects and relations; their events are also
+# flattened into `staging.events`, one row per event and object of the source's case type.
+OCEL_EVENTS = pa.schema([
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("event_key", pa.string(), nullable=False),  # the log's own event id
+    pa.field("activity", pa.string(), nullable=False),
+    pa.field("ts", UTC_TS, nullable=False),
+    pa.field("resource", pa.string()),
+    _json("attributes"),
+    pa.field("source_seq", pa.int64(), nullable=False),
+    pa.field("batch_id", pa.int64(), nullable=False),
+])
+
+OBJECTS = pa.schema([
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("object_id", pa.string(), nullable=False),
+    pa.field("object_type", pa.string(), nullable=False),
+    _json("attributes"),  # the object's attribute values from the start (later values: object_changes)
+    pa.field("batch_id", pa.int64(), nullable=False),
+])
+
+OBJECT_CHANGES = pa.schema([
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("object_id", pa.string(), nullable=False),
+    pa.field("ts", UTC_TS, nullable=False),
+    pa.field("field", pa.string(), nullable=False),
+    pa.field("value", pa.string()),
+    pa.field("batch_id", pa.int64(), nullable=False),
+])
+
+EVENT_OBJECTS = pa.schema([
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("event_key", pa.string(), nullable=False),
+    pa.field("object_id", pa.string(), nullable=False),
+    pa.field("qualifier", pa.string(), nullable=False),  # "" when the log gives none
+    pa.field("batch_id", pa.int64(), nullable=False),
+])
+
+OBJECT_OBJECTS = pa.schema([
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("object_id", pa.string(), nullable=False),
+    pa.field("related_id", pa.string(), nullable=False),
+    pa.field("qualifier", pa.string(), nullable=False),
+    pa.field("batch_id", pa.int64(), nullable=False),
+])
+
 TABLES: dict[str, pa.Schema] = {
     "staging.events": EVENTS,
     "staging.cases": CASES,
     "staging.contacts": CONTACTS,
+    "staging.ocel_events": OCEL_EVENTS,
+    "staging.objects": OBJECTS,
+    "staging.object_changes": OBJECT_CHANGES,
+    "staging.event_objects": EVENT_OBJECTS,
+    "staging.object_objects": OBJECT_OBJECTS,
 }
 
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "staging.events": ("event_id",),
     "staging.cases": ("source", "case_id"),
     "staging.contacts": ("contact_id",),
+    "staging.ocel_events": ("source", "event_key"),
+    "staging.objects": ("source", "object_id"),
+    "staging.object_changes": ("source", "object_id", "ts", "field"),
+    "staging.event_objects": ("source", "event_key", "object_id", "qualifier"),
+    "staging.object_objects": ("source", "object_id", "related_id", "qualifier"),
 }
 
 _DUCKDB_TYPES = {
