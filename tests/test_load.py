@@ -47,6 +47,29 @@ def test_events_and_cases_per_process_equal_the_truth(loaded, baseline):
     assert contacts == truth(baseline)["totals"]["contacts"]
 
 
+def test_every_case_gets_one_row_spanning_its_events_with_its_citizen(loaded, baseline):
+    con, _, _ = loaded
+    cases = {c: (p, k, o, cl) for c, p, k, o, cl in con.execute(
+        "select case_id, process, citizen_key, opened_at, closed_at from staging.cases").fetchall()}
+    spans = dict(((c,), (lo, hi)) for c, lo, hi in con.execute(
+        "select case_id, min(ts), max(ts) from staging.events where case_id is not null group by case_id").fetchall())
+    with_events = [c for c in truth_cases(baseline) if c["n_events"]]
+    assert len(cases) == len(with_events) == len(spans)
+    for c in with_events:
+        process, key, opened, closed = cases[c["case_id"]]
+        assert (process, key) == (c["process"], PSEUDO.of(c["cpr"])), c["case_id"]
+        assert (opened, closed) == spans[(c["case_id"],)]
+
+
+def test_each_batch_records_its_watermark(loaded):
+    con, _, _ = loaded
+    for source, watermark in con.execute("select source, watermark from meta.batches").fetchall():
+        table = "staging.contacts" if con.execute("select count(*) from staging.contacts where source = ?",
+                                                  [source]).fetchall()[0][0] else "staging.events"
+        latest = con.execute(f"select max(ts) from {table} where source = ?", [source]).fetchall()[0][0]
+        assert watermark == latest.isoformat(), source
+
+
 def test_timestamps_are_the_same_instants_in_every_format(loaded, baseline):
     """The ESDH's 'dd-mm-yyyy HH:MM' local time and the truth's first event agree for every case."""
     con, _, _ = loaded
@@ -102,6 +125,24 @@ def test_a_re_export_with_more_rows_adds_only_the_new_ones(baseline, tmp_path):
     assert con.execute("select rows_already_loaded from meta.batches where batch_id = ?",
                        [r2.batch_id]).fetchall() == [(1000,)]
     assert con.execute("select count(*) from staging.contacts").fetchall()[0][0] == len(full) - 1
+
+
+def test_a_re_export_moves_a_case_on(baseline, tmp_path):
+    """The first half of the care system's stream, then all of it: open cases get their later events and end."""
+    cfg, _ = load_config(baseline / "vaerdistrom.toml")
+    src = cfg.sources["nexus"]
+    lines = (baseline / src.path).read_bytes().splitlines(keepends=True)
+    target = tmp_path / "nexus.jsonl"
+    target.write_bytes(b"".join(lines[:len(lines) // 2]))
+    con = connect(":memory:")
+    load_file(con, src, "nexus", target, PSEUDO)
+    before = dict(con.execute("select case_id, closed_at from staging.cases").fetchall())
+    target.write_bytes(b"".join(lines))
+    load_file(con, src, "nexus", target, PSEUDO)
+    after = dict(con.execute("select case_id, closed_at from staging.cases").fetchall())
+    truth_ = dict(con.execute("select case_id, max(ts) from staging.events group by case_id").fetchall())
+    assert after == truth_ and set(before) < set(after)
+    assert sum(after[c] > before[c] for c in before) > 0
 
 
 BAD_CSV = ("Sagsnummer;Sagsmodel;Aktivitet;Udført;Part CPR;Notat\r\n"

@@ -1,5 +1,7 @@
 """Data nobody here wrote: every real log loads with the counts pm4py's own readers report."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -41,6 +43,15 @@ def test_xes_logs_match_pm4py(shared_data, name, expected):
     assert counts(con) == (oracle[0], oracle[1] - no_activity, oracle[2])
     assert [q for (q,) in con.execute("select reason from raw.quarantine").fetchall()] == \
         ["activity is empty"] * no_activity
+    # one case per trace, carrying the trace's attributes as pm4py reads them
+    cases = con.execute("select case_id, attributes from staging.cases").fetchall()
+    assert len(cases) == oracle[0]
+    first = log.groupby("case:concept:name").first()
+    case_id, attributes = cases[len(cases) // 2]
+    expected = {k: str(v) for k, v in first.loc[case_id].items() if k.startswith("case:") and pd.notna(v)}
+    mine = {k: v for k, v in json.loads(attributes).items() if v is not None}
+    assert mine.pop("case:concept:name") == case_id
+    assert set(mine) == set(expected)  # the same trace attributes, none lost
     # the earliest and latest instants agree with pm4py's (UTC)
     lo, hi = con.execute("select min(ts), max(ts) from staging.events").fetchall()[0]
     assert pd.Timestamp(lo) == log["time:timestamp"].min() and pd.Timestamp(hi) == log["time:timestamp"].max()
