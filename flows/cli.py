@@ -168,6 +168,41 @@ def _report_line(r) -> None:
                    f"(new {r.rows_new:,})  quarantined {r.rows_quarantined:,}")
 
 
+class _Bars:
+    """Progress bars on stderr while files load (only on a terminal), and a summary line per file."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn)
+
+        console = Console(stderr=True)
+        self.live = console.is_terminal
+        self.bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TextColumn("rows"), TimeElapsedColumn(), console=console, transient=True,
+                             disable=not self.live)
+        self.task = None
+
+    def __enter__(self) -> "_Bars":
+        self.bars.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bars.__exit__(*exc)
+
+    def file_started(self, source: str, path: Path) -> None:
+        self.task = self.bars.add_task(f"{source} {path.name}", total=None)
+
+    def rows(self, n: int) -> None:
+        if self.task is not None:
+            self.bars.advance(self.task, n)
+
+    def file_done(self, report) -> None:
+        if self.task is not None:
+            self.bars.remove_task(self.task)
+            self.task = None
+        _report_line(report)
+
+
 def _load(config: Path, only: list[str] | None) -> None:
     from warehouse.config import ConfigError, load_config
     from warehouse.load import LoadError, load_all
@@ -176,7 +211,8 @@ def _load(config: Path, only: list[str] | None) -> None:
     try:
         cfg, root = load_config(config)
         typer.echo(f"Loading into {root / cfg.warehouse}:")
-        load_all(cfg, root, only, on_batch=_report_line)
+        with _Bars() as bars:
+            load_all(cfg, root, only, progress=bars)
     except (ConfigError, PseudonymKeyError) as e:
         fail(str(e))
     except LoadError as e:
@@ -198,11 +234,7 @@ def load(
 
 
 def _print_status(config: Path, as_json: bool) -> None:
-    import json
-
     from warehouse.config import ConfigError, load_config
-    from warehouse.migrations import connect
-    from warehouse.status import status as warehouse_status
 
     try:
         cfg, root = load_config(config)
@@ -211,6 +243,15 @@ def _print_status(config: Path, as_json: bool) -> None:
     path = root / cfg.warehouse
     if not path.exists():
         fail(f"no warehouse at {path} yet: run `vaerdistrom load --config {config}`")
+    _print_warehouse_status(path, as_json)
+
+
+def _print_warehouse_status(path: Path, as_json: bool) -> None:
+    import json
+
+    from warehouse.migrations import connect
+    from warehouse.status import status as warehouse_status
+
     con = connect(path)
     try:
         st = warehouse_status(con)
@@ -232,6 +273,72 @@ def _print_status(config: Path, as_json: bool) -> None:
     for r in st["contacts"]:
         typer.echo(f"  {r['source']:<14} {r['channel']:<13} {r['direction'] or '':<9} {r['n_contacts']:>8,}  "
                    f"identified {r['n_identified']:,}  with case number {r['n_with_case_ref']:,}")
+
+
+@app.command("import")
+def import_files(
+    files: Annotated[list[Path], typer.Argument(help="Event logs: XES (.xes, .xes.gz), OCEL (.jsonocel, .xmlocel, "
+                                                    ".sqlite, .json), CSV, Parquet, Excel or JSON lines.")],
+    process: Annotated[Optional[str], typer.Option(help="The process the events belong to (default: the "
+                                                        "file's name).")] = None,
+    warehouse: Annotated[Path, typer.Option(help="The DuckDB warehouse to load into (created if "
+                                                 "missing).")] = Path("vaerdistrom.duckdb"),
+    case_id: Annotated[Optional[str], typer.Option(help="The case id column (tables; guessed when left "
+                                                        "out).")] = None,
+    activity: Annotated[Optional[str], typer.Option(help="The activity column (tables; guessed when left "
+                                                         "out).")] = None,
+    timestamp: Annotated[Optional[str], typer.Option(help="The timestamp column (tables; guessed when left "
+                                                          "out).")] = None,
+    object_type: Annotated[Optional[str], typer.Option(help="OCEL: the object type whose objects are the cases "
+                                                            "(default: the type with most event relations).")] = None,
+) -> None:
+    """A quick look at event logs without a config: detect each file's format and columns, load it, summarise.
+
+    Each file becomes a source named after the file. Loading follows the same rules as
+    `vaerdistrom load`: one batch per file, bad rows to quarantine, no CPR stored. The key
+    comes from VAERDISTROM_PSEUDONYM_KEY, else pseudonym.key beside the warehouse (created
+    when missing, and said).
+    """
+    import os
+    import re
+
+    from connectors.files import ReadError
+    from warehouse.detect import DetectError, guess_source
+    from warehouse.load import LoadError, load_file
+    from warehouse.migrations import connect
+    from warehouse.pseudonym import KEY_ENV, Pseudonymiser, create_key_file, load_key
+
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        fail(f"no such file: {missing[0]}")
+    guesses = []
+    for f in files:
+        name = re.sub(r"\.(xes\.gz|[a-z0-9]+)$", "", f.name.lower())
+        try:
+            src, notes = guess_source(f, process=process or name, case_id=case_id, activity=activity,
+                                      timestamp=timestamp, object_type=object_type)
+        except (DetectError, ReadError, ValueError) as e:
+            fail(str(e))
+        guesses.append((f, re.sub(r"[^a-z0-9_]+", "_", name).strip("_") or "import", src, notes))
+    key = warehouse.parent / "pseudonym.key"
+    if not os.environ.get(KEY_ENV) and not key.exists():
+        create_key_file(key)
+        typer.echo(f"Created a local pseudonymisation key at {key} (owner-only). Keep it: it makes the pseudonyms.")
+    pseudo = Pseudonymiser(load_key(key))
+    con = connect(warehouse)
+    typer.echo(f"Importing into {warehouse}:")
+    try:
+        with _Bars() as bars:
+            for f, name, src, notes in guesses:
+                typer.echo(f"  {f.name}: {src.kind}, process {src.process!r}" + "".join(f"; {n}" for n in notes))
+                bars.file_started(name, f)
+                bars.file_done(load_file(con, src, name, f, pseudo, on_rows=bars.rows))
+    except LoadError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        con.close()
+    _print_warehouse_status(warehouse, False)
 
 
 @app.command()

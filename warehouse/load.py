@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,7 +183,7 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
 
 
 def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, pseudo: Pseudonymiser,
-              *, chunk_rows: int | None = None, on_rows=None) -> BatchReport:
+              *, chunk_rows: int | None = None, on_rows: Callable[[int], None] | None = None) -> BatchReport:
     """Load one file of a source as one batch, in one transaction.
 
     `on_rows(n)` is called as rows are read (for progress bars).
@@ -251,7 +252,7 @@ class _Stager:
     batch_id: int
     pseudo: Pseudonymiser
     report: BatchReport
-    on_rows: object = None
+    on_rows: Callable[[int], None] | None = None
 
     def chunk(self, chunk: RawChunk, target: str, src: Source | None = None) -> None:
         rows, quarantine, ambiguous, nonexistent = to_canonical(chunk, src or self.src, self.name, self.batch_id,
@@ -352,15 +353,39 @@ def _stage_ocel(stage: _Stager, opts: dict) -> None:
         con.execute(f"drop table {table}")
 
 
-def load_source(con: duckdb.DuckDBPyConnection, src: Source, name: str, root: Path, pseudo: Pseudonymiser
-                ) -> list[BatchReport]:
-    """Every file of a source (its path may be a glob), in name order."""
+class Progress:
+    """What a load reports as it goes (the CLI draws progress bars from it); by default nothing."""
+
+    def file_started(self, source: str, path: Path) -> None:
+        pass
+
+    def rows(self, n: int) -> None:
+        pass
+
+    def file_done(self, report: BatchReport) -> None:
+        pass
+
+
+def source_files(src: Source, name: str, root: Path) -> list[Path]:
+    """A source's files (its path may be a glob), in name order; an error when there are none."""
     pattern = src.path
     files = sorted(root.glob(pattern)) if any(ch in pattern for ch in "*?[") else [root / pattern]
     missing = [f for f in files if not f.is_file()]
     if not files or missing:
         raise LoadError(f"sources.{name}: no file at {root / pattern}")
-    return [load_file(con, src, name, f, pseudo) for f in files]
+    return files
+
+
+def load_source(con: duckdb.DuckDBPyConnection, src: Source, name: str, root: Path, pseudo: Pseudonymiser,
+                progress: Progress | None = None) -> list[BatchReport]:
+    """Every file of a source, each one batch."""
+    progress = progress or Progress()
+    reports = []
+    for f in source_files(src, name, root):
+        progress.file_started(name, f)
+        reports.append(load_file(con, src, name, f, pseudo, on_rows=progress.rows))
+        progress.file_done(reports[-1])
+    return reports
 
 
 def resolve_key(cfg, root: Path) -> Pseudonymiser:
@@ -371,7 +396,8 @@ def resolve_key(cfg, root: Path) -> Pseudonymiser:
     return Pseudonymiser(load_key(key_file))
 
 
-def load_all(cfg, root: Path, only: list[str] | None = None, *, on_batch=None) -> list[BatchReport]:
+def load_all(cfg, root: Path, only: list[str] | None = None, *, progress: Progress | None = None
+             ) -> list[BatchReport]:
     """Load the configured sources (all, or those named in `only`) into the config's warehouse."""
     from warehouse.migrations import connect
 
@@ -386,10 +412,7 @@ def load_all(cfg, root: Path, only: list[str] | None = None, *, on_batch=None) -
         for name, src in cfg.sources.items():
             if only and name not in only:
                 continue
-            for report in load_source(con, src, name, root, pseudo):
-                reports.append(report)
-                if on_batch:
-                    on_batch(report)
+            reports += load_source(con, src, name, root, pseudo, progress)
     finally:
         con.close()
     return reports
