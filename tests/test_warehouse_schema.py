@@ -38,7 +38,7 @@ def _keys(table):
 def test_an_arrow_batch_in_the_canonical_schema_inserts_as_is():
     con = connect(":memory:")
     batch = pa.table({
-        "event_id": ["e1"], "source": ["nexus"], "process": ["visitation"], "case_id": ["NX-1"],
+        "event_id": ["0f8fad5b-d9cb-469f-a165-70867728950e"], "source": ["nexus"], "process": ["visitation"], "case_id": ["NX-1"],
         "activity": ["Henvendelse modtaget"], "ts": pa.array([1_700_000_000_000_000], pa.timestamp("us", "UTC")),
         "lifecycle": ["complete"], "resource": ["Åse Holm"], "org_unit": ["Visitation"], "channel": ["case_system"],
         "direction": [None], "citizen_key": ["cz_1"], "attributes": ['{"bemaerkning": "ø"}'], "source_seq": [1],

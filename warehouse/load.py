@@ -77,18 +77,27 @@ def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
     return result.utc, result.ambiguous, result.nonexistent
 
 
-def _id_sql(id_column: str, columns: list[str]) -> str:
-    """SELECT over the staged batch that fills in stable ids, over the whole file at once.
+def _insert_new_sql(table: str, columns: list[str], keyed: bool) -> str:
+    """INSERT of the staged batch's rows that are not stored yet, with their stable ids.
 
-    With the source's own key: hash of source and key. Without: hash of source, the row's
-    content (its attributes) and its occurrence number among identical rows of the file, so
-    identical rows stay distinct and a re-export gives every old row its old id.
+    The id is an MD5, stored as a UUID, of the source and the source's own key or,
+    without one, of the row's content (every column) and its occurrence number among
+    identical rows of the file, so identical rows stay distinct and a re-export gives every
+    old row its old id. Rows already stored are left out by an anti-join on the id; a keyed
+    source can repeat a key within a file, and only its first row is kept.
     """
-    digest = ("sha256(case when _key is not null then source || chr(31) || 'key' || chr(31) || _key "
-              "else source || chr(31) || 'row' || chr(31) || attributes::varchar || chr(31) || "
-              "(row_number() over (partition by attributes::varchar order by source_seq) - 1)::varchar end)")
-    ident = f"translate(substr({digest}, 1, 32), '0123456789abcdef', 'abcdefghijklmnop') as {id_column}"
-    return "select " + ", ".join(ident if c == id_column else c for c in columns) + " from _batch"
+    id_column = columns[0]
+    content = " || chr(31) || ".join(
+        f"coalesce({'epoch_us(ts)' if c == 'ts' else c}::varchar, chr(30))" for c in columns
+        if c not in (id_column, "source", "source_seq", "batch_id"))
+    digest = ("md5(case when _key is not null then source || chr(31) || 'key' || chr(31) || _key "
+              "else source || chr(31) || 'row' || chr(31) || _content || chr(31) || "
+              "(row_number() over (partition by hash(_content) order by source_seq) - 1)::varchar end)::uuid")
+    staged_rows = ("select " + ", ".join(f"{digest} as {c}" if c == id_column else c for c in columns)
+                   + f" from (select *, case when _key is null then {content} end as _content from _batch)")
+    once = f" qualify row_number() over (partition by {id_column} order by source_seq) = 1" if keyed else ""
+    return (f"insert into {table} select * from ({staged_rows}) as n where not exists "
+            f"(select 1 from {table} as t where t.{id_column} = n.{id_column}){once}")
 
 
 def staged(schema: pa.Schema) -> pa.Schema:
@@ -122,63 +131,67 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
         return staged(schema).empty_table(), quarantine, 0, 0
     frame = protect(frame, src.personal, pseudo)
     ts, ambiguous, nonexistent = parse_ts(frame[m.ts], src)
-    ids = pl.Series([None] * frame.height, dtype=pl.Utf8)  # filled in over the whole batch by DuckDB
-    key = frame[m.source_key].cast(pl.Utf8) if m.source_key else pl.Series([None] * frame.height, dtype=pl.Utf8)
 
-    def col(c: str | None, fixed: str | None = None, values: dict[str, str] | None = None) -> pl.Series:
+    def col(c: str | None, fixed: str | None = None, values: dict[str, str] | None = None) -> pl.Expr:
         if c is None:
-            return pl.Series([fixed] * frame.height, dtype=pl.Utf8)
-        s = frame[c].cast(pl.Utf8).str.strip_chars()
-        return s.replace(values) if values else s
+            return pl.lit(fixed, dtype=pl.Utf8)
+        e = pl.col(c).cast(pl.Utf8).str.strip_chars()
+        return e.replace(values) if values else e
 
-    attrs_cols = [c for c in frame.columns if c != "row_number"]
-    attributes = frame.select(pl.struct([pl.col(c) for c in attrs_cols]).struct.json_encode().alias("a"))["a"]
+    row_cols = [c for c in frame.columns if c != "row_number"]
+    mapped = {m.ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key, m.direction,
+              src.process_column, src.channel_column}
+    attrs_cols = [c for c in row_cols if c not in mapped]  # everything else the source has, kept
+    text = pl.lit(None, dtype=pl.Utf8)
     common = {
-        "source": pl.Series([name] * frame.height, dtype=pl.Utf8),
-        "ts": ts,
+        "source": pl.lit(name, dtype=pl.Utf8),
+        "ts": pl.col("_ts"),
         "resource": col(m.resource),
         "org_unit": col(m.org_unit),
         "citizen_key": col(m.citizen_key),
-        "attributes": attributes,
-        "source_seq": frame["row_number"],
-        "batch_id": pl.Series([batch_id] * frame.height, dtype=pl.Int64),
+        "attributes": pl.struct(attrs_cols).struct.json_encode() if attrs_cols else pl.lit("{}"),
+        "source_seq": pl.col("row_number"),
+        "batch_id": pl.lit(batch_id, dtype=pl.Int64),
     }
     channel = col(src.channel_column, src.channel, src.channel_values)
     direction = col(m.direction, src.direction, src.direction_values)
+    unreadable_ts = "timestamp missing or not readable" + (f" as {src.timestamp_format}" if src.timestamp_format
+                                                           else "")
     if src.records == "contacts":
-        out = pl.DataFrame({"contact_id": ids, **common, "channel": channel, "direction": direction,
-                            "case_ref": col(m.case_id), "duration_seconds": pl.Series([None] * frame.height,
-                                                                                       dtype=pl.Float64)})
+        columns = {"contact_id": text, **common, "channel": channel, "direction": direction,
+                   "case_ref": col(m.case_id), "duration_seconds": pl.lit(None, dtype=pl.Float64)}
         schema = CONTACTS
-        checks = [("ts", m.ts, "timestamp missing or not readable" + (f" as {src.timestamp_format}"
-                                                                      if src.timestamp_format else ""))]
+        checks = [("ts", m.ts, unreadable_ts)]
     else:
         process = col(src.process_column, src.process, src.process_values)
-        lifecycle = col(m.lifecycle, "complete", src.lifecycle_values)
-        out = pl.DataFrame({"event_id": ids, "process": process, "case_id": col(m.case_id),
-                            "activity": col(m.activity, src.activity), **common, "lifecycle": lifecycle,
-                            "channel": channel, "direction": direction})
+        known = sorted(set(src.process_values.values())) if src.process_column and src.process_values else None
+        if known:
+            process = pl.when(process.is_in(known)).then(process).otherwise(None)
+        columns = {"event_id": text, "process": process, "case_id": col(m.case_id),
+                   "activity": col(m.activity, src.activity), **common,
+                   "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values), "channel": channel,
+                   "direction": direction}
         schema = EVENTS
-        checks = [("ts", m.ts, "timestamp missing or not readable" + (f" as {src.timestamp_format}"
-                                                                      if src.timestamp_format else "")),
-                  ("activity", m.activity, "activity is empty")]
-        if src.process_column:
-            known = set(src.process_values.values()) if src.process_values else None
-            if known:
-                checks.append(("process", src.process_column, f"value not in process_values ({', '.join(sorted(known))})"))
-                out = out.with_columns(pl.when(pl.col("process").is_in(sorted(known))).then(pl.col("process"))
-                                       .otherwise(None))
-    bad = pl.Series([False] * out.height)
+        checks = [("ts", m.ts, unreadable_ts), ("activity", m.activity, "activity is empty")]
+        if known:
+            checks.append(("process", src.process_column, f"value not in process_values ({', '.join(known)})"))
+    key = pl.col(m.source_key).cast(pl.Utf8) if m.source_key else text
+    out = frame.with_columns(_ts=ts).select(**{c: columns[c] for c in schema.names}, _key=key)
+    bad = None
     for field, source_col, reason in checks:
-        hit = out[field].is_null() | ((out[field].cast(pl.Utf8) == "") if out[field].dtype == pl.Utf8 else False)
-        hit = hit & ~bad
+        hit = out[field].is_null()
+        if out[field].dtype == pl.Utf8:
+            hit = hit | (out[field] == "")
+        if bad is not None:
+            hit = hit & ~bad
         if hit.any():
             rows = frame.filter(hit)
             for rn, data in zip(rows["row_number"].to_list(),
-                                rows.select(pl.struct(attrs_cols).struct.json_encode())[:, 0].to_list()):
+                                rows.select(pl.struct(row_cols).struct.json_encode())[:, 0].to_list()):
                 quarantine.append((rn, source_col, reason, data))
-            bad = bad | hit
-    out = out.with_columns(_key=key).filter(~bad).select(*schema.names, "_key")
+        bad = hit if bad is None else bad | hit
+    if bad is not None and bad.any():
+        out = out.filter(~bad)
     return out.to_arrow().cast(staged(schema)), quarantine, ambiguous, nonexistent
 
 
@@ -212,8 +225,8 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
         else:
             for chunk in READERS[src.kind](path, **opts):
                 stage.chunk(chunk, "_batch")
-        id_column = schema.names[0]
-        new = con.execute(f"insert or ignore into {table} {_id_sql(id_column, schema.names)}").fetchall()[0][0]
+        keyed = src.kind == "ocel" or bool(src.mapping.source_key)
+        new = con.execute(_insert_new_sql(table, schema.names, keyed)).fetchall()[0][0]
         if src.kind != "ocel":
             report.rows_new = new
         if table == "staging.events":

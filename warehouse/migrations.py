@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.schema import create_table_sql
+from warehouse.schema import UNINDEXED, create_table_sql
 
 SQL = Path(__file__).with_name("sql")
 
@@ -40,6 +40,15 @@ def canonical_tables(*tables: str) -> Callable[[duckdb.DuckDBPyConnection], None
     return run
 
 
+def drop_event_indexes(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild staging.events and staging.contacts without their primary-key index (see schema.UNINDEXED)."""
+    for table in sorted(UNINDEXED):
+        con.execute(f"alter table {table} rename to _old")
+        con.execute(create_table_sql(table))
+        con.execute(f"insert into {table} select * from {table.split('.')[0]}._old")
+        con.execute(f"drop table {table.split('.')[0]}._old")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "layers and batches", sql_file("001_layers.sql")),
     Migration(2, "canonical staging tables", canonical_tables("staging.events", "staging.cases", "staging.contacts")),
@@ -47,6 +56,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "object-centric logs", canonical_tables("staging.ocel_events", "staging.objects",
                                                          "staging.object_changes", "staging.event_objects",
                                                          "staging.object_objects")),
+    Migration(5, "event and contact ids kept unique by the loader, without an index", drop_event_indexes),
 )
 
 

@@ -21,13 +21,18 @@ UTC_TS = pa.timestamp("us", tz="UTC")
 JSON_META = {b"duckdb_type": b"JSON"}
 
 
+def _uuid(name: str) -> pa.Field:
+    """A stable row id: an MD5 of the source and the row's key, stored as a 16-byte DuckDB UUID."""
+    return pa.field(name, pa.string(), nullable=False, metadata={b"duckdb_type": b"UUID"})
+
+
 def _json(name: str) -> pa.Field:
     """A JSON document (everything else the source had), stored as DuckDB JSON."""
     return pa.field(name, pa.string(), metadata=JSON_META)
 
 
 EVENTS = pa.schema([
-    pa.field("event_id", pa.string(), nullable=False),  # hash of source + the source's own event key
+    _uuid("event_id"),  # hash of source + the source's own event key
     pa.field("source", pa.string(), nullable=False),  # configured source name, e.g. "nexus"
     pa.field("process", pa.string()),  # service / case type, e.g. "visitation"
     pa.field("case_id", pa.string()),
@@ -57,7 +62,7 @@ CASES = pa.schema([
 ])
 
 CONTACTS = pa.schema([
-    pa.field("contact_id", pa.string(), nullable=False),  # hash of source + the log's own key
+    _uuid("contact_id"),  # hash of source + the log's own key
     pa.field("source", pa.string(), nullable=False),
     pa.field("ts", UTC_TS, nullable=False),
     pa.field("channel", pa.string(), nullable=False),
@@ -140,6 +145,11 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "staging.object_objects": ("source", "object_id", "related_id", "qualifier"),
 }
 
+# Keys the loader keeps unique without an index: an ART index over tens of millions of ids
+# costs about a gigabyte of memory and a third of the load time, while an anti-join against
+# the stored ids does the same job. The other tables are small and keep a primary key.
+UNINDEXED = frozenset({"staging.events", "staging.contacts"})
+
 _DUCKDB_TYPES = {
     pa.string(): "VARCHAR",
     pa.int64(): "BIGINT",
@@ -161,8 +171,9 @@ def duckdb_type(field: pa.Field) -> str:
 
 
 def create_table_sql(table: str) -> str:
-    """CREATE TABLE for a canonical table, from its Arrow schema."""
+    """CREATE TABLE for a canonical table, from its Arrow schema (with its primary key unless UNINDEXED)."""
     schema = TABLES[table]
     cols = [f'"{f.name}" {duckdb_type(f)}{"" if f.nullable else " NOT NULL"}' for f in schema]
-    key = ", ".join(f'"{c}"' for c in PRIMARY_KEYS[table])
-    return f"create table if not exists {table} (\n    " + ",\n    ".join(cols) + f",\n    primary key ({key})\n)"
+    if table not in UNINDEXED:
+        cols.append("primary key (" + ", ".join(f'"{c}"' for c in PRIMARY_KEYS[table]) + ")")
+    return f"create table if not exists {table} (\n    " + ",\n    ".join(cols) + "\n)"
