@@ -220,6 +220,24 @@ def test_a_crash_in_the_middle_of_a_batch_leaves_nothing(baseline, tmp_path, mon
     assert r.rows_loaded == con.execute("select count(*) from staging.events").fetchall()[0][0] > 3000
 
 
+def test_rows_lost_while_staging_refuse_the_batch(baseline, tmp_path, monkeypatch):
+    """The loader counts what it staged before storing it (DuckDB 2.0 can lose a big append)."""
+    from warehouse import load
+
+    cfg, root = load_config(baseline / "vaerdistrom.toml")
+    original = load._Stager.insert
+
+    def lossy(self, target, rows):
+        original(self, target, rows.slice(0, len(rows) - 1))
+
+    monkeypatch.setattr(load._Stager, "insert", lossy)
+    con = connect(tmp_path / "w.duckdb")
+    with pytest.raises(LoadError, match=r"the database lost rows while staging; nothing kept"):
+        load_source(con, cfg.sources["momentum"], "momentum", root, PSEUDO)
+    assert con.execute("select count(*) from staging.events").fetchall() == [(0,)]
+    assert con.execute("select count(*) from meta.batches").fetchall() == [(0,)]
+
+
 def test_a_missing_column_names_itself_and_the_file(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_bytes(BAD_CSV.replace("Udført", "Dato").encode("cp1252"))

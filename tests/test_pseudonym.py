@@ -25,6 +25,20 @@ def test_stable_for_the_same_key_and_different_for_another():
     assert P.of(None) is None and P.of("  ") is None
 
 
+@pytest.mark.parametrize("key", [KEY, bytes(range(64)), bytes(range(100))])
+def test_the_pseudonym_is_hmac_sha256_of_the_digits(key):
+    """The standard library's hmac is the oracle (keys shorter than, equal to and longer than a block)."""
+    import hashlib
+    import hmac
+
+    digest = hmac.new(key, b"0101901234", hashlib.sha256).hexdigest()[:32]
+    assert Pseudonymiser(key).of("010190-1234") == "cz_" + digest.translate(str.maketrans("0123456789abcdef",
+                                                                                         "abcdefghijklmnop"))
+    other = hmac.new(key, "value:Åse Holm".encode(), hashlib.sha256).hexdigest()[:32]
+    assert Pseudonymiser(key).of("Åse Holm")[3:] == other.translate(str.maketrans("0123456789abcdef",
+                                                                                  "abcdefghijklmnop"))
+
+
 def test_a_personal_value_that_is_not_a_cpr_is_hashed_too():
     assert P.of("Åse Holm").startswith("cz_") and "Åse" not in P.of("Åse Holm")
 

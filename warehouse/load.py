@@ -225,8 +225,16 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
         else:
             for chunk in READERS[src.kind](path, **opts):
                 stage.chunk(chunk, "_batch")
+        staged_rows = con.execute("select count(*), count(source) from _batch").fetchall()[0]
+        expected = report.rows_loaded if src.kind != "ocel" else staged_rows[0]
+        if staged_rows != (expected, expected):
+            raise LoadError(f"staged {staged_rows[1]:,} of {expected:,} rows: the database lost rows while "
+                            "staging; nothing kept")
         keyed = src.kind == "ocel" or bool(src.mapping.source_key)
         new = con.execute(_insert_new_sql(table, schema.names, keyed)).fetchall()[0][0]
+        stored = con.execute(f"select count(*) from {table} where batch_id = ?", [batch_id]).fetchall()[0][0]
+        if stored != new:
+            raise LoadError(f"inserted {new:,} new rows but {stored:,} are stored; nothing kept")
         if src.kind != "ocel":
             report.rows_new = new
         if table == "staging.events":
@@ -252,6 +260,12 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
 
 def _sql(name: str) -> str:
     return (Path(__file__).with_name("sql") / name).read_text(encoding="utf-8")
+
+
+# DuckDB 2.0 (as installed here) loses a temporary table's rows when one append inside a
+# transaction is larger than a row group (122,880 rows): the table then reads as empty. Appends
+# stay well below that, and load_file checks the staged count before it stores anything.
+APPEND_ROWS = 50_000
 
 
 @dataclass
@@ -287,9 +301,11 @@ class _Stager:
             self.on_rows(read)
 
     def insert(self, target: str, rows: pa.Table | pl.DataFrame) -> None:
-        self.con.register("_chunk", rows)
-        self.con.execute(f"insert into {target} select * from _chunk").fetchall()
-        self.con.unregister("_chunk")
+        """Append rows to a batch table, at most APPEND_ROWS at a time (see APPEND_ROWS)."""
+        for start in range(0, len(rows), APPEND_ROWS):
+            self.con.register("_chunk", rows.slice(start, APPEND_ROWS))
+            self.con.execute(f"insert into {target} select * from _chunk").fetchall()
+            self.con.unregister("_chunk")
 
 
 OCEL_TEMP_TABLES = {

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import os
 import re
 import secrets
@@ -98,14 +97,25 @@ class Pseudonymiser:
     def __init__(self, key: bytes) -> None:
         if len(key) < KEY_BYTES:
             raise PseudonymKeyError(f"a pseudonymisation key needs at least {KEY_BYTES} bytes")
-        self._key = key
+        block = key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest().ljust(64, b"\0")
+        # HMAC-SHA256 (RFC 2104) with the keyed inner and outer states computed once and copied per
+        # value: the same digest as hmac.new(key, msg, sha256), at less than half the cost
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self._cache: dict[str, str] = {}
+
+    def _hmac_hex(self, message: bytes) -> str:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     def of_digits(self, digits: str) -> str:
         """The pseudonym of ten CPR digits."""
         p = self._cache.get(digits)
         if p is None:
-            p = PREFIX + letters(hmac.new(self._key, digits.encode("ascii"), hashlib.sha256).hexdigest()[:32])
+            p = PREFIX + letters(self._hmac_hex(digits.encode("ascii"))[:32])
             if len(self._cache) < 1_000_000:
                 self._cache[digits] = p
         return p
@@ -124,7 +134,7 @@ class Pseudonymiser:
         digits = text.replace("-", "").replace(" ", "")
         if len(digits) == 10 and digits.isdigit():
             return self.of_digits(digits)
-        return PREFIX + letters(hmac.new(self._key, b"value:" + text.encode("utf-8"), hashlib.sha256).hexdigest()[:32])
+        return PREFIX + letters(self._hmac_hex(b"value:" + text.encode("utf-8"))[:32])
 
     def scrub(self, text: str | None) -> str | None:
         """`text` with every CPR-shaped string (ddmmyy-xxxx with a valid date) replaced by its pseudonym."""
