@@ -57,7 +57,8 @@ SOURCES = {
         "activity": "Telefonopkald", "personal": ["CPR", "Notat"],
         "direction_values": {"Indgående": "inbound", "Udgående": "outbound"},
         "mapping": {"source_key": "OpkaldsID", "ts": "Starttidspunkt", "direction": "Retning",
-                    "citizen_key": "CPR", "case_id": "Sagsnummer", "resource": "Medarbejder", "org_unit": "Kø"},
+                    "citizen_key": "CPR", "case_id": "Sagsnummer", "resource": "Medarbejder", "org_unit": "Kø",
+                    "duration": "Varighed (sek)"},
     },
     "digital_post": {
         "records": "contacts", "kind": "jsonl", "path": "digital_post/beskeder.jsonl", "encoding": "utf-8", "timezone": "UTC",
@@ -71,9 +72,9 @@ SOURCES = {
         "records": "contacts", "kind": "csv", "path": "borgerservice/koelog.csv", "encoding": "utf-8-sig", "delimiter": ";",
         "decimal": ",", "timestamp_format": "%d.%m.%Y %H:%M:%S", "timezone": "Europe/Copenhagen",
         "channel": "visit", "direction": "inbound", "activity": "Besøg i Borgerservice",
-        "personal": ["CPR", "Bemærkning"],
+        "personal": ["CPR", "Bemærkning"], "duration_unit": "minutes",
         "mapping": {"source_key": "BesoegsID", "ts": "Oprettet", "citizen_key": "CPR", "case_id": "Sagsnummer",
-                    "resource": "Medarbejder", "org_unit": "Kø"},
+                    "resource": "Medarbejder", "org_unit": "Kø", "duration": "Betjeningstid (min)"},
     },
 }
 

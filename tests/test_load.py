@@ -70,6 +70,20 @@ def test_each_batch_records_its_watermark(loaded):
         assert watermark == latest.isoformat(), source
 
 
+def test_contact_durations_are_read_with_their_unit_and_decimal_mark(loaded, baseline):
+    """Phone calls in whole seconds; front-desk service time in minutes with a decimal comma ('3,3')."""
+    import polars as pl
+
+    con, _, _ = loaded
+    calls = pl.read_csv(baseline / "telefoni" / "opkald.csv", infer_schema=False)
+    visits = pl.read_csv(baseline / "borgerservice" / "koelog.csv", separator=";", infer_schema=False)
+    got = dict(con.execute("select source, sum(duration_seconds) from staging.contacts group by source").fetchall())
+    assert got["telefoni"] == calls["Varighed (sek)"].cast(pl.Int64).sum()
+    minutes = visits["Betjeningstid (min)"].str.replace(",", ".").cast(pl.Float64)
+    assert got["borgerservice"] == pytest.approx(float((minutes * 60).sum()), rel=1e-12)
+    assert got.get("digital_post") is None  # e-mails have no duration
+
+
 def test_timestamps_are_the_same_instants_in_every_format(loaded, baseline):
     """The ESDH's 'dd-mm-yyyy HH:MM' local time and the truth's first event agree for every case."""
     con, _, _ = loaded
@@ -215,6 +229,9 @@ def test_a_crash_in_the_middle_of_a_batch_leaves_nothing(baseline, tmp_path, mon
         load_file(con, cfg.sources["sbsys"], "sbsys", path, PSEUDO, chunk_rows=1000)
     assert con.execute("select count(*) from staging.events").fetchall() == [(0,)]
     assert con.execute("select count(*) from meta.batches").fetchall() == [(0,)]
+    # the stage tables the file was read into (outside the batch's transaction) are gone too
+    assert con.execute("select table_name from information_schema.tables where table_schema = 'main'"
+                       ).fetchall() == []
     monkeypatch.setattr(load, "to_canonical", real)
     r = load_file(con, cfg.sources["sbsys"], "sbsys", path, PSEUDO, chunk_rows=1000)
     assert r.rows_loaded == con.execute("select count(*) from staging.events").fetchall()[0][0] > 3000

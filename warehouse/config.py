@@ -36,6 +36,7 @@ class Mapping(Strict):
     citizen_key: str | None = None
     source_key: str | None = None  # the source's own row key: makes reloads idempotent
     direction: str | None = None
+    duration: str | None = None  # contacts: how long the call or visit took (a number in duration_unit)
 
 
 class Source(Strict):
@@ -46,7 +47,8 @@ class Source(Strict):
     records: Literal["events", "contacts"] = "events"
     encoding: str | None = None
     delimiter: str | None = None
-    decimal: Literal[".", ","] = "."
+    decimal: Literal[".", ","] = "."  # the decimal mark of numbers read from text (durations)
+    duration_unit: Literal["seconds", "minutes", "hours"] = "seconds"
     timestamp_format: str | None = None
     timezone: str = "Europe/Copenhagen"
     sheets: str | None = None
@@ -109,6 +111,7 @@ class Municipality(Strict):
 class Config(Strict):
     municipality: Municipality
     warehouse: str = "vaerdistrom.duckdb"
+    memory_limit: str = "2GB"  # DuckDB's memory cap while loading; it spills to disk beyond it
     key_file: str | None = None
     sources: dict[str, Source]
     processes: dict[str, Process] = Field(default_factory=dict)

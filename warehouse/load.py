@@ -113,6 +113,19 @@ def protect(frame: pl.DataFrame, personal: list[str], pseudo: Pseudonymiser) -> 
                               + [pseudo.scrub_column(frame[c]).alias(c) for c in text_cols])
 
 
+SECONDS_PER = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}
+
+
+def _seconds(column: str | None, src: Source) -> pl.Expr:
+    """A duration column as seconds: text read with the source's decimal mark, times its unit."""
+    if column is None:
+        return pl.lit(None, dtype=pl.Float64)
+    text = pl.col(column).cast(pl.Utf8).str.strip_chars()
+    if src.decimal == ",":
+        text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+    return text.cast(pl.Float64, strict=False) * SECONDS_PER[src.duration_unit]
+
+
 def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo: Pseudonymiser
                  ) -> tuple[pa.Table, list[tuple], int, int]:
     """(canonical rows, quarantine rows (row number, field, reason, row json), dst ambiguous, dst nonexistent)."""
@@ -121,7 +134,7 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
                   for row, reason, text in chunk.unreadable]
     m = src.mapping
     needed = [c for c in (m.ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key,
-                          m.source_key, m.direction, src.process_column, src.channel_column) if c]
+                          m.source_key, m.direction, m.duration, src.process_column, src.channel_column) if c]
     missing = [c for c in needed if c not in frame.columns]
     if frame.height and missing:
         raise LoadError(f"column {missing[0]!r} named in sources.{name} is not in the file "
@@ -140,7 +153,7 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
 
     row_cols = [c for c in frame.columns if c != "row_number"]
     mapped = {m.ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key, m.direction,
-              src.process_column, src.channel_column}
+              m.duration, src.process_column, src.channel_column}
     attrs_cols = [c for c in row_cols if c not in mapped]  # everything else the source has, kept
     text = pl.lit(None, dtype=pl.Utf8)
     common = {
@@ -159,7 +172,7 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
                                                            else "")
     if src.records == "contacts":
         columns = {"contact_id": text, **common, "channel": channel, "direction": direction,
-                   "case_ref": col(m.case_id), "duration_seconds": pl.lit(None, dtype=pl.Float64)}
+                   "case_ref": col(m.case_id), "duration_seconds": _seconds(m.duration, src)}
         schema = CONTACTS
         checks = [("ts", m.ts, unreadable_ts)]
     else:
@@ -197,7 +210,7 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
 
 def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, pseudo: Pseudonymiser,
               *, chunk_rows: int | None = None, on_rows: Callable[[int], None] | None = None) -> BatchReport:
-    """Load one file of a source as one batch, in one transaction.
+    """Load one file of a source as one batch: staged, then stored in one transaction.
 
     `on_rows(n)` is called as rows are read (for progress bars).
     """
@@ -213,59 +226,106 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
         opts["chunk_rows"] = chunk_rows
     table = "staging.contacts" if src.records == "contacts" else "staging.events"
     schema = CONTACTS if src.records == "contacts" else EVENTS
-    con.execute("begin transaction")
+    batch_id = con.execute("select nextval('meta.batch_ids')").fetchall()[0][0]
+    started = con.execute("select now()").fetchall()[0][0]
+    report = BatchReport(name, str(path), batch_id)
+    stage = _Stager(con, src, name, path, batch_id, pseudo, report, on_rows)
     try:
-        batch_id = con.execute("insert into meta.batches (source, file, sha256, started_at) values (?, ?, ?, now()) "
-                               "returning batch_id", [name, str(path), digest]).fetchall()[0][0]
-        report = BatchReport(name, str(path), batch_id)
-        con.execute(f"create or replace temp table _batch as select *, null::varchar as _key from {table} limit 0")
-        stage = _Stager(con, src, name, path, batch_id, pseudo, report, on_rows)
+        # Stage the file outside the batch's transaction (see COMMIT_ROWS); the batch's transaction
+        # then moves it into the warehouse with one INSERT ... SELECT, which DuckDB writes out as it goes.
+        _create_stage(con, table, ocel=src.kind == "ocel")
         if src.kind == "ocel":
             _stage_ocel(stage, opts)
+            stage.done()
         else:
             for chunk in READERS[src.kind](path, **opts):
                 stage.chunk(chunk, "_batch")
-        staged_rows = con.execute("select count(*), count(source) from _batch").fetchall()[0]
-        expected = report.rows_loaded if src.kind != "ocel" else staged_rows[0]
-        if staged_rows != (expected, expected):
-            raise LoadError(f"staged {staged_rows[1]:,} of {expected:,} rows: the database lost rows while "
-                            "staging; nothing kept")
-        keyed = src.kind == "ocel" or bool(src.mapping.source_key)
-        new = con.execute(_insert_new_sql(table, schema.names, keyed)).fetchall()[0][0]
-        stored = con.execute(f"select count(*) from {table} where batch_id = ?", [batch_id]).fetchall()[0][0]
-        if stored != new:
-            raise LoadError(f"inserted {new:,} new rows but {stored:,} are stored; nothing kept")
-        if src.kind != "ocel":
-            report.rows_new = new
-        if table == "staging.events":
-            con.execute(_sql("load_cases.sql"), {"source": name}).fetchall()
-        watermark = con.execute("select max(ts) from _batch").fetchall()[0][0]
-        con.execute("drop table _batch")
-        con.execute("update meta.batches set rows_read = ?, rows_loaded = ?, rows_quarantined = ?, "
-                    "rows_already_loaded = ?, dst_ambiguous = ?, dst_nonexistent = ?, finished_at = now(), "
-                    "watermark = ?, status = 'done' where batch_id = ?",
-                    [report.rows_read, report.rows_loaded, report.rows_quarantined,
-                     report.rows_loaded - report.rows_new, report.dst_ambiguous, report.dst_nonexistent,
-                     watermark.isoformat() if watermark else None, batch_id]).fetchall()
-        con.execute("commit")
+            stage.done()
+            staged_rows = con.execute("select count(*), count(source) from _batch").fetchall()[0]
+            if staged_rows != (report.rows_loaded, report.rows_loaded):
+                raise LoadError(f"staged {staged_rows[1]:,} of {report.rows_loaded:,} rows: the database lost rows "
+                                "while staging; nothing kept")
+        con.execute("begin transaction")
+        try:
+            _store(con, stage, table, schema, digest, started)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
         return report
     except Exception as e:
-        con.execute("rollback")
         if isinstance(e, LoadError):
             raise LoadError(f"{path}: {e}") from None
         if isinstance(e, ReadError):
             raise LoadError(f"{pseudo.scrub(str(e))} (load failed, nothing kept)") from None
         raise LoadError(f"{path}: load failed, nothing kept: {type(e).__name__}: {pseudo.scrub(str(e))}") from e
+    finally:
+        stage.abandon()
+        _drop_stage(con)
+
+
+STAGE_TABLES = ("_batch", "_quarantine", "_ocel_events", "_ocel_objects", "_ocel_changes", "_ocel_relations",
+                "_ocel_o2o")
+
+
+def _create_stage(con: duckdb.DuckDBPyConnection, table: str, *, ocel: bool) -> None:
+    """The stage tables of one load (in `main`, committed as they fill; dropped when the load ends)."""
+    _drop_stage(con)
+    con.execute(f"create table main._batch as select *, null::varchar as _key from {table} limit 0")
+    con.execute("create table main._quarantine as select * from raw.quarantine limit 0")
+    if ocel:
+        con.execute("create table main._ocel_events as select * from _batch limit 0")
+        for name, columns in OCEL_STAGE_TABLES.items():
+            con.execute(f"create table main.{name} ({columns})")
+
+
+def _drop_stage(con: duckdb.DuckDBPyConnection) -> None:
+    for name in STAGE_TABLES:
+        con.execute(f"drop table if exists main.{name}")
+
+
+def _store(con: duckdb.DuckDBPyConnection, stage: "_Stager", table: str, schema: pa.Schema, digest: str,
+           started) -> None:
+    """Everything the batch brings, from the stage tables into the warehouse (inside its transaction)."""
+    src, report, batch_id = stage.src, stage.report, stage.batch_id
+    con.execute("insert into meta.batches (batch_id, source, file, sha256, started_at) values (?, ?, ?, ?, ?)",
+                [batch_id, stage.name, str(stage.path), digest, started]).fetchall()
+    if src.kind == "ocel":
+        _store_ocel(stage)
+    keyed = src.kind == "ocel" or bool(src.mapping.source_key)
+    new = con.execute(_insert_new_sql(table, schema.names, keyed)).fetchall()[0][0]
+    stored = con.execute(f"select count(*) from {table} where batch_id = ?", [batch_id]).fetchall()[0][0]
+    if stored != new:
+        raise LoadError(f"inserted {new:,} new rows but {stored:,} are stored; nothing kept")
+    if src.kind != "ocel":
+        report.rows_new = new
+    if table == "staging.events":
+        con.execute(_sql("load_cases.sql"), {"source": stage.name}).fetchall()
+    con.execute("insert into raw.quarantine select * from _quarantine").fetchall()
+    watermark = con.execute("select max(ts) from _batch").fetchall()[0][0]
+    con.execute("update meta.batches set rows_read = ?, rows_loaded = ?, rows_quarantined = ?, "
+                "rows_already_loaded = ?, dst_ambiguous = ?, dst_nonexistent = ?, finished_at = now(), "
+                "watermark = ?, status = 'done' where batch_id = ?",
+                [report.rows_read, report.rows_loaded, report.rows_quarantined,
+                 report.rows_loaded - report.rows_new, report.dst_ambiguous, report.dst_nonexistent,
+                 watermark.isoformat() if watermark else None, batch_id]).fetchall()
 
 
 def _sql(name: str) -> str:
     return (Path(__file__).with_name("sql") / name).read_text(encoding="utf-8")
 
 
-# DuckDB 2.0 (as installed here) loses a temporary table's rows when one append inside a
-# transaction is larger than a row group (122,880 rows): the table then reads as empty. Appends
-# stay well below that, and load_file checks the staged count before it stores anything.
+# DuckDB 2.0 (as installed here) lost a temporary table's rows after one append larger than a
+# row group (122,880 rows) inside a transaction: the table then read as empty. Appends stay well
+# below that, and load_file counts what it staged before it stores anything.
 APPEND_ROWS = 50_000
+# Stage appends are committed in groups: each commit costs a write to DuckDB's log, and one
+# transaction over the whole file would hold all of it in memory (DuckDB keeps a transaction's
+# appends in memory until it commits: about 5 GB for 10M rows).
+COMMIT_ROWS = 500_000
+QUARANTINE = pa.schema([("batch_id", pa.int64()), ("source", pa.string()), ("file", pa.string()),
+                        ("row_number", pa.int64()), ("field", pa.string()), ("reason", pa.string()),
+                        ("row_data", pa.string())])
 
 
 @dataclass
@@ -280,6 +340,8 @@ class _Stager:
     pseudo: Pseudonymiser
     report: BatchReport
     on_rows: Callable[[int], None] | None = None
+    open: bool = False  # a stage transaction is open
+    pending: int = 0  # rows appended in it
 
     def chunk(self, chunk: RawChunk, target: str, src: Source | None = None) -> None:
         rows, quarantine, ambiguous, nonexistent = to_canonical(chunk, src or self.src, self.name, self.batch_id,
@@ -294,21 +356,40 @@ class _Stager:
         if rows.num_rows:
             self.insert(target, rows)
         if quarantine:
-            self.con.executemany("insert into raw.quarantine values (?, ?, ?, ?, ?, ?, ?)",
-                                 [(self.batch_id, self.name, str(self.path), rn, fld, reason, data)
-                                  for rn, fld, reason, data in quarantine])
+            self.insert("_quarantine", pa.Table.from_pylist(
+                [{"batch_id": self.batch_id, "source": self.name, "file": str(self.path), "row_number": rn,
+                  "field": fld, "reason": reason, "row_data": data} for rn, fld, reason, data in quarantine],
+                schema=QUARANTINE))
         if self.on_rows:
             self.on_rows(read)
 
     def insert(self, target: str, rows: pa.Table | pl.DataFrame) -> None:
-        """Append rows to a batch table, at most APPEND_ROWS at a time (see APPEND_ROWS)."""
+        """Append rows to a stage table, at most APPEND_ROWS at a time, committed every COMMIT_ROWS."""
+        if not self.open:
+            self.con.execute("begin transaction")
+            self.open = True
         for start in range(0, len(rows), APPEND_ROWS):
             self.con.register("_chunk", rows.slice(start, APPEND_ROWS))
             self.con.execute(f"insert into {target} select * from _chunk").fetchall()
             self.con.unregister("_chunk")
+        self.pending += len(rows)
+        if self.pending >= COMMIT_ROWS:
+            self.done()
+
+    def done(self) -> None:
+        """Commit what is staged so far."""
+        if self.open:
+            self.con.execute("commit")
+        self.open, self.pending = False, 0
+
+    def abandon(self) -> None:
+        """Roll back what is staged and not committed yet."""
+        if self.open:
+            self.con.execute("rollback")
+        self.open, self.pending = False, 0
 
 
-OCEL_TEMP_TABLES = {
+OCEL_STAGE_TABLES = {
     "_ocel_objects": "object_id varchar, object_type varchar, attributes json",
     "_ocel_changes": "object_id varchar, ts timestamptz, field varchar, value varchar",
     "_ocel_relations": "event_key varchar, object_id varchar, qualifier varchar",
@@ -333,14 +414,9 @@ def ocel_events_source(src: Source) -> Source:
 
 
 def _stage_ocel(stage: _Stager, opts: dict) -> None:
-    """An OCEL file: events (counted and quarantined like any source's rows), objects and relations;
-    then everything stored, and the events flattened to one case per object of the source's type."""
+    """An OCEL file's events (counted and quarantined like any source's rows), objects and relations, staged."""
     from connectors.ocel import read_ocel
 
-    con = stage.con
-    con.execute("create or replace temp table _ocel_events as select * from _batch limit 0")
-    for table, columns in OCEL_TEMP_TABLES.items():
-        con.execute(f"create or replace temp table {table} ({columns})")
     events_src = ocel_events_source(stage.src)
     for part in read_ocel(stage.path, **opts):
         if part.part == "events":
@@ -371,6 +447,11 @@ def _stage_ocel(stage: _Stager, opts: dict) -> None:
             out = pl.DataFrame({"a": frame[first], "b": frame[second],
                                 "qualifier": frame["ocel:qualifier"].fill_null("")})
         stage.insert(table, out)
+
+
+def _store_ocel(stage: _Stager) -> None:
+    """An OCEL batch's staged parts into staging, and its events flattened into the batch's events."""
+    con = stage.con
     params = {"source": stage.name, "batch_id": stage.batch_id, "object_type": stage.src.object_type}
     for statement in _sql("ocel_store.sql").split(";"):
         body = "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--")).strip()
@@ -378,8 +459,6 @@ def _stage_ocel(stage: _Stager, opts: dict) -> None:
             con.execute(body, {k: v for k, v in params.items() if f"${k}" in body}).fetchall()
     stage.report.rows_new = con.execute("select count(*) from staging.ocel_events where batch_id = ?",
                                         [stage.batch_id]).fetchall()[0][0]
-    for table in ("_ocel_events", *OCEL_TEMP_TABLES):
-        con.execute(f"drop table {table}")
 
 
 class Progress:
@@ -435,7 +514,7 @@ def load_all(cfg, root: Path, only: list[str] | None = None, *, progress: Progre
         raise LoadError(f"no source named {', '.join(map(repr, unknown))} in the config "
                         f"(it has: {', '.join(cfg.sources)})")
     pseudo = resolve_key(cfg, root)
-    con = connect(root / cfg.warehouse)
+    con = connect(root / cfg.warehouse, cfg.memory_limit)
     reports = []
     try:
         for name, src in cfg.sources.items():

@@ -98,8 +98,15 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = 
     return now
 
 
-def connect(path: str | Path) -> duckdb.DuckDBPyConnection:
-    """Open (or create) the warehouse at `path`, brought up to this version's schema."""
-    con = duckdb.connect(str(path))
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+
+def connect(path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
+    """Open (or create) the warehouse at `path`, brought up to this version's schema.
+
+    DuckDB's memory is capped (it spills to a temporary folder beside the file beyond that),
+    so a nightly load shares the machine instead of taking 80% of it.
+    """
+    con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
     migrate(con)
     return con
