@@ -250,7 +250,7 @@ def test_rows_lost_while_staging_refuse_the_batch(baseline, tmp_path, monkeypatc
     monkeypatch.setattr(load._Stager, "insert", lossy)
     con = connect(tmp_path / "w.duckdb")
     with pytest.raises(LoadError, match=r"the database lost rows while staging; nothing kept"):
-        load_source(con, cfg.sources["momentum"], "momentum", root, PSEUDO)
+        load_source(con, cfg.sources["sbsys"], "sbsys", root, PSEUDO)
     assert con.execute("select count(*) from staging.events").fetchall() == [(0,)]
     assert con.execute("select count(*) from meta.batches").fetchall() == [(0,)]
 

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 CONTACT_CHANNELS = ("phone", "email", "digital_post", "visit")
+SECONDS_PER = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}  # duration_unit -> seconds
 
 
 class ConfigError(ValueError):

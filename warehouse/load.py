@@ -21,7 +21,8 @@ import polars as pl
 import pyarrow as pa
 
 from connectors.files import READERS, RawChunk, ReadError
-from warehouse.config import Mapping, Source
+from warehouse import parquet_sql
+from warehouse.config import SECONDS_PER, Mapping, Source
 from warehouse.pseudonym import Pseudonymiser
 from warehouse.schema import CONTACTS, EVENTS
 from warehouse.timezones import local_to_utc
@@ -111,9 +112,6 @@ def protect(frame: pl.DataFrame, personal: list[str], pseudo: Pseudonymiser) -> 
     text_cols = [c for c, t in frame.schema.items() if t == pl.Utf8 and c not in personal_cols and c != "row_number"]
     return frame.with_columns([pseudo.column(frame[c]).alias(c) for c in personal_cols]
                               + [pseudo.scrub_column(frame[c]).alias(c) for c in text_cols])
-
-
-SECONDS_PER = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}
 
 
 def _seconds(column: str | None, src: Source) -> pl.Expr:
@@ -237,6 +235,12 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
         if src.kind == "ocel":
             _stage_ocel(stage, opts)
             stage.done()
+        elif src.kind == "parquet" and parquet_sql.eligible(src, path):
+            con.execute("drop table main._batch")
+            report.rows_read, report.rows_quarantined = parquet_sql.stage(con, src, name, path, batch_id, pseudo)
+            report.rows_loaded = report.rows_read - report.rows_quarantined
+            if on_rows:
+                on_rows(report.rows_read)
         else:
             for chunk in READERS[src.kind](path, **opts):
                 stage.chunk(chunk, "_batch")
@@ -264,10 +268,6 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
         _drop_stage(con)
 
 
-STAGE_TABLES = ("_batch", "_quarantine", "_ocel_events", "_ocel_objects", "_ocel_changes", "_ocel_relations",
-                "_ocel_o2o")
-
-
 def _create_stage(con: duckdb.DuckDBPyConnection, table: str, *, ocel: bool) -> None:
     """The stage tables of one load (in `main`, committed as they fill; dropped when the load ends)."""
     _drop_stage(con)
@@ -280,8 +280,10 @@ def _create_stage(con: duckdb.DuckDBPyConnection, table: str, *, ocel: bool) -> 
 
 
 def _drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    for name in STAGE_TABLES:
-        con.execute(f"drop table if exists main.{name}")
+    """Every stage table and view of a load (their names start with '_'), also those a crashed load left."""
+    for name, kind in con.execute("select table_name, table_type from information_schema.tables "
+                                  "where table_schema = 'main' and starts_with(table_name, '_')").fetchall():
+        con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} if exists main.{parquet_sql.q(name)}")
 
 
 def _store(con: duckdb.DuckDBPyConnection, stage: "_Stager", table: str, schema: pa.Schema, digest: str,

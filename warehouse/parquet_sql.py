@@ -1,0 +1,168 @@
+"""Parquet straight into the warehouse: the same mapping as `load.to_canonical`, done by DuckDB in SQL.
+
+A Parquet file is already typed and columnar, so DuckDB reads it in parallel and maps it in
+one pass, with no rows through Python: about four times the chunk path's speed. What still
+needs Python runs once per distinct value, not per row: the HMAC pseudonyms of personal
+columns and the scrubbing of the few text values that hold a CPR-shaped string. Both come
+back as small lookup tables that the SQL joins.
+
+The result is the same as the chunk path's, row for row and id for id (a test loads the same
+file both ways). Files the SQL path does not cover (nested columns, text timestamps, naive
+timestamps: those need the DST rule of `timezones.local_to_utc`; timestamps among the attributes,
+whose JSON text must be polars') take the chunk path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from warehouse.config import SECONDS_PER, Source
+from warehouse.pseudonym import CPR_PATTERN_POLARS, Pseudonymiser
+from warehouse.schema import CONTACTS, EVENTS
+
+WHITESPACE = "' ' || chr(9) || chr(10) || chr(13)"
+
+
+def q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: str | None) -> str:
+    """A SQL string literal (or NULL)."""
+    return "null::varchar" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def mapped_columns(src: Source) -> list[str]:
+    m = src.mapping
+    return [c for c in (m.ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key,
+                        m.direction, m.duration, src.process_column, src.channel_column) if c]
+
+
+def eligible(src: Source, path: Path) -> bool:
+    """True when the SQL path maps this file exactly as the chunk path would."""
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowInvalid, OSError):
+        return False  # the chunk path reports it, with the file's name
+    names = set(schema.names)
+    needed = mapped_columns(src) + ([src.mapping.source_key] if src.mapping.source_key else [])
+    if any(pa.types.is_nested(f.type) for f in schema) or not set(needed) <= names or src.timestamp_format:
+        return False
+    ts = schema.field(src.mapping.ts).type
+    others = [f for f in schema if f.name != src.mapping.ts]
+    # time zone aware instants only, and no other timestamps: their JSON text is polars' (ids hash it)
+    return pa.types.is_timestamp(ts) and ts.tz is not None and not any(pa.types.is_timestamp(f.type) for f in others)
+
+
+def _polars_text(column: str) -> str:
+    """An instant as polars writes it in JSON: 2025-03-01T00:03:05.120+00:00 (fraction in 3 or 6 digits, if any)."""
+    c = q(column)
+    us = f"(epoch_us({c}) % 1000000)"
+    return (f"case when {c} is null then null else strftime({c} at time zone 'UTC', '%Y-%m-%dT%H:%M:%S') || "
+            f"case when {us} = 0 then '' when {us} % 1000 = 0 then '.' || lpad(({us} // 1000)::varchar, 3, '0') "
+            f"else '.' || lpad({us}::varchar, 6, '0') end || '+00:00' end")
+
+
+def _lookup(con: duckdb.DuckDBPyConnection, table: str, pairs: list[tuple[str, str | None]]) -> None:
+    con.execute(f"create table main.{table} (v varchar, p varchar)")
+    if pairs:
+        data = pa.table({"v": [v for v, _ in pairs], "p": [p for _, p in pairs]})
+        con.register("_pairs", data)
+        con.execute(f"insert into main.{table} select * from _pairs").fetchall()
+        con.unregister("_pairs")
+
+
+def stage(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, batch_id: int,
+          pseudo: Pseudonymiser) -> tuple[int, int]:
+    """Views `_protected` and `_batch` over the file, quarantined rows in `_quarantine`; (rows read, quarantined)."""
+    m = src.mapping
+    schema = pq.read_schema(path)
+    scan = f"read_parquet({lit(str(path))}, file_row_number = true)"
+    # personal columns -> pseudonyms, other text -> CPR-shaped strings replaced: lookups of distinct values
+    joins, protected = [], []
+    for i, field in enumerate(schema):
+        c = q(field.name)
+        if field.name in src.personal:
+            values = [v for (v,) in con.execute(f"select distinct {c}::varchar from {scan} where {c} is not null"
+                                                ).fetchall()]
+            _lookup(con, f"_p{i}", [(v, pseudo.of(v)) for v in values])
+            joins.append(f"left join main._p{i} on main._p{i}.v = f.{c}::varchar")
+            protected.append(f"main._p{i}.p as {c}")
+        elif pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            values = [v for (v,) in con.execute(f"select distinct {c} from {scan} where "
+                                                f"regexp_matches({c}, {lit(CPR_PATTERN_POLARS)})").fetchall()]
+            pairs = [(v, s) for v in values if (s := pseudo.scrub(v)) != v]
+            if pairs:
+                _lookup(con, f"_s{i}", pairs)
+                joins.append(f"left join main._s{i} on main._s{i}.v = f.{c}")
+                protected.append(f"coalesce(main._s{i}.p, f.{c}) as {c}")
+            else:
+                protected.append(f"f.{c}")
+        else:
+            protected.append(f"f.{c}")
+    con.execute(f"create or replace view main._protected as select f.file_row_number + 1 as row_number, "
+                f"{', '.join(protected)} from {scan} as f {' '.join(joins)}")
+
+    def col(c: str | None, fixed: str | None = None, values: dict[str, str] | None = None) -> str:
+        if c is None:
+            return lit(fixed)
+        e = f"trim({q(c)}::varchar, {WHITESPACE})"
+        if values:
+            e = "case " + e + " " + " ".join(f"when {lit(k)} then {lit(v)}" for k, v in values.items()) \
+                + f" else {e} end"
+        return e
+
+    unmapped = [f.name for f in schema if f.name not in mapped_columns(src)]
+    attributes = ("to_json(struct_pack(" + ", ".join(f"{q(c)} := {q(c)}" for c in unmapped) + "))"
+                  if unmapped else "'{}'")
+    ts = q(m.ts)
+    common = {"source": lit(name), "ts": ts, "resource": col(m.resource), "org_unit": col(m.org_unit),
+              "citizen_key": col(m.citizen_key), "attributes": attributes, "source_seq": "row_number",
+              "batch_id": str(batch_id)}
+    channel = col(src.channel_column, src.channel, src.channel_values)
+    direction = col(m.direction, src.direction, src.direction_values)
+    checks = [("ts", m.ts, "timestamp missing or not readable")]
+    if src.records == "contacts":
+        duration = "null::double"
+        if m.duration:
+            text = f"trim({q(m.duration)}::varchar, {WHITESPACE})"
+            if src.decimal == ",":
+                text = f"replace(replace({text}, '.', ''), ',', '.')"
+            duration = f"try_cast({text} as double) * {SECONDS_PER[src.duration_unit]}"
+        columns = {"contact_id": "null::varchar", **common, "channel": channel, "direction": direction,
+                   "case_ref": col(m.case_id), "duration_seconds": duration}
+        order = CONTACTS.names
+    else:
+        process = col(src.process_column, src.process, src.process_values)
+        known = sorted(set(src.process_values.values())) if src.process_column and src.process_values else None
+        if known:
+            process = f"case when {process} in ({', '.join(map(lit, known))}) then {process} end"
+        columns = {"event_id": "null::varchar", "process": process, "case_id": col(m.case_id),
+                   "activity": col(m.activity, src.activity), **common,
+                   "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values), "channel": channel,
+                   "direction": direction}
+        order = EVENTS.names
+        checks.append(("activity", m.activity, "activity is empty"))
+        if known:
+            checks.append(("process", src.process_column, f"value not in process_values ({', '.join(known)})"))
+    fail = [(f"{field} is null" + ("" if field == "ts" else f" or {field} = ''"), source_col, reason)
+            for field, source_col, reason in checks]
+    verdict = "case " + " ".join(f"when {cond} then {lit(reason)}" for cond, _, reason in fail) + " end"
+    failed_field = "case " + " ".join(f"when {cond} then {lit(col_)}" for cond, col_, _ in fail) + " end"
+    row = "to_json(struct_pack(" + ", ".join(f"{q(f.name)} := {_polars_text(f.name) if f.name == m.ts else q(f.name)}"
+                                             for f in schema) + "))"
+    key = f"{q(m.source_key)}::varchar" if m.source_key else "null::varchar"
+    con.execute("create or replace view main._canonical as select *, " + f"{verdict} as _reason, "
+                f"{failed_field} as _field from (select " + ", ".join(f"{columns[c]} as {c}" for c in order)
+                + f", {key} as _key, {row} as _row from main._protected)")
+    con.execute("create or replace view main._batch as select " + ", ".join(order) + ", _key from main._canonical "
+                "where _reason is null")
+    con.execute(f"insert into main._quarantine select {batch_id}, {lit(name)}, {lit(str(path))}, source_seq, _field, "
+                "_reason, _row from main._canonical where _reason is not null").fetchall()
+    read, bad = con.execute("select count(*), count(_reason) from main._canonical").fetchall()[0]
+    return read, bad
