@@ -3,7 +3,6 @@
 import datetime as dt
 
 import polars as pl
-import pytest
 
 from warehouse import parquet_sql
 from warehouse.config import Source, load_config

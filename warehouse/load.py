@@ -1,6 +1,8 @@
 """Load a configured source into the warehouse: nothing lost, nothing doubled, no CPR stored.
 
-One file is one batch and one transaction: a crash leaves no half batch, and
+One file is one batch. It is read in chunks and staged on disk (`mapping.to_canonical` per
+chunk; `parquet_sql` maps Parquet in DuckDB; `ocel_load` adds an OCEL log's objects and
+relations), then stored in one transaction: a crash leaves no half batch, and
 `meta.batches` records rows read, loaded (new or already there) and quarantined, so that
 rows read = rows loaded + rows quarantined for every batch. Reloading the same file adds
 nothing (its sha256 is known); a re-export with more rows adds only the new ones, since
@@ -10,8 +12,8 @@ and its occurrence number.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,14 +24,13 @@ import pyarrow as pa
 
 from connectors.files import READERS, RawChunk, ReadError
 from warehouse import parquet_sql
-from warehouse.config import SECONDS_PER, Mapping, Source
+from warehouse.config import Source
+from warehouse.mapping import LoadError, to_canonical
+from warehouse.ocel_load import OCEL_STAGE_TABLES, stage_ocel, store_ocel
 from warehouse.pseudonym import Pseudonymiser
 from warehouse.schema import CONTACTS, EVENTS
-from warehouse.timezones import local_to_utc
 
-
-class LoadError(RuntimeError):
-    """A file could not be loaded; nothing of it was kept."""
+__all__ = ["BatchReport", "LoadError", "Progress", "load_all", "load_file", "load_source", "to_canonical"]
 
 
 @dataclass
@@ -54,30 +55,6 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-OFFSET = r"(Z|[+-]\d\d:?\d\d)$"  # an ISO 8601 offset at the end of a time
-
-
-def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
-    """Source timestamps -> UTC; returns (utc, dst ambiguous, dst nonexistent). Unreadable values -> null."""
-    if raw.dtype == pl.Datetime:
-        naive = raw
-    else:
-        text = raw.cast(pl.Utf8).str.strip_chars()
-        if src.timestamp_format:
-            naive = text.str.strptime(pl.Datetime("us"), src.timestamp_format, strict=False)
-        else:
-            offset = text.str.contains(OFFSET).fill_null(False)
-            if offset.any():
-                aware = text.str.to_datetime(time_zone="UTC", strict=False, time_unit="us")
-                naive_part = text.str.replace(OFFSET, "").str.to_datetime(strict=False, time_unit="us")
-                utc_naive = local_to_utc(naive_part, src.timezone)
-                utc = pl.select(pl.when(pl.lit(offset)).then(aware).otherwise(utc_naive.utc)).to_series()
-                return utc, utc_naive.ambiguous, utc_naive.nonexistent
-            naive = text.str.to_datetime(strict=False, time_unit="us")
-    result = local_to_utc(naive, src.timezone)
-    return result.utc, result.ambiguous, result.nonexistent
-
-
 def _insert_new_sql(table: str, columns: list[str], keyed: bool) -> str:
     """INSERT of the staged batch's rows that are not stored yet, with their stable ids.
 
@@ -99,111 +76,6 @@ def _insert_new_sql(table: str, columns: list[str], keyed: bool) -> str:
     once = f" qualify row_number() over (partition by {id_column} order by source_seq) = 1" if keyed else ""
     return (f"insert into {table} select * from ({staged_rows}) as n where not exists "
             f"(select 1 from {table} as t where t.{id_column} = n.{id_column}){once}")
-
-
-def staged(schema: pa.Schema) -> pa.Schema:
-    """A canonical schema as staged within a batch: the id still empty, the source's key beside it."""
-    return pa.schema([f.with_nullable(True) for f in schema] + [pa.field("_key", pa.string())])
-
-
-def protect(frame: pl.DataFrame, personal: list[str], pseudo: Pseudonymiser) -> pl.DataFrame:
-    """Personal columns pseudonymised, every other text column scrubbed of CPR-shaped strings."""
-    personal_cols = [c for c in frame.columns if c in personal]
-    text_cols = [c for c, t in frame.schema.items() if t == pl.Utf8 and c not in personal_cols and c != "row_number"]
-    return frame.with_columns([pseudo.column(frame[c]).alias(c) for c in personal_cols]
-                              + [pseudo.scrub_column(frame[c]).alias(c) for c in text_cols])
-
-
-def _seconds(column: str | None, src: Source) -> pl.Expr:
-    """A duration column as seconds: text read with the source's decimal mark, times its unit."""
-    if column is None:
-        return pl.lit(None, dtype=pl.Float64)
-    text = pl.col(column).cast(pl.Utf8).str.strip_chars()
-    if src.decimal == ",":
-        text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
-    return text.cast(pl.Float64, strict=False) * SECONDS_PER[src.duration_unit]
-
-
-def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo: Pseudonymiser
-                 ) -> tuple[pa.Table, list[tuple], int, int]:
-    """(canonical rows, quarantine rows (row number, field, reason, row json), dst ambiguous, dst nonexistent)."""
-    frame = chunk.frame
-    quarantine = [(row, None, reason, json.dumps({"line": pseudo.scrub(text)[:2000]}, ensure_ascii=False))
-                  for row, reason, text in chunk.unreadable]
-    m = src.mapping
-    needed = [c for c in (m.ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key,
-                          m.source_key, m.direction, m.duration, src.process_column, src.channel_column) if c]
-    missing = [c for c in needed if c not in frame.columns]
-    if frame.height and missing:
-        raise LoadError(f"column {missing[0]!r} named in sources.{name} is not in the file "
-                        f"(it has: {', '.join(c for c in frame.columns if c != 'row_number')})")
-    if not frame.height:
-        schema = CONTACTS if src.records == "contacts" else EVENTS
-        return staged(schema).empty_table(), quarantine, 0, 0
-    frame = protect(frame, src.personal, pseudo)
-    ts, ambiguous, nonexistent = parse_ts(frame[m.ts], src)
-
-    def col(c: str | None, fixed: str | None = None, values: dict[str, str] | None = None) -> pl.Expr:
-        if c is None:
-            return pl.lit(fixed, dtype=pl.Utf8)
-        e = pl.col(c).cast(pl.Utf8).str.strip_chars()
-        return e.replace(values) if values else e
-
-    row_cols = [c for c in frame.columns if c != "row_number"]
-    mapped = {m.ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key, m.direction,
-              m.duration, src.process_column, src.channel_column}
-    attrs_cols = [c for c in row_cols if c not in mapped]  # everything else the source has, kept
-    text = pl.lit(None, dtype=pl.Utf8)
-    common = {
-        "source": pl.lit(name, dtype=pl.Utf8),
-        "ts": pl.col("_ts"),
-        "resource": col(m.resource),
-        "org_unit": col(m.org_unit),
-        "citizen_key": col(m.citizen_key),
-        "attributes": pl.struct(attrs_cols).struct.json_encode() if attrs_cols else pl.lit("{}"),
-        "source_seq": pl.col("row_number"),
-        "batch_id": pl.lit(batch_id, dtype=pl.Int64),
-    }
-    channel = col(src.channel_column, src.channel, src.channel_values)
-    direction = col(m.direction, src.direction, src.direction_values)
-    unreadable_ts = "timestamp missing or not readable" + (f" as {src.timestamp_format}" if src.timestamp_format
-                                                           else "")
-    if src.records == "contacts":
-        columns = {"contact_id": text, **common, "channel": channel, "direction": direction,
-                   "case_ref": col(m.case_id), "duration_seconds": _seconds(m.duration, src)}
-        schema = CONTACTS
-        checks = [("ts", m.ts, unreadable_ts)]
-    else:
-        process = col(src.process_column, src.process, src.process_values)
-        known = sorted(set(src.process_values.values())) if src.process_column and src.process_values else None
-        if known:
-            process = pl.when(process.is_in(known)).then(process).otherwise(None)
-        columns = {"event_id": text, "process": process, "case_id": col(m.case_id),
-                   "activity": col(m.activity, src.activity), **common,
-                   "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values), "channel": channel,
-                   "direction": direction}
-        schema = EVENTS
-        checks = [("ts", m.ts, unreadable_ts), ("activity", m.activity, "activity is empty")]
-        if known:
-            checks.append(("process", src.process_column, f"value not in process_values ({', '.join(known)})"))
-    key = pl.col(m.source_key).cast(pl.Utf8) if m.source_key else text
-    out = frame.with_columns(_ts=ts).select(**{c: columns[c] for c in schema.names}, _key=key)
-    bad = None
-    for field, source_col, reason in checks:
-        hit = out[field].is_null()
-        if out[field].dtype == pl.Utf8:
-            hit = hit | (out[field] == "")
-        if bad is not None:
-            hit = hit & ~bad
-        if hit.any():
-            rows = frame.filter(hit)
-            for rn, data in zip(rows["row_number"].to_list(),
-                                rows.select(pl.struct(row_cols).struct.json_encode())[:, 0].to_list()):
-                quarantine.append((rn, source_col, reason, data))
-        bad = hit if bad is None else bad | hit
-    if bad is not None and bad.any():
-        out = out.filter(~bad)
-    return out.to_arrow().cast(staged(schema)), quarantine, ambiguous, nonexistent
 
 
 def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, pseudo: Pseudonymiser,
@@ -233,7 +105,7 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
         # then moves it into the warehouse with one INSERT ... SELECT, which DuckDB writes out as it goes.
         _create_stage(con, table, ocel=src.kind == "ocel")
         if src.kind == "ocel":
-            _stage_ocel(stage, opts)
+            stage_ocel(stage, opts)
             stage.done()
         elif src.kind == "parquet" and parquet_sql.eligible(src, path):
             con.execute("drop table main._batch")
@@ -287,13 +159,13 @@ def _drop_stage(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _store(con: duckdb.DuckDBPyConnection, stage: "_Stager", table: str, schema: pa.Schema, digest: str,
-           started) -> None:
+           started: dt.datetime) -> None:
     """Everything the batch brings, from the stage tables into the warehouse (inside its transaction)."""
     src, report, batch_id = stage.src, stage.report, stage.batch_id
     con.execute("insert into meta.batches (batch_id, source, file, sha256, started_at) values (?, ?, ?, ?, ?)",
                 [batch_id, stage.name, str(stage.path), digest, started]).fetchall()
     if src.kind == "ocel":
-        _store_ocel(stage)
+        store_ocel(stage)
     keyed = src.kind == "ocel" or bool(src.mapping.source_key)
     new = con.execute(_insert_new_sql(table, schema.names, keyed)).fetchall()[0][0]
     stored = con.execute(f"select count(*) from {table} where batch_id = ?", [batch_id]).fetchall()[0][0]
@@ -389,78 +261,6 @@ class _Stager:
         if self.open:
             self.con.execute("rollback")
         self.open, self.pending = False, 0
-
-
-OCEL_STAGE_TABLES = {
-    "_ocel_objects": "object_id varchar, object_type varchar, attributes json",
-    "_ocel_changes": "object_id varchar, ts timestamptz, field varchar, value varchar",
-    "_ocel_relations": "event_key varchar, object_id varchar, qualifier varchar",
-    "_ocel_o2o": "object_id varchar, related_id varchar, qualifier varchar",
-}
-# each OCEL record kind: its temporary table, its columns as the reader names them, and which must be there
-OCEL_RECORDS = {
-    "objects": ("_ocel_objects", ("ocel:oid", "ocel:type")),
-    "changes": ("_ocel_changes", ("ocel:oid", "ocel:timestamp", "ocel:field")),
-    "relations": ("_ocel_relations", ("ocel:eid", "ocel:oid")),
-    "o2o": ("_ocel_o2o", ("ocel:oid", "ocel:oid_2")),
-}
-
-
-def ocel_events_source(src: Source) -> Source:
-    """An OCEL source as the event mapper sees it: the log's own names for time, activity and key."""
-    m = src.mapping
-    mapping = Mapping(ts="ocel:timestamp", activity="ocel:activity", source_key="ocel:eid",
-                      resource=m.resource if m else None, org_unit=m.org_unit if m else None,
-                      lifecycle=m.lifecycle if m else None, citizen_key=m.citizen_key if m else None)
-    return src.model_copy(update={"mapping": mapping})
-
-
-def _stage_ocel(stage: _Stager, opts: dict) -> None:
-    """An OCEL file's events (counted and quarantined like any source's rows), objects and relations, staged."""
-    from connectors.ocel import read_ocel
-
-    events_src = ocel_events_source(stage.src)
-    for part in read_ocel(stage.path, **opts):
-        if part.part == "events":
-            stage.chunk(part.chunk, "_ocel_events", events_src)
-            continue
-        table, required = OCEL_RECORDS[part.part]
-        frame = protect(part.chunk.frame, stage.src.personal, stage.pseudo)
-        for column in required:
-            empty = frame.filter(pl.col(column).is_null() | (pl.col(column) == ""))
-            if empty.height:
-                raise LoadError(f"OCEL {part.part} record {empty['row_number'][0]}: {column} is empty")
-        if part.part == "objects":
-            extra = [c for c in frame.columns if c not in ("row_number", "ocel:oid", "ocel:type")]
-            attributes = (frame.select(pl.struct(extra).struct.json_encode())[:, 0] if extra
-                          else pl.Series(["{}"] * frame.height))
-            out = pl.DataFrame({"object_id": frame["ocel:oid"], "object_type": frame["ocel:type"],
-                                "attributes": attributes})
-        elif part.part == "changes":
-            ts, _, _ = parse_ts(frame["ocel:timestamp"], stage.src)
-            if ts.null_count():
-                bad = frame.filter(ts.is_null())["row_number"][0]
-                raise LoadError(f"OCEL object change {bad}: time not readable")
-            out = pl.DataFrame({"object_id": frame["ocel:oid"], "ts": ts, "field": frame["ocel:field"],
-                                "value": frame["ocel:value"]})
-        else:
-            first = "ocel:eid" if part.part == "relations" else "ocel:oid"
-            second = "ocel:oid" if part.part == "relations" else "ocel:oid_2"
-            out = pl.DataFrame({"a": frame[first], "b": frame[second],
-                                "qualifier": frame["ocel:qualifier"].fill_null("")})
-        stage.insert(table, out)
-
-
-def _store_ocel(stage: _Stager) -> None:
-    """An OCEL batch's staged parts into staging, and its events flattened into the batch's events."""
-    con = stage.con
-    params = {"source": stage.name, "batch_id": stage.batch_id, "object_type": stage.src.object_type}
-    for statement in _sql("ocel_store.sql").split(";"):
-        body = "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--")).strip()
-        if body:
-            con.execute(body, {k: v for k, v in params.items() if f"${k}" in body}).fetchall()
-    stage.report.rows_new = con.execute("select count(*) from staging.ocel_events where batch_id = ?",
-                                        [stage.batch_id]).fetchall()[0][0]
 
 
 class Progress:

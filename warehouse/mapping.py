@@ -1,0 +1,153 @@
+"""One chunk of a source's rows mapped to the canonical schema (the chunk path of a load).
+
+Personal columns pseudonymised and CPR-shaped strings scrubbed from all other text
+(`protect`), times read in the source's zone (`parse_ts`), the mapped columns taken out
+and everything else kept as JSON `attributes`, and rows that cannot be used set aside for
+quarantine with their row number, field and reason (`to_canonical`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pyarrow as pa
+
+from connectors.files import RawChunk
+from warehouse.config import SECONDS_PER, Source
+from warehouse.pseudonym import Pseudonymiser
+from warehouse.schema import CONTACTS, EVENTS
+from warehouse.timezones import local_to_utc
+
+
+class LoadError(RuntimeError):
+    """A file could not be loaded; nothing of it was kept."""
+
+
+OFFSET = r"(Z|[+-]\d\d:?\d\d)$"  # an ISO 8601 offset at the end of a time
+
+
+def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
+    """Source timestamps -> UTC; returns (utc, dst ambiguous, dst nonexistent). Unreadable values -> null."""
+    if raw.dtype == pl.Datetime:
+        naive = raw
+    else:
+        text = raw.cast(pl.Utf8).str.strip_chars()
+        if src.timestamp_format:
+            naive = text.str.strptime(pl.Datetime("us"), src.timestamp_format, strict=False)
+        else:
+            offset = text.str.contains(OFFSET).fill_null(False)
+            if offset.any():
+                aware = text.str.to_datetime(time_zone="UTC", strict=False, time_unit="us")
+                naive_part = text.str.replace(OFFSET, "").str.to_datetime(strict=False, time_unit="us")
+                utc_naive = local_to_utc(naive_part, src.timezone)
+                utc = pl.select(pl.when(pl.lit(offset)).then(aware).otherwise(utc_naive.utc)).to_series()
+                return utc, utc_naive.ambiguous, utc_naive.nonexistent
+            naive = text.str.to_datetime(strict=False, time_unit="us")
+    result = local_to_utc(naive, src.timezone)
+    return result.utc, result.ambiguous, result.nonexistent
+
+
+def staged(schema: pa.Schema) -> pa.Schema:
+    """A canonical schema as staged within a batch: the id still empty, the source's key beside it."""
+    return pa.schema([f.with_nullable(True) for f in schema] + [pa.field("_key", pa.string())])
+
+
+def protect(frame: pl.DataFrame, personal: list[str], pseudo: Pseudonymiser) -> pl.DataFrame:
+    """Personal columns pseudonymised, every other text column scrubbed of CPR-shaped strings."""
+    personal_cols = [c for c in frame.columns if c in personal]
+    text_cols = [c for c, t in frame.schema.items() if t == pl.Utf8 and c not in personal_cols and c != "row_number"]
+    return frame.with_columns([pseudo.column(frame[c]).alias(c) for c in personal_cols]
+                              + [pseudo.scrub_column(frame[c]).alias(c) for c in text_cols])
+
+
+def _seconds(column: str | None, src: Source) -> pl.Expr:
+    """A duration column as seconds: text read with the source's decimal mark, times its unit."""
+    if column is None:
+        return pl.lit(None, dtype=pl.Float64)
+    text = pl.col(column).cast(pl.Utf8).str.strip_chars()
+    if src.decimal == ",":
+        text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+    return text.cast(pl.Float64, strict=False) * SECONDS_PER[src.duration_unit]
+
+
+def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo: Pseudonymiser
+                 ) -> tuple[pa.Table, list[tuple], int, int]:
+    """(canonical rows, quarantine rows (row number, field, reason, row json), dst ambiguous, dst nonexistent)."""
+    frame = chunk.frame
+    quarantine = [(row, None, reason, json.dumps({"line": pseudo.scrub(text)[:2000]}, ensure_ascii=False))
+                  for row, reason, text in chunk.unreadable]
+    m = src.mapping
+    needed = [c for c in (m.ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key,
+                          m.source_key, m.direction, m.duration, src.process_column, src.channel_column) if c]
+    missing = [c for c in needed if c not in frame.columns]
+    if frame.height and missing:
+        raise LoadError(f"column {missing[0]!r} named in sources.{name} is not in the file "
+                        f"(it has: {', '.join(c for c in frame.columns if c != 'row_number')})")
+    if not frame.height:
+        schema = CONTACTS if src.records == "contacts" else EVENTS
+        return staged(schema).empty_table(), quarantine, 0, 0
+    frame = protect(frame, src.personal, pseudo)
+    ts, ambiguous, nonexistent = parse_ts(frame[m.ts], src)
+
+    def col(c: str | None, fixed: str | None = None, values: dict[str, str] | None = None) -> pl.Expr:
+        if c is None:
+            return pl.lit(fixed, dtype=pl.Utf8)
+        e = pl.col(c).cast(pl.Utf8).str.strip_chars()
+        return e.replace(values) if values else e
+
+    row_cols = [c for c in frame.columns if c != "row_number"]
+    mapped = {m.ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key, m.direction,
+              m.duration, src.process_column, src.channel_column}
+    attrs_cols = [c for c in row_cols if c not in mapped]  # everything else the source has, kept
+    text = pl.lit(None, dtype=pl.Utf8)
+    common = {
+        "source": pl.lit(name, dtype=pl.Utf8),
+        "ts": pl.col("_ts"),
+        "resource": col(m.resource),
+        "org_unit": col(m.org_unit),
+        "citizen_key": col(m.citizen_key),
+        "attributes": pl.struct(attrs_cols).struct.json_encode() if attrs_cols else pl.lit("{}"),
+        "source_seq": pl.col("row_number"),
+        "batch_id": pl.lit(batch_id, dtype=pl.Int64),
+    }
+    channel = col(src.channel_column, src.channel, src.channel_values)
+    direction = col(m.direction, src.direction, src.direction_values)
+    unreadable_ts = "timestamp missing or not readable" + (f" as {src.timestamp_format}" if src.timestamp_format
+                                                           else "")
+    if src.records == "contacts":
+        columns = {"contact_id": text, **common, "channel": channel, "direction": direction,
+                   "case_ref": col(m.case_id), "duration_seconds": _seconds(m.duration, src)}
+        schema = CONTACTS
+        checks = [("ts", m.ts, unreadable_ts)]
+    else:
+        process = col(src.process_column, src.process, src.process_values)
+        known = sorted(set(src.process_values.values())) if src.process_column and src.process_values else None
+        if known:
+            process = pl.when(process.is_in(known)).then(process).otherwise(None)
+        columns = {"event_id": text, "process": process, "case_id": col(m.case_id),
+                   "activity": col(m.activity, src.activity), **common,
+                   "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values), "channel": channel,
+                   "direction": direction}
+        schema = EVENTS
+        checks = [("ts", m.ts, unreadable_ts), ("activity", m.activity, "activity is empty")]
+        if known:
+            checks.append(("process", src.process_column, f"value not in process_values ({', '.join(known)})"))
+    key = pl.col(m.source_key).cast(pl.Utf8) if m.source_key else text
+    out = frame.with_columns(_ts=ts).select(**{c: columns[c] for c in schema.names}, _key=key)
+    bad = None
+    for field, source_col, reason in checks:
+        hit = out[field].is_null()
+        if out[field].dtype == pl.Utf8:
+            hit = hit | (out[field] == "")
+        if bad is not None:
+            hit = hit & ~bad
+        if hit.any():
+            rows = frame.filter(hit)
+            for rn, data in zip(rows["row_number"].to_list(),
+                                rows.select(pl.struct(row_cols).struct.json_encode())[:, 0].to_list()):
+                quarantine.append((rn, source_col, reason, data))
+        bad = hit if bad is None else bad | hit
+    if bad is not None and bad.any():
+        out = out.filter(~bad)
+    return out.to_arrow().cast(staged(schema)), quarantine, ambiguous, nonexistent
