@@ -1,0 +1,35 @@
+-- marts.event_sequence: one row per event of a case, in case order, with the event that follows it.
+-- Events are sorted once here; every mart that walks a case reads this table.
+-- Case order: (ts, source_seq, event_id), the rule pm4py applies (case, timestamp, then file order).
+create or replace table marts.event_sequence as
+with events as (
+    select * from staging.events where case_id is not null
+),
+
+ordered as (
+    select
+        process,
+        case_id,
+        event_id,
+        activity,
+        ts,
+        lifecycle,
+        resource,
+        org_unit,
+        citizen_key,
+        row_number() over w as position,
+        count(*) over (partition by process, case_id) as n_case_events,
+        lead(activity) over w as next_activity,
+        lead(ts) over w as next_ts,
+    from events
+    window w as (partition by process, case_id order by ts, source_seq, event_id)
+),
+
+final as (
+    select
+        *,
+        epoch_us(next_ts - ts) / 1e6 as wait_seconds,
+    from ordered
+)
+
+select * from final order by process, case_id, position

@@ -1,0 +1,83 @@
+"""The directly-follows graph: exact numbers on a hand-written log, and pm4py's own numbers on real logs."""
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from mining.dfg import build_dfg, dfg, endpoints
+from mining.sequence import build_event_sequence
+from warehouse.config import Source
+from warehouse.load import load_file
+from warehouse.migrations import connect
+from warehouse.pseudonym import Pseudonymiser
+
+# (case, activity, hh:mm, file row): c1 has a tie (B and C at 10:00, file order B first), c2 a self-loop,
+# c3 one event, c4 a tie whose file order is the reverse of the names (C before A).
+GOLDEN = [
+    ("c1", "A", "08:00", 1), ("c1", "B", "10:00", 2), ("c1", "C", "10:00", 3), ("c1", "D", "11:00", 4),
+    ("c2", "A", "08:00", 5), ("c2", "B", "09:00", 6), ("c2", "B", "12:00", 7), ("c2", "D", "13:00", 8),
+    ("c3", "A", "08:00", 9),
+    ("c4", "C", "08:00", 10), ("c4", "A", "08:00", 11),
+]
+
+
+@pytest.fixture
+def golden():
+    con = connect(":memory:")
+    for case, activity, hhmm, row in reversed(GOLDEN):  # stored out of order: the sequence must sort
+        ts = dt.datetime.fromisoformat(f"2025-03-03T{hhmm}:00+00:00")
+        con.execute("insert into staging.events (event_id, source, process, case_id, activity, ts, source_seq, "
+                    "batch_id) values (?, 'golden', 'p', ?, ?, ?, ?, 1)", [str(uuid.uuid4()), case, activity, ts, row])
+    assert build_event_sequence(con) == len(GOLDEN)
+    build_dfg(con)
+    return con
+
+
+def test_golden_log_transitions_and_waits(golden):
+    got = {(r["source_activity"], r["target_activity"]): (r["n_transitions"], r["n_cases"], r["mean_wait_seconds"],
+                                                          r["total_wait_seconds"])
+           for r in dfg(golden, process="p").to_pylist()}
+    assert got == {
+        ("A", "B"): (2, 2, 5400.0, 10800.0),  # c1 two hours, c2 one hour
+        ("B", "C"): (1, 1, 0.0, 0.0),  # the tie, in file order
+        ("C", "D"): (1, 1, 3600.0, 3600.0),
+        ("B", "B"): (1, 1, 10800.0, 10800.0),  # the self-loop
+        ("B", "D"): (1, 1, 3600.0, 3600.0),
+        ("C", "A"): (1, 1, 0.0, 0.0),  # c4: file order, not the names
+    }
+    assert endpoints(golden, process="p", endpoint="start") == {"A": 3, "C": 1}
+    assert endpoints(golden, process="p", endpoint="end") == {"D": 2, "A": 2}  # c3's only event starts and ends it
+
+
+def test_golden_sequence_positions(golden):
+    rows = golden.execute("select case_id, position, activity, n_case_events from marts.event_sequence "
+                          "where case_id in ('c1', 'c4') order by case_id, position").fetchall()
+    assert rows == [("c1", 1, "A", 4), ("c1", 2, "B", 4), ("c1", 3, "C", 4), ("c1", 4, "D", 4),
+                    ("c4", 1, "C", 2), ("c4", 2, "A", 2)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["BPIC15_1.xes.gz", "receipt_wabo.xes.gz"])
+def test_real_logs_match_pm4py(shared_data, name):
+    import pm4py
+
+    path = shared_data / name
+    log = pm4py.read_xes(str(path))
+    counts, starts, ends = pm4py.discover_dfg(log)
+    performance, _, _ = pm4py.discover_performance_dfg(log)
+    con = connect(":memory:")
+    src = Source.model_validate({"kind": "xes", "path": name, "process": "p", "mapping": {
+        "ts": "time:timestamp", "activity": "concept:name", "case_id": "case:concept:name",
+        "lifecycle": "lifecycle:transition", "resource": "org:resource"}})
+    load_file(con, src, "real", path, Pseudonymiser(bytes(32)))
+    build_event_sequence(con)
+    build_dfg(con)
+    mine = {(r["source_activity"], r["target_activity"]): r for r in dfg(con, process="p").to_pylist()}
+    assert {k: r["n_transitions"] for k, r in mine.items()} == dict(counts)
+    for edge, stats in performance.items():
+        assert mine[edge]["mean_wait_seconds"] == pytest.approx(stats["mean"], rel=1e-9, abs=1e-6), edge
+        assert mine[edge]["median_wait_seconds"] == pytest.approx(stats["median"], rel=1e-9, abs=1e-6), edge
+        assert mine[edge]["total_wait_seconds"] == pytest.approx(stats["sum"], rel=1e-9, abs=1e-3), edge
+    assert endpoints(con, process="p", endpoint="start") == dict(starts)
+    assert endpoints(con, process="p", endpoint="end") == dict(ends)
