@@ -81,3 +81,32 @@ def test_real_logs_match_pm4py(shared_data, name):
         assert mine[edge]["total_wait_seconds"] == pytest.approx(stats["sum"], rel=1e-9, abs=1e-3), edge
     assert endpoints(con, process="p", endpoint="start") == dict(starts)
     assert endpoints(con, process="p", endpoint="end") == dict(ends)
+
+
+def test_golden_variants(golden):
+    from mining.variants import build_variants, variants
+
+    build_variants(golden)
+    got = {tuple(r["activities"]): (r["n_cases"], r["share_of_cases"], r["median_lead_time_seconds"])
+           for r in variants(golden, process="p").to_pylist()}
+    assert got == {("A", "B", "C", "D"): (1, 0.25, 10800.0), ("A", "B", "B", "D"): (1, 0.25, 18000.0),
+                   ("A",): (1, 0.25, 0.0), ("C", "A"): (1, 0.25, 0.0)}
+
+
+@pytest.mark.slow
+def test_variants_match_pm4py(shared_data):
+    import pm4py
+
+    from mining.variants import build_variants, variants
+
+    path = shared_data / "receipt_wabo.xes.gz"
+    oracle = pm4py.get_variants(pm4py.read_xes(str(path)))
+    con = connect(":memory:")
+    src = Source.model_validate({"kind": "xes", "path": path.name, "process": "p", "mapping": {
+        "ts": "time:timestamp", "activity": "concept:name", "case_id": "case:concept:name"}})
+    load_file(con, src, "real", path, Pseudonymiser(bytes(32)))
+    build_event_sequence(con)
+    build_variants(con)
+    mine = {tuple(r["activities"]): r["n_cases"] for r in variants(con, process="p").to_pylist()}
+    assert mine == {tuple(k): (v if isinstance(v, int) else len(v)) for k, v in oracle.items()}
+    assert sum(mine.values()) == 1434
