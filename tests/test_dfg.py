@@ -12,23 +12,28 @@ from warehouse.load import load_file
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser
 
-# (case, activity, hh:mm, file row): c1 has a tie (B and C at 10:00, file order B first), c2 a self-loop,
-# c3 one event, c4 a tie whose file order is the reverse of the names (C before A).
+# (case, activity, hh:mm, file row, resource): c1 has a tie (B and C at 10:00, file order B first), c2 a
+# self-loop redone by another caseworker, c3 one event, c4 a tie whose file order is the reverse of the names
+# (C before A), c5 a loop back to A repeated by the same caseworker.
 GOLDEN = [
-    ("c1", "A", "08:00", 1), ("c1", "B", "10:00", 2), ("c1", "C", "10:00", 3), ("c1", "D", "11:00", 4),
-    ("c2", "A", "08:00", 5), ("c2", "B", "09:00", 6), ("c2", "B", "12:00", 7), ("c2", "D", "13:00", 8),
-    ("c3", "A", "08:00", 9),
-    ("c4", "C", "08:00", 10), ("c4", "A", "08:00", 11),
+    ("c1", "A", "08:00", 1, "ann"), ("c1", "B", "10:00", 2, "ann"), ("c1", "C", "10:00", 3, "bob"),
+    ("c1", "D", "11:00", 4, "bob"),
+    ("c2", "A", "08:00", 5, "ann"), ("c2", "B", "09:00", 6, "ann"), ("c2", "B", "12:00", 7, "bob"),
+    ("c2", "D", "13:00", 8, "bob"),
+    ("c3", "A", "08:00", 9, None),
+    ("c4", "C", "08:00", 10, "bob"), ("c4", "A", "08:00", 11, "bob"),
+    ("c5", "A", "08:00", 12, "ann"), ("c5", "B", "09:00", 13, "ann"), ("c5", "A", "10:00", 14, "ann"),
 ]
 
 
 @pytest.fixture
 def golden():
     con = connect(":memory:")
-    for case, activity, hhmm, row in reversed(GOLDEN):  # stored out of order: the sequence must sort
+    for case, activity, hhmm, row, resource in reversed(GOLDEN):  # stored out of order: the sequence must sort
         ts = dt.datetime.fromisoformat(f"2025-03-03T{hhmm}:00+00:00")
-        con.execute("insert into staging.events (event_id, source, process, case_id, activity, ts, source_seq, "
-                    "batch_id) values (?, 'golden', 'p', ?, ?, ?, ?, 1)", [str(uuid.uuid4()), case, activity, ts, row])
+        con.execute("insert into staging.events (event_id, source, process, case_id, activity, ts, resource, "
+                    "source_seq, batch_id) values (?, 'golden', 'p', ?, ?, ?, ?, ?, 1)",
+                    [str(uuid.uuid4()), case, activity, ts, resource, row])
     assert build_event_sequence(con) == len(GOLDEN)
     build_dfg(con)
     return con
@@ -39,15 +44,16 @@ def test_golden_log_transitions_and_waits(golden):
                                                           r["total_wait_seconds"])
            for r in dfg(golden, process="p").to_pylist()}
     assert got == {
-        ("A", "B"): (2, 2, 5400.0, 10800.0),  # c1 two hours, c2 one hour
+        ("A", "B"): (3, 3, 4800.0, 14400.0),  # c1 two hours, c2 and c5 one hour
+        ("B", "A"): (1, 1, 3600.0, 3600.0),  # c5's loop back
         ("B", "C"): (1, 1, 0.0, 0.0),  # the tie, in file order
         ("C", "D"): (1, 1, 3600.0, 3600.0),
         ("B", "B"): (1, 1, 10800.0, 10800.0),  # the self-loop
         ("B", "D"): (1, 1, 3600.0, 3600.0),
         ("C", "A"): (1, 1, 0.0, 0.0),  # c4: file order, not the names
     }
-    assert endpoints(golden, process="p", endpoint="start") == {"A": 3, "C": 1}
-    assert endpoints(golden, process="p", endpoint="end") == {"D": 2, "A": 2}  # c3's only event starts and ends it
+    assert endpoints(golden, process="p", endpoint="start") == {"A": 4, "C": 1}
+    assert endpoints(golden, process="p", endpoint="end") == {"D": 2, "A": 3}  # c3's only event starts and ends it
 
 
 def test_golden_sequence_positions(golden):
@@ -89,8 +95,40 @@ def test_golden_variants(golden):
     build_variants(golden)
     got = {tuple(r["activities"]): (r["n_cases"], r["share_of_cases"], r["median_lead_time_seconds"])
            for r in variants(golden, process="p").to_pylist()}
-    assert got == {("A", "B", "C", "D"): (1, 0.25, 10800.0), ("A", "B", "B", "D"): (1, 0.25, 18000.0),
-                   ("A",): (1, 0.25, 0.0), ("C", "A"): (1, 0.25, 0.0)}
+    assert got == {("A", "B", "C", "D"): (1, 0.2, 10800.0), ("A", "B", "B", "D"): (1, 0.2, 18000.0),
+                   ("A",): (1, 0.2, 0.0), ("C", "A"): (1, 0.2, 0.0), ("A", "B", "A"): (1, 0.2, 7200.0)}
+
+
+def test_golden_rework(golden):
+    from mining.rework import build_rework, rework
+
+    build_rework(golden)
+    got = {r["activity"]: r for r in rework(golden, process="p").to_pylist()}
+    # B in c2: a self-loop, done by bob after ann: a redo. A in c5: a loop back by ann again: a repeat.
+    assert {a: (r["n_cases"], r["n_cases_with_rework"], r["n_rework_events"], r["n_repeat"], r["n_redo"],
+                r["n_self_loop"], r["n_loop_back"]) for a, r in got.items()} == {
+        "A": (5, 1, 1, 1, 0, 0, 1), "B": (3, 1, 1, 0, 1, 1, 0), "C": (2, 0, 0, 0, 0, 0, 0), "D": (2, 0, 0, 0, 0, 0, 0)}
+    assert got["A"]["rework_rate"] == 0.2 and got["B"]["rework_rate"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.slow
+def test_rework_cases_match_pm4py(shared_data):
+    import pm4py
+
+    from mining.rework import build_rework, rework
+
+    path = shared_data / "BPIC15_1.xes.gz"
+    oracle = pm4py.get_rework_cases_per_activity(pm4py.read_xes(str(path)))
+    con = connect(":memory:")
+    src = Source.model_validate({"kind": "xes", "path": path.name, "process": "p", "mapping": {
+        "ts": "time:timestamp", "activity": "concept:name", "case_id": "case:concept:name",
+        "resource": "org:resource"}})
+    load_file(con, src, "real", path, Pseudonymiser(bytes(32)))
+    build_event_sequence(con)
+    build_rework(con)
+    mine = {r["activity"]: r["n_cases_with_rework"] for r in rework(con, process="p").to_pylist()
+            if r["n_cases_with_rework"]}
+    assert mine == dict(oracle) and len(mine) > 10
 
 
 @pytest.mark.slow

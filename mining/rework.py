@@ -1,0 +1,25 @@
+"""Rework per process and activity: done again in the same case, by the same resource (repeat) or another (redo).
+
+`build_rework` materialises `marts.rework` (one row per process x activity) from
+`marts.event_sequence`: cases with the activity, cases and events with rework, repeats,
+redos, self-loops and loops back. Cases with rework equal `pm4py.get_rework_cases_per_activity`.
+The time and cost rework adds come with the value stream (process times and rates).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from mining.sequence import run_sql
+
+
+def build_rework(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)build marts.rework; needs marts.event_sequence."""
+    run_sql(con, "rework.sql")
+
+
+def rework(con: duckdb.DuckDBPyConnection, *, process: str) -> pa.Table:
+    """Rework per activity of one process, most reworked first."""
+    return con.sql("select * exclude (process) from marts.rework where process = $process",
+                   params={"process": process}).to_arrow_table()

@@ -1,0 +1,72 @@
+-- marts.rework: one row per process x activity: how often it is done again in the same case, and how.
+-- repeat: the same resource does it again; redo: another resource does; unknown: a resource is missing.
+-- self-loop: it directly follows itself; loop back: other activities came between.
+create or replace table marts.rework as
+with sequence as (
+    select * from marts.event_sequence
+),
+
+occurrences as (
+    select
+        *,
+        row_number() over (partition by process, case_id, activity order by position) as occurrence,
+        lag(resource) over (partition by process, case_id, activity order by position) as previous_resource,
+        lag(position) over (partition by process, case_id, activity order by position) as previous_position,
+    from sequence
+),
+
+again as (
+    select
+        *,
+        case
+            when resource is null or previous_resource is null then 'unknown'
+            when resource = previous_resource then 'repeat'
+            else 'redo'
+        end as kind,
+        position = previous_position + 1 as is_self_loop,
+    from occurrences
+    where occurrence > 1
+),
+
+per_activity as (
+    select
+        process,
+        activity,
+        count(distinct case_id) as n_cases,
+    from sequence
+    group by all
+),
+
+reworked as (
+    select
+        process,
+        activity,
+        count(*) as n_rework_events,
+        count(distinct case_id) as n_cases_with_rework,
+        count(*) filter (where kind = 'repeat') as n_repeat,
+        count(*) filter (where kind = 'redo') as n_redo,
+        count(*) filter (where kind = 'unknown') as n_unknown_resource,
+        count(*) filter (where is_self_loop) as n_self_loop,
+        count(*) filter (where not is_self_loop) as n_loop_back,
+    from again
+    group by all
+),
+
+final as (
+    select
+        a.process,
+        a.activity,
+        a.n_cases,
+        coalesce(r.n_cases_with_rework, 0) as n_cases_with_rework,
+        coalesce(r.n_cases_with_rework, 0) / a.n_cases as rework_rate,
+        coalesce(r.n_rework_events, 0) as n_rework_events,
+        coalesce(r.n_repeat, 0) as n_repeat,
+        coalesce(r.n_redo, 0) as n_redo,
+        coalesce(r.n_unknown_resource, 0) as n_unknown_resource,
+        coalesce(r.n_self_loop, 0) as n_self_loop,
+        coalesce(r.n_loop_back, 0) as n_loop_back,
+    from per_activity as a
+    left join reworked as r using (process, activity)
+)
+
+select * from final order by process, n_rework_events desc, activity
