@@ -1,5 +1,6 @@
 -- marts.event_sequence: one row per event of a case, in case order, with the event that follows it.
--- Events are sorted once here; every mart that walks a case reads this table.
+-- Events are sorted once here (one window); every mart that walks a case reads this table.
+-- The table itself is not kept in order: readers order by (process, case_id, position) when they need to.
 -- Case order: (ts, source_seq, event_id), the rule pm4py applies (case, timestamp, then file order).
 create or replace table marts.event_sequence as
 with events as (
@@ -18,7 +19,7 @@ ordered as (
         org_unit,
         citizen_key,
         row_number() over w as position,
-        count(*) over (partition by process, case_id) as n_case_events,
+        count(*) over (w rows between unbounded preceding and unbounded following) as n_case_events,
         lead(activity) over w as next_activity,
         lead(ts) over w as next_ts,
     from events
@@ -32,4 +33,4 @@ final as (
     from ordered
 )
 
-select * from final order by process, case_id, position
+select * from final
