@@ -306,7 +306,7 @@ def import_files(
     from warehouse.detect import DetectError, guess_source
     from warehouse.load import LoadError, load_file
     from warehouse.migrations import connect
-    from warehouse.pseudonym import KEY_ENV, Pseudonymiser, create_key_file, load_key
+    from warehouse.pseudonym import KEY_ENV, Pseudonymiser, PseudonymKeyError, create_key_file, load_key
 
     missing = [f for f in files if not f.is_file()]
     if missing:
@@ -324,7 +324,10 @@ def import_files(
     if not os.environ.get(KEY_ENV) and not key.exists():
         create_key_file(key)
         typer.echo(f"Created a local pseudonymisation key at {key} (owner-only). Keep it: it makes the pseudonyms.")
-    pseudo = Pseudonymiser(load_key(key))
+    try:
+        pseudo = Pseudonymiser(load_key(key))
+    except PseudonymKeyError as e:
+        fail(str(e))
     con = connect(warehouse)
     typer.echo(f"Importing into {warehouse}:")
     try:

@@ -89,3 +89,12 @@ def test_import_of_a_missing_or_unknown_file_is_one_line(tmp_path):
     assert r.returncode == 2 and r.stderr.startswith("error: notes.pdf: cannot tell the format") \
         and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "vaerdistrom.duckdb").exists()
+
+
+def test_import_with_a_bad_key_is_one_line_and_writes_nothing(tmp_path):
+    (tmp_path / "log.csv").write_text("sag;trin;tid\nS1;Start;2025-01-01 10:00\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "flows.cli", "import", "log.csv"], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=300, env={**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "xyz"})
+    assert (r.returncode, r.stderr.strip()) == (2, "error: the pseudonymisation key in the environment variable "
+                                                   "VAERDISTROM_PSEUDONYM_KEY is not hexadecimal")
+    assert not (tmp_path / "vaerdistrom.duckdb").exists()
