@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 import shutil
 import subprocess
 import sys
@@ -29,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_simulate import DOC, ROOT, machine, run_child  # noqa: E402
+from bench_simulate import ROOT, machine, run_child, write_section  # noqa: E402
 
 BEGIN, END = "<!-- load:begin -->", "<!-- load:end -->"
 BPIC = ROOT.parent / "shared" / "data" / "real" / "BPIC15_1.xes.gz"
@@ -165,12 +164,7 @@ def main() -> None:
         "keeps the whole log as Python objects.", "", *table, "", END])
     print(section)
     if not args.no_write:
-        text = DOC.read_text(encoding="utf-8")
-        if BEGIN in text:
-            text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-        else:
-            text = text.rstrip() + "\n\n" + section + "\n"
-        DOC.write_text(text, encoding="utf-8")
+        write_section(section, BEGIN, END)
 
 
 if __name__ == "__main__":

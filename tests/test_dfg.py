@@ -26,6 +26,19 @@ GOLDEN = [
 ]
 
 
+XES = {"ts": "time:timestamp", "activity": "concept:name", "case_id": "case:concept:name",
+       "lifecycle": "lifecycle:transition", "resource": "org:resource"}
+
+
+def _real(path):
+    """A real XES log loaded into a fresh warehouse, with its event sequence built."""
+    con = connect(":memory:")
+    src = Source.model_validate({"kind": "xes", "path": path.name, "process": "p", "mapping": XES})
+    load_file(con, src, "real", path, Pseudonymiser(bytes(32)))
+    build_event_sequence(con)
+    return con
+
+
 @pytest.fixture
 def golden():
     con = connect(":memory:")
@@ -72,12 +85,7 @@ def test_real_logs_match_pm4py(shared_data, name):
     log = pm4py.read_xes(str(path))
     counts, starts, ends = pm4py.discover_dfg(log)
     performance, _, _ = pm4py.discover_performance_dfg(log)
-    con = connect(":memory:")
-    src = Source.model_validate({"kind": "xes", "path": name, "process": "p", "mapping": {
-        "ts": "time:timestamp", "activity": "concept:name", "case_id": "case:concept:name",
-        "lifecycle": "lifecycle:transition", "resource": "org:resource"}})
-    load_file(con, src, "real", path, Pseudonymiser(bytes(32)))
-    build_event_sequence(con)
+    con = _real(path)
     build_dfg(con)
     mine = {(r["source_activity"], r["target_activity"]): r for r in dfg(con, process="p").to_pylist()}
     assert {k: r["n_transitions"] for k, r in mine.items()} == dict(counts)
@@ -119,12 +127,7 @@ def test_rework_cases_match_pm4py(shared_data):
 
     path = shared_data / "BPIC15_1.xes.gz"
     oracle = pm4py.get_rework_cases_per_activity(pm4py.read_xes(str(path)))
-    con = connect(":memory:")
-    src = Source.model_validate({"kind": "xes", "path": path.name, "process": "p", "mapping": {
-        "ts": "time:timestamp", "activity": "concept:name", "case_id": "case:concept:name",
-        "resource": "org:resource"}})
-    load_file(con, src, "real", path, Pseudonymiser(bytes(32)))
-    build_event_sequence(con)
+    con = _real(path)
     build_rework(con)
     mine = {r["activity"]: r["n_cases_with_rework"] for r in rework(con, process="p").to_pylist()
             if r["n_cases_with_rework"]}
@@ -139,11 +142,7 @@ def test_variants_match_pm4py(shared_data):
 
     path = shared_data / "receipt_wabo.xes.gz"
     oracle = pm4py.get_variants(pm4py.read_xes(str(path)))
-    con = connect(":memory:")
-    src = Source.model_validate({"kind": "xes", "path": path.name, "process": "p", "mapping": {
-        "ts": "time:timestamp", "activity": "concept:name", "case_id": "case:concept:name"}})
-    load_file(con, src, "real", path, Pseudonymiser(bytes(32)))
-    build_event_sequence(con)
+    con = _real(path)
     build_variants(con)
     mine = {tuple(r["activities"]): r["n_cases"] for r in variants(con, process="p").to_pylist()}
     assert mine == {tuple(k): (v if isinstance(v, int) else len(v)) for k, v in oracle.items()}

@@ -103,12 +103,12 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
     try:
         # Stage the file outside the batch's transaction (see COMMIT_ROWS); the batch's transaction
         # then moves it into the warehouse with one INSERT ... SELECT, which DuckDB writes out as it goes.
-        _create_stage(con, table, ocel=src.kind == "ocel")
+        in_sql = src.kind == "parquet" and parquet_sql.eligible(src, path)
+        _create_stage(con, table, ocel=src.kind == "ocel", batch_table=not in_sql)
         if src.kind == "ocel":
             stage_ocel(stage, opts)
             stage.done()
-        elif src.kind == "parquet" and parquet_sql.eligible(src, path):
-            con.execute("drop table main._batch")
+        elif in_sql:  # parquet_sql makes `_batch` a view over the file
             report.rows_read, report.rows_quarantined = parquet_sql.stage(con, src, name, path, batch_id, pseudo)
             report.rows_loaded = report.rows_read - report.rows_quarantined
             if on_rows:
@@ -140,10 +140,11 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
         _drop_stage(con)
 
 
-def _create_stage(con: duckdb.DuckDBPyConnection, table: str, *, ocel: bool) -> None:
+def _create_stage(con: duckdb.DuckDBPyConnection, table: str, *, ocel: bool, batch_table: bool = True) -> None:
     """The stage tables of one load (in `main`, committed as they fill; dropped when the load ends)."""
     _drop_stage(con)
-    con.execute(f"create table main._batch as select *, null::varchar as _key from {table} limit 0")
+    if batch_table:
+        con.execute(f"create table main._batch as select *, null::varchar as _key from {table} limit 0")
     con.execute("create table main._quarantine as select * from raw.quarantine limit 0")
     if ocel:
         con.execute("create table main._ocel_events as select * from _batch limit 0")
