@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from connectors.files import READERS, RawChunk, ReadError
 from warehouse import parquet_sql
+from warehouse.ahead import ahead
 from warehouse.config import Source
 from warehouse.mapping import LoadError, to_canonical
 from warehouse.ocel_load import OCEL_STAGE_TABLES, stage_ocel, store_ocel
@@ -114,8 +115,8 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
             if on_rows:
                 on_rows(report.rows_read)
         else:
-            for chunk in READERS[src.kind](path, **opts):
-                stage.chunk(chunk, "_batch")
+            for mapped in ahead(READERS[src.kind](path, **opts), stage.map):
+                stage.put(mapped, "_batch")
             stage.done()
             staged_rows = con.execute("select count(*), count(source) from _batch").fetchall()[0]
             if staged_rows != (report.rows_loaded, report.rows_loaded):
@@ -204,6 +205,17 @@ QUARANTINE = pa.schema([("batch_id", pa.int64()), ("source", pa.string()), ("fil
 
 
 @dataclass
+class _Mapped:
+    """One chunk after `to_canonical`: rows read, canonical rows, quarantine rows, DST counts."""
+
+    read: int
+    rows: pa.Table
+    quarantine: list[tuple]
+    ambiguous: int
+    nonexistent: int
+
+
+@dataclass
 class _Stager:
     """Puts one file's chunks into the batch's temporary tables, counting and quarantining."""
 
@@ -219,10 +231,18 @@ class _Stager:
     pending: int = 0  # rows appended in it
 
     def chunk(self, chunk: RawChunk, target: str, src: Source | None = None) -> None:
-        rows, quarantine, ambiguous, nonexistent = to_canonical(chunk, src or self.src, self.name, self.batch_id,
-                                                                self.pseudo)
+        self.put(self.map(chunk, src), target)
+
+    def map(self, chunk: RawChunk, src: Source | None = None) -> "_Mapped":
+        """A chunk mapped to the canonical schema (no database work: `ahead` runs it in a thread)."""
+        return _Mapped(chunk.frame.height + len(chunk.unreadable),
+                       *to_canonical(chunk, src or self.src, self.name, self.batch_id, self.pseudo))
+
+    def put(self, mapped: "_Mapped", target: str) -> None:
+        """A mapped chunk counted, and staged: its rows into `target`, its rejects into `_quarantine`."""
+        read, rows, quarantine, ambiguous, nonexistent = (mapped.read, mapped.rows, mapped.quarantine,
+                                                          mapped.ambiguous, mapped.nonexistent)
         r = self.report
-        read = chunk.frame.height + len(chunk.unreadable)
         r.rows_read += read
         r.rows_quarantined += len(quarantine)
         r.rows_loaded += rows.num_rows
