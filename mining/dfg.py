@@ -11,23 +11,24 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from mining.sequence import run_sql
+from mining.filters import Filters
+from mining.marts import query, run_sql
 
 
 def build_dfg(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build marts.dfg and marts.dfg_endpoints; needs marts.event_sequence."""
-    run_sql(con, "dfg.sql")
-    run_sql(con, "dfg_endpoints.sql")
+    run_sql(con, "dfg")
+    run_sql(con, "dfg_endpoints")
 
 
-def dfg(con: duckdb.DuckDBPyConnection, *, process: str) -> pa.Table:
-    """The transitions of one process, most frequent first."""
-    return con.sql("select * exclude (process) from marts.dfg where process = $process",
-                   params={"process": process}).to_arrow_table()
+def dfg(con: duckdb.DuckDBPyConnection, *, process: str, filters: Filters | None = None) -> pa.Table:
+    """The transitions of one process, most frequent first (over the cases `filters` keeps)."""
+    return query(con, "dfg", Filters.of(process, filters)).drop_columns(["process"])
 
 
-def endpoints(con: duckdb.DuckDBPyConnection, *, process: str, endpoint: str) -> dict[str, int]:
+def endpoints(con: duckdb.DuckDBPyConnection, *, process: str, endpoint: str,
+              filters: Filters | None = None) -> dict[str, int]:
     """Start (`endpoint='start'`) or end activities of one process: activity -> number of cases."""
-    rows = con.execute("select activity, n_cases from marts.dfg_endpoints where process = ? and endpoint = ?",
-                       [process, endpoint]).fetchall()
-    return dict(rows)
+    rows = query(con, "dfg_endpoints", Filters.of(process, filters)).to_pylist()
+    return {r["activity"]: r["n_cases"] for r in rows if r["endpoint"] == endpoint}
+

@@ -11,15 +11,15 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from mining.sequence import run_sql
+from mining.filters import Filters
+from mining.marts import query, run_sql
 
 
 def build_rework(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build marts.rework; needs marts.event_sequence."""
-    run_sql(con, "rework.sql")
+    run_sql(con, "rework")
 
 
-def rework(con: duckdb.DuckDBPyConnection, *, process: str) -> pa.Table:
-    """Rework per activity of one process, most reworked first."""
-    return con.sql("select * exclude (process) from marts.rework where process = $process",
-                   params={"process": process}).to_arrow_table()
+def rework(con: duckdb.DuckDBPyConnection, *, process: str, filters: Filters | None = None) -> pa.Table:
+    """Rework per activity of one process, most reworked first (over the cases `filters` keeps)."""
+    return query(con, "rework", Filters.of(process, filters)).drop_columns(["process"])

@@ -6,19 +6,12 @@ table instead of sorting the events again.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 
-SQL = Path(__file__).with_name("sql")
-
-
-def run_sql(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Run one of mining/sql/*.sql."""
-    con.execute((SQL / name).read_text(encoding="utf-8")).fetchall()
+from mining.marts import run_sql
 
 
 def build_event_sequence(con: duckdb.DuckDBPyConnection) -> int:
     """(Re)build marts.event_sequence from staging.events; returns its number of rows."""
-    run_sql(con, "event_sequence.sql")
+    run_sql(con, "event_sequence")
     return con.execute("select count(*) from marts.event_sequence").fetchall()[0][0]

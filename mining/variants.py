@@ -10,17 +10,16 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from mining.sequence import SQL
+from mining.filters import Filters
+from mining.marts import query, run_sql
 
 
 def build_variants(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build marts.case_variants and marts.variants; needs marts.event_sequence."""
-    for statement in (SQL / "variants.sql").read_text(encoding="utf-8").split(";"):
-        if statement.strip():
-            con.execute(statement).fetchall()
+    run_sql(con, "case_variants")
+    run_sql(con, "variants")
 
 
-def variants(con: duckdb.DuckDBPyConnection, *, process: str) -> pa.Table:
-    """The variants of one process, most frequent first."""
-    return con.sql("select * exclude (process) from marts.variants where process = $process",
-                   params={"process": process}).to_arrow_table()
+def variants(con: duckdb.DuckDBPyConnection, *, process: str, filters: Filters | None = None) -> pa.Table:
+    """The variants of one process, most frequent first (over the cases `filters` keeps)."""
+    return query(con, "variants", Filters.of(process, filters)).drop_columns(["process"])

@@ -127,3 +127,29 @@ def read_pladsanvisning(out: Path) -> pl.DataFrame:
         rows.extend(it)
     book.close()
     return pl.DataFrame(rows, schema=list(header), orient="row", infer_schema_length=None)
+
+
+@pytest.fixture(scope="session")
+def baseline_warehouse(baseline, tmp_path_factory) -> Path:
+    """The baseline municipality loaded (every source) and mined (every mart): a DuckDB file to open read-only."""
+    from mining.build import build_all
+    from warehouse.config import load_config
+    from warehouse.load import load_all
+    from warehouse.migrations import connect
+    from warehouse.pseudonym import KEY_ENV
+
+    cfg, root = load_config(baseline / "vaerdistrom.toml")
+    db = tmp_path_factory.mktemp("mined") / "baseline.duckdb"
+    old = os.environ.get(KEY_ENV)
+    os.environ[KEY_ENV] = "ab" * 32
+    try:
+        load_all(cfg.model_copy(update={"warehouse": str(db)}), root)
+    finally:
+        if old is None:
+            os.environ.pop(KEY_ENV)
+        else:
+            os.environ[KEY_ENV] = old
+    con = connect(db)
+    build_all(con, cfg)
+    con.close()
+    return db

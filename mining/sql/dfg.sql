@@ -1,8 +1,7 @@
 -- marts.dfg: one row per process x transition (activity -> the activity that directly follows it in a case).
 -- Frequency: transitions and distinct cases; performance: waiting seconds between the two events.
-create or replace table marts.dfg as
 with steps as (
-    select * from marts.event_sequence where next_activity is not null
+    select * from {{ event_sequence }} where next_activity is not null
 ),
 
 final as (

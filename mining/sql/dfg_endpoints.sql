@@ -1,7 +1,6 @@
 -- marts.dfg_endpoints: one row per process x activity x end ('start' or 'end'): how many cases start or end with it.
-create or replace table marts.dfg_endpoints as
 with sequence as (
-    select * from marts.event_sequence
+    select * from {{ event_sequence }}
 ),
 
 final as (

@@ -1,9 +1,8 @@
 -- marts.rework: one row per process x activity: how often it is done again in the same case, and how.
 -- repeat: the same resource does it again; redo: another resource does; unknown: a resource is missing.
 -- self-loop: it directly follows itself; loop back: other activities came between.
-create or replace table marts.rework as
 with sequence as (
-    select * from marts.event_sequence
+    select * from {{ event_sequence }}
 ),
 
 occurrences as (

@@ -1,0 +1,30 @@
+"""Build every mart of a warehouse: the nightly mining step (what `vaerdistrom mine` and the flows run).
+
+Writes the configured rules and the calendar, builds the marts in dependency order (the
+events sorted once, into `marts.event_sequence`), then gives every case in
+`staging.cases` its deadline. Returns the seconds each step took.
+"""
+
+from __future__ import annotations
+
+import time
+
+import duckdb
+
+from mining.marts import build
+from mining.rules import write_rules
+from warehouse.config import Config
+
+
+def build_all(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, float]:
+    """(Re)build all marts from the warehouse's events and `cfg`'s processes; seconds per step."""
+    start = time.perf_counter()
+    write_rules(con, dict(cfg.processes), cfg.municipality.timezone)
+    seconds = {"process_rules": time.perf_counter() - start}
+    seconds |= build(con)
+    start = time.perf_counter()
+    con.execute("update staging.cases as c set deadline_at = d.deadline_at from marts.deadlines as d "
+                "where d.process = c.process and d.case_id = c.case_id "
+                "and c.deadline_at is distinct from d.deadline_at").fetchall()
+    seconds["case_deadlines"] = time.perf_counter() - start
+    return seconds

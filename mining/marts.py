@@ -1,0 +1,133 @@
+"""The marts, what each is built from, and how to build or ask them, for all cases or a filtered few.
+
+Each mart is one `mining/sql/<name>.sql` query. Its inputs are written as placeholders
+(`{{ event_sequence }}`, `{{ case_variants }}`, `{{ events }}`, ...) so that the same query
+builds the nightly table (`build`: the placeholders name `marts.*` and `staging.*`) and
+answers a filtered question (`query`: they name temporary views of the kept cases only).
+The events are sorted once, into `marts.event_sequence`; every other mart reads that.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from mining.filters import Filters
+
+SQL = Path(__file__).with_name("sql")
+
+# Inputs that are not marts: placeholder -> table.
+BASE = {"events": "staging.events", "contacts": "staging.contacts", "cases": "staging.cases",
+        "calendar": "marts.calendar", "process_rules": "marts.process_rules"}
+
+
+class MartsMissing(RuntimeError):
+    """A question was asked of a warehouse whose marts are not built."""
+
+
+@dataclass(frozen=True)
+class Mart:
+    """One mart: its query file and the marts it reads."""
+
+    name: str
+    needs: tuple[str, ...] = ()
+
+
+MARTS: dict[str, Mart] = {m.name: m for m in [
+    Mart("event_sequence"),
+    Mart("case_variants", ("event_sequence",)),
+    Mart("variants", ("case_variants",)),
+    Mart("dfg", ("event_sequence",)),
+    Mart("dfg_endpoints", ("event_sequence",)),
+    Mart("rework", ("event_sequence",)),
+    Mart("deadlines", ("event_sequence",)),
+    Mart("deadline_summary", ("deadlines",)),
+]}
+
+
+def render(name: str, relations: dict[str, str]) -> str:
+    """The query of mart `name` with its placeholders replaced by `relations` (placeholder -> table)."""
+    text = (SQL / f"{name}.sql").read_text(encoding="utf-8")
+    for placeholder, table in relations.items():
+        text = text.replace("{{ " + placeholder + " }}", table)
+    if "{{" in text:
+        raise ValueError(f"mining/sql/{name}.sql: placeholder without a table: {text[text.index('{{'):][:40]}")
+    return text
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Build one mart as `marts.<name>` from the warehouse's tables."""
+    relations = BASE | {m: f"marts.{m}" for m in MARTS}
+    con.execute(f"create or replace table marts.{name} as\n" + render(name, relations)).fetchall()
+
+
+def order(names: list[str]) -> list[str]:
+    """The marts `names` and everything they need, each after what it reads."""
+    done: list[str] = []
+
+    def visit(n: str) -> None:
+        if n not in MARTS:
+            raise KeyError(f"no mart named {n!r} (there are: {', '.join(MARTS)})")
+        for dep in MARTS[n].needs:
+            visit(dep)
+        if n not in done:
+            done.append(n)
+
+    for n in names:
+        visit(n)
+    return done
+
+
+def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) -> dict[str, float]:
+    """(Re)build the marts `names` (default: all) and what they need; seconds per mart."""
+    seconds = {}
+    for name in order(names or list(MARTS)):
+        start = time.perf_counter()
+        run_sql(con, name)
+        seconds[name] = time.perf_counter() - start
+    return seconds
+
+
+def query(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = None) -> pa.Table:
+    """The rows of mart `name` for the cases `filters` keeps (its process only, when it names one).
+
+    Without a filter beyond the process this reads the built mart; otherwise it computes
+    the mart and what it needs again over the kept cases' events, in temporary tables.
+    """
+    filters = filters or Filters()
+    needed = [name] + (["case_variants", "event_sequence"] if filters.selects_cases else [])
+    built = {t for (t,) in con.execute("select table_name from information_schema.tables "
+                                       "where table_schema = 'marts'").fetchall()}
+    if name not in MARTS:
+        raise KeyError(f"no mart named {name!r} (there are: {', '.join(MARTS)})")
+    missing = [n for n in needed if n not in built]
+    if missing:
+        raise MartsMissing(f"marts.{missing[0]} is not built yet: run `vaerdistrom mine` after loading")
+    where = " where process = $process" if filters.process is not None else ""
+    params = {"process": filters.process} if where else {}
+    if not filters.selects_cases:
+        return con.sql(f"select * from marts.{name}{where}", params=params).to_arrow_table()
+    cases, case_params = filters.cases_sql()
+    con.execute(f"create or replace temp table _kept as {cases}", case_params).fetchall()
+    relations = BASE | {"event_sequence": "_kept_event_sequence"}
+    con.execute("create or replace temp view _kept_event_sequence as select s.* from marts.event_sequence as s "
+                "semi join _kept as k on s.process = k.process and s.case_id = k.case_id").fetchall()
+    made = []
+    try:
+        for mart in order([name]):
+            if mart == "event_sequence":
+                continue
+            con.execute(f"create or replace temp table _kept_{mart} as\n" + render(mart, relations)).fetchall()
+            relations[mart] = f"_kept_{mart}"
+            made.append(mart)
+        table = "_kept_event_sequence" if name == "event_sequence" else f"_kept_{name}"
+        return con.sql(f"select * from {table}{where}", params=params).to_arrow_table()
+    finally:
+        for mart in made:
+            con.execute(f"drop table if exists _kept_{mart}")
+        con.execute("drop view if exists _kept_event_sequence")
+        con.execute("drop table if exists _kept")
