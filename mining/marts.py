@@ -46,6 +46,9 @@ MARTS: dict[str, Mart] = {m.name: m for m in [
     Mart("rework", ("event_sequence",)),
     Mart("deadlines", ("event_sequence",)),
     Mart("deadline_summary", ("deadlines",)),
+    Mart("contact_cases", ("event_sequence",)),
+    Mart("contact_summary", ("contact_cases", "case_variants")),
+    Mart("contact_waits", ("contact_cases", "dfg")),
 ]}
 
 

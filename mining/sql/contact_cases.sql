@@ -1,0 +1,118 @@
+-- marts.contact_cases: one row per off-system contact (call, e-mail, letter, visit): the case it is attributed to,
+-- the rule that matched, and the wait of that case it fell in (the activity before it and the one after).
+-- Rules, in order: case_number (the contact shows the case number); citizen_open_case (the citizen's only case
+-- open at the time: from its first event until as long after its last as the process's
+-- 95th-percentile wait, at least 30 days); citizen_open_case_queue (several were open:
+-- the one whose process the contact's queue or mailbox mostly serves, learnt from the numbered contacts);
+-- citizen_latest_case (several, the queue does not tell: the most recently opened); unattributed.
+with contacts as (
+    select * from {{ contacts }}
+),
+
+sequence as (
+    select * from {{ event_sequence }}
+),
+
+cases as (
+    select
+        process,
+        case_id,
+        max(citizen_key) as citizen_key,
+        min(ts) as opened_at,
+        max(ts) as last_event_at,
+    from sequence
+    group by all
+),
+
+-- how long a case of the process may wait for its next event (the 95th percentile of its waits, at least 30 days):
+-- a contact that long after the last event still belongs to the case
+grace as (
+    select process, greatest(30 * 86400, quantile_cont(wait_seconds, 0.95))::bigint as after_last_seconds,
+    from sequence
+    group by all
+),
+
+by_number as (
+    select c.contact_id, k.process, k.case_id, 'case_number' as rule, 1 as n_candidates,
+    from contacts as c
+    join cases as k on k.case_id = trim(c.case_ref)
+    qualify row_number() over (partition by c.contact_id order by k.process) = 1
+),
+
+queue_process as (
+    select c.source, c.org_unit, b.process, count(*) as n_numbered,
+    from contacts as c
+    join by_number as b using (contact_id)
+    group by all
+),
+
+candidates as (
+    select
+        c.contact_id,
+        k.process,
+        k.case_id,
+        k.opened_at,
+        q.n_numbered,
+        count(*) over (partition by c.contact_id) as n_candidates,
+        count(q.n_numbered) over (partition by c.contact_id) as n_with_queue,
+    from contacts as c
+    join (select k.*, k.last_event_at + to_seconds(g.after_last_seconds) as open_until from cases as k join grace as g using (process))
+        as k
+        on k.citizen_key = c.citizen_key
+        and c.ts >= k.opened_at
+        and c.ts <= k.open_until
+    left join queue_process as q on q.source = c.source and q.org_unit = c.org_unit and q.process = k.process
+    where not exists (select 1 from by_number as b where b.contact_id = c.contact_id)
+),
+
+by_citizen as (
+    select
+        contact_id,
+        process,
+        case_id,
+        case
+            when n_candidates = 1 then 'citizen_open_case'
+            when n_with_queue > 0 then 'citizen_open_case_queue'
+            else 'citizen_latest_case'
+        end as rule,
+        n_candidates,
+    from candidates
+    qualify row_number() over (partition by contact_id order by n_numbered desc nulls last, opened_at desc,
+                                                                  case_id) = 1
+),
+
+attributed as (
+    select * from by_number
+    union all
+    select * from by_citizen
+),
+
+located as (
+    select a.*, s.activity as wait_from, s.next_activity as wait_to,
+    from (select a.*, c.ts from attributed as a join contacts as c using (contact_id)) as a
+    asof left join sequence as s on s.process = a.process and s.case_id = a.case_id and a.ts >= s.ts
+),
+
+final as (
+    select
+        c.contact_id,
+        c.source,
+        c.ts,
+        c.channel,
+        c.direction,
+        c.citizen_key,
+        c.org_unit,
+        c.duration_seconds,
+        l.process,
+        l.case_id,
+        coalesce(l.rule, 'unattributed') as rule,
+        l.n_candidates,
+        l.wait_from,
+        l.wait_to,
+        c.direction = 'inbound' as is_failure_demand,
+        c.direction = 'outbound' as is_overproduction,
+    from contacts as c
+    left join located as l using (contact_id)
+)
+
+select * from final order by ts, contact_id
