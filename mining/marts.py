@@ -22,7 +22,8 @@ SQL = Path(__file__).with_name("sql")
 
 # Inputs that are not marts: placeholder -> table.
 BASE = {"events": "staging.events", "contacts": "staging.contacts", "cases": "staging.cases",
-        "calendar": "marts.calendar", "process_rules": "marts.process_rules"}
+        "calendar": "marts.calendar", "process_rules": "marts.process_rules",
+        "planned_waits": "marts.planned_waits", "standard_times": "marts.standard_times"}
 
 
 class MartsMissing(RuntimeError):
@@ -49,6 +50,12 @@ MARTS: dict[str, Mart] = {m.name: m for m in [
     Mart("contact_cases", ("event_sequence",)),
     Mart("contact_summary", ("contact_cases", "case_variants")),
     Mart("contact_waits", ("contact_cases", "dfg")),
+    Mart("bottleneck_waits", ("event_sequence",)),
+    Mart("bottlenecks", ("bottleneck_waits",)),
+    Mart("bottleneck_activities", ("bottleneck_waits",)),
+    Mart("bottleneck_owners", ("bottleneck_waits",)),
+    Mart("bottleneck_months", ("bottleneck_waits",)),
+    Mart("bottleneck_cases", ("bottleneck_waits",)),
 ]}
 
 

@@ -1,8 +1,10 @@
 """What the marts need besides events: each process's configured rules, and the working-day calendar.
 
 `write_rules` puts `vaerdistrom.toml`'s `[processes.*]` into `marts.process_rules` (one row
-per process: deadline rule, the time zone its days are counted in, and the data's
-horizon, `as_of`: the latest event time, the moment "still open" refers to) and writes
+per process: deadline rule, hourly rate, the time zone its days are counted in, and the
+data's horizon, `as_of`: the latest event time, the moment "still open" refers to),
+`marts.planned_waits` (one row per intended wait) and `marts.standard_times` (one row per
+process x activity with configured hands-on minutes), and writes
 `marts.calendar` (one row per day: working day or not, and how many working days there
 have been up to it), so that SQL counts working days with one subtraction.
 """
@@ -25,7 +27,10 @@ RULES = pa.schema([
     ("deadline_from", pa.string()),
     ("deadline_from_column", pa.bool_()),
     ("deadline_to", pa.string()),
+    ("hourly_rate_dkk", pa.float64()),
 ])
+PLANNED = pa.schema([("process", pa.string()), ("source_activity", pa.string()), ("target_activity", pa.string())])
+STANDARD = pa.schema([("process", pa.string()), ("activity", pa.string()), ("standard_minutes", pa.float64())])
 
 
 def write_rules(con: duckdb.DuckDBPyConnection, processes: dict[str, Process],
@@ -34,22 +39,30 @@ def write_rules(con: duckdb.DuckDBPyConnection, processes: dict[str, Process],
     rules = pa.Table.from_pylist([
         {"process": name, "timezone": timezone, "deadline_days": p.deadline_days,
          "deadline_working_days": p.deadline_working_days, "deadline_from": p.deadline_from,
-         "deadline_from_column": p.deadline_from_column, "deadline_to": p.deadline_to}
+         "deadline_from_column": p.deadline_from_column, "deadline_to": p.deadline_to,
+         "hourly_rate_dkk": p.hourly_rate_dkk}
         for name, p in processes.items()], schema=RULES)
-    con.register("_rules", rules)
-    try:
-        con.execute("create or replace table marts.process_rules as select r.*, "
-                    "(select max(ts) from staging.events) as as_of from _rules as r").fetchall()
-    finally:
-        con.unregister("_rules")
+    planned = pa.Table.from_pylist([{"process": name, "source_activity": a, "target_activity": b}
+                                    for name, p in processes.items() for a, b in p.planned_waits], schema=PLANNED)
+    standard = pa.Table.from_pylist([{"process": name, "activity": a, "standard_minutes": m}
+                                     for name, p in processes.items() for a, m in p.standard_minutes.items()],
+                                    schema=STANDARD)
+    _write(con, "process_rules", rules, ", (select max(ts) from staging.events) as as_of")
+    _write(con, "planned_waits", planned)
+    _write(con, "standard_times", standard)
     first, last = con.execute("select min(ts), max(ts) from staging.events").fetchall()[0]
     first_year = first.year - 1 if first else dt.date.today().year - 1
     last_year = last.year + 3 if last else dt.date.today().year + 3  # deadlines run past the data
-    con.register("_calendar", calendar_table(first_year, last_year, closing_days=closing_days))
+    _write(con, "calendar", calendar_table(first_year, last_year, closing_days=closing_days))
+
+
+def _write(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table, extra: str = "") -> None:
+    """`table` as marts.<name> (replaced), with `extra` select columns added."""
+    con.register("_table", table)
     try:
-        con.execute("create or replace table marts.calendar as select * from _calendar").fetchall()
+        con.execute(f"create or replace table marts.{name} as select t.*{extra} from _table as t").fetchall()
     finally:
-        con.unregister("_calendar")
+        con.unregister("_table")
 
 
 def calendar_table(first_year: int, last_year: int, *, closing_days: bool = True) -> pa.Table:

@@ -102,6 +102,12 @@ class Process(Strict):
     deadline_label_da: str | None = None
     deadline_label_en: str | None = None
     deadline_source: str | None = None
+    # waits the process intends (a follow-up after six months): shown, but not ranked as bottlenecks
+    planned_waits: list[tuple[str, str]] = Field(default_factory=list)
+    # the value stream's cost: kroner per hour of hands-on time, and hands-on minutes per activity where the
+    # source has no start/complete pairs to measure them
+    hourly_rate_dkk: float | None = Field(default=None, ge=0)
+    standard_minutes: dict[str, float] = Field(default_factory=dict)
 
 
 class Municipality(Strict):

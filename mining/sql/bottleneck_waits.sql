@@ -1,0 +1,34 @@
+-- marts.bottleneck_waits: one row per wait of a case: the time between an event and the next one in the case,
+-- with the transition, the org unit and resource that did the next step (whose queue it was), the local month
+-- the wait began, and whether the process plans that wait (a follow-up interval is not a queue).
+with sequence as (
+    select * from {{ event_sequence }} where next_activity is not null
+),
+
+rules as (
+    select * from {{ process_rules }}
+),
+
+planned as (
+    select * from {{ planned_waits }}
+),
+
+final as (
+    select
+        s.process,
+        s.case_id,
+        s.activity as source_activity,
+        s.next_activity as target_activity,
+        s.ts as wait_started_at,
+        s.wait_seconds,
+        s.next_org_unit as org_unit,
+        s.next_resource as resource,
+        date_trunc('month', timezone(coalesce(r.timezone, 'Europe/Copenhagen'), s.ts))::date as month,
+        p.process is not null as is_planned,
+    from sequence as s
+    left join rules as r on r.process = s.process
+    left join planned as p
+        on p.process = s.process and p.source_activity = s.activity and p.target_activity = s.next_activity
+)
+
+select * from final
