@@ -56,6 +56,10 @@ MARTS: dict[str, Mart] = {m.name: m for m in [
     Mart("bottleneck_owners", ("bottleneck_waits",)),
     Mart("bottleneck_months", ("bottleneck_waits",)),
     Mart("bottleneck_cases", ("bottleneck_waits",)),
+    Mart("activity_instances", ("event_sequence",)),
+    Mart("value_stream_cases", ("activity_instances",)),
+    Mart("value_stream", ("activity_instances",)),
+    Mart("value_stream_summary", ("value_stream_cases",)),
 ]}
 
 
