@@ -60,6 +60,8 @@ MARTS: dict[str, Mart] = {m.name: m for m in [
     Mart("value_stream_cases", ("activity_instances",)),
     Mart("value_stream", ("activity_instances",)),
     Mart("value_stream_summary", ("value_stream_cases",)),
+    Mart("handovers", ("event_sequence",)),
+    Mart("citizen_journeys", ("event_sequence", "value_stream_cases", "contact_cases")),
 ]}
 
 

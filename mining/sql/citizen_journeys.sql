@@ -1,0 +1,69 @@
+-- marts.citizen_journeys: one row per citizen (pseudonym) with a case: the citizen's view across processes. Cases
+-- and processes, the departments (org units) and caseworkers met, handovers between departments inside cases,
+-- the days the cases waited between steps, and the contacts the citizen made or received.
+with sequence as (
+    select * from {{ event_sequence }}
+),
+
+case_citizen as (
+    select process, case_id, max(citizen_key) as citizen_key from sequence group by all
+),
+
+events as (
+    select s.*, c.citizen_key as case_citizen_key
+    from sequence as s
+    join case_citizen as c using (process, case_id)
+    where c.citizen_key is not null
+),
+
+per_citizen as (
+    select
+        case_citizen_key as citizen_key,
+        count(distinct (process, case_id)) as n_cases,
+        count(distinct process) as n_processes,
+        list(distinct process order by process) as processes,
+        min(ts) as first_event_at,
+        max(ts) as last_event_at,
+        count(distinct org_unit) as n_org_units,
+        count(distinct resource) as n_resources,
+        count(*) filter (where next_org_unit is not null and org_unit is not null and org_unit != next_org_unit)
+            as n_handovers,
+    from events
+    group by all
+),
+
+waiting as (
+    select c.citizen_key, sum(v.waiting_days) as waiting_days, sum(v.lead_time_days) as lead_time_days,
+    from {{ value_stream_cases }} as v
+    join case_citizen as c using (process, case_id)
+    where c.citizen_key is not null
+    group by all
+),
+
+contacts as (
+    select
+        citizen_key,
+        count(*) as n_contacts,
+        count(*) filter (where is_failure_demand) as n_inbound,
+        count(*) filter (where is_overproduction) as n_outbound,
+        count(*) filter (where case_id is not null) as n_contacts_about_cases,
+    from {{ contact_cases }}
+    where citizen_key is not null
+    group by all
+),
+
+final as (
+    select
+        p.*,
+        coalesce(w.waiting_days, 0) as waiting_days,
+        coalesce(w.lead_time_days, 0) as lead_time_days,
+        coalesce(k.n_contacts, 0) as n_contacts,
+        coalesce(k.n_inbound, 0) as n_inbound,
+        coalesce(k.n_outbound, 0) as n_outbound,
+        coalesce(k.n_contacts_about_cases, 0) as n_contacts_about_cases,
+    from per_citizen as p
+    left join waiting as w using (citizen_key)
+    left join contacts as k using (citizen_key)
+)
+
+select * from final order by n_cases desc, n_org_units desc, citizen_key
