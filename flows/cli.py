@@ -353,6 +353,193 @@ def status(
     _print_status(config, json_output)
 
 
+def _open_config(config: Path):
+    from warehouse.config import ConfigError, load_config
+
+    try:
+        return load_config(config)
+    except ConfigError as e:
+        fail(str(e))
+        raise  # unreachable
+
+
+def _mine(config: Path) -> None:
+    from mining.build import build_all
+    from warehouse.migrations import connect
+
+    cfg, root = _open_config(config)
+    path = root / cfg.warehouse
+    if not path.exists():
+        fail(f"no warehouse at {path} yet: run `vaerdistrom load --config {config}`")
+    con = connect(path, cfg.memory_limit)
+    try:
+        start = time.perf_counter()
+        seconds = build_all(con, cfg)
+        n_events = con.execute("select count(*) from marts.event_sequence").fetchall()[0][0]
+        typer.echo(f"Mined {n_events:,} events into {len(seconds) - 2} marts in {time.perf_counter() - start:.1f} s "
+                   f"(sorting the events once: {seconds['event_sequence']:.1f} s).")
+        _print_mining_summary(con)
+    finally:
+        con.close()
+
+
+def _print_mining_summary(con) -> None:
+    """One line per process: what an improvement team looks at first."""
+    rows = con.execute(
+        "select v.process, v.n_cases, v.median_lead_time_days, v.first_time_right, "
+        "(select source_activity || ' -> ' || target_activity || ' (' || round(total_wait_days)::bigint || ' days)' "
+        " from marts.bottlenecks as b where b.process = v.process and b.rank_by_total = 1 limit 1), "
+        "c.contacts_per_case, c.share_failure_demand, "
+        "(select sum(n_met) / nullif(sum(n_met + n_missed + n_overdue), 0) from marts.deadline_summary as d "
+        " where d.process = v.process) "
+        "from marts.value_stream_summary as v left join marts.contact_summary as c using (process) "
+        "order by v.process").fetchall()
+    for process, n_cases, lead, ftr, bottleneck, contacts, inbound, within in rows:
+        deadline = f"{within:.0%} within deadline" if within is not None else "no deadline configured"
+        typer.echo(f"  {process:<14} {n_cases:>7,} cases  median lead time {lead:6.1f} days  first-time-right "
+                   f"{ftr:.0%}  {deadline}  contacts per case {contacts or 0:.2f} ({inbound or 0:.0%} inbound)")
+        if bottleneck:
+            typer.echo(f"  {'':<14} biggest wait: {bottleneck}")
+
+
+@app.command()
+def mine(
+    config: Annotated[Path, typer.Option(help="The config file naming the warehouse and processes.")] =
+        Path("vaerdistrom.toml"),
+) -> None:
+    """Build every mart from the warehouse: DFG, variants, value stream, bottlenecks, rework, contacts, journeys,
+    deadlines.
+
+    The events are sorted once; every mart reads that. Run it after `vaerdistrom load`.
+    """
+    _mine(config)
+
+
+def _format_value(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.3f}" if abs(v) < 1000 else f"{v:,.0f}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    if isinstance(v, list):
+        return " > ".join(map(str, v))
+    if isinstance(v, dt.datetime):
+        return v.isoformat(timespec="seconds")
+    return str(v)
+
+
+def _print_table(table, limit: int | None) -> None:
+    rows = table.to_pylist()
+    shown = rows if limit is None else rows[:limit]
+    names = table.column_names
+    cells = [[_format_value(r[n]) for n in names] for r in shown]
+    widths = [min(40, max([len(n)] + [len(c[i]) for c in cells])) for i, n in enumerate(names)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join((v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(values, widths)).rstrip()
+
+    typer.echo(line(names))
+    typer.echo(line(["-" * w for w in widths]))
+    for c in cells:
+        typer.echo(line(c))
+    if len(rows) > len(shown):
+        typer.echo(f"({len(rows) - len(shown):,} more rows: --limit 0 shows all, --format csv or json for scripts)")
+
+
+@app.command("query")
+def query_command(
+    question: Annotated[str, typer.Argument(help="dfg, variants, valuestream, bottlenecks, rework, contacts, "
+                                                 "journeys or deadlines.")],
+    level: Annotated[Optional[str], typer.Option(help="The level of the answer, e.g. bottlenecks: transition, "
+                                                     "activity, owner, month, case (default: the first).")] = None,
+    process: Annotated[Optional[str], typer.Option(help="Only this process.")] = None,
+    period_from: Annotated[Optional[str], typer.Option("--from", help="Cases open on or after this day "
+                                                                      "(YYYY-MM-DD).")] = None,
+    period_to: Annotated[Optional[str], typer.Option("--to", help="Cases open on or before this day.")] = None,
+    org_unit: Annotated[Optional[str], typer.Option(help="Cases with a step in this org unit.")] = None,
+    variant: Annotated[Optional[str], typer.Option(help="Cases of this variant (its id or first "
+                                                        "characters).")] = None,
+    attribute: Annotated[Optional[list[str]], typer.Option(help="Cases with this attribute value, KEY=VALUE "
+                                                                "(repeatable).")] = None,
+    min_days: Annotated[Optional[float], typer.Option(help="Cases whose lead time is at least this many "
+                                                           "days.")] = None,
+    max_days: Annotated[Optional[float], typer.Option(help="Cases whose lead time is at most this many "
+                                                           "days.")] = None,
+    output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    limit: Annotated[int, typer.Option(help="Rows shown in a table (0: all).")] = 50,
+    config: Annotated[Path, typer.Option(help="The config file naming the warehouse.")] = Path("vaerdistrom.toml"),
+    warehouse: Annotated[Optional[Path], typer.Option(help="A warehouse file (instead of the config's).")] = None,
+) -> None:
+    """Print a mined answer for scripts and people: `vaerdistrom query bottlenecks --process byggesag --format csv`.
+
+    Every question takes the same filters; they keep or drop whole cases.
+    """
+    import duckdb
+
+    from mining.filters import DEFAULT_ZONE, Filters, parse_attribute
+    from mining.marts import MartsMissing
+    from mining.questions import ask
+
+    if output not in ("table", "csv", "json"):
+        fail(f"--format must be table, csv or json, not {output!r}")
+    zone = DEFAULT_ZONE
+    if warehouse is None:
+        cfg, root = _open_config(config)
+        warehouse, zone = root / cfg.warehouse, cfg.municipality.timezone
+    if not warehouse.exists():
+        fail(f"no warehouse at {warehouse}: run `vaerdistrom load` and `vaerdistrom mine` first")
+    try:
+        filters = Filters(process=process,
+                          period_from=parse_date(period_from, "--from") if period_from else None,
+                          period_to=parse_date(period_to, "--to") if period_to else None,
+                          org_unit=org_unit, variant=variant,
+                          attributes=tuple(parse_attribute(a) for a in attribute or []),
+                          min_days=min_days, max_days=max_days, timezone=zone)
+    except ValueError as e:
+        fail(str(e))
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        table = ask(con, question, level, filters)
+    except KeyError as e:
+        fail(str(e.args[0]))
+    except MartsMissing as e:
+        fail(str(e))
+    finally:
+        con.close()
+    if output == "csv":
+        import pyarrow.csv as pacsv
+
+        sink = __import__("io").BytesIO()
+        pacsv.write_csv(_csv_safe(table), sink)
+        sys.stdout.write(sink.getvalue().decode("utf-8"))
+    elif output == "json":
+        import json
+
+        typer.echo(json.dumps(table.to_pylist(), ensure_ascii=False, default=_json_default, indent=1))
+    else:
+        _print_table(table, None if limit == 0 else limit)
+
+
+def _csv_safe(table):
+    """Lists (a variant's activities) as text for CSV: the items joined by ' > '."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, f in enumerate(table.schema):
+        if pa.types.is_list(f.type):
+            table = table.set_column(i, f.name, pc.binary_join(table.column(i), " > "))
+    return table
+
+
+def _json_default(v):
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    if isinstance(v, dt.timedelta):
+        return v.total_seconds()
+    return str(v)
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo municipality's exports and warehouse.")] = Path("demo"),
@@ -362,8 +549,8 @@ def demo(
     """The main job, end to end, on a small simulated municipality (about 50,000 events).
 
     Simulates the municipality's exports, creates a local pseudonymisation key if there is
-    none, loads every source into a fresh DuckDB warehouse and prints what it holds. Mining
-    and dashboards join as they land.
+    none, loads every source into a fresh DuckDB warehouse, prints what it holds, mines it
+    (every mart) and prints what an improvement team looks at first, per process.
     """
     import os
 
@@ -379,8 +566,9 @@ def demo(
     (out / "vaerdistrom.duckdb").unlink(missing_ok=True)  # the demo rebuilds its warehouse every time
     _load(out / "vaerdistrom.toml", None)
     _print_status(out / "vaerdistrom.toml", False)
-    typer.echo(f"Next: `vaerdistrom status --config {out / 'vaerdistrom.toml'}`, and the ground truth in "
-               f"{out / 'ground_truth'}.")
+    _mine(out / "vaerdistrom.toml")
+    typer.echo(f"Next: `vaerdistrom query bottlenecks --config {out / 'vaerdistrom.toml'}` (or dfg, variants, "
+               f"valuestream, rework, contacts, journeys, deadlines), and the ground truth in {out / 'ground_truth'}.")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -123,9 +123,12 @@ def query(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = N
     missing = [n for n in needed if n not in built]
     if missing:
         raise MartsMissing(f"marts.{missing[0]} is not built yet: run `vaerdistrom mine` after loading")
-    where = " where process = $process" if filters.process is not None else ""
+    has_process = bool(con.execute("select 1 from information_schema.columns where table_schema = 'marts' "
+                                   "and table_name = ? and column_name = 'process'", [name]).fetchall())
+    where = " where process = $process" if filters.process is not None and has_process else ""
     params = {"process": filters.process} if where else {}
-    if not filters.selects_cases:
+    # a mart without a process column (journeys) keeps a process's cases through the case filter
+    if not filters.selects_cases and (filters.process is None or has_process):
         return con.sql(f"select * from marts.{name}{where}", params=params).to_arrow_table()
     cases, case_params = filters.cases_sql()
     con.execute(f"create or replace temp table _kept as {cases}", case_params).fetchall()

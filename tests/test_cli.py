@@ -117,6 +117,7 @@ def test_demo_simulates_loads_and_reports_what_the_warehouse_holds(tmp_path):
     assert truth["generator"]["municipality"] == "Demo Kommune"
     assert f"Created a local pseudonymisation key at {out / 'pseudonym.key'}" in result.stdout
     assert "Next:" in result.stdout and f"{truth['totals']['rows']:,} rows" in result.stdout
+    assert "Mined" in result.stdout and result.stdout.count("biggest wait:") == len(truth["processes"])
     st = run_cli("status", "--config", str(out / "vaerdistrom.toml"), "--json", env=env)
     assert st.returncode == 0, st.stderr
     status = json.loads(st.stdout)

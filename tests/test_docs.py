@@ -27,3 +27,19 @@ def test_every_cli_command_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in typer.main.get_command(app).commands:
         assert f"`vaerdistrom {name}" in readme, name
+
+
+def test_mining_doc_is_generated_from_the_marts():
+    from mining.docs import DOC, render
+
+    assert DOC.read_text(encoding="utf-8") == render(), "run: python -m mining.docs"
+
+
+def test_each_mart_needs_exactly_the_marts_its_sql_reads():
+    from mining.docs import header, inputs
+    from mining.marts import MARTS
+
+    for name, mart in MARTS.items():
+        read = {t.removeprefix("marts.") for t in inputs(name) if t.startswith("marts.")} & set(MARTS)
+        assert read == set(mart.needs), name
+        assert header(name).startswith(f"marts.{name}: one row per"), f"{name}.sql must state its grain first"

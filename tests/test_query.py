@@ -1,0 +1,77 @@
+"""`vaerdistrom query`: the same numbers as the marts, filters that keep the right cases, one line on bad input."""
+
+import csv
+import io
+import json
+
+import duckdb
+import pytest
+
+from test_cli import run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def test_csv_is_the_mart(baseline_warehouse):
+    result = run_cli("query", "bottlenecks", "--process", "visitation", "--format", "csv",
+                     "--warehouse", str(baseline_warehouse))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    con = duckdb.connect(str(baseline_warehouse), read_only=True)
+    expected = con.execute("select source_activity, target_activity, total_wait_days from marts.bottlenecks "
+                           "where process = 'visitation'").fetchall()
+    assert [(r["source_activity"], r["target_activity"], float(r["total_wait_days"])) for r in rows] == expected
+
+
+def test_filters_keep_the_right_cases(baseline_warehouse):
+    con = duckdb.connect(str(baseline_warehouse), read_only=True)
+    unit = "Byg - Modtagelse"
+    expected = {c for (c,) in con.execute("select distinct case_id from marts.event_sequence where process = 'byggesag' "
+                                          "and org_unit = ?", [unit]).fetchall()}
+    long = {c for (c,) in con.execute("select case_id from marts.case_variants where process = 'byggesag' "
+                                      "and lead_time_seconds >= 100 * 86400").fetchall()}
+    result = run_cli("query", "deadlines", "--level", "case", "--process", "byggesag", "--org-unit", unit,
+                     "--min-days", "100", "--format", "json", "--warehouse", str(baseline_warehouse))
+    assert result.returncode == 0, result.stderr
+    got = {r["case_id"] for r in json.loads(result.stdout)}
+    assert got == expected & long and len(got) > 10
+    result = run_cli("query", "journeys", "--process", "helhedsplan", "--format", "json",
+                     "--warehouse", str(baseline_warehouse))
+    citizens = {c for (c,) in con.execute("select distinct citizen_key from marts.event_sequence "
+                                          "where process = 'helhedsplan'").fetchall()}
+    journeys = json.loads(result.stdout)
+    assert {r["citizen_key"] for r in journeys} == citizens
+    assert all(r["processes"] == ["helhedsplan"] for r in journeys)  # the filter keeps only helhedsplan cases
+
+
+def test_table_is_readable_and_limited(baseline_warehouse):
+    result = run_cli("query", "variants", "--process", "sygedagpenge", "--limit", "3",
+                     "--warehouse", str(baseline_warehouse))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["process", "variant_id", "activities"]
+    assert len(lines) == 2 + 3 + 1 and "more rows" in lines[-1]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nope"], "unknown question 'nope' (ask one of: dfg, variants"),
+    (["dfg", "--level", "x"], "dfg has no level 'x' (its levels: transition, endpoint)"),
+    (["dfg", "--from", "2025-02-30"], "--from must be a date as YYYY-MM-DD"),
+    (["dfg", "--from", "2025-03-01", "--to", "2025-02-01"], "the period ends (2025-02-01) before it starts"),
+    (["dfg", "--attribute", "kategori"], "an attribute filter is KEY=VALUE"),
+    (["dfg", "--format", "xml"], "--format must be table, csv or json"),
+])
+def test_bad_input_is_one_line(baseline_warehouse, args, message):
+    result = run_cli("query", *args, "--warehouse", str(baseline_warehouse))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: {result.stderr.strip()[7:]}"]
+    assert message in result.stderr
+
+
+def test_unmined_warehouse_says_what_to_run(tmp_path):
+    from warehouse.migrations import connect
+
+    db = tmp_path / "w.duckdb"
+    connect(db).close()
+    result = run_cli("query", "dfg", "--warehouse", str(db))
+    assert result.returncode == 2 and "marts.dfg is not built yet: run `vaerdistrom mine`" in result.stderr
