@@ -44,7 +44,7 @@ MARTS: dict[str, Mart] = {m.name: m for m in [
     Mart("variants", ("case_variants",)),
     Mart("dfg", ("event_sequence",)),
     Mart("dfg_endpoints", ("event_sequence",)),
-    Mart("rework", ("event_sequence",)),
+    Mart("rework", ("activity_instances",)),
     Mart("deadlines", ("event_sequence",)),
     Mart("deadline_summary", ("deadlines",)),
     Mart("contact_cases", ("event_sequence",)),
@@ -75,8 +75,19 @@ def render(name: str, relations: dict[str, str]) -> str:
     return text
 
 
+def _ensure_rules(con: duckdb.DuckDBPyConnection) -> None:
+    """The rule tables (no rules, a calendar for the data's years) when `write_rules` never ran here."""
+    have = {t for (t,) in con.execute("select table_name from information_schema.tables "
+                                      "where table_schema = 'marts'").fetchall()}
+    if not {"process_rules", "planned_waits", "standard_times", "calendar"} <= have:
+        from mining.rules import write_rules
+
+        write_rules(con, {})
+
+
 def run_sql(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Build one mart as `marts.<name>` from the warehouse's tables."""
+    _ensure_rules(con)
     relations = BASE | {m: f"marts.{m}" for m in MARTS}
     con.execute(f"create or replace table marts.{name} as\n" + render(name, relations)).fetchall()
 

@@ -1,7 +1,7 @@
 """Rework per process and activity: done again in the same case, by the same resource (repeat) or another (redo).
 
 `build_rework` materialises `marts.rework` (one row per process x activity) from
-`marts.event_sequence`: cases with the activity, cases and events with rework, repeats,
+`marts.activity_instances`: cases with the activity, cases and events with rework, repeats,
 redos, self-loops and loops back. Cases with rework equal `pm4py.get_rework_cases_per_activity`.
 The time and cost rework adds come with the value stream (process times and rates).
 """
@@ -16,7 +16,8 @@ from mining.marts import query, run_sql
 
 
 def build_rework(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build marts.rework; needs marts.event_sequence."""
+    """(Re)build marts.activity_instances and marts.rework; needs marts.event_sequence."""
+    run_sql(con, "activity_instances")
     run_sql(con, "rework")
 
 

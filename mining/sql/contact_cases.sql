@@ -87,10 +87,15 @@ attributed as (
     select * from by_citizen
 ),
 
+-- the wait the contact fell in: the case's step at or before it whose next step (if any) came after it
 located as (
-    select a.*, s.activity as wait_from, s.next_activity as wait_to,
+    select a.* exclude (ts), s.activity as wait_from, s.next_activity as wait_to,
     from (select a.*, c.ts from attributed as a join contacts as c using (contact_id)) as a
-    asof left join sequence as s on s.process = a.process and s.case_id = a.case_id and a.ts >= s.ts
+    left join sequence as s
+        on s.process = a.process and s.case_id = a.case_id
+        and a.ts >= s.ts and (a.ts < s.next_ts or s.next_ts is null)
+    -- at most one step matches (tied steps have next_ts = ts); the window keeps DuckDB's plan within memory
+    qualify row_number() over (partition by a.contact_id order by s.ts desc) = 1
 ),
 
 final as (
@@ -115,4 +120,4 @@ final as (
     left join located as l using (contact_id)
 )
 
-select * from final order by ts, contact_id
+select * from final

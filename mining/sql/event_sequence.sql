@@ -3,8 +3,12 @@
 -- Events are sorted once here (one window); every mart that walks a case reads this table.
 -- The table itself is not kept in order: readers order by (process, case_id, position) when they need to.
 -- Case order: (ts, source_seq, event_id), the rule pm4py applies (case, timestamp, then file order).
+-- An activity instance is a completion (any event whose lifecycle is not 'start'); `instance_number` counts them
+-- in case order and `previous_end_at` is when the instance before this event ended.
 with events as (
-    select * from {{ events }} where case_id is not null
+    select *, lower(coalesce(lifecycle, 'complete')) = 'start' as is_start,
+    from {{ events }}
+    where case_id is not null
 ),
 
 ordered as (
@@ -15,6 +19,7 @@ ordered as (
         activity,
         ts,
         lifecycle,
+        is_start,
         resource,
         org_unit,
         citizen_key,
@@ -24,6 +29,10 @@ ordered as (
         lead(ts) over w as next_ts,
         lead(resource) over w as next_resource,
         lead(org_unit) over w as next_org_unit,
+        sum(case when is_start then 0 else 1 end) over (w rows between unbounded preceding and current row)
+            as instance_number,
+        max(case when is_start then null else ts end) over (w rows between unbounded preceding and 1 preceding)
+            as previous_end_at,
     from events
     window w as (partition by process, case_id order by ts, source_seq, event_id)
 ),

@@ -1,17 +1,9 @@
 -- marts.rework: one row per process x activity: how often it is done again in the same case, and how.
--- repeat: the same resource does it again; redo: another resource does; unknown: a resource is missing.
--- self-loop: it directly follows itself; loop back: other activities came between.
-with sequence as (
-    select * from {{ event_sequence }}
-),
-
-occurrences as (
-    select
-        *,
-        row_number() over (partition by process, case_id, activity order by position) as occurrence,
-        lag(resource) over (partition by process, case_id, activity order by position) as previous_resource,
-        lag(position) over (partition by process, case_id, activity order by position) as previous_position,
-    from sequence
+-- An instance is a completion (a start/complete pair is one instance). repeat: the same resource does it again;
+-- redo: another resource does; unknown: a resource is missing. self-loop: it directly follows itself; loop back:
+-- other activities came between.
+with instances as (
+    select * from {{ activity_instances }}
 ),
 
 again as (
@@ -22,17 +14,14 @@ again as (
             when resource = previous_resource then 'repeat'
             else 'redo'
         end as kind,
-        position = previous_position + 1 as is_self_loop,
-    from occurrences
+        instance_number = previous_instance_number + 1 as is_self_loop,
+    from instances
     where occurrence > 1
 ),
 
 per_activity as (
-    select
-        process,
-        activity,
-        count(distinct case_id) as n_cases,
-    from sequence
+    select process, activity, count(distinct case_id) as n_cases,
+    from instances
     group by all
 ),
 

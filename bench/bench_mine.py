@@ -1,0 +1,165 @@
+"""Benchmark mining: every mart of a 1M- and a 10M-event warehouse, with pm4py doing the same operations in the same run.
+
+    .venv/bin/python bench/bench_mine.py                       # 1M and 10M events (about 15 minutes)
+    .venv/bin/python bench/bench_mine.py --sizes 200000        # a quick look
+
+Input: a simulated municipality (300,000 rows) loaded into DuckDB, its events and contacts
+copied with new case numbers and citizens until the size is reached or passed (so each copy has the
+shape of a real municipality's year and no two cases are the same).
+
+Ours, each in its own child process on the same warehouse file: (a) the operations pm4py
+does here (the events sorted once, the directly-follows graph with its performance, start
+and end activities, variants, rework) and (b) `mining.build.build_all`: every mart
+(value stream, bottlenecks, contacts, journeys, deadlines too). pm4py: the events read
+from the warehouse into pandas and `pm4py.format_dataframe`d (its load), then
+`discover_dfg`, `discover_performance_dfg`, `get_variants` and
+`get_rework_cases_per_activity` (its operations), timed inside the child. Wall time of
+each child includes Python's start; peak memory from wait4. Writes the 'Mining' section
+of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_simulate import ROOT, machine, run_child, write_section  # noqa: E402
+
+BEGIN, END = "<!-- mine:begin -->", "<!-- mine:end -->"
+
+MAKE = r"""
+import os, sys
+from pathlib import Path
+from warehouse.config import load_config
+from warehouse.load import load_all
+from warehouse.migrations import connect
+sim, db, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+os.environ["VAERDISTROM_PSEUDONYM_KEY"] = "00" * 32
+cfg, root = load_config(sim / "vaerdistrom.toml")
+load_all(cfg.model_copy(update={"warehouse": db}), root)
+con = connect(db)
+have = con.execute("select count(*) from staging.events").fetchall()[0][0]
+copies = -(-n // have)
+con.execute("create table main.copy_of as select r.i from range(1, ?) as r(i)", [copies]).fetchall()
+con.execute("insert into staging.events select md5(e.event_id::varchar || '-' || c.i)::uuid, e.source, e.process, "
+            "e.case_id || '-' || c.i, e.activity, e.ts, e.lifecycle, e.resource, e.org_unit, e.channel, e.direction, "
+            "e.citizen_key || '-' || c.i, e.attributes, e.source_seq + c.i * 1000000000, e.batch_id "
+            "from staging.events as e, main.copy_of as c").fetchall()
+con.execute("insert into staging.contacts select md5(k.contact_id::varchar || '-' || c.i)::uuid, k.source, k.ts, "
+            "k.channel, k.direction, k.citizen_key || '-' || c.i, k.case_ref || '-' || c.i, k.org_unit, k.resource, "
+            "k.duration_seconds, k.attributes, k.source_seq + c.i * 1000000000, k.batch_id "
+            "from staging.contacts as k, main.copy_of as c").fetchall()
+con.execute("drop table main.copy_of")
+con.execute("checkpoint")
+print(con.execute("select count(*) from staging.events").fetchall()[0][0])
+"""
+
+OURS = r"""
+import sys, time, json
+from warehouse.config import load_config
+from warehouse.migrations import connect
+from mining.build import build_all
+from mining.marts import build
+from mining.rules import write_rules
+config, db, what = sys.argv[1:4]
+cfg = load_config(config)[0]
+con = connect(db)
+start = time.perf_counter()
+if what == "same":
+    write_rules(con, dict(cfg.processes))
+    seconds = build(con, ["event_sequence", "dfg", "dfg_endpoints", "case_variants", "variants", "rework"])
+else:
+    seconds = build_all(con, cfg)
+print(json.dumps({"total": time.perf_counter() - start, "steps": seconds}))
+"""
+
+PM4PY = r"""
+import sys, time, json, duckdb, pm4py
+db = sys.argv[1]
+start = time.perf_counter()
+con = duckdb.connect(db, read_only=True)
+df = con.sql("select process || '|' || case_id as case_id, activity, ts, resource from staging.events "
+             "where case_id is not null order by source, source_seq").df()
+con.close()
+df = pm4py.format_dataframe(df, case_id="case_id", activity_key="activity", timestamp_key="ts")
+loaded = time.perf_counter()
+steps = {}
+for name, fn in [("dfg", pm4py.discover_dfg), ("performance_dfg", pm4py.discover_performance_dfg),
+                 ("variants", pm4py.get_variants), ("rework", pm4py.get_rework_cases_per_activity)]:
+    t = time.perf_counter()
+    fn(df)
+    steps[name] = time.perf_counter() - t
+print(json.dumps({"load": loaded - start, "operations": time.perf_counter() - loaded, "steps": steps,
+                  "events": len(df)}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000000,10000000", help="comma-separated event counts")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="vaerdistrom-mine-bench-"))
+    py = sys.executable
+    rows = []
+    try:
+        sim = work / "sim"
+        subprocess.run([str(Path(py).with_name("vaerdistrom")), "simulate", "--out", str(sim), "--events",
+                        "300000", "--seed", "1"], check=True, capture_output=True, cwd=ROOT)
+        for name, text in (("make.py", MAKE), ("ours.py", OURS), ("pm4py_ops.py", PM4PY)):
+            (work / name).write_text(text)
+        log = work / "log.txt"
+        for n in sizes:
+            db = work / f"w{n}.duckdb"
+            run_child([py, str(work / "make.py"), str(sim), str(db), str(n)], log)
+            events = int(log.read_text().split()[-1])
+            config = str(sim / "vaerdistrom.toml")
+            s_same, m_same = run_child([py, str(work / "ours.py"), config, str(db), "same"], log)
+            same = json.loads(log.read_text().splitlines()[-1])
+            s_all, m_all = run_child([py, str(work / "ours.py"), config, str(db), "all"], log)
+            every = json.loads(log.read_text().splitlines()[-1])
+            s_pm, m_pm = run_child([py, str(work / "pm4py_ops.py"), str(db)], log)
+            pm = json.loads(log.read_text().splitlines()[-1])
+            rows.append({"events": events, "same": same, "same_wall": s_same, "same_mb": m_same, "all": every,
+                         "all_wall": s_all, "all_mb": m_all, "pm4py": pm, "pm4py_wall": s_pm, "pm4py_mb": m_pm,
+                         "marts": len(every["steps"]) - 2})
+            print(json.dumps(rows[-1]), flush=True)
+            db.unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    table = ["| events | ours: pm4py's operations s | ours: every mart s | marts | peak MB | "
+             "pm4py operations s | pm4py with its load s | peak MB | speed-up (operations) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        pm_ops = r["pm4py"]["operations"]
+        table.append(f"| {r['events']:,} | {r['same']['total']:.1f} | {r['all']['total']:.1f} | {r['marts']} | "
+                     f"{max(r['same_mb'], r['all_mb']):,.0f} | {pm_ops:.1f} | {r['pm4py']['load'] + pm_ops:.1f} | "
+                     f"{r['pm4py_mb']:,.0f} | {pm_ops / r['same']['total']:.1f}x |")
+    steps = ["| events | " + " | ".join(rows[-1]["all"]["steps"]) + " |",
+             "|---:|" + "---:|" * len(rows[-1]["all"]["steps"])]
+    for r in rows:
+        steps.append(f"| {r['events']:,} | " + " | ".join(f"{v:.2f}" for v in r["all"]["steps"].values()) + " |")
+    section = "\n".join([
+        BEGIN, "## Mining", "",
+        f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_mine.py`.",
+        "A simulated municipality's year, copied with new case numbers and citizens up to the size. Ours: the",
+        "operations pm4py does here (events sorted once, DFG with performance, start and end activities, variants,",
+        "rework), then every mart; seconds inside the child, peak memory of the child. pm4py: `discover_dfg`,",
+        "`discover_performance_dfg`, `get_variants`, `get_rework_cases_per_activity` on the same events, after",
+        "reading them from the warehouse into pandas and `format_dataframe` (its load, shown separately).", "",
+        *table, "", "Seconds per step of `vaerdistrom mine` (every mart):", "", *steps, "", END])
+    print(section)
+    if not args.no_write:
+        write_section(section, BEGIN, END)
+
+
+if __name__ == "__main__":
+    main()
