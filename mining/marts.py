@@ -47,7 +47,7 @@ MARTS: dict[str, Mart] = {m.name: m for m in [
     Mart("rework", ("activity_instances",)),
     Mart("deadlines", ("event_sequence",)),
     Mart("deadline_summary", ("deadlines",)),
-    Mart("contact_cases", ("event_sequence",)),
+    Mart("contact_cases", ("event_sequence", "case_variants")),
     Mart("contact_summary", ("contact_cases", "case_variants")),
     Mart("contact_waits", ("contact_cases", "dfg")),
     Mart("bottleneck_waits", ("event_sequence",)),
@@ -61,7 +61,7 @@ MARTS: dict[str, Mart] = {m.name: m for m in [
     Mart("value_stream", ("activity_instances",)),
     Mart("value_stream_summary", ("value_stream_cases",)),
     Mart("handovers", ("event_sequence",)),
-    Mart("citizen_journeys", ("event_sequence", "value_stream_cases", "contact_cases")),
+    Mart("citizen_journeys", ("case_variants", "value_stream_cases", "contact_cases")),
 ]}
 
 

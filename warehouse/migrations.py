@@ -57,6 +57,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                                                          "staging.object_changes", "staging.event_objects",
                                                          "staging.object_objects")),
     Migration(5, "event and contact ids kept unique by the loader, without an index", drop_event_indexes),
+    Migration(6, "mart state, for incremental mining", sql_file("006_mart_state.sql")),
 )
 
 

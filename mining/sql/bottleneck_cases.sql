@@ -11,13 +11,27 @@ per_case as (
     group by all
 ),
 
+-- the ten longest per transition, picked with max_by's top-n (no sort of all the cases)
+top as (
+    select
+        process,
+        source_activity,
+        target_activity,
+        max_by(struct_pack(case_id, wait_days, first_wait_started_at), (wait_days, case_id), 10) as worst,
+    from per_case
+    group by all
+),
+
 final as (
     select
-        *,
-        row_number() over (partition by process, source_activity, target_activity
-                           order by wait_days desc, case_id) as worst_rank,
-    from per_case
-    qualify worst_rank <= 10
+        process,
+        source_activity,
+        target_activity,
+        w.item.case_id,
+        w.item.wait_days,
+        w.item.first_wait_started_at,
+        w.worst_rank,
+    from top, unnest(top.worst) with ordinality as w(item, worst_rank)
 )
 
 select * from final order by process, source_activity, target_activity, worst_rank

@@ -1,4 +1,6 @@
--- marts.case_variants: one row per process x case: its variant (the sequence of its activities) and lead time.
+-- marts.case_variants: one row per process x case: its variant (the sequence of its activities), lead time, and
+-- what the citizen met in it: the citizen, the org units and resources that did its steps, and its handovers
+-- (consecutive steps done by different org units).
 with sequence as (
     select * from {{ event_sequence }}
 ),
@@ -10,6 +12,10 @@ per_case as (
         list(activity order by position) as activities,
         min(ts) as started_at,
         max(ts) as ended_at,
+        max(citizen_key) as citizen_key,
+        list(distinct org_unit) filter (where org_unit is not null) as org_units,
+        list(distinct resource) filter (where resource is not null) as resources,
+        count(*) filter (where org_unit != next_org_unit) as n_handovers,
     from sequence
     group by process, case_id
 ),
@@ -24,7 +30,11 @@ final as (
         started_at,
         ended_at,
         epoch_us(ended_at - started_at) / 1e6 as lead_time_seconds,
+        citizen_key,
+        coalesce(org_units, []) as org_units,
+        coalesce(resources, []) as resources,
+        n_handovers,
     from per_case
 )
 
-select * from final order by process, case_id
+select * from final

@@ -1,42 +1,29 @@
 -- marts.citizen_journeys: one row per citizen (pseudonym) with a case: the citizen's view across processes. Cases
 -- and processes, the departments (org units) and caseworkers met, handovers between departments inside cases,
 -- the days the cases waited between steps, and the contacts the citizen made or received.
-with sequence as (
-    select * from {{ event_sequence }}
-),
-
-case_citizen as (
-    select process, case_id, max(citizen_key) as citizen_key from sequence group by all
-),
-
-events as (
-    select s.*, c.citizen_key as case_citizen_key
-    from sequence as s
-    join case_citizen as c using (process, case_id)
-    where c.citizen_key is not null
+with cases as (
+    select * from {{ case_variants }} where citizen_key is not null
 ),
 
 per_citizen as (
     select
-        case_citizen_key as citizen_key,
-        count(distinct (process, case_id)) as n_cases,
+        citizen_key,
+        count(*) as n_cases,
         count(distinct process) as n_processes,
         list(distinct process order by process) as processes,
-        min(ts) as first_event_at,
-        max(ts) as last_event_at,
-        count(distinct org_unit) as n_org_units,
-        count(distinct resource) as n_resources,
-        count(*) filter (where next_org_unit is not null and org_unit is not null and org_unit != next_org_unit)
-            as n_handovers,
-    from events
+        min(started_at) as first_event_at,
+        max(ended_at) as last_event_at,
+        len(list_distinct(flatten(list(org_units)))) as n_org_units,
+        len(list_distinct(flatten(list(resources)))) as n_resources,
+        sum(n_handovers) as n_handovers,
+    from cases
     group by all
 ),
 
 waiting as (
     select c.citizen_key, sum(v.waiting_days) as waiting_days, sum(v.lead_time_days) as lead_time_days,
     from {{ value_stream_cases }} as v
-    join case_citizen as c using (process, case_id)
-    where c.citizen_key is not null
+    join cases as c using (process, case_id)
     group by all
 ),
 

@@ -14,14 +14,8 @@ sequence as (
 ),
 
 cases as (
-    select
-        process,
-        case_id,
-        max(citizen_key) as citizen_key,
-        min(ts) as opened_at,
-        max(ts) as last_event_at,
-    from sequence
-    group by all
+    select process, case_id, citizen_key, started_at as opened_at, ended_at as last_event_at,
+    from {{ case_variants }}
 ),
 
 -- how long a case of the process may wait for its next event (the 95th percentile of its waits, at least 30 days):
