@@ -363,7 +363,7 @@ def _open_config(config: Path):
         raise  # unreachable
 
 
-def _mine(config: Path) -> None:
+def _mine(config: Path, full: bool = False) -> None:
     from mining.build import build_all
     from warehouse.migrations import connect
 
@@ -374,10 +374,14 @@ def _mine(config: Path) -> None:
     con = connect(path, cfg.memory_limit)
     try:
         start = time.perf_counter()
-        seconds = build_all(con, cfg)
+        seconds = build_all(con, cfg, incremental=not full)
         n_events = con.execute("select count(*) from marts.event_sequence").fetchall()[0][0]
+        updated = [m for (m,) in con.execute("select mart from meta.mart_state where mode = 'incremental' "
+                                             "order by mart").fetchall()]
+        how = (f"updated for the cases new batches touched: {', '.join(updated)}" if updated
+               else f"sorting the events once: {seconds['event_sequence']:.1f} s")
         typer.echo(f"Mined {n_events:,} events into {len(seconds) - 2} marts in {time.perf_counter() - start:.1f} s "
-                   f"(sorting the events once: {seconds['event_sequence']:.1f} s).")
+                   f"({how}).")
         _print_mining_summary(con)
     finally:
         con.close()
@@ -406,13 +410,16 @@ def _print_mining_summary(con) -> None:
 def mine(
     config: Annotated[Path, typer.Option(help="The config file naming the warehouse and processes.")] =
         Path("vaerdistrom.toml"),
+    full: Annotated[bool, typer.Option("--full", help="Rebuild every mart whole instead of updating the cases "
+                                                      "new batches touched.")] = False,
 ) -> None:
     """Build every mart from the warehouse: DFG, variants, value stream, bottlenecks, rework, contacts, journeys,
     deadlines.
 
-    The events are sorted once; every mart reads that. Run it after `vaerdistrom load`.
+    The events are sorted once; on later runs only the cases that new batches touched are
+    sorted again. Run it after `vaerdistrom load`.
     """
-    _mine(config)
+    _mine(config, full)
 
 
 def _format_value(v) -> str:

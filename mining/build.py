@@ -1,8 +1,9 @@
 """Build every mart of a warehouse: the nightly mining step (what `vaerdistrom mine` and the flows run).
 
 Writes the configured rules and the calendar, builds the marts in dependency order (the
-events sorted once, into `marts.event_sequence`), then gives every case in
-`staging.cases` its deadline. Returns the seconds each step took.
+events sorted once, into `marts.event_sequence`; on later nights only the cases new
+batches touched), then gives every case in `staging.cases` its deadline. Returns the
+seconds each step took.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from mining.rules import write_rules
 from warehouse.config import Config
 
 
-def build_all(con: duckdb.DuckDBPyConnection, cfg: Config) -> dict[str, float]:
-    """(Re)build all marts from the warehouse's events and `cfg`'s processes; seconds per step."""
+def build_all(con: duckdb.DuckDBPyConnection, cfg: Config, *, incremental: bool = True) -> dict[str, float]:
+    """(Re)build all marts from the warehouse's events and `cfg`'s processes; seconds per step.
+
+    `incremental=False` rebuilds every mart whole (after data were deleted or corrected in place).
+    """
     start = time.perf_counter()
     write_rules(con, dict(cfg.processes), cfg.municipality.timezone)
     seconds = {"process_rules": time.perf_counter() - start}
-    seconds |= build(con)
+    seconds |= build(con, incremental=incremental)
     start = time.perf_counter()
     con.execute("update staging.cases as c set deadline_at = d.deadline_at from marts.deadlines as d "
                 "where d.process = c.process and d.case_id = c.case_id "

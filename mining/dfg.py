@@ -16,8 +16,10 @@ from mining.marts import query, run_sql
 
 
 def build_dfg(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build marts.dfg and marts.dfg_endpoints; needs marts.event_sequence."""
-    run_sql(con, "dfg")
+    """(Re)build marts.dfg and marts.dfg_endpoints (and the variants they count cases with); needs
+    marts.event_sequence."""
+    for name in ("case_variants", "variants", "dfg"):
+        run_sql(con, name)
     run_sql(con, "dfg_endpoints")
 
 

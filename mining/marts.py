@@ -2,13 +2,19 @@
 
 Each mart is one `mining/sql/<name>.sql` query. Its inputs are written as placeholders
 (`{{ event_sequence }}`, `{{ case_variants }}`, `{{ events }}`, ...) so that the same query
-builds the nightly table (`build`: the placeholders name `marts.*` and `staging.*`) and
-answers a filtered question (`query`: they name temporary views of the kept cases only).
-The events are sorted once, into `marts.event_sequence`; every other mart reads that.
+builds the nightly table (`build`: the placeholders name `marts.*` and `staging.*`), answers
+a filtered question (`query`: they name temporary views of the kept cases only) and
+updates a mart whose grain is the case (`per_case`) for only the cases new batches touched:
+their rows are deleted and computed again from those cases' rows. `meta.mart_state` records
+what each mart was built from (a fingerprint of its SQL, the rules it reads and its inputs'
+fingerprints, and the newest batch); a changed fingerprint means a full rebuild. The events
+are sorted once, into `marts.event_sequence`, and then only the touched cases again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,29 +42,31 @@ class Mart:
 
     name: str
     needs: tuple[str, ...] = ()
+    per_case: bool = False  # its rows belong to one case each, computed from that case's rows only
 
 
 MARTS: dict[str, Mart] = {m.name: m for m in [
-    Mart("event_sequence"),
-    Mart("case_variants", ("event_sequence",)),
+    Mart("event_sequence", per_case=True),
+    Mart("case_variants", ("event_sequence",), per_case=True),
     Mart("variants", ("case_variants",)),
-    Mart("dfg", ("event_sequence",)),
+    Mart("dfg", ("event_sequence", "variants")),
     Mart("dfg_endpoints", ("event_sequence",)),
     Mart("rework", ("activity_instances",)),
-    Mart("deadlines", ("event_sequence",)),
+    Mart("deadline_clocks", ("event_sequence",), per_case=True),
+    Mart("deadlines", ("deadline_clocks",)),
     Mart("deadline_summary", ("deadlines",)),
     Mart("contact_cases", ("event_sequence", "case_variants")),
     Mart("contact_summary", ("contact_cases", "case_variants")),
     Mart("contact_waits", ("contact_cases", "dfg")),
-    Mart("bottleneck_waits", ("event_sequence",)),
+    Mart("bottleneck_waits", ("event_sequence",), per_case=True),
     Mart("bottlenecks", ("bottleneck_waits",)),
     Mart("bottleneck_activities", ("bottleneck_waits",)),
     Mart("bottleneck_owners", ("bottleneck_waits",)),
     Mart("bottleneck_months", ("bottleneck_waits",)),
     Mart("bottleneck_cases", ("bottleneck_waits",)),
-    Mart("activity_instances", ("event_sequence",)),
-    Mart("value_stream_cases", ("activity_instances",)),
-    Mart("value_stream", ("activity_instances",)),
+    Mart("activity_instances", ("event_sequence",), per_case=True),
+    Mart("value_stream_cases", ("activity_instances",), per_case=True),
+    Mart("value_stream", ("activity_instances", "rework")),
     Mart("value_stream_summary", ("value_stream_cases",)),
     Mart("handovers", ("event_sequence",)),
     Mart("citizen_journeys", ("case_variants", "value_stream_cases", "contact_cases")),
@@ -109,14 +117,91 @@ def order(names: list[str]) -> list[str]:
     return done
 
 
-def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) -> dict[str, float]:
-    """(Re)build the marts `names` (default: all) and what they need; seconds per mart."""
+# Rule tables a fingerprint covers; `as_of` (the data's horizon) moves every night and is left out.
+RULE_TABLES = {"process_rules": "select * exclude (as_of) from marts.process_rules",
+               "planned_waits": "select * from marts.planned_waits",
+               "standard_times": "select * from marts.standard_times", "calendar": "select * from marts.calendar"}
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, name: str, known: dict[str, str]) -> str:
+    """A hash of what mart `name` is computed by: its SQL, the rule tables it reads, its inputs' fingerprints."""
+    text = (SQL / f"{name}.sql").read_text(encoding="utf-8")
+    h = hashlib.sha256(text.encode())
+    for placeholder in sorted(set(re.findall(r"\{\{ (\w+) \}\}", text))):
+        if placeholder in RULE_TABLES:
+            rows = con.execute(f"select coalesce(md5(string_agg(t::varchar, '|' order by t::varchar)), '') "
+                               f"from ({RULE_TABLES[placeholder]}) as t").fetchall()[0][0]
+            h.update(f"{placeholder}:{rows}".encode())
+        elif placeholder in MARTS:
+            h.update(f"{placeholder}:{known[placeholder]}".encode())
+    return h.hexdigest()
+
+
+def _newest_batch(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select coalesce(max(batch_id), 0) from meta.batches where status = 'done'").fetchall()[0][0]
+
+
+def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, *,
+          incremental: bool = True) -> dict[str, float]:
+    """(Re)build the marts `names` (default: all) and what they need; seconds per mart.
+
+    With `incremental` (the default), a per-case mart built before from the same SQL and
+    rules is updated for the cases that batches since then touched; every other mart is
+    rebuilt whole. `incremental=False` rebuilds everything (after data were deleted, say).
+    """
+    _ensure_rules(con)
+    newest = _newest_batch(con)
+    state = {m: (fp, last) for m, fp, last in con.execute(
+        "select mart, fingerprint, last_batch_id from meta.mart_state").fetchall()}
+    built = {t for (t,) in con.execute("select table_name from information_schema.tables "
+                                       "where table_schema = 'marts'").fetchall()}
+    fingerprints: dict[str, str] = {}
     seconds = {}
     for name in order(names or list(MARTS)):
         start = time.perf_counter()
-        run_sql(con, name)
+        fingerprints[name] = fp = _fingerprint(con, name, fingerprints)
+        before = state.get(name)
+        if incremental and MARTS[name].per_case and name in built and before and before[0] == fp:
+            _update_cases(con, name, since=before[1])
+            mode = "incremental"
+        else:
+            run_sql(con, name)
+            mode = "full"
+        con.execute("insert or replace into meta.mart_state values (?, ?, ?, now(), ?)",
+                    [name, fp, newest, mode]).fetchall()
         seconds[name] = time.perf_counter() - start
     return seconds
+
+
+def _update_cases(con: duckdb.DuckDBPyConnection, name: str, since: int) -> None:
+    """Mart `name`'s rows for the cases batches after `since` touched: deleted, then computed from those cases."""
+    con.execute("create or replace temp table _touched as select distinct process, case_id from staging.events "
+                "where batch_id > ? and case_id is not null", [since]).fetchall()
+    if not con.execute("select count(*) from _touched").fetchall()[0][0]:
+        return
+    touched = ("semi join _touched as t on t.case_id = x.case_id and t.process is not distinct from x.process")
+    relations = dict(BASE)
+    con.execute(f"create or replace temp view _touched_events as select x.* from staging.events as x {touched}")
+    relations["events"] = "_touched_events"
+    for mart in MARTS:
+        if MARTS[mart].per_case:
+            con.execute(f"create or replace temp view _touched_{mart} as select x.* from marts.{mart} as x {touched}")
+            relations[mart] = f"_touched_{mart}"
+    try:
+        con.execute("begin transaction")
+        con.execute(f"delete from marts.{name} as x where exists (select 1 from _touched as t "
+                    "where t.case_id = x.case_id and t.process is not distinct from x.process)").fetchall()
+        con.execute(f"insert into marts.{name} by name\n" + render(name, relations)).fetchall()
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        for mart in MARTS:
+            if MARTS[mart].per_case:
+                con.execute(f"drop view if exists _touched_{mart}")
+        con.execute("drop view if exists _touched_events")
+        con.execute("drop table if exists _touched")
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = None) -> pa.Table:

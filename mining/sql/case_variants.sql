@@ -13,8 +13,8 @@ per_case as (
         min(ts) as started_at,
         max(ts) as ended_at,
         max(citizen_key) as citizen_key,
-        list(distinct org_unit) filter (where org_unit is not null) as org_units,
-        list(distinct resource) filter (where resource is not null) as resources,
+        list(distinct org_unit order by org_unit) filter (where org_unit is not null) as org_units,
+        list(distinct resource order by resource) filter (where resource is not null) as resources,
         count(*) filter (where org_unit != next_org_unit) as n_handovers,
     from sequence
     group by process, case_id

@@ -1,6 +1,6 @@
 -- marts.value_stream: one row per process x activity, in the order cases usually meet them: how often it is done,
 -- its hands-on time (and where that came from), the waiting before it, its cost, the rework it carries and its
--- first-time-right share (cases that did it once of the cases that did it).
+-- first-time-right share (cases that did it once of the cases that did it: 1 - its rework rate).
 with instances as (
     select * from {{ activity_instances }}
 ),
@@ -9,14 +9,8 @@ rules as (
     select * from {{ process_rules }}
 ),
 
-per_case as (
-    select process, activity, case_id, count(*) as n_times, from instances group by all
-),
-
-ftr as (
-    select process, activity, count(*) filter (where n_times = 1) / count(*) as first_time_right,
-    from per_case
-    group by all
+rework as (
+    select process, activity, n_cases, 1 - rework_rate as first_time_right, from {{ rework }}
 ),
 
 per_activity as (
@@ -25,7 +19,6 @@ per_activity as (
         activity,
         median(position) filter (where occurrence = 1) as median_position,  -- where cases first meet it
         count(*) as n_instances,
-        count(distinct case_id) as n_cases,
         mode(process_time_source) as process_time_source,
         avg(process_seconds) / 60 as mean_process_minutes,
         median(process_seconds) / 60 as median_process_minutes,
@@ -43,13 +36,13 @@ final as (
         a.process,
         a.activity,
         a.n_instances,
-        a.n_cases,
+        f.n_cases,
         a.process_time_source,
         a.mean_process_minutes,
         a.median_process_minutes,
         a.total_process_hours,
         a.total_process_hours * r.hourly_rate_dkk as cost_dkk,
-        a.total_process_hours * r.hourly_rate_dkk / a.n_cases as cost_per_case_dkk,
+        a.total_process_hours * r.hourly_rate_dkk / f.n_cases as cost_per_case_dkk,
         a.total_wait_before_days,
         a.median_wait_before_hours,
         a.n_rework_instances,
@@ -58,7 +51,7 @@ final as (
         f.first_time_right,
         a.median_position,
     from per_activity as a
-    join ftr as f using (process, activity)
+    join rework as f using (process, activity)
     left join rules as r using (process)
 )
 
