@@ -88,7 +88,7 @@ def test_simulator_contacts_attributed_to_their_true_case(baseline, baseline_war
     with_case = joined.filter(pl.col("attributable") & pl.col("true_case_id").is_not_null())
     right = with_case.filter(pl.col("case_id") == pl.col("true_case_id"))
     assert len(with_case) > 5_000
-    assert len(right) / len(with_case) >= 0.95, with_case.group_by("rule").len()
+    assert len(right) / len(with_case) >= 0.98, with_case.group_by("rule").len()  # the issue asks 95%; 99% measured
     assert right.filter(pl.col("rule") == "case_number").height == \
         with_case.filter(pl.col("case_ref_shown").is_not_null()).height  # a shown case number is always right
     no_case = joined.filter(pl.col("true_case_id").is_null())

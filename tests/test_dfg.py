@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from mining.dfg import build_dfg, dfg, endpoints
+from mining.marts import query
 from mining.sequence import build_event_sequence
 from warehouse.config import Source
 from warehouse.load import load_file
@@ -147,3 +148,37 @@ def test_variants_match_pm4py(shared_data):
     mine = {tuple(r["activities"]): r["n_cases"] for r in variants(con, process="p").to_pylist()}
     assert mine == {tuple(k): (v if isinstance(v, int) else len(v)) for k, v in oracle.items()}
     assert sum(mine.values()) == 1434
+
+
+@pytest.mark.slow
+def test_simulator_matches_pm4py(baseline_warehouse):
+    """Per process of the simulated municipality: DFG counts, performance-DFG means, start and end activities,
+    variants and rework cases equal pm4py's on the same events (read from the warehouse in file order).
+    Rework counts completions only (a start/complete pair is one instance), so pm4py gets the completions."""
+    import duckdb
+    import pm4py
+
+    con = duckdb.connect(str(baseline_warehouse), read_only=True)
+    frame = con.sql("select process, case_id, activity, ts, lower(coalesce(lifecycle, 'complete')) as lifecycle "
+                    "from staging.events where case_id is not null order by source, source_seq").df()
+    frame = pm4py.format_dataframe(frame, case_id="case_id", activity_key="activity", timestamp_key="ts")
+    processes = sorted(frame["process"].unique())
+    assert len(processes) == 5
+    for process in processes:
+        log = frame[frame["process"] == process]
+        counts, starts, ends = pm4py.discover_dfg(log)
+        performance, _, _ = pm4py.discover_performance_dfg(log)
+        mine = {(r["source_activity"], r["target_activity"]): r for r in dfg(con, process=process).to_pylist()}
+        assert {k: r["n_transitions"] for k, r in mine.items()} == dict(counts), process
+        for edge, stats in performance.items():
+            assert mine[edge]["mean_wait_seconds"] == pytest.approx(stats["mean"], rel=1e-9, abs=1e-6), edge
+        assert endpoints(con, process=process, endpoint="start") == dict(starts)
+        assert endpoints(con, process=process, endpoint="end") == dict(ends)
+        variants = {tuple(r["activities"]): r["n_cases"] for r in query(con, "variants").to_pylist()
+                    if r["process"] == process}
+        assert variants == {tuple(k): (v if isinstance(v, int) else len(v))
+                            for k, v in pm4py.get_variants(log).items()}, process
+        oracle = pm4py.get_rework_cases_per_activity(log[log["lifecycle"] != "start"])
+        reworked = {r["activity"]: r["n_cases_with_rework"] for r in query(con, "rework").to_pylist()
+                    if r["process"] == process and r["n_cases_with_rework"]}
+        assert reworked == dict(oracle), process

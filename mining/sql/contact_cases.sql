@@ -3,7 +3,8 @@
 -- Rules, in order: case_number (the contact shows the case number); citizen_open_case (the citizen's only case
 -- open at the time: from its first event until as long after its last as the process's
 -- 95th-percentile wait, at least 30 days); citizen_open_case_queue (several were open:
--- the one whose process the contact's queue or mailbox mostly serves, learnt from the numbered contacts);
+-- the one whose process the contact's queue or mailbox serves most per case-day open, learnt from the numbered
+-- contacts);
 -- citizen_latest_case (several, the queue does not tell: the most recently opened); unattributed.
 with contacts as (
     select * from {{ contacts }}
@@ -33,10 +34,17 @@ by_number as (
     qualify row_number() over (partition by c.contact_id order by k.process) = 1
 ),
 
+-- how much a queue serves a process: its numbered contacts of that process per case-day the process's cases were
+-- open (a process with fewer but longer or busier cases weighs as much as its contacts say)
+case_days as (
+    select process, sum(epoch_us(last_event_at - opened_at) / 86400e6 + 1) as case_days, from cases group by all
+),
+
 queue_process as (
-    select c.source, c.org_unit, b.process, count(*) as n_numbered,
+    select c.source, c.org_unit, b.process, count(*) / any_value(d.case_days) as n_numbered,
     from contacts as c
     join by_number as b using (contact_id)
+    join case_days as d using (process)
     group by all
 ),
 
