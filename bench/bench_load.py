@@ -19,7 +19,6 @@ memory from wait4). Writes the 'Load' section of docs/benchmarks.md.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import shutil
 import subprocess
@@ -28,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_simulate import ROOT, machine, run_child, write_section  # noqa: E402
+from bench_simulate import ROOT, machine, run_child, simulate_into, size_args, write_section  # noqa: E402
 
 BEGIN, END = "<!-- load:begin -->", "<!-- load:end -->"
 BPIC = ROOT.parent / "shared" / "data" / "real" / "BPIC15_1.xes.gz"
@@ -110,18 +109,13 @@ if n <= int(sys.argv[4]):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000000,10000000", help="comma-separated event counts")
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    args = size_args(__doc__)
+    sizes = args.sizes
     work = Path(tempfile.mkdtemp(prefix="vaerdistrom-load-bench-"))
     py = sys.executable
     rows = []
     try:
-        sim = work / "sim"
-        subprocess.run([str(Path(py).with_name("vaerdistrom")), "simulate", "--out", str(sim), "--events",
-                        "300000", "--seed", "1"], check=True, capture_output=True, cwd=ROOT)
+        sim = simulate_into(work)
         (work / "ours.py").write_text(OURS)
         (work / "pm4py_path.py").write_text(PM4PY)
         (work / "make.py").write_text(MAKE)

@@ -21,17 +21,15 @@ of docs/benchmarks.md.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_simulate import ROOT, machine, run_child, write_section  # noqa: E402
+from bench_simulate import ROOT, machine, run_child, simulate_into, size_args, write_section  # noqa: E402
 
 BEGIN, END = "<!-- mine:begin -->", "<!-- mine:end -->"
 
@@ -117,18 +115,13 @@ print(json.dumps({"load": loaded - start, "operations": time.perf_counter() - lo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000000,10000000", help="comma-separated event counts")
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    args = size_args(__doc__)
+    sizes = args.sizes
     work = Path(tempfile.mkdtemp(prefix="vaerdistrom-mine-bench-"))
     py = sys.executable
     rows = []
     try:
-        sim = work / "sim"
-        subprocess.run([str(Path(py).with_name("vaerdistrom")), "simulate", "--out", str(sim), "--events",
-                        "300000", "--seed", "1"], check=True, capture_output=True, cwd=ROOT)
+        sim = simulate_into(work)
         for name, text in (("make.py", MAKE), ("ours.py", OURS), ("pm4py_ops.py", PM4PY)):
             (work / name).write_text(text)
         log = work / "log.txt"

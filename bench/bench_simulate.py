@@ -55,6 +55,24 @@ print(events, time.perf_counter() - t0)
 """
 
 
+def size_args(doc: str) -> argparse.Namespace:
+    """--sizes (event counts, default 1M and 10M) and --no-write, as the load and mining benchmarks take them."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000000,10000000", help="comma-separated event counts")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    args.sizes = [int(s) for s in args.sizes.split(",")]
+    return args
+
+
+def simulate_into(work: Path, events: int = 300_000) -> Path:
+    """A simulated municipality (seed 1) in work/sim, as the benchmarks' input; returns its folder."""
+    sim = work / "sim"
+    subprocess.run([str(Path(sys.executable).with_name("vaerdistrom")), "simulate", "--out", str(sim), "--events",
+                    str(events), "--seed", "1"], check=True, capture_output=True, cwd=ROOT)
+    return sim
+
+
 def run_child(cmd: list[str], log: Path) -> tuple[float, float]:
     """Run `cmd`; return (seconds, peak resident memory in MB of that child)."""
     with log.open("wb") as fh:
