@@ -160,7 +160,7 @@ def test_simulator_matches_pm4py(baseline_warehouse):
 
     con = duckdb.connect(str(baseline_warehouse), read_only=True)
     frame = con.sql("select process, case_id, activity, ts, lower(coalesce(lifecycle, 'complete')) as lifecycle "
-                    "from staging.events where case_id is not null order by source, source_seq").df()
+                    "from staging.events where case_id is not null order by source, source_seq").to_arrow_table().to_pandas()
     frame = pm4py.format_dataframe(frame, case_id="case_id", activity_key="activity", timestamp_key="ts")
     processes = sorted(frame["process"].unique())
     assert len(processes) == 5
