@@ -378,7 +378,7 @@ def _mine(config: Path, full: bool = False) -> None:
         n_events = con.execute("select count(*) from marts.event_sequence").fetchall()[0][0]
         updated = [m for (m,) in con.execute("select mart from meta.mart_state where mode = 'incremental' "
                                              "order by mart").fetchall()]
-        how = (f"updated for the cases new batches touched: {', '.join(updated)}" if updated
+        how = (f"per-case marts updated only for cases that new batches touched: {', '.join(updated)}" if updated
                else f"sorting the events once: {seconds['event_sequence']:.1f} s")
         typer.echo(f"Mined {n_events:,} events into {len(seconds) - 2} marts in {time.perf_counter() - start:.1f} s "
                    f"({how}).")
@@ -391,7 +391,8 @@ def _print_mining_summary(con) -> None:
     """One line per process: what an improvement team looks at first."""
     rows = con.execute(
         "select v.process, v.n_cases, v.median_lead_time_days, v.first_time_right, "
-        "(select source_activity || ' -> ' || target_activity || ' (' || round(total_wait_days)::bigint || ' days)' "
+        "(select source_activity || ' -> ' || target_activity || ': ' || format('{:,}', round(total_wait_days)::bigint) "
+        " || ' waiting days in all, median ' || round(median_case_wait_days, 1) || ' days per case' "
         " from marts.bottlenecks as b where b.process = v.process and b.rank_by_total = 1 limit 1), "
         "c.contacts_per_case, c.share_failure_demand, "
         "(select sum(n_met) / nullif(sum(n_met + n_missed + n_overdue), 0) from marts.deadline_summary as d "
