@@ -382,6 +382,11 @@ def _mine(config: Path, full: bool = False) -> None:
                else f"sorting the events once: {seconds['event_sequence']:.1f} s")
         typer.echo(f"Mined {n_events:,} events into {len(seconds) - 2} marts in {time.perf_counter() - start:.1f} s "
                    f"({how}).")
+        from mining.rules import unknown_rule_activities
+
+        for process, rule, activity in unknown_rule_activities(con):
+            typer.echo(f"warning: rule {rule!r} of process {process!r} names {activity!r}, which never occurs in "
+                       "its events: check the spelling in vaerdistrom.toml", err=True)
         _print_mining_summary(con)
     finally:
         con.close()
@@ -405,6 +410,11 @@ def _print_mining_summary(con) -> None:
                    f"{ftr:.0%}  {deadline}  contacts per case {contacts or 0:.2f} ({inbound or 0:.0%} inbound)")
         if bottleneck:
             typer.echo(f"  {'':<14} biggest wait: {bottleneck}")
+        for rule, kept in con.execute("select rule, sum(n_kept) / nullif(sum(n_kept + n_violated), 0) "
+                                      "from marts.rule_summary where process = ? group by rule order by rule",
+                                      [process]).fetchall():
+            typer.echo(f"  {'':<14} rule {rule!r}: " + (f"kept in {kept:.0%} of cases" if kept is not None
+                                                         else "nothing to judge yet"))
 
 
 @app.command()
@@ -458,7 +468,7 @@ def _print_table(table, limit: int | None) -> None:
 @app.command("query")
 def query_command(
     question: Annotated[str, typer.Argument(help="dfg, variants, valuestream, bottlenecks, rework, contacts, "
-                                                 "journeys or deadlines.")],
+                                                 "journeys, deadlines or rules.")],
     level: Annotated[Optional[str], typer.Option(help="The level of the answer, e.g. bottlenecks: transition, "
                                                      "activity, owner, month, case (default: the first).")] = None,
     process: Annotated[Optional[str], typer.Option(help="Only this process.")] = None,
@@ -576,7 +586,8 @@ def demo(
     _print_status(out / "vaerdistrom.toml", False)
     _mine(out / "vaerdistrom.toml")
     typer.echo(f"Next: `vaerdistrom query bottlenecks --config {out / 'vaerdistrom.toml'}` (or dfg, variants, "
-               f"valuestream, rework, contacts, journeys, deadlines), and the ground truth in {out / 'ground_truth'}.")
+               f"valuestream, rework, contacts, journeys, deadlines, rules), and the ground truth in "
+               f"{out / 'ground_truth'}.")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -31,7 +31,14 @@ Configuration a mart reads (`[processes.NAME]` in `vaerdistrom.toml`): `deadline
 attribute holding the start date), `deadline_to`; `planned_waits` (pairs of activities whose
 wait the process intends, such as a follow-up after six months: shown, not ranked as
 bottlenecks); `hourly_rate_dkk` (cost of an hour of hands-on time) and `standard_minutes`
-(hands-on minutes per activity where the source has no start/complete pairs).
+(hands-on minutes per activity where the source has no start/complete pairs); `rules`
+(`[[processes.NAME.rules]]`, each with `name`, `kind` and `activity`: `response` with `response`,
+`days` and `working_days`; `precedence` with `before`; `must_happen`; `must_not_happen`).
+
+On later runs, the marts whose grain is the case (`event_sequence`, `case_variants`,
+`activity_instances`, `value_stream_cases`, `deadline_clocks`, `bottleneck_waits`) are updated
+for only the cases that batches loaded since touched; `meta.mart_state` says how each mart was
+last built. `vaerdistrom mine --full` rebuilds everything.
 """
 
 

@@ -29,7 +29,8 @@ SQL = Path(__file__).with_name("sql")
 # Inputs that are not marts: placeholder -> table.
 BASE = {"events": "staging.events", "contacts": "staging.contacts", "cases": "staging.cases",
         "calendar": "marts.calendar", "process_rules": "marts.process_rules",
-        "planned_waits": "marts.planned_waits", "standard_times": "marts.standard_times"}
+        "planned_waits": "marts.planned_waits", "standard_times": "marts.standard_times",
+        "case_rules": "marts.case_rules"}
 
 
 class MartsMissing(RuntimeError):
@@ -69,6 +70,8 @@ MARTS: dict[str, Mart] = {m.name: m for m in [
     Mart("value_stream", ("activity_instances", "rework")),
     Mart("value_stream_summary", ("value_stream_cases",)),
     Mart("handovers", ("event_sequence",)),
+    Mart("rule_checks", ("event_sequence",)),
+    Mart("rule_summary", ("rule_checks",)),
     Mart("citizen_journeys", ("case_variants", "value_stream_cases", "contact_cases")),
 ]}
 
@@ -87,7 +90,7 @@ def _ensure_rules(con: duckdb.DuckDBPyConnection) -> None:
     """The rule tables (no rules, a calendar for the data's years) when `write_rules` never ran here."""
     have = {t for (t,) in con.execute("select table_name from information_schema.tables "
                                       "where table_schema = 'marts'").fetchall()}
-    if not {"process_rules", "planned_waits", "standard_times", "calendar"} <= have:
+    if not {"process_rules", "planned_waits", "standard_times", "calendar", "case_rules"} <= have:
         from mining.rules import write_rules
 
         write_rules(con, {})
@@ -120,7 +123,8 @@ def order(names: list[str]) -> list[str]:
 # Rule tables a fingerprint covers; `as_of` (the data's horizon) moves every night and is left out.
 RULE_TABLES = {"process_rules": "select * exclude (as_of) from marts.process_rules",
                "planned_waits": "select * from marts.planned_waits",
-               "standard_times": "select * from marts.standard_times", "calendar": "select * from marts.calendar"}
+               "standard_times": "select * from marts.standard_times", "calendar": "select * from marts.calendar",
+               "case_rules": "select * from marts.case_rules"}
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection, name: str, known: dict[str, str]) -> str:

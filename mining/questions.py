@@ -24,6 +24,7 @@ QUESTIONS: dict[str, dict[str, str]] = {
     "contacts": {"process": "contact_summary", "wait": "contact_waits", "contact": "contact_cases"},
     "journeys": {"citizen": "citizen_journeys", "handover": "handovers"},
     "deadlines": {"month": "deadline_summary", "case": "deadlines"},
+    "rules": {"month": "rule_summary", "case": "rule_checks"},
 }
 
 

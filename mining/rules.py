@@ -3,8 +3,9 @@
 `write_rules` puts `vaerdistrom.toml`'s `[processes.*]` into `marts.process_rules` (one row
 per process: deadline rule, hourly rate, the time zone its days are counted in, and the
 data's horizon, `as_of`: the latest event time, the moment "still open" refers to),
-`marts.planned_waits` (one row per intended wait) and `marts.standard_times` (one row per
-process x activity with configured hands-on minutes), and writes
+`marts.planned_waits` (one row per intended wait), `marts.standard_times` (one row per
+process x activity with configured hands-on minutes) and `marts.case_rules` (one row per
+rule a process's cases must keep), and writes
 `marts.calendar` (one row per day: working day or not, and how many working days there
 have been up to it), so that SQL counts working days with one subtraction.
 """
@@ -31,6 +32,9 @@ RULES = pa.schema([
 ])
 PLANNED = pa.schema([("process", pa.string()), ("source_activity", pa.string()), ("target_activity", pa.string())])
 STANDARD = pa.schema([("process", pa.string()), ("activity", pa.string()), ("standard_minutes", pa.float64())])
+CASE_RULES = pa.schema([("process", pa.string()), ("rule", pa.string()), ("kind", pa.string()),
+                        ("activity", pa.string()), ("response", pa.string()), ("days", pa.int32()),
+                        ("working_days", pa.bool_()), ("before", pa.string())])
 
 
 def write_rules(con: duckdb.DuckDBPyConnection, processes: dict[str, Process],
@@ -50,6 +54,11 @@ def write_rules(con: duckdb.DuckDBPyConnection, processes: dict[str, Process],
     _write(con, "process_rules", rules, ", (select max(ts) from staging.events) as as_of")
     _write(con, "planned_waits", planned)
     _write(con, "standard_times", standard)
+    case_rules = pa.Table.from_pylist([{"process": name, "rule": r.name, "kind": r.kind, "activity": r.activity,
+                                        "response": r.response, "days": r.days, "working_days": r.working_days,
+                                        "before": r.before}
+                                       for name, p in processes.items() for r in p.rules], schema=CASE_RULES)
+    _write(con, "case_rules", case_rules)
     first, last = con.execute("select min(ts), max(ts) from staging.events").fetchall()[0]
     first_year = first.year - 1 if first else dt.date.today().year - 1
     last_year = last.year + 3 if last else dt.date.today().year + 3  # deadlines run past the data
@@ -81,3 +90,15 @@ def calendar_table(first_year: int, last_year: int, *, closing_days: bool = True
         day += dt.timedelta(days=1)
     return pa.table({"day": pa.array(days, pa.date32()), "is_working_day": working,
                      "n_working_days": pa.array(counts, pa.int64())})
+
+
+def unknown_rule_activities(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """(process, rule, activity) for each activity a configured rule names that never occurs in its process."""
+    return con.execute("""
+        with named as (
+            select process, rule, unnest([activity, response, before]) as activity from marts.case_rules
+        )
+        select n.process, n.rule, n.activity from named as n
+        where n.activity is not null and not exists (
+            select 1 from marts.event_sequence as s where s.process = n.process and s.activity = n.activity)
+        order by all""").fetchall()

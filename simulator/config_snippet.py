@@ -140,4 +140,8 @@ def config_toml(spec: "SimulationSpec", templates: list[ProcessTemplate]) -> str
             f"deadline_source = {_value('sourced' if d.source == 'S' else 'estimate')}",
             "",
         ]
+        for rule in t.rules:
+            lines.append(f"[[processes.{t.key}.rules]]")
+            lines += [f"{k} = {_value(v)}" for k, v in rule.items()]
+            lines.append("")
     return "\n".join(lines)

@@ -89,6 +89,35 @@ class Source(Strict):
         return self
 
 
+class Rule(Strict):
+    """A rule every case of a process must keep, checked by the mining step.
+
+    response: after `activity`, `response` within `days` (calendar or working) days;
+    precedence: `activity` before `before` (checked in the cases where `before` happens);
+    must_happen / must_not_happen: `activity` happens (does not happen) in every case.
+    """
+
+    name: str
+    kind: Literal["response", "precedence", "must_happen", "must_not_happen"]
+    activity: str
+    response: str | None = None
+    days: int | None = Field(default=None, ge=0)
+    working_days: bool = False
+    before: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Rule":
+        if self.kind == "response" and (self.response is None or self.days is None):
+            raise ValueError(f"rule {self.name!r}: a response rule needs response and days")
+        if self.kind == "precedence" and self.before is None:
+            raise ValueError(f"rule {self.name!r}: a precedence rule needs before")
+        if self.kind != "response" and (self.response is not None or self.days is not None):
+            raise ValueError(f"rule {self.name!r}: response and days are for response rules")
+        if self.kind != "precedence" and self.before is not None:
+            raise ValueError(f"rule {self.name!r}: before is for precedence rules")
+        return self
+
+
 class Process(Strict):
     code: str | None = None
     name_da: str
@@ -108,6 +137,7 @@ class Process(Strict):
     # source has no start/complete pairs to measure them
     hourly_rate_dkk: float | None = Field(default=None, ge=0)
     standard_minutes: dict[str, float] = Field(default_factory=dict)
+    rules: list[Rule] = Field(default_factory=list)
 
 
 class Municipality(Strict):

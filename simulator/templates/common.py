@@ -86,6 +86,7 @@ class ProcessTemplate:
     run: Callable[[Case, Values], None]
     planned_repeats: frozenset[str] = field(default_factory=frozenset)
     case_id: Callable[[int, int], str] = lambda n, year: f"{n}"
+    rules: tuple[dict[str, object], ...] = ()  # rules the municipality checks its cases against (config `rules`)
 
     def contact_params(self, scenario: str) -> ContactParams:
         return self.contacts_improved if scenario == "improved" else self.contacts

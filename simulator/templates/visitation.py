@@ -126,4 +126,9 @@ TEMPLATE = ProcessTemplate(
     subtypes=(("Praktisk hjælp (SEL § 83)", 0.6), ("Hjælpemidler (SEL § 112)", 0.4)),
     run=run,
     case_id=lambda n, year: f"NX-{year}-{n:06d}",
+    rules=(
+        {"name": "Kvittering inden 5 arbejdsdage", "kind": "response", "activity": H, "response": K, "days": 5,
+         "working_days": True},
+        {"name": "Afgørelse sendt før bestilling", "kind": "precedence", "activity": AS, "before": BL},
+    ),
 )
