@@ -539,6 +539,56 @@ def query_command(
         _print_table(table, None if limit == 0 else limit)
 
 
+@app.command()
+def discover(
+    out: Annotated[Path, typer.Option(help="Folder for the models: <process>.bpmn and <process>.pnml.")],
+    process: Annotated[Optional[list[str]], typer.Option(help="Only this process (repeatable; default: "
+                                                              "every process).")] = None,
+    noise: Annotated[Optional[float], typer.Option(help="The inductive miner's noise threshold, 0 to 1 (default: "
+                                                        "the process's discovery_noise, else 0.2).")] = None,
+    config: Annotated[Path, typer.Option(help="The config file naming the warehouse.")] = Path("vaerdistrom.toml"),
+    warehouse: Annotated[Optional[Path], typer.Option(help="A warehouse file (instead of the config's).")] = None,
+) -> None:
+    """Discover how each process really runs (pm4py's inductive miner on its variants) and write BPMN and PNML.
+
+    Needs `vaerdistrom mine` first. The BPMN has a layout, so modelers such as Camunda and bpmn.io draw it.
+    """
+    import duckdb
+
+    from mining.discovery import DEFAULT_NOISE, discover as discover_model, write
+    from mining.marts import MartsMissing
+
+    if noise is not None and not 0 <= noise <= 1:
+        fail(f"--noise must be between 0 and 1, got {noise}")
+    settings = {}
+    if warehouse is None:
+        cfg, root = _open_config(config)
+        warehouse, settings = root / cfg.warehouse, {k: p.discovery_noise for k, p in cfg.processes.items()}
+    if not warehouse.exists():
+        fail(f"no warehouse at {warehouse}: run `vaerdistrom load` and `vaerdistrom mine` first")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        built = {t for (t,) in con.execute("select table_name from information_schema.tables "
+                                           "where table_schema = 'marts'").fetchall()}
+        if "case_variants" not in built:
+            raise MartsMissing("marts.case_variants is not built yet: run `vaerdistrom mine` after loading")
+        names = process or [p for (p,) in con.execute("select distinct process from marts.case_variants "
+                                                      "where process is not null order by 1").fetchall()]
+        for name in names:
+            threshold = noise if noise is not None else settings.get(name, DEFAULT_NOISE)
+            model = discover_model(con, name, threshold)
+            files = write(model, out)
+            typer.echo(f"{name}: {model.n_cases:,} cases in {model.n_variants:,} variants, noise {threshold:g} -> "
+                       f"{len([t for t in model.net.transitions if t.label])} activities, "
+                       f"{len(model.net.places)} places; wrote {', '.join(str(f) for f in files)}")
+    except (KeyError, MartsMissing) as e:
+        fail(str(e.args[0]))
+    except duckdb.BinderException:
+        fail("the marts were built by an older vaerdistrom: run `vaerdistrom mine` again")
+    finally:
+        con.close()
+
+
 def _csv_safe(table):
     """Lists (a variant's activities) as text for CSV: the items joined by ' > '."""
     import pyarrow as pa

@@ -75,3 +75,13 @@ def test_unmined_warehouse_says_what_to_run(tmp_path):
     connect(db).close()
     result = run_cli("query", "dfg", "--warehouse", str(db))
     assert result.returncode == 2 and "marts.dfg is not built yet: run `vaerdistrom mine`" in result.stderr
+
+
+def test_discover_writes_models_and_says_what_it_did(baseline_warehouse, tmp_path):
+    result = run_cli("discover", "--out", str(tmp_path / "models"), "--process", "visitation",
+                     "--warehouse", str(baseline_warehouse))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "models" / "visitation.bpmn").is_file() and (tmp_path / "models" / "visitation.pnml").is_file()
+    assert result.stdout.startswith("visitation: ") and "noise 0.2" in result.stdout
+    bad = run_cli("discover", "--out", str(tmp_path / "m"), "--noise", "2", "--warehouse", str(baseline_warehouse))
+    assert bad.returncode == 2 and bad.stderr.strip() == "error: --noise must be between 0 and 1, got 2.0"

@@ -138,6 +138,7 @@ class Process(Strict):
     hourly_rate_dkk: float | None = Field(default=None, ge=0)
     standard_minutes: dict[str, float] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
+    discovery_noise: float = Field(default=0.2, ge=0, le=1)  # the inductive miner's noise threshold (IMf)
 
 
 class Municipality(Strict):

@@ -1,4 +1,5 @@
--- marts.case_variants: one row per process x case: its variant (the sequence of its activities), lead time, and
+-- marts.case_variants: one row per process x case: its variant (the sequence of its activities; also of the
+-- activities it completed, a start/complete pair counted once, which discovery reads), lead time, and
 -- what the citizen met in it: the citizen, the org units and resources that did its steps, and its handovers
 -- (consecutive steps done by different org units).
 with sequence as (
@@ -10,6 +11,7 @@ per_case as (
         process,
         case_id,
         list(activity order by position) as activities,
+        list(activity order by position) filter (where not is_start) as instance_activities,
         min(ts) as started_at,
         max(ts) as ended_at,
         max(citizen_key) as citizen_key,
@@ -26,6 +28,7 @@ final as (
         case_id,
         md5(array_to_string(activities, chr(31))) as variant_id,
         activities,
+        coalesce(instance_activities, []) as instance_activities,
         len(activities) as n_events,
         started_at,
         ended_at,
