@@ -73,7 +73,7 @@ from mining.build import build_all
 from mining.marts import build
 from mining.rules import write_rules
 config, db, what = sys.argv[1:4]
-cfg = load_config(config)[0]
+cfg, root = load_config(config)
 con = connect(db)
 SAME = ["event_sequence", "dfg", "dfg_endpoints", "case_variants", "variants", "rework"]
 if what == "night":  # tonight's batch arrives; the marts were built last night
@@ -89,7 +89,7 @@ start = time.perf_counter()
 if what in ("same", "same_night"):
     seconds = build(con, SAME, incremental=what == "same_night")
 else:
-    seconds = build_all(con, cfg, incremental=what == "night")
+    seconds = build_all(con, cfg, root, incremental=what == "night")
 print(json.dumps({"total": time.perf_counter() - start, "steps": seconds}))
 """
 

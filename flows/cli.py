@@ -374,16 +374,19 @@ def _mine(config: Path, full: bool = False) -> None:
     con = connect(path, cfg.memory_limit)
     try:
         start = time.perf_counter()
-        seconds = build_all(con, cfg, incremental=not full)
+        warnings: list[str] = []
+        seconds = build_all(con, cfg, root, incremental=not full, warnings=warnings)
         n_events = con.execute("select count(*) from marts.event_sequence").fetchall()[0][0]
         updated = [m for (m,) in con.execute("select mart from meta.mart_state where mode = 'incremental' "
                                              "order by mart").fetchall()]
         how = (f"per-case marts updated only for cases that new batches touched: {', '.join(updated)}" if updated
                else f"sorting the events once: {seconds['event_sequence']:.1f} s")
-        typer.echo(f"Mined {n_events:,} events into {len(seconds) - 2} marts in {time.perf_counter() - start:.1f} s "
+        typer.echo(f"Mined {n_events:,} events into {len(seconds) - 3} marts in {time.perf_counter() - start:.1f} s "
                    f"({how}).")
         from mining.rules import unknown_rule_activities
 
+        for warning in warnings:
+            typer.echo(f"warning: {warning}", err=True)
         for process, rule, activity in unknown_rule_activities(con):
             typer.echo(f"warning: rule {rule!r} of process {process!r} names {activity!r}, which never occurs in "
                        "its events: check the spelling in vaerdistrom.toml", err=True)
@@ -468,7 +471,7 @@ def _print_table(table, limit: int | None) -> None:
 @app.command("query")
 def query_command(
     question: Annotated[str, typer.Argument(help="dfg, variants, valuestream, bottlenecks, rework, contacts, "
-                                                 "journeys, deadlines or rules.")],
+                                                 "journeys, deadlines, rules or conformance.")],
     level: Annotated[Optional[str], typer.Option(help="The level of the answer, e.g. bottlenecks: transition, "
                                                      "activity, owner, month, case (default: the first).")] = None,
     process: Annotated[Optional[str], typer.Option(help="Only this process.")] = None,
@@ -636,7 +639,7 @@ def demo(
     _print_status(out / "vaerdistrom.toml", False)
     _mine(out / "vaerdistrom.toml")
     typer.echo(f"Next: `vaerdistrom query bottlenecks --config {out / 'vaerdistrom.toml'}` (or dfg, variants, "
-               f"valuestream, rework, contacts, journeys, deadlines, rules), and the ground truth in "
+               f"valuestream, rework, contacts, journeys, deadlines, rules, conformance), and the ground truth in "
                f"{out / 'ground_truth'}.")
 
 

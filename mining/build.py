@@ -9,23 +9,36 @@ seconds each step took.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import duckdb
 
+from mining.conformance import build_conformance
 from mining.marts import build
 from mining.rules import write_rules
 from warehouse.config import Config
 
 
-def build_all(con: duckdb.DuckDBPyConnection, cfg: Config, *, incremental: bool = True) -> dict[str, float]:
+def build_all(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path | None = None, *,
+              incremental: bool = True, warnings: list[str] | None = None) -> dict[str, float]:
     """(Re)build all marts from the warehouse's events and `cfg`'s processes; seconds per step.
 
-    `incremental=False` rebuilds every mart whole (after data were deleted or corrected in place).
+    Processes with an intended BPMN (`bpmn`, relative to `root`, the config's folder) are
+    aligned against it; what cannot be used is appended to `warnings`. `incremental=False`
+    rebuilds every mart whole (after data were deleted or corrected in place).
     """
     start = time.perf_counter()
     write_rules(con, dict(cfg.processes), cfg.municipality.timezone)
     seconds = {"process_rules": time.perf_counter() - start}
-    seconds |= build(con, incremental=incremental)
+    first = build(con, ["case_variants", "value_stream_cases"], incremental=incremental)  # conformance reads them
+    seconds |= first
+    start = time.perf_counter()
+    models = {name: (root or Path(".")) / p.bpmn for name, p in cfg.processes.items() if p.bpmn}
+    problems = build_conformance(con, models)
+    if warnings is not None:
+        warnings += problems
+    seconds["conformance_variants"] = time.perf_counter() - start
+    seconds |= build(con, incremental=incremental, skip=frozenset(first))
     start = time.perf_counter()
     con.execute("update staging.cases as c set deadline_at = d.deadline_at from marts.deadlines as d "
                 "where d.process = c.process and d.case_id = c.case_id "

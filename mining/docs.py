@@ -35,6 +35,10 @@ bottlenecks); `hourly_rate_dkk` (cost of an hour of hands-on time) and `standard
 (`[[processes.NAME.rules]]`, each with `name`, `kind` and `activity`: `response` with `response`,
 `days` and `working_days`; `precedence` with `before`; `must_happen`; `must_not_happen`).
 
+`marts.conformance_variants` (one row per process x variant of completed activities: its
+alignment against the process's intended BPMN, with cost, worst cost, fitness and deviations)
+is written by `mining.conformance` with pm4py before the SQL marts that read it.
+
 On later runs, the marts whose grain is the case (`event_sequence`, `case_variants`,
 `activity_instances`, `value_stream_cases`, `deadline_clocks`, `bottleneck_waits`) are updated
 for only the cases that batches loaded since touched; `meta.mart_state` says how each mart was

@@ -150,6 +150,6 @@ def baseline_warehouse(baseline, tmp_path_factory) -> Path:
         else:
             os.environ[KEY_ENV] = old
     con = connect(db)
-    build_all(con, cfg)
+    build_all(con, cfg, root)
     con.close()
     return db
