@@ -34,7 +34,7 @@ def build_all(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path | None = N
     seconds |= first
     start = time.perf_counter()
     models = {name: (root or Path(".")) / p.bpmn for name, p in cfg.processes.items() if p.bpmn}
-    problems = build_conformance(con, models)
+    problems = build_conformance(con, models, reuse=incremental)
     if warnings is not None:
         warnings += problems
     seconds["conformance_variants"] = time.perf_counter() - start

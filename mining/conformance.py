@@ -24,7 +24,7 @@ from mining.discovery import variants
 DEVIATION = pa.struct([("kind", pa.string()), ("activity", pa.string())])
 VARIANTS = pa.schema([("process", pa.string()), ("activities", pa.list_(pa.string())), ("n_cases", pa.int64()),
                       ("cost", pa.float64()), ("worst_cost", pa.float64()), ("fitness", pa.float64()),
-                      ("deviations", pa.list_(DEVIATION))])
+                      ("deviations", pa.list_(DEVIATION)), ("model_sha256", pa.string())])
 
 
 class IntendedModelError(ValueError):
@@ -64,7 +64,9 @@ def align(counts: Counter, net, im, fm) -> list[dict]:
     """One alignment per variant (pm4py's A*, standard costs): its cost, worst cost, fitness and deviations."""
     import pandas as pd
     import pm4py
+    from pm4py.util import constants as pm4py_constants
 
+    pm4py_constants.SHOW_PROGRESS_BAR = False  # no progress bars in a nightly job's log
     modelled = {t.label for t in net.transitions if t.label}
     keys = list(counts)
     rows = [(f"v{i}", a, pd.Timestamp(0, unit="s", tz="UTC") + pd.Timedelta(seconds=j))
@@ -90,12 +92,29 @@ def log_fitness(aligned: list[dict]) -> float:
     return 1.0 - sum(a["n_cases"] * a["cost"] for a in aligned) / worst if worst else 0.0
 
 
-def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Path]) -> list[str]:
+def _aligned_before(con: duckdb.DuckDBPyConnection, process: str, model_sha256: str) -> dict[tuple, dict]:
+    """Last night's alignments of this process's variants against the same model (same file content)."""
+    have = con.execute("select 1 from information_schema.columns where table_schema = 'marts' "
+                       "and table_name = 'conformance_variants' and column_name = 'model_sha256'").fetchall()
+    if not have:
+        return {}
+    rows = con.sql("select * from marts.conformance_variants where process = $p and model_sha256 = $m",
+                   params={"p": process, "m": model_sha256}).to_arrow_table().to_pylist()
+    return {tuple(r["activities"]): r for r in rows}
+
+
+def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Path], *, reuse: bool = True) -> list[str]:
     """Align each process's variants against its intended model into marts.conformance_variants.
 
-    `models` maps a process to its BPMN file. Returns warnings (an unreadable model, activities
-    no case did); a process with an unreadable model is left out, the others go on.
+    `models` maps a process to its BPMN file. A variant aligned before against the same model
+    (same file content) keeps its alignment, so a night aligns only the variants it has not
+    seen and explains each deviation the same way every night (`reuse=False` aligns all
+    again). Returns warnings (an
+    unreadable model, activities no case did); a process with an unreadable model is left
+    out, the others go on.
     """
+    import hashlib
+
     warnings, rows = [], []
     for process, path in sorted(models.items()):
         try:
@@ -103,11 +122,17 @@ def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Path]) -
         except IntendedModelError as e:
             warnings.append(f"process {process!r}: {e}")
             continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
         counts = variants(con, process)
         never = activities_never_seen(net, counts)
         if never:
-            warnings.append(f"process {process!r}: {path} names activities no case did: {', '.join(map(repr, never))}")
-        rows += [{"process": process, **a} for a in align(counts, net, im, fm)]
+            warnings.append(f"process {process!r}: {path} names activities no case did (yet): {', '.join(map(repr, never))}")
+        before = _aligned_before(con, process, digest) if reuse else {}
+        new = Counter({v: n for v, n in counts.items() if v not in before})
+        for v, n in counts.items():
+            if v in before:
+                rows.append(before[v] | {"n_cases": n})
+        rows += [{"process": process, **a, "model_sha256": digest} for a in align(new, net, im, fm)]
     table = pa.Table.from_pylist(rows, schema=VARIANTS)
     con.register("_conformance", table)
     try:
