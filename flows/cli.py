@@ -528,18 +528,7 @@ def query_command(
         fail(str(e))
     finally:
         con.close()
-    if output == "csv":
-        import pyarrow.csv as pacsv
-
-        sink = __import__("io").BytesIO()
-        pacsv.write_csv(_csv_safe(table), sink)
-        sys.stdout.write(sink.getvalue().decode("utf-8"))
-    elif output == "json":
-        import json
-
-        typer.echo(json.dumps(table.to_pylist(), ensure_ascii=False, default=_json_default, indent=1))
-    else:
-        _print_table(table, None if limit == 0 else limit)
+    _emit(table, output, None if limit == 0 else limit)
 
 
 @app.command()
@@ -590,6 +579,75 @@ def discover(
         fail("the marts were built by an older vaerdistrom: run `vaerdistrom mine` again")
     finally:
         con.close()
+
+
+@app.command()
+def conformance(
+    process: Annotated[Optional[str], typer.Option(help="Only this process.")] = None,
+    output: Annotated[str, typer.Option("--format", help="table (fitness and the top deviations per process), "
+                                                         "csv or json (every deviation).")] = "table",
+    top: Annotated[int, typer.Option(help="Deviations shown per process in a table.")] = 5,
+    config: Annotated[Path, typer.Option(help="The config file naming the warehouse.")] = Path("vaerdistrom.toml"),
+    warehouse: Annotated[Optional[Path], typer.Option(help="A warehouse file (instead of the config's).")] = None,
+) -> None:
+    """How each process's cases conform to its intended BPMN: fitness, the share of cases that fit, and the
+    deviations ranked by the lead time they go with.
+
+    Built by `vaerdistrom mine` for the processes whose config names a `bpmn`.
+    """
+    import duckdb
+
+    from mining.filters import Filters
+    from mining.marts import MartsMissing, query
+
+    if output not in ("table", "csv", "json"):
+        fail(f"--format must be table, csv or json, not {output!r}")
+    if warehouse is None:
+        cfg, root = _open_config(config)
+        warehouse = root / cfg.warehouse
+    if not warehouse.exists():
+        fail(f"no warehouse at {warehouse}: run `vaerdistrom load` and `vaerdistrom mine` first")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        deviations = query(con, "deviations", Filters(process=process))
+        where, params = ("where process = $p", {"p": process}) if process else ("", {})
+        summary = con.sql("select process, count(*) as n_cases, avg(is_fitting::int) as share_fitting, "
+                          "1 - sum(alignment_cost) / nullif(sum(alignment_worst_cost), 0) as fitness "
+                          f"from marts.conformance_cases {where} group by all order by process",
+                          params=params).fetchall()
+    except MartsMissing as e:
+        fail(str(e))
+    finally:
+        con.close()
+    if output != "table":
+        _emit(deviations, output, None)
+        return
+    if not summary:
+        fail("no case was checked against an intended model: name a `bpmn` for the process in vaerdistrom.toml "
+             "and run `vaerdistrom mine`")
+    rows = deviations.to_pylist()
+    for name, n_cases, share_fitting, fitness in summary:
+        typer.echo(f"{name}: {n_cases:,} cases, fitness {fitness:.3f}, {share_fitting:.0%} fit the intended model")
+        for r in [r for r in rows if r["process"] == name][:top]:
+            extra = r["extra_median_lead_time_days"]
+            typer.echo(f"  {r['kind']:<11} {r['activity']:<45} {r['n_cases']:>7,} cases ({r['share_of_cases']:.0%})"
+                       + (f"  median lead time {extra:+.1f} days" if extra is not None else ""))
+
+
+def _emit(table, output: str, limit: int | None) -> None:
+    """A result as CSV, JSON or a table, on stdout."""
+    if output == "csv":
+        import pyarrow.csv as pacsv
+
+        sink = __import__("io").BytesIO()
+        pacsv.write_csv(_csv_safe(table), sink)
+        sys.stdout.write(sink.getvalue().decode("utf-8"))
+    elif output == "json":
+        import json
+
+        typer.echo(json.dumps(table.to_pylist(), ensure_ascii=False, default=_json_default, indent=1))
+    else:
+        _print_table(table, limit)
 
 
 def _csv_safe(table):

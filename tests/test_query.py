@@ -85,3 +85,14 @@ def test_discover_writes_models_and_says_what_it_did(baseline_warehouse, tmp_pat
     assert result.stdout.startswith("visitation: ") and "noise 0.2" in result.stdout
     bad = run_cli("discover", "--out", str(tmp_path / "m"), "--noise", "2", "--warehouse", str(baseline_warehouse))
     assert bad.returncode == 2 and bad.stderr.strip() == "error: --noise must be between 0 and 1, got 2.0"
+
+
+def test_conformance_prints_fitness_and_ranked_deviations(baseline_warehouse):
+    result = run_cli("conformance", "--process", "visitation", "--top", "3", "--warehouse", str(baseline_warehouse))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("visitation: ") and "fit the intended model" in lines[0] and len(lines) == 4
+    as_json = json.loads(run_cli("conformance", "--process", "visitation", "--format", "json",
+                                 "--warehouse", str(baseline_warehouse)).stdout)
+    assert [r["rank_by_impact"] for r in as_json] == sorted(r["rank_by_impact"] for r in as_json)
+    assert {r["kind"] for r in as_json} <= {"inserted", "skipped", "wrong_order"}

@@ -18,7 +18,7 @@ final as (
         c.case_id,
         c.started_at,
         a.fitness,
-        a.cost = 0 as is_fitting,
+        a.fitness = 1 as is_fitting,  -- no move on log or model but silent steps (pm4py: fitness 1)
         a.cost as alignment_cost,
         a.worst_cost as alignment_worst_cost,
         a.deviations,
