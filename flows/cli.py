@@ -413,6 +413,11 @@ def _print_mining_summary(con) -> None:
                    f"{ftr:.0%}  {deadline}  contacts per case {contacts or 0:.2f} ({inbound or 0:.0%} inbound)")
         if bottleneck:
             typer.echo(f"  {'':<14} biggest wait: {bottleneck}")
+        for fitness, fitting in con.execute("select 1 - sum(alignment_cost) / nullif(sum(alignment_worst_cost), 0), "
+                                            "avg(is_fitting::int) from marts.conformance_cases where process = ? "
+                                            "having count(*) > 0", [process]).fetchall():
+            typer.echo(f"  {'':<14} intended model: fitness {fitness:.3f}, {fitting:.0%} of cases fit it "
+                       "(`vaerdistrom conformance` for the deviations)")
         for rule, kept in con.execute("select rule, sum(n_kept) / nullif(sum(n_kept + n_violated), 0) "
                                       "from marts.rule_summary where process = ? group by rule order by rule",
                                       [process]).fetchall():
