@@ -234,12 +234,7 @@ def load(
 
 
 def _print_status(config: Path, as_json: bool) -> None:
-    from warehouse.config import ConfigError, load_config
-
-    try:
-        cfg, root = load_config(config)
-    except ConfigError as e:
-        fail(str(e))
+    cfg, root = _open_config(config)
     path = root / cfg.warehouse
     if not path.exists():
         fail(f"no warehouse at {path} yet: run `vaerdistrom load --config {config}`")
@@ -361,6 +356,17 @@ def _open_config(config: Path):
     except ConfigError as e:
         fail(str(e))
         raise  # unreachable
+
+
+def _mined_warehouse(config: Path, warehouse: Path | None):
+    """The warehouse a reading command opens (`--warehouse`, else the config's) and the config, if one was read."""
+    cfg = None
+    if warehouse is None:
+        cfg, root = _open_config(config)
+        warehouse = root / cfg.warehouse
+    if not warehouse.exists():
+        fail(f"no warehouse at {warehouse}: run `vaerdistrom load` and `vaerdistrom mine` first")
+    return warehouse, cfg
 
 
 def _mine(config: Path, full: bool = False) -> None:
@@ -509,12 +515,8 @@ def query_command(
 
     if output not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {output!r}")
-    zone = DEFAULT_ZONE
-    if warehouse is None:
-        cfg, root = _open_config(config)
-        warehouse, zone = root / cfg.warehouse, cfg.municipality.timezone
-    if not warehouse.exists():
-        fail(f"no warehouse at {warehouse}: run `vaerdistrom load` and `vaerdistrom mine` first")
+    warehouse, cfg = _mined_warehouse(config, warehouse)
+    zone = cfg.municipality.timezone if cfg else DEFAULT_ZONE
     try:
         filters = Filters(process=process,
                           period_from=parse_date(period_from, "--from") if period_from else None,
@@ -557,12 +559,8 @@ def discover(
 
     if noise is not None and not 0 <= noise <= 1:
         fail(f"--noise must be between 0 and 1, got {noise}")
-    settings = {}
-    if warehouse is None:
-        cfg, root = _open_config(config)
-        warehouse, settings = root / cfg.warehouse, {k: p.discovery_noise for k, p in cfg.processes.items()}
-    if not warehouse.exists():
-        fail(f"no warehouse at {warehouse}: run `vaerdistrom load` and `vaerdistrom mine` first")
+    warehouse, cfg = _mined_warehouse(config, warehouse)
+    settings = {k: p.discovery_noise for k, p in cfg.processes.items()} if cfg else {}
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         built = {t for (t,) in con.execute("select table_name from information_schema.tables "
@@ -607,11 +605,7 @@ def conformance(
 
     if output not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {output!r}")
-    if warehouse is None:
-        cfg, root = _open_config(config)
-        warehouse = root / cfg.warehouse
-    if not warehouse.exists():
-        fail(f"no warehouse at {warehouse}: run `vaerdistrom load` and `vaerdistrom mine` first")
+    warehouse, _ = _mined_warehouse(config, warehouse)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         deviations = query(con, "deviations", Filters(process=process))

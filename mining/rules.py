@@ -17,7 +17,7 @@ import datetime as dt
 import duckdb
 import pyarrow as pa
 
-from warehouse.calendar import danish_holidays
+from warehouse.calendar import WorkCalendar, day_number
 from warehouse.config import Process
 
 RULES = pa.schema([
@@ -75,19 +75,18 @@ def _write(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table, extra: st
 
 
 def calendar_table(first_year: int, last_year: int, *, closing_days: bool = True) -> pa.Table:
-    """One row per day of the years: day, is_working_day, n_working_days (working days up to and including it)."""
-    off: set[dt.date] = set()
-    for year in range(first_year, last_year + 1):
-        off.update(danish_holidays(year, closing_days=closing_days))
-    day, end = dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)
-    days, working, counts, n = [], [], [], 0
-    while day <= end:
-        is_working = day.weekday() < 5 and day not in off
+    """One row per day of the years: day, is_working_day, n_working_days (working days up to and including it).
+
+    Working days are `warehouse.calendar.WorkCalendar`'s, the simulator's own.
+    """
+    first, last = dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)
+    calendar = WorkCalendar(first, last, closing_days=closing_days)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    working = [calendar.is_working_day(day_number(d)) for d in days]
+    counts, n = [], 0
+    for is_working in working:
         n += is_working
-        days.append(day)
-        working.append(is_working)
         counts.append(n)
-        day += dt.timedelta(days=1)
     return pa.table({"day": pa.array(days, pa.date32()), "is_working_day": working,
                      "n_working_days": pa.array(counts, pa.int64())})
 
