@@ -358,6 +358,9 @@ def _open_config(config: Path):
         raise  # unreachable
 
 
+OLD_MARTS = "the marts were built by an older vaerdistrom: run `vaerdistrom mine` again"
+
+
 def _mined_warehouse(config: Path, warehouse: Path | None):
     """The warehouse a reading command opens (`--warehouse`, else the config's) and the config, if one was read."""
     cfg = None
@@ -533,6 +536,8 @@ def query_command(
         fail(str(e.args[0]))
     except MartsMissing as e:
         fail(str(e))
+    except duckdb.BinderException:
+        fail(OLD_MARTS)
     finally:
         con.close()
     _emit(table, output, None if limit == 0 else limit)
@@ -579,7 +584,7 @@ def discover(
     except (KeyError, MartsMissing) as e:
         fail(str(e.args[0]))
     except duckdb.BinderException:
-        fail("the marts were built by an older vaerdistrom: run `vaerdistrom mine` again")
+        fail(OLD_MARTS)
     finally:
         con.close()
 

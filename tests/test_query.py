@@ -96,3 +96,18 @@ def test_conformance_prints_fitness_and_ranked_deviations(baseline_warehouse):
                                  "--warehouse", str(baseline_warehouse)).stdout)
     assert [r["rank_by_impact"] for r in as_json] == sorted(r["rank_by_impact"] for r in as_json)
     assert {r["kind"] for r in as_json} <= {"inserted", "skipped", "wrong_order"}
+
+
+def test_marts_from_an_older_version_say_what_to_run(baseline_warehouse, tmp_path):
+    import shutil
+
+    db = tmp_path / "old.duckdb"
+    shutil.copy(baseline_warehouse, db)
+    con = duckdb.connect(str(db))
+    con.execute("alter table marts.event_sequence drop column is_start")  # as an older vaerdistrom built it
+    con.execute("alter table marts.case_variants drop column instance_activities")
+    con.close()
+    for args in (["query", "variants", "--from", "2025-03-01"], ["discover", "--out", str(tmp_path / "m")]):
+        result = run_cli(*args, "--warehouse", str(db))
+        assert result.returncode == 2, args
+        assert result.stderr.strip() == "error: the marts were built by an older vaerdistrom: run `vaerdistrom mine` again"
