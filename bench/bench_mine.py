@@ -39,6 +39,8 @@ from pathlib import Path
 from warehouse.config import load_config
 from warehouse.load import load_all
 from warehouse.migrations import connect
+sys.path.insert(0, "bench")
+from bench_simulate import COPY_EVENTS
 sim, db, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 os.environ["VAERDISTROM_PSEUDONYM_KEY"] = "00" * 32
 cfg, root = load_config(sim / "vaerdistrom.toml")
@@ -47,10 +49,7 @@ con = connect(db)
 have = con.execute("select count(*) from staging.events").fetchall()[0][0]
 copies = -(-n // have)
 con.execute("create table main.copy_of as select r.i from range(1, ?) as r(i)", [copies]).fetchall()
-con.execute("insert into staging.events select md5(e.event_id::varchar || '-' || c.i)::uuid, e.source, e.process, "
-            "e.case_id || '-' || c.i, e.activity, e.ts, e.lifecycle, e.resource, e.org_unit, e.channel, e.direction, "
-            "e.citizen_key || '-' || c.i, e.attributes, e.source_seq + c.i * 1000000000, e.batch_id "
-            "from staging.events as e, main.copy_of as c").fetchall()
+con.execute(COPY_EVENTS).fetchall()
 con.execute("insert into staging.contacts select md5(k.contact_id::varchar || '-' || c.i)::uuid, k.source, k.ts, "
             "k.channel, k.direction, k.citizen_key || '-' || c.i, k.case_ref || '-' || c.i, k.org_unit, k.resource, "
             "k.duration_seconds, k.attributes, k.source_seq + c.i * 1000000000, k.batch_id "

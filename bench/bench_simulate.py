@@ -55,6 +55,14 @@ print(events, time.perf_counter() - t0)
 """
 
 
+# Copies of every event with new case numbers and citizens (copy i of main.copy_of(i)): a bigger log of the same
+# shape, for the benchmarks that need more events than one simulation gives.
+COPY_EVENTS = ("insert into staging.events select md5(e.event_id::varchar || '-' || c.i)::uuid, e.source, e.process, "
+               "e.case_id || '-' || c.i, e.activity, e.ts, e.lifecycle, e.resource, e.org_unit, e.channel, e.direction, "
+               "e.citizen_key || '-' || c.i, e.attributes, e.source_seq + c.i * 1000000000, e.batch_id "
+               "from staging.events as e, main.copy_of as c")
+
+
 def size_args(doc: str) -> argparse.Namespace:
     """--sizes (event counts, default 1M and 10M) and --no-write, as the load and mining benchmarks take them."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])

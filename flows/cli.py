@@ -404,6 +404,11 @@ def _mine(config: Path, full: bool = False) -> None:
         con.close()
 
 
+def _share(value: float | None) -> str:
+    """A fitness or precision for people: three decimals, or n/a when it was not computed."""
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def _print_mining_summary(con) -> None:
     """One line per process: what an improvement team looks at first."""
     rows = con.execute(
@@ -422,10 +427,12 @@ def _print_mining_summary(con) -> None:
                    f"{ftr:.0%}  {deadline}  contacts per case {contacts or 0:.2f} ({inbound or 0:.0%} inbound)")
         if bottleneck:
             typer.echo(f"  {'':<14} biggest wait: {bottleneck}")
-        for fitness, fitting in con.execute("select 1 - sum(alignment_cost) / nullif(sum(alignment_worst_cost), 0), "
-                                            "avg(is_fitting::int) from marts.conformance_cases where process = ? "
-                                            "having count(*) > 0", [process]).fetchall():
-            typer.echo(f"  {'':<14} intended model: fitness {fitness:.3f}, {fitting:.0%} of cases fit it "
+        for fitness, method, fitting, precision in con.execute(
+                "select fitness, fitness_method, share_fitting, precision from marts.conformance_processes "
+                "where process = ?", [process]).fetchall():
+            typer.echo(f"  {'':<14} intended model: fitness {fitness:.3f}"
+                       + (" (token-based: not every variant aligned in time)" if method != "alignment" else "")
+                       + f", precision {_share(precision)}, {fitting:.0%} of cases fit it "
                        "(`vaerdistrom conformance` for the deviations)")
         for rule, kept in con.execute("select rule, sum(n_kept) / nullif(sum(n_kept + n_violated), 0) "
                                       "from marts.rule_summary where process = ? group by rule order by rule",
@@ -614,11 +621,7 @@ def conformance(
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         deviations = query(con, "deviations", Filters(process=process))
-        where, params = ("where process = $p", {"p": process}) if process else ("", {})
-        summary = con.sql("select process, count(*) as n_cases, avg(is_fitting::int) as share_fitting, "
-                          "1 - sum(alignment_cost) / nullif(sum(alignment_worst_cost), 0) as fitness "
-                          f"from marts.conformance_cases {where} group by all order by process",
-                          params=params).fetchall()
+        summary = query(con, "conformance_processes", Filters(process=process)).to_pylist()
     except MartsMissing as e:
         fail(str(e))
     finally:
@@ -630,9 +633,12 @@ def conformance(
         fail("no case was checked against an intended model: name a `bpmn` for the process in vaerdistrom.toml "
              "and run `vaerdistrom mine`")
     rows = deviations.to_pylist()
-    for name, n_cases, share_fitting, fitness in summary:
-        typer.echo(f"{name}: {n_cases:,} cases, fitness {fitness:.3f}, {share_fitting:.0%} fit the intended model")
-        for r in [r for r in rows if r["process"] == name][:top]:
+    for p in summary:
+        how = "" if p["fitness_method"] == "alignment" else (
+            f" (token-based: {p['share_aligned']:.0%} of cases aligned within {p['budget_seconds']:g} s)")
+        typer.echo(f"{p['process']}: {p['n_cases']:,} cases, fitness {p['fitness']:.3f}{how}, precision "
+                   f"{_share(p['precision'])}, {p['share_fitting']:.0%} fit the intended model")
+        for r in [r for r in rows if r["process"] == p["process"]][:top]:
             extra = r["extra_median_lead_time_days"]
             typer.echo(f"  {r['kind']:<11} {r['activity']:<45} {r['n_cases']:>7,} cases ({r['share_of_cases']:.0%})"
                        + (f"  median lead time {extra:+.1f} days" if extra is not None else ""))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from mining.conformance import build_conformance
+from mining.conformance import Intended, build_conformance
 from mining.marts import build
 from mining.rules import write_rules
 from warehouse.config import Config
@@ -33,7 +33,8 @@ def build_all(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path | None = N
     first = build(con, ["case_variants", "value_stream_cases"], incremental=incremental)  # conformance reads them
     seconds |= first
     start = time.perf_counter()
-    models = {name: (root or Path(".")) / p.bpmn for name, p in cfg.processes.items() if p.bpmn}
+    models = {name: Intended((root or Path(".")) / p.bpmn, p.conformance_seconds, p.precision_seconds)
+              for name, p in cfg.processes.items() if p.bpmn}
     problems = build_conformance(con, models, reuse=incremental)
     if warnings is not None:
         warnings += problems

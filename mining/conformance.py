@@ -1,19 +1,30 @@
-"""Conformance: each process's variants aligned once against its intended BPMN, weighted by their cases.
+"""Conformance: each process's variants checked once against its intended BPMN, weighted by their cases.
 
-pm4py aligns every distinct trace once anyway; here the traces are the variants of
-completed activities from `marts.case_variants`, so pm4py never sees the events and the
-log's fitness is the case-weighted sum of the variants' alignment costs (the same number
-`pm4py.fitness_alignments` gives on the whole log: 1 - sum of costs / sum of worst costs).
-Each alignment's moves become deviations: an activity the model does not have at all
-(inserted), one the model needed that did not happen (skipped), and one the model has but
-not where it happened (wrong order). The result is
-`marts.conformance_variants`; SQL marts derive cases, months and deviations from it.
-pm4py is called only from here and from `mining.discovery`.
+pm4py checks every distinct trace once anyway; here the traces are the variants of
+completed activities from `marts.case_variants`, so pm4py never sees the events. Two
+checks, both pm4py's own:
+
+- **Token replay** of every variant (fast, always): its token-based fitness, the tokens
+  behind pm4py's log fitness (0.5 (1 - missing/consumed) + 0.5 (1 - remaining/produced)),
+  and the activities that fired out of place.
+- **Alignments** (pm4py's A*, standard costs), most frequent variants first, for as long
+  as the process's time budget (`conformance_seconds`) lasts: the exact fitness
+  (1 - cost / worst cost) and which activity was skipped, inserted or done out of order.
+
+A process whose variants were all aligned reports alignment fitness; one where the budget
+ran out reports token-based fitness for all its cases (the two are not mixed in one
+number) and says how many cases were aligned. Precision is pm4py's ETConformance (token
+replay of every prefix, weighted by how many cases share it). Results:
+`marts.conformance_variants` and `marts.conformance_models`; SQL marts derive cases,
+months and deviations. pm4py is called only from here and from `mining.discovery`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -21,14 +32,38 @@ import pyarrow as pa
 
 from mining.discovery import variants
 
+PREFIX_CHUNK = 2000  # prefixes replayed between two looks at the clock
+STD_COST = 10000  # pm4py's cost of a move on log or model; a synchronous move costs 0 and a silent one 1
 DEVIATION = pa.struct([("kind", pa.string()), ("activity", pa.string())])
-VARIANTS = pa.schema([("process", pa.string()), ("activities", pa.list_(pa.string())), ("n_cases", pa.int64()),
-                      ("cost", pa.float64()), ("worst_cost", pa.float64()), ("fitness", pa.float64()),
-                      ("deviations", pa.list_(DEVIATION)), ("model_sha256", pa.string())])
+VARIANTS = pa.schema([
+    ("process", pa.string()), ("activities", pa.list_(pa.string())), ("n_cases", pa.int64()),
+    ("method", pa.string()),  # how fitness and deviations were found: alignment or token_replay
+    ("fitness", pa.float64()), ("is_fitting", pa.bool_()),
+    ("cost", pa.float64()), ("worst_cost", pa.float64()),  # alignment: null when not aligned
+    ("token_fitness", pa.float64()), ("token_fit", pa.bool_()), ("missing_tokens", pa.int64()),
+    ("consumed_tokens", pa.int64()), ("remaining_tokens", pa.int64()), ("produced_tokens", pa.int64()),
+    ("deviations", pa.list_(DEVIATION)), ("model_sha256", pa.string())])
+MODELS = pa.schema([
+    ("process", pa.string()), ("model", pa.string()), ("model_sha256", pa.string()),
+    ("n_cases", pa.int64()), ("n_variants", pa.int64()), ("n_variants_aligned", pa.int64()),
+    ("share_cases_aligned", pa.float64()), ("fitness_method", pa.string()), ("fitness", pa.float64()),
+    ("alignment_fitness", pa.float64()), ("token_fitness", pa.float64()), ("precision", pa.float64()),
+    ("budget_seconds", pa.float64()), ("alignment_seconds", pa.float64()), ("replay_seconds", pa.float64()),
+    ("precision_seconds", pa.float64())])
 
 
 class IntendedModelError(ValueError):
     """An intended BPMN that cannot be used, said with the file's name."""
+
+
+@dataclass(frozen=True)
+class Intended:
+    """A process's intended model: the BPMN file, how long its variants may take to align per run, and how long
+    the replay of their prefixes for precision may take."""
+
+    path: Path
+    budget_seconds: float = 60.0
+    precision_seconds: float = 60.0
 
 
 def intended_net(path: Path):
@@ -60,83 +95,289 @@ def deviations_of(alignment: list[tuple], modelled: set[str]) -> list[tuple[str,
                   + [("skipped", a) for a in moved_in_model - wrong])
 
 
-def align(counts: Counter, net, im, fm) -> list[dict]:
-    """One alignment per variant (pm4py's A*, standard costs): its cost, worst cost, fitness and deviations."""
-    import pandas as pd
-    import pm4py
-    from pm4py.util import constants as pm4py_constants
+def _log(traces: list[tuple]):
+    """pm4py's event log of `traces` (activity names only: neither check reads anything else)."""
+    from pm4py.objects.log.obj import Event, EventLog, Trace
 
-    pm4py_constants.SHOW_PROGRESS_BAR = False  # no progress bars in a nightly job's log
+    return EventLog([Trace([Event({"concept:name": a}) for a in t]) for t in traces])
+
+
+def _quiet() -> None:
+    from pm4py.util import constants
+
+    constants.SHOW_PROGRESS_BAR = False  # no progress bars in a nightly job's log
+
+
+class _MarkedSemantics:
+    """pm4py's Petri net semantics, but `enabled_transitions` tests only the transitions a marked place feeds
+    (and those no place feeds): the same set pm4py finds by testing every transition of the net, at a cost that
+    follows the marking, not the net's size. pm4py's token replay asks for that set at every event.
+
+    Only for nets whose visible labels are unique: there the replay takes the one transition with the event's
+    label whatever the set's order; with duplicate labels pm4py's own function answers, so the order is pm4py's.
+    """
+
+    def __init__(self, original) -> None:
+        self._original = original
+        self._nets: dict[int, tuple[object, list | None]] = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self._original, name)
+
+    def enabled_transitions(self, pn, m):
+        known = self._nets.get(id(pn))
+        if known is None or known[0] is not pn:
+            labels = [t.label for t in pn.transitions if t.label is not None]
+            free = [t for t in pn.transitions if not t.in_arcs] if len(labels) == len(set(labels)) else None
+            known = self._nets[id(pn)] = (pn, free)
+        if known[1] is None:
+            return self._original.enabled_transitions(pn, m)
+        enabled = set(known[1])
+        is_enabled = self._original.is_enabled
+        for place in m:
+            for arc in place.out_arcs:
+                if arc.target not in enabled and is_enabled(arc.target, pn, m):
+                    enabled.add(arc.target)
+        return enabled
+
+
+def _token_replay(log, net, im, fm, parameters: dict) -> list[dict]:
+    """pm4py's token replay of `log`, with `_MarkedSemantics` in place for the duration of the call."""
+    from pm4py.algo.conformance.tokenreplay import algorithm as executor
+    from pm4py.algo.conformance.tokenreplay.variants import token_replay
+
+    original = token_replay.semantics
+    token_replay.semantics = _MarkedSemantics(original)
+    try:
+        return executor.apply(log, net, im, fm, variant=executor.Variants.TOKEN_REPLAY, parameters=parameters)
+    finally:
+        token_replay.semantics = original
+
+
+def replay(keys: list[tuple], net, im, fm) -> list[dict]:
+    """Token replay of each variant, as `pm4py.fitness_token_based_replay` replays a log's traces."""
+    from pm4py.algo.conformance.tokenreplay.variants import token_replay
+
+    _quiet()
+    parameters = {token_replay.Parameters.CONSIDER_REMAINING_IN_FITNESS: True,
+                  token_replay.Parameters.CLEANING_TOKEN_FLOOD: False,
+                  token_replay.Parameters.SHOW_PROGRESS_BAR: False}
+    if not keys:
+        return []
+    results = _token_replay(_log(keys), net, im, fm, parameters)
     modelled = {t.label for t in net.transitions if t.label}
-    keys = list(counts)
-    rows = [(f"v{i}", a, pd.Timestamp(0, unit="s", tz="UTC") + pd.Timedelta(seconds=j))
-            for i, variant in enumerate(keys) for j, a in enumerate(variant)]
-    log = pd.DataFrame(rows, columns=["case:concept:name", "concept:name", "time:timestamp"])
-    results = pm4py.conformance_diagnostics_alignments(log, net, im, fm) if rows else []
-    # each alignment back to its variant by what it says the log did (its log moves and synchronous moves)
-    by_variant = {tuple(step[0] for step in r["alignment"] if step[0] != ">>"): r for r in results}
     out = []
-    for variant in keys:
-        r = by_variant.get(variant)
-        if r is None:  # the empty variant: a case with no completed activity
-            continue
-        out.append({"activities": list(variant), "n_cases": counts[variant], "cost": float(r["cost"]),
-                    "worst_cost": float(r["bwc"]), "fitness": float(r["fitness"]),
-                    "deviations": [{"kind": k, "activity": a} for k, a in deviations_of(r["alignment"], modelled)]})
+    for variant, r in zip(keys, results, strict=True):
+        misplaced = {t.label for t in r["transitions_with_problems"] if t.label}
+        out.append({"token_fitness": float(r["trace_fitness"]), "token_fit": bool(r["trace_is_fit"]),
+                    "missing_tokens": int(r["missing_tokens"]), "consumed_tokens": int(r["consumed_tokens"]),
+                    "remaining_tokens": int(r["remaining_tokens"]), "produced_tokens": int(r["produced_tokens"]),
+                    "replay_deviations": sorted([("inserted", a) for a in set(variant) - modelled]
+                                                + [("wrong_order", a) for a in misplaced])})
     return out
 
 
-def log_fitness(aligned: list[dict]) -> float:
-    """pm4py's alignment-based log fitness, each variant weighted by its cases."""
-    worst = sum(a["n_cases"] * a["worst_cost"] for a in aligned)
-    return 1.0 - sum(a["n_cases"] * a["cost"] for a in aligned) / worst if worst else 0.0
+def align(keys: list[tuple], net, im, fm, budget_seconds: float = float("inf")) -> dict[tuple, dict]:
+    """pm4py's alignment of each variant, in the order given, until `budget_seconds` are spent.
+
+    A variant still searching when the budget runs out is left unaligned, as are those after
+    it. Returns cost, worst cost (pm4py's `bwc`: the trace's log moves plus the model's
+    cheapest run), fitness and deviations per aligned variant.
+    """
+    from pm4py.algo.conformance.alignments.petri_net import algorithm as alignments
+    from pm4py.util import exec_utils
+
+    _quiet()
+    if not keys or budget_seconds <= 0:
+        return {}
+    variant = exec_utils.get_variant(alignments.DEFAULT_VARIANT)
+    model_worst = variant.get_best_worst_cost(net, im, fm, parameters={})
+    modelled = {t.label for t in net.transitions if t.label}
+    deadline = time.perf_counter() + budget_seconds
+    out = {}
+    for trace, key in zip(_log(keys), keys, strict=True):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            break
+        r = variant.apply(trace, net, im, fm, parameters={"max_align_time_trace": left})
+        if r is None:  # out of time (or no alignment: a net whose final marking cannot be reached)
+            break
+        worst = STD_COST * len(key) + model_worst
+        cost_moves, worst_moves = r["cost"] // STD_COST, worst // STD_COST  # pm4py's fitness: silent steps are free
+        out[key] = {"cost": float(r["cost"]), "worst_cost": float(worst),
+                    "fitness": 1 - cost_moves / worst_moves if worst_moves > 0 else 0.0,
+                    "deviations": deviations_of(r["alignment"], modelled)}
+    return out
 
 
-def _aligned_before(con: duckdb.DuckDBPyConnection, process: str, model_sha256: str) -> dict[tuple, dict]:
-    """Last night's alignments of this process's variants against the same model (same file content)."""
-    have = con.execute("select 1 from information_schema.columns where table_schema = 'marts' "
-                       "and table_name = 'conformance_variants' and column_name = 'model_sha256'").fetchall()
-    if not have:
+def precision(counts: Counter, net, im, fm, budget_seconds: float = float("inf")) -> float | None:
+    """pm4py's ETConformance precision (`pm4py.precision_token_based_replay`) from variant counts.
+
+    Each distinct prefix of the variants is replayed once; the activities the model enables
+    after it but no case did next (escaping edges) count as often as cases share the prefix.
+    None when the prefixes cannot all be replayed within `budget_seconds` (a log whose
+    variants are nearly all distinct has about as many prefixes as events).
+    """
+    from pm4py.algo.conformance.tokenreplay.variants import token_replay
+    from pm4py.objects.petri_net.utils.align_utils import get_visible_transitions_eventually_enabled_by_marking
+
+    _quiet()
+    deadline = time.perf_counter() + budget_seconds
+    counts = Counter({v: n for v, n in counts.items() if v})
+    followers: dict[tuple, set] = {}
+    weight: Counter = Counter()
+    for v, n in counts.items():
+        for i in range(1, len(v)):
+            followers.setdefault(v[:i], set()).add(v[i])
+            weight[v[:i]] += n
+    enabled_at_start = {t.label for t in get_visible_transitions_eventually_enabled_by_marking(net, im)}
+    n_cases = sum(counts.values())
+    activated = n_cases * len(enabled_at_start)
+    escaping = n_cases * len(enabled_at_start - {v[0] for v in counts})
+    prefixes = list(followers)
+    parameters = {token_replay.Parameters.CONSIDER_REMAINING_IN_FITNESS: False,
+                  token_replay.Parameters.TRY_TO_REACH_FINAL_MARKING_THROUGH_HIDDEN: False,
+                  token_replay.Parameters.STOP_IMMEDIATELY_UNFIT: True,
+                  token_replay.Parameters.WALK_THROUGH_HIDDEN_TRANS: True,
+                  token_replay.Parameters.CLEANING_TOKEN_FLOOD: False,
+                  token_replay.Parameters.SHOW_PROGRESS_BAR: False}
+    for at in range(0, len(prefixes), PREFIX_CHUNK):
+        if time.perf_counter() > deadline:
+            return None
+        chunk = prefixes[at:at + PREFIX_CHUNK]
+        results = _token_replay(_log(chunk), net, im, fm, parameters)
+        for prefix, r in zip(chunk, results, strict=True):
+            if r["trace_is_fit"]:
+                labels = {t.label for t in r["enabled_transitions_in_marking"] if t.label is not None}
+                activated += len(labels) * weight[prefix]
+                escaping += len(labels - followers[prefix]) * weight[prefix]
+    return 1 - escaping / activated if activated > 0 else 1.0
+
+
+def token_log_fitness(rows: list[dict]) -> float:
+    """pm4py's token-based log fitness over variants weighted by their cases."""
+    m, c, r, p = (sum(x["n_cases"] * x[k] for x in rows) for k in
+                  ("missing_tokens", "consumed_tokens", "remaining_tokens", "produced_tokens"))
+    return 0.5 * (1 - m / c) + 0.5 * (1 - r / p) if c > 0 and p > 0 else 0.0
+
+
+def alignment_log_fitness(rows: list[dict]) -> float | None:
+    """pm4py's alignment-based log fitness (1 - costs / worst costs) over the aligned variants, by their cases."""
+    aligned = [x for x in rows if x["method"] == "alignment"]
+    worst = sum(x["n_cases"] * x["worst_cost"] for x in aligned)
+    return 1.0 - sum(x["n_cases"] * x["cost"] for x in aligned) / worst if worst else None
+
+
+TOKENS = ("token_fitness", "token_fit", "missing_tokens", "consumed_tokens", "remaining_tokens", "produced_tokens")
+
+
+def _checked_before(con: duckdb.DuckDBPyConnection, process: str, model_sha256: str) -> dict[tuple, dict]:
+    """The last run's variants of this process checked against the same model (same file content)."""
+    have = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = "
+                                      "'marts' and table_name = 'conformance_variants' order by ordinal_position"
+                                      ).fetchall()]
+    if have != VARIANTS.names:  # none yet, or written by an older vaerdistrom
         return {}
     rows = con.sql("select * from marts.conformance_variants where process = $p and model_sha256 = $m",
                    params={"p": process, "m": model_sha256}).to_arrow_table().to_pylist()
     return {tuple(r["activities"]): r for r in rows}
 
 
-def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Path], *, reuse: bool = True) -> list[str]:
-    """Align each process's variants against its intended model into marts.conformance_variants.
+def check_process(con: duckdb.DuckDBPyConnection, process: str, model: Intended, net, im, fm, digest: str, *,
+                  reuse: bool) -> tuple[list[dict], dict]:
+    """One process's variant rows and its model row (fitness, precision, how much was aligned).
 
-    `models` maps a process to its BPMN file. A variant aligned before against the same model
-    (same file content) keeps its alignment, so a night aligns only the variants it has not
-    seen and explains each deviation the same way every night (`reuse=False` aligns all
-    again). Returns warnings (an
-    unreadable model, activities no case did); a process with an unreadable model is left
-    out, the others go on.
+    With `reuse`, a variant checked by an earlier run against the same model keeps its token
+    replay, and its alignment if it had one; only the others are replayed and aligned.
     """
-    import hashlib
+    counts = Counter({v: n for v, n in variants(con, process).items() if v})  # a case with no completed step: none
+    keys = sorted(counts, key=lambda v: (-counts[v], v))  # most frequent first: the budget goes furthest
+    before = {k: r for k, r in _checked_before(con, process, digest).items() if k in counts} if reuse else {}
+    start = time.perf_counter()
+    replayed = {k: {f: r[f] for f in TOKENS} | {"replay_deviations": [
+        (d["kind"], d["activity"]) for d in r["deviations"]] if r["method"] == "token_replay" else None}
+        for k, r in before.items()}
+    new = [k for k in keys if k not in replayed]
+    replayed |= dict(zip(new, replay(new, net, im, fm), strict=True))
+    replay_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    exact = precision(counts, net, im, fm, model.precision_seconds)
+    precision_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    aligned = {k: {"cost": r["cost"], "worst_cost": r["worst_cost"], "fitness": r["fitness"],
+                   "deviations": [(d["kind"], d["activity"]) for d in r["deviations"]]}
+               for k, r in before.items() if r["method"] == "alignment"}
+    aligned |= align([k for k in keys if k not in aligned], net, im, fm, model.budget_seconds)
+    alignment_seconds = time.perf_counter() - start
+    rows = []
+    for k in keys:
+        t, a = replayed[k], aligned.get(k)
+        row = {"process": process, "activities": list(k), "n_cases": counts[k], "model_sha256": digest,
+               **{f: t[f] for f in TOKENS}}
+        if a is not None:
+            row |= {"method": "alignment", "fitness": a["fitness"], "is_fitting": a["fitness"] == 1,
+                    "cost": a["cost"], "worst_cost": a["worst_cost"], "deviations": a["deviations"]}
+        else:
+            row |= {"method": "token_replay", "fitness": t["token_fitness"], "is_fitting": t["token_fit"],
+                    "cost": None, "worst_cost": None, "deviations": t["replay_deviations"]}
+        row["deviations"] = [{"kind": kind, "activity": act} for kind, act in row["deviations"]]
+        rows.append(row)
+    n_cases = sum(counts.values())
+    cases_aligned = sum(counts[k] for k in aligned if k in counts)
+    by_alignment = alignment_log_fitness(rows)
+    by_tokens = token_log_fitness(rows)
+    every = cases_aligned == n_cases and n_cases > 0
+    summary = {"process": process, "model": str(model.path), "model_sha256": digest, "n_cases": n_cases,
+               "n_variants": len(keys), "n_variants_aligned": len(aligned), "share_cases_aligned":
+               cases_aligned / n_cases if n_cases else None, "fitness_method": "alignment" if every else "token_replay",
+               "fitness": by_alignment if every else by_tokens, "alignment_fitness": by_alignment,
+               "token_fitness": by_tokens, "precision": exact, "budget_seconds": model.budget_seconds,
+               "alignment_seconds": alignment_seconds, "replay_seconds": replay_seconds,
+               "precision_seconds": precision_seconds}
+    return rows, summary
 
-    warnings, rows = [], []
-    for process, path in sorted(models.items()):
+
+def _store(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: pa.Schema) -> None:
+    con.register("_rows", pa.Table.from_pylist(rows, schema=schema))
+    try:
+        con.execute(f"create or replace table marts.{name} as select * from _rows").fetchall()
+    finally:
+        con.unregister("_rows")
+
+
+def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended], *, reuse: bool = True
+                      ) -> list[str]:
+    """Check each process's variants against its intended model into marts.conformance_variants and
+    marts.conformance_models.
+
+    A variant aligned before against the same model (same file content) keeps its
+    alignment, so a night aligns only variants it has not seen and explains each deviation
+    the same way every night (`reuse=False` aligns all again, within the budget). Returns
+    warnings (an unreadable model, activities no case did, a budget that ran out); a process
+    with an unreadable model is left out, the others go on.
+    """
+    warnings, rows, summaries = [], [], []
+    for process, model in sorted(models.items()):
         try:
-            net, im, fm = intended_net(path)
+            net, im, fm = intended_net(model.path)
         except IntendedModelError as e:
             warnings.append(f"process {process!r}: {e}")
             continue
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        counts = variants(con, process)
-        never = activities_never_seen(net, counts)
+        never = activities_never_seen(net, variants(con, process))
         if never:
-            warnings.append(f"process {process!r}: {path} names activities no case did (yet): {', '.join(map(repr, never))}")
-        before = _aligned_before(con, process, digest) if reuse else {}
-        new = Counter({v: n for v, n in counts.items() if v not in before})
-        for v, n in counts.items():
-            if v in before:
-                rows.append(before[v] | {"n_cases": n})
-        rows += [{"process": process, **a, "model_sha256": digest} for a in align(new, net, im, fm)]
-    table = pa.Table.from_pylist(rows, schema=VARIANTS)
-    con.register("_conformance", table)
-    try:
-        con.execute("create or replace table marts.conformance_variants as select * from _conformance").fetchall()
-    finally:
-        con.unregister("_conformance")
+            warnings.append(f"process {process!r}: {model.path} names activities no case did (yet): "
+                            f"{', '.join(map(repr, never))}")
+        digest = hashlib.sha256(model.path.read_bytes()).hexdigest()
+        found, summary = check_process(con, process, model, net, im, fm, digest, reuse=reuse)
+        if summary["fitness_method"] != "alignment" and summary["n_cases"]:
+            warnings.append(f"process {process!r}: {summary['n_variants_aligned']} of {summary['n_variants']} variants "
+                            f"({summary['share_cases_aligned']:.1%} of cases) aligned within {model.budget_seconds:g} s "
+                            "(conformance_seconds); fitness is token-based tonight")
+        if summary["precision"] is None and summary["n_cases"]:
+            warnings.append(f"process {process!r}: precision left out: its variants' prefixes could not all be "
+                            f"replayed within {model.precision_seconds:g} s (precision_seconds)")
+        rows += found
+        summaries.append(summary)
+    _store(con, "conformance_variants", rows, VARIANTS)
+    _store(con, "conformance_models", summaries, MODELS)
     return warnings

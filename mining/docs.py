@@ -35,9 +35,15 @@ bottlenecks); `hourly_rate_dkk` (cost of an hour of hands-on time) and `standard
 (`[[processes.NAME.rules]]`, each with `name`, `kind` and `activity`: `response` with `response`,
 `days` and `working_days`; `precedence` with `before`; `must_happen`; `must_not_happen`).
 
-`marts.conformance_variants` (one row per process x variant of completed activities: its
-alignment against the process's intended BPMN, with cost, worst cost, fitness and deviations)
-is written by `mining.conformance` with pm4py before the SQL marts that read it.
+`marts.conformance_variants` (one row per process x variant of completed activities: how it
+was checked against the process's intended BPMN, alignment or token replay, with fitness,
+alignment cost and worst cost, the tokens behind token-based fitness, and deviations) and
+`marts.conformance_models` (one row per process: the model file, variants aligned, fitness,
+precision and the seconds each check took) are written by `mining.conformance` with pm4py
+before the SQL marts that read them. `bpmn` names a process's intended model;
+`conformance_seconds` (default 60) bounds the time its variants may take to align per run,
+most frequent first, and `precision_seconds` (default 60) the replay of their prefixes for
+precision.
 
 On later runs, the marts whose grain is the case (`event_sequence`, `case_variants`,
 `activity_instances`, `value_stream_cases`, `deadline_clocks`, `bottleneck_waits`) are updated

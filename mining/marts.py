@@ -30,7 +30,8 @@ SQL = Path(__file__).with_name("sql")
 BASE = {"events": "staging.events", "contacts": "staging.contacts", "cases": "staging.cases",
         "calendar": "marts.calendar", "process_rules": "marts.process_rules",
         "planned_waits": "marts.planned_waits", "standard_times": "marts.standard_times",
-        "case_rules": "marts.case_rules", "conformance_variants": "marts.conformance_variants"}
+        "case_rules": "marts.case_rules", "conformance_variants": "marts.conformance_variants",
+        "conformance_models": "marts.conformance_models"}
 
 
 class MartsMissing(RuntimeError):
@@ -74,6 +75,7 @@ MARTS: dict[str, Mart] = {m.name: m for m in [
     Mart("rule_summary", ("rule_checks",)),
     Mart("conformance_cases", ("case_variants", "value_stream_cases")),
     Mart("conformance_summary", ("conformance_cases",)),
+    Mart("conformance_processes", ("conformance_summary",)),
     Mart("deviations", ("conformance_cases",)),
     Mart("citizen_journeys", ("case_variants", "value_stream_cases", "contact_cases")),
 ]}
@@ -97,12 +99,16 @@ def _ensure_rules(con: duckdb.DuckDBPyConnection) -> None:
         from mining.rules import write_rules
 
         write_rules(con, {})
-    if "conformance_variants" not in have:  # no intended models aligned yet
-        from mining.conformance import VARIANTS
+    from mining.conformance import MODELS, VARIANTS
 
-        con.register("_empty", VARIANTS.empty_table())
-        con.execute("create table marts.conformance_variants as select * from _empty").fetchall()
-        con.unregister("_empty")
+    for table, schema in (("conformance_variants", VARIANTS), ("conformance_models", MODELS)):
+        columns = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema "
+                                             "= 'marts' and table_name = ? order by ordinal_position",
+                                             [table]).fetchall()]
+        if columns != schema.names:  # no intended model checked yet, or checked by an older vaerdistrom
+            con.register("_empty", schema.empty_table())
+            con.execute(f"create or replace table marts.{table} as select * from _empty").fetchall()
+            con.unregister("_empty")
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, name: str) -> None:

@@ -6,8 +6,8 @@ import shutil
 import duckdb
 import pytest
 
-from mining.conformance import build_conformance, deviations_of, intended_net
-from mining.discovery import variants
+from mining.conformance import Intended, build_conformance, deviations_of, intended_net
+from mining.discovery import layout, variants
 from mining.marts import build, query
 
 from conftest import truth_cases
@@ -30,17 +30,23 @@ def test_fitness_equals_pm4pys_on_the_whole_log(baseline, baseline_warehouse):
                     "lower(coalesce(lifecycle, 'complete')) != 'start' order by source, source_seq"
                     ).to_arrow_table().to_pandas()
     frame = pm4py.format_dataframe(frame, case_id="case_id", activity_key="activity", timestamp_key="ts")
-    mine = {r["process"]: r for r in con.sql(
-        "select process, 1 - sum(alignment_cost) / sum(alignment_worst_cost) as fitness, count(*) as n, "
-        "100 * avg(is_fitting::int) as percent_fitting from marts.conformance_cases group by all"
-    ).to_arrow_table().to_pylist()}
+    mine = {r["process"]: r for r in con.sql("select * from marts.conformance_processes").to_arrow_table().to_pylist()}
     for process in ("visitation", "pladsanvisning"):
         net, im, fm = intended_net(baseline / "bpmn" / f"{process}.bpmn")
         log = frame[frame["process"] == process]
         oracle = pm4py.fitness_alignments(log, net, im, fm)
-        assert mine[process]["fitness"] == pytest.approx(oracle["log_fitness"], abs=1e-9), process
-        assert mine[process]["percent_fitting"] == pytest.approx(oracle["percentage_of_fitting_traces"], abs=1e-9)
-        assert mine[process]["n"] == sum(variants(con, process).values())
+        ours = mine[process]
+        assert ours["fitness_method"] == "alignment" and ours["share_aligned"] == 1
+        assert ours["fitness"] == pytest.approx(oracle["log_fitness"], abs=1e-9), process
+        assert 100 * ours["share_fitting"] == pytest.approx(oracle["percentage_of_fitting_traces"], abs=1e-9)
+        assert ours["n_cases"] == sum(variants(con, process).values())
+        tokens = pm4py.fitness_token_based_replay(log, net, im, fm)
+        assert ours["token_fitness"] == pytest.approx(tokens["log_fitness"], abs=1e-9), process
+        assert ours["precision"] == pytest.approx(pm4py.precision_token_based_replay(log, net, im, fm), abs=1e-9)
+        # the month rows add up to the process row
+        months = con.execute("select sum(n_cases), 1 - sum(n_cases * (1 - share_fitting)) / sum(n_cases) "
+                             "from marts.conformance_summary where process = ?", [process]).fetchall()[0]
+        assert months == (ours["n_cases"], pytest.approx(ours["share_fitting"]))
 
 
 @pytest.mark.slow
@@ -82,8 +88,8 @@ def test_an_unusable_model_is_named_and_the_others_go_on(baseline, baseline_ware
     odd = tmp_path / "odd.bpmn"
     text = (baseline / "bpmn" / "pladsanvisning.bpmn").read_text(encoding="utf-8")
     odd.write_text(text.replace('name="Opstart"', 'name="Opstrat"'), encoding="utf-8")
-    warnings = build_conformance(con, {"visitation": broken, "pladsanvisning": odd,
-                                       "byggesag": tmp_path / "missing.bpmn"})
+    warnings = build_conformance(con, {"visitation": Intended(broken), "pladsanvisning": Intended(odd),
+                                       "byggesag": Intended(tmp_path / "missing.bpmn")})
     assert any(w.startswith(f"process 'visitation': {broken}: not a BPMN 2.0 model pm4py can read") for w in warnings)
     assert f"process 'byggesag': {tmp_path / 'missing.bpmn'}: no such BPMN file" in warnings
     assert any(w.startswith(f"process 'pladsanvisning': {odd} names activities no case did (yet):") and "'Opstrat'" in w
@@ -125,3 +131,101 @@ def test_every_injected_deviation_type_is_found(baseline, baseline_warehouse):
         else:
             hit = seen & found.get((process, "wrong_order", "*"), set())
             assert len(hit) >= 0.95 * len(seen) and seen, (process, activity, len(hit), len(seen))
+
+
+XES_MAPPING = {"ts": "time:timestamp", "activity": "concept:name", "case_id": "case:concept:name",
+               "lifecycle": "lifecycle:transition", "resource": "org:resource"}
+
+
+def _real(shared_data, name: str, tmp_path, model_log, noise: float):
+    """The real log `name` in a warehouse with its variants built, pm4py's frame of it, and an intended BPMN
+    discovered by pm4py (IMf at `noise`) from `model_log(frame)`, written as a file and read back as its net."""
+    import pm4py
+
+    from warehouse.config import Source
+    from warehouse.load import load_file
+    from warehouse.migrations import connect
+    from warehouse.pseudonym import Pseudonymiser
+
+    con = connect(":memory:")
+    src = Source.model_validate({"kind": "xes", "path": name, "process": "p", "mapping": XES_MAPPING})
+    load_file(con, src, "real", shared_data / name, Pseudonymiser(bytes(range(32))))
+    build(con, ["case_variants", "value_stream_cases"])
+    log = pm4py.read_xes(str(shared_data / name))
+    path = tmp_path / f"model-{noise}.bpmn"
+    bpmn = pm4py.discover_bpmn_inductive(model_log(log), noise_threshold=noise)
+    layout(bpmn)  # pm4py's own layout needs the Graphviz program
+    pm4py.write_bpmn(bpmn, str(path), auto_layout=False)
+    return con, log, path, intended_net(path)
+
+
+def _checked(con, path, budget, precision_budget=60.0):
+    warnings = build_conformance(con, {"p": Intended(path, budget, precision_budget)})
+    build(con, ["conformance_processes"])
+    return con.sql("select * from marts.conformance_processes").to_arrow_table().to_pylist()[0], warnings
+
+
+@pytest.mark.slow
+def test_receipt_log_fitness_and_precision_equal_pm4pys(shared_data, tmp_path):
+    """The receipt log against two models pm4py discovered from it: alignment fitness, token-based fitness and
+    precision equal pm4py's whole-log calls; with no time to align, fitness is token-based and says so; with a
+    little time, the most frequent variants are aligned first."""
+    import pm4py
+
+    con, log, loose, (net, im, fm) = _real(shared_data, "receipt_wabo.xes.gz", tmp_path, lambda x: x, 0.5)
+    ours, warnings = _checked(con, loose, 600)
+    oracle = pm4py.fitness_alignments(log, net, im, fm)
+    assert (ours["fitness_method"], ours["n_cases"], ours["n_variants"]) == ("alignment", 1434, 116)
+    assert ours["fitness"] == pytest.approx(oracle["log_fitness"], abs=1e-9)
+    assert 100 * ours["share_fitting"] == pytest.approx(oracle["percentage_of_fitting_traces"], abs=1e-9)
+    assert ours["precision"] == pytest.approx(pm4py.precision_token_based_replay(log, net, im, fm), abs=1e-9)
+    assert warnings == []
+
+    # IMf at 0.2 gives a model pm4py needs 80-90 s to align this log against (one variant alone takes 8 s)
+    con, log, tight, (net, im, fm) = _real(shared_data, "receipt_wabo.xes.gz", tmp_path, lambda x: x, 0.2)
+    ours, warnings = _checked(con, tight, 0, 0)
+    tokens = pm4py.fitness_token_based_replay(log, net, im, fm)
+    assert (ours["fitness_method"], ours["share_aligned"]) == ("token_replay", 0)
+    assert ours["fitness"] == pytest.approx(tokens["log_fitness"], abs=1e-9)
+    assert 100 * ours["share_fitting"] == pytest.approx(tokens["percentage_of_fitting_traces"], abs=1e-9)
+    assert ours["precision"] is None  # no time given to replay the prefixes
+    assert any("aligned within 0 s (conformance_seconds); fitness is token-based" in w for w in warnings)
+    assert any("precision left out" in w for w in warnings)
+    variants_ = con.sql("select n_cases, method from marts.conformance_variants order by n_cases desc, activities"
+                        ).fetchall()
+    assert {m for _, m in variants_} == {"token_replay"}
+
+    ours, warnings = _checked(con, tight, 2)
+    aligned = [n for n, m in con.execute("select n_cases, method from marts.conformance_variants "
+                                         "order by n_cases desc").fetchall()]
+    methods = [m for (m,) in con.execute("select method from marts.conformance_variants "
+                                         "order by n_cases desc, activities").fetchall()]
+    assert methods[0] == "alignment"  # the most frequent variant is aligned first
+    assert ours["share_aligned"] > 0.5 and len(aligned) == 116
+    # the next night, with the same model, keeps what was aligned and goes on from there
+    before = ours["share_aligned"]
+    ours, _ = _checked(con, tight, 2)
+    assert ours["share_aligned"] >= before
+
+
+@pytest.mark.slow
+def test_bpic15_fitness_equals_pm4pys(shared_data, tmp_path):
+    """BPIC15_1 (1,199 cases, 1,170 variants, 398 activities) against a model of its 20 most frequent activities:
+    alignment fitness and token-based fitness equal pm4py's whole-log calls."""
+    import pm4py
+
+    def top20(log):
+        return log[log["concept:name"].isin(log["concept:name"].value_counts().index[:20])]
+
+    con, log, path, (net, im, fm) = _real(shared_data, "BPIC15_1.xes.gz", tmp_path, top20, 0.2)
+    # precision left out: its 52,000 prefixes take pm4py about two minutes to replay (the receipt test checks it)
+    warnings = build_conformance(con, {"p": Intended(path, 600, precision_seconds=0)})
+    build(con, ["conformance_processes"])
+    ours = con.sql("select * from marts.conformance_processes").to_arrow_table().to_pylist()[0]
+    assert (ours["fitness_method"], ours["n_cases"], ours["n_variants"]) == ("alignment", 1199, 1170)
+    oracle = pm4py.fitness_alignments(log, net, im, fm)
+    assert ours["fitness"] == pytest.approx(oracle["log_fitness"], abs=1e-9)
+    assert 100 * ours["share_fitting"] == pytest.approx(oracle["percentage_of_fitting_traces"], abs=1e-9)
+    tokens = pm4py.fitness_token_based_replay(log, net, im, fm)
+    assert ours["token_fitness"] == pytest.approx(tokens["log_fitness"], abs=1e-9)
+    assert not [w for w in warnings if "aligned within" in w]

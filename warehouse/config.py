@@ -139,6 +139,10 @@ class Process(Strict):
     standard_minutes: dict[str, float] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
     discovery_noise: float = Field(default=0.2, ge=0, le=1)  # the inductive miner's noise threshold (IMf)
+    # seconds a run may spend aligning this process's variants against `bpmn` (most frequent first); the rest are
+    # checked by token replay, and fitness is token-based until every variant has been aligned
+    conformance_seconds: float = Field(default=60.0, ge=0)
+    precision_seconds: float = Field(default=60.0, ge=0)  # for replaying the variants' prefixes (precision)
 
 
 class Municipality(Strict):

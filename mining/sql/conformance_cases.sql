@@ -1,6 +1,7 @@
--- marts.conformance_cases: one row per case of a process with an intended model: its variant's alignment fitness
--- against the model, whether it fits, its deviations, and its lead time and cost (to weigh what deviating costs).
-with aligned as (
+-- marts.conformance_cases: one row per case of a process with an intended model: how its variant was checked
+-- (alignment, or token replay where the time budget ran out), its fitness against the model, whether it fits, its
+-- deviations, the tokens behind token-based fitness, and its lead time and cost (to weigh what deviating costs).
+with checked as (
     select * from {{ conformance_variants }}
 ),
 
@@ -17,15 +18,21 @@ final as (
         c.process,
         c.case_id,
         c.started_at,
+        a.method,
         a.fitness,
-        a.fitness = 1 as is_fitting,  -- no move on log or model but silent steps (pm4py: fitness 1)
+        a.is_fitting,  -- alignment: no move on log or model but silent steps (pm4py: fitness 1); replay: no token missing or left
         a.cost as alignment_cost,
         a.worst_cost as alignment_worst_cost,
+        a.token_fitness,
+        a.missing_tokens,
+        a.consumed_tokens,
+        a.remaining_tokens,
+        a.produced_tokens,
         a.deviations,
         v.lead_time_days,
         v.cost_dkk,
     from cases as c
-    join aligned as a on a.process = c.process and a.activities = c.instance_activities
+    join checked as a on a.process = c.process and a.activities = c.instance_activities
     left join value as v on v.process = c.process and v.case_id = c.case_id
 )
 
