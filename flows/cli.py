@@ -679,6 +679,65 @@ def _json_default(v):
     return str(v)
 
 
+def _quiet_prefect() -> None:
+    """Prefect without its outbound telemetry (nothing leaves the machine) and without the update check."""
+    import os
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
+
+
+def _run_nightly(config: Path) -> None:
+    """Run the nightly flow once; print its morning report; exit 1 when the run failed."""
+    _open_config(config)
+    _quiet_prefect()
+    from flows.nightly import nightly
+
+    state = nightly(str(config), return_state=True)
+    data = state.result(raise_on_failure=False)
+    cfg, root = _open_config(config)
+    report = root / cfg.nightly.published / "last_run.md"
+    if isinstance(data, dict) and report.exists():
+        typer.echo(report.read_text(encoding="utf-8"))
+    if not state.is_completed():
+        typer.echo(f"error: the run ended {state.type.value.lower()}: {state.message or data}", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"Published {data['snapshot']}: the read-only snapshot dashboards and reports read.")
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Option(help="The config file describing the sources and processes.")] =
+        Path("vaerdistrom.toml"),
+) -> None:
+    """Run the nightly flow once, now: load what is new, mine, record the KPIs, publish, report.
+
+    Needs no Prefect server: Prefect starts a temporary one for the run (about 20 s). The
+    morning report is printed and kept in the published folder as last_run.md. Exit code 1
+    when the run failed (a source that failed, by default; see `[nightly]` in the config).
+    """
+    _run_nightly(config)
+
+
+@app.command()
+def serve(
+    config: Annotated[Path, typer.Option(help="The config file describing the sources and processes.")] =
+        Path("vaerdistrom.toml"),
+    name: Annotated[str, typer.Option(help="The deployment's name on the Prefect server.")] = "nightly",
+) -> None:
+    """Register the nightly deployment with the config's schedule (`[nightly] cron`, default 02:00
+    Europe/Copenhagen) on the Prefect server at PREFECT_API_URL, and run it whenever it is due.
+
+    Start the server first (`prefect server start`); the README has systemd units for both.
+    """
+    cfg, _ = _open_config(config)
+    _quiet_prefect()
+    from flows.nightly import serve as serve_nightly
+
+    typer.echo(f"Serving the nightly run of {config} at '{cfg.nightly.cron}' ({cfg.nightly.timezone}); Ctrl+C stops.")
+    serve_nightly(config, name)
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo municipality's exports and warehouse.")] = Path("demo"),
@@ -688,10 +747,14 @@ def demo(
     """The main job, end to end, on a small simulated municipality (about 50,000 events).
 
     Simulates the municipality's exports, creates a local pseudonymisation key if there is
-    none, loads every source into a fresh DuckDB warehouse, prints what it holds, mines it
-    (every mart) and prints what an improvement team looks at first, per process.
+    none, and runs the nightly flow once on a fresh warehouse: loads every source, mines
+    every mart, records the KPIs, publishes the snapshot dashboards read, and prints the
+    morning report and what an improvement team looks at first, per process.
     """
     import os
+    import shutil
+
+    import duckdb
 
     from simulator.run import SimulationSpec
     from warehouse.pseudonym import KEY_ENV, create_key_file
@@ -703,12 +766,17 @@ def demo(
         create_key_file(key)
         typer.echo(f"Created a local pseudonymisation key at {key} (owner-only). Keep it: it makes the pseudonyms.")
     (out / "vaerdistrom.duckdb").unlink(missing_ok=True)  # the demo rebuilds its warehouse every time
-    _load(out / "vaerdistrom.toml", None)
-    _print_status(out / "vaerdistrom.toml", False)
-    _mine(out / "vaerdistrom.toml")
-    typer.echo(f"Next: `vaerdistrom query bottlenecks --config {out / 'vaerdistrom.toml'}` (or dfg, variants, "
-               f"valuestream, rework, contacts, journeys, deadlines, rules, conformance), and the ground truth in "
-               f"{out / 'ground_truth'}.")
+    shutil.rmtree(out / "published", ignore_errors=True)
+    config = out / "vaerdistrom.toml"
+    _run_nightly(config)
+    con = duckdb.connect(str(out / "published" / "vaerdistrom.duckdb"), read_only=True)
+    try:
+        _print_mining_summary(con)
+    finally:
+        con.close()
+    typer.echo(f"Next: `vaerdistrom query bottlenecks --config {config}` (or dfg, variants, valuestream, rework, "
+               f"contacts, journeys, deadlines, rules, conformance), `vaerdistrom run --config {config}` for the "
+               f"next night, and the ground truth in {out / 'ground_truth'}.")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -20,17 +21,19 @@ from warehouse.config import Config
 
 
 def build_all(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path | None = None, *,
-              incremental: bool = True, warnings: list[str] | None = None) -> dict[str, float]:
+              incremental: bool = True, warnings: list[str] | None = None,
+              after: Callable[[str], None] | None = None) -> dict[str, float]:
     """(Re)build all marts from the warehouse's events and `cfg`'s processes; seconds per step.
 
     Processes with an intended BPMN (`bpmn`, relative to `root`, the config's folder) are
     aligned against it; what cannot be used is appended to `warnings`. `incremental=False`
-    rebuilds every mart whole (after data were deleted or corrected in place).
+    rebuilds every mart whole (after data were deleted or corrected in place). `after(name)` is
+    called as each mart is done.
     """
     start = time.perf_counter()
     write_rules(con, dict(cfg.processes), cfg.municipality.timezone)
     seconds = {"process_rules": time.perf_counter() - start}
-    first = build(con, ["case_variants", "value_stream_cases"], incremental=incremental)  # conformance reads them
+    first = build(con, ["case_variants", "value_stream_cases"], incremental=incremental, after=after)  # conformance reads them
     seconds |= first
     start = time.perf_counter()
     models = {name: Intended((root or Path(".")) / p.bpmn, p.conformance_seconds, p.precision_seconds)
@@ -39,7 +42,7 @@ def build_all(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path | None = N
     if warnings is not None:
         warnings += problems
     seconds["conformance_variants"] = time.perf_counter() - start
-    seconds |= build(con, incremental=incremental, skip=frozenset(first))
+    seconds |= build(con, incremental=incremental, skip=frozenset(first), after=after)
     start = time.perf_counter()
     con.execute("update staging.cases as c set deadline_at = d.deadline_at from marts.deadlines as d "
                 "where d.process = c.process and d.case_id = c.case_id "

@@ -18,6 +18,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pyarrow as pa
@@ -161,13 +162,15 @@ def _newest_batch(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, *,
-          incremental: bool = True, skip: frozenset[str] = frozenset()) -> dict[str, float]:
+          incremental: bool = True, skip: frozenset[str] = frozenset(),
+          after: Callable[[str], None] | None = None) -> dict[str, float]:
     """(Re)build the marts `names` (default: all) and what they need; seconds per mart.
 
     With `incremental` (the default), a per-case mart built before from the same SQL and
     rules is updated for the cases that batches since then touched; every other mart is
     rebuilt whole. `incremental=False` rebuilds everything (after data were deleted, say).
-    Marts in `skip` (built a moment ago) are left as they are.
+    Marts in `skip` (built a moment ago) are left as they are. `after(name)` is called as each
+    mart is done (progress; the crash tests stop the process there).
     """
     _ensure_rules(con)
     newest = _newest_batch(con)
@@ -192,6 +195,8 @@ def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, *,
         con.execute("insert or replace into meta.mart_state values (?, ?, ?, now(), ?)",
                     [name, fp, newest, mode]).fetchall()
         seconds[name] = time.perf_counter() - start
+        if after is not None:
+            after(name)
     return seconds
 
 

@@ -153,3 +153,13 @@ def baseline_warehouse(baseline, tmp_path_factory) -> Path:
     build_all(con, cfg, root)
     con.close()
     return db
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect server (about 20 s to start) for every test of a session that runs a real flow."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -6,6 +6,7 @@ import stat
 import subprocess
 import sys
 
+import duckdb
 import pytest
 
 from flows.cli import app
@@ -117,7 +118,12 @@ def test_demo_simulates_loads_and_reports_what_the_warehouse_holds(tmp_path):
     assert truth["generator"]["municipality"] == "Demo Kommune"
     assert f"Created a local pseudonymisation key at {out / 'pseudonym.key'}" in result.stdout
     assert "Next:" in result.stdout and f"{truth['totals']['rows']:,} rows" in result.stdout
-    assert "Mined" in result.stdout and result.stdout.count("biggest wait:") == len(truth["processes"])
+    assert "# vaerdistrom, night of" in result.stdout and ": completed" in result.stdout  # the morning report
+    assert result.stdout.count("biggest wait:") == len(truth["processes"])
+    snapshot = duckdb.connect(str(out / "published" / "vaerdistrom.duckdb"), read_only=True)
+    assert snapshot.execute("select count(distinct process) from meta.kpi_history").fetchall() == \
+        [(len(truth["processes"]),)]
+    snapshot.close()
     st = run_cli("status", "--config", str(out / "vaerdistrom.toml"), "--json", env=env)
     assert st.returncode == 0, st.stderr
     status = json.loads(st.stdout)

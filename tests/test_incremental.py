@@ -1,6 +1,5 @@
 """Incremental mining: after a night's re-exports, the updated marts equal marts rebuilt from scratch."""
 
-import math
 import shutil
 
 import duckdb
@@ -11,6 +10,8 @@ from mining.marts import MARTS
 from warehouse.config import load_config
 from warehouse.load import load_all
 from warehouse.migrations import connect
+
+from compare import same
 
 KEY = "cd" * 32
 
@@ -26,14 +27,6 @@ def _head(path, fraction: float) -> None:
 def _rows(con, mart: str) -> list[tuple]:
     return con.execute(f"select * exclude (deviations) from marts.{mart} order by all" if mart == "conformance_cases"
                        else f"select * from marts.{mart} order by all").fetchall()
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-9, abs=1e-9)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 @pytest.mark.slow
@@ -72,5 +65,5 @@ def test_a_night_of_new_rows_updates_the_marts_as_a_full_rebuild_would(baseline,
             continue
         mine, fresh = _rows(con, mart), _rows(again, mart)
         assert len(mine) == len(fresh), mart
-        bad = [(x, y) for x, y in zip(mine, fresh) if not _same(x, y)]
+        bad = [(x, y) for x, y in zip(mine, fresh) if not same(x, y)]
         assert not bad, (mart, bad[:2])

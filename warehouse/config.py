@@ -150,6 +150,17 @@ class Municipality(Strict):
     timezone: str = "Europe/Copenhagen"
 
 
+class Nightly(Strict):
+    """The nightly run: when it is scheduled, where it publishes, and how it treats a failing source."""
+
+    cron: str = "0 2 * * *"  # every night at 02:00 in `timezone`
+    timezone: str = "Europe/Copenhagen"
+    published: str = "published"  # the folder whose snapshot dashboards and reports read
+    retries: int = Field(default=3, ge=0)  # per source, for reading its files (a network share, an export in progress)
+    retry_delay_seconds: float = Field(default=30.0, ge=0)  # the first wait; each retry waits twice as long
+    fail_on_source_error: bool = True  # a source that failed makes the run Failed (the others still load and publish)
+
+
 class Config(Strict):
     municipality: Municipality
     warehouse: str = "vaerdistrom.duckdb"
@@ -157,6 +168,7 @@ class Config(Strict):
     key_file: str | None = None
     sources: dict[str, Source]
     processes: dict[str, Process] = Field(default_factory=dict)
+    nightly: Nightly = Field(default_factory=Nightly)
 
 
 def _where(loc: tuple) -> str:

@@ -58,6 +58,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                                                          "staging.object_objects")),
     Migration(5, "event and contact ids kept unique by the loader, without an index", drop_event_indexes),
     Migration(6, "mart state, for incremental mining", sql_file("006_mart_state.sql")),
+    Migration(7, "nightly runs, KPI history and deadline breaches", sql_file("007_runs.sql")),
 )
 
 

@@ -1,0 +1,143 @@
+"""The `nightly` Prefect flow: extract every source in parallel (retried with backoff), load them one by one,
+mine, record the KPIs, publish a snapshot, and leave the morning report as artifacts.
+
+The steps are `flows.pipeline`'s; this module only orchestrates them. Policy for the
+final state: a source that still fails after its retries is reported and the others go
+on (loaded, mined, published); the run then ends Failed when `nightly.fail_on_source_error`
+is true (the default, so the data team hears of it), else Completed. A failure in mining or
+publishing ends the run Failed and leaves the last published snapshot. A second run while
+one holds the warehouse ends Failed at once, naming the holder. A rerun of the same night
+loads nothing twice, and replaces the night's KPIs and run record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed, Failed
+from prefect.tasks import exponential_backoff
+
+from flows import pipeline
+from warehouse.config import Config, load_config
+
+
+@task(name="extract", cache_policy=NO_CACHE)
+def extract_task(cfg: Config, root: Path, name: str, loaded: set[tuple[str, str]]) -> pipeline.Extracted:
+    """One source's files: hashed, checked complete, the new ones picked out."""
+    return pipeline.extract(cfg, root, name, loaded)
+
+
+@task(name="load", cache_policy=NO_CACHE)
+def load_task(con, cfg: Config, root: Path, extracted: pipeline.Extracted, pseudo, progress) -> list:
+    """One source's new files into the warehouse (one writer: sources load one after the other)."""
+    return pipeline.load(con, cfg, root, extracted, pseudo, progress)
+
+
+@task(name="mine", cache_policy=NO_CACHE)
+def mine_task(con, cfg: Config, root: Path, warnings: list[str]) -> dict[str, float]:
+    return pipeline.mine(con, cfg, root, warnings)
+
+
+@task(name="record", cache_policy=NO_CACHE)
+def record_task(con, night: dt.date):
+    return pipeline.record(con, night)
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(con, published: Path) -> Path:
+    from warehouse.publish import publish
+
+    return publish(con, published, pipeline.kill_point)
+
+
+def _artifacts(result: pipeline.NightResult) -> None:
+    create_markdown_artifact(result.summary_md, key="vaerdistrom-night",
+                             description=f"vaerdistrom, night of {result.night.isoformat()}")
+    create_table_artifact([{"source": s.source, **s.rows, "error": s.error or ""} for s in result.sources],
+                          key="vaerdistrom-sources", description="rows per source tonight")
+    if result.kpis:
+        create_table_artifact([{k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v)
+                                for k, v in r.items()} for r in result.kpis],
+                              key="vaerdistrom-kpis", description="KPIs per process tonight")
+
+
+def _night(cfg: Config, root: Path, result: pipeline.NightResult) -> None:
+    """The night's steps, under the run lock, filling `result`."""
+    from warehouse.load import resolve_key
+    from warehouse.migrations import connect
+
+    log = get_run_logger()
+    pseudo = resolve_key(cfg, root)
+    progress = pipeline.RunProgress()
+    con = connect(root / cfg.warehouse, cfg.memory_limit)
+    try:
+        retries = cfg.nightly.retries
+        extract = extract_task.with_options(
+            retries=retries, retry_delay_seconds=exponential_backoff(cfg.nightly.retry_delay_seconds) if retries else 0,
+            retry_jitter_factor=0.2 if retries else None)
+        futures = {name: extract.submit(cfg, root, name, pipeline.loaded_files(con, name)) for name in cfg.sources}
+        for name, future in futures.items():  # extracted in parallel, loaded one by one as they come
+            start = time.perf_counter()
+            source = pipeline.SourceResult(name)
+            try:
+                source.reports = load_task(con, cfg, root, future.result(), pseudo, progress)
+            except Exception as e:  # noqa: BLE001 - one source's failure must not stop the others
+                source.error = pipeline.describe(e)
+                log.error("source %s failed: %s", name, source.error)
+            source.seconds = time.perf_counter() - start
+            result.sources.append(source)
+        result.seconds |= mine_task(con, cfg, root, result.warnings)
+        for warning in result.warnings:
+            log.warning(warning)
+        result.kpis, result.previous, result.breaches = record_task(con, result.night)
+        pipeline.finish(result, cfg.nightly.fail_on_source_error)
+        result.summary_md = pipeline.summary_markdown(result)
+        pipeline.save_run(con, result)
+        try:
+            result.snapshot = publish_task(con, root / cfg.nightly.published)
+        except Exception as e:
+            result.status = "failed"
+            result.message = f"publishing failed ({pipeline.describe(e)}): last night's snapshot stays"
+            result.summary_md = pipeline.summary_markdown(result)
+            pipeline.save_run(con, result)
+            raise
+    finally:
+        con.close()
+
+
+@flow(name="vaerdistrom-nightly", log_prints=False)
+def nightly(config: str = "vaerdistrom.toml"):
+    """Tonight's run for the municipality `config` describes; its final state follows the policy above."""
+    from flows.lock import RunLocked, run_lock
+
+    cfg, root = load_config(config)
+    now = dt.datetime.now(dt.timezone.utc)
+    result = pipeline.NightResult(pipeline.night_of(now, cfg.nightly.timezone), uuid.uuid4().hex, now)
+    try:
+        with run_lock(root / cfg.warehouse):
+            _night(cfg, root, result)
+    except RunLocked as e:
+        return Failed(message=str(e))
+    _artifacts(result)
+    (root / cfg.nightly.published / "last_run.md").write_text(result.summary_md, encoding="utf-8")
+    data = {"night": result.night.isoformat(), "status": result.status, "snapshot": str(result.snapshot),
+            "failed_sources": result.failed_sources, "new_breaches": len(result.breaches),
+            "rows_new": sum(s.rows["rows_new"] for s in result.sources)}
+    if result.status == "failed":
+        return Failed(message=result.message, data=data)
+    return Completed(message=f"night of {result.night.isoformat()} published to {result.snapshot}", data=data)
+
+
+def serve(config: Path, name: str = "nightly") -> None:
+    """Register the nightly deployment with its cron schedule on the Prefect server and run it when due."""
+    from prefect.schedules import Cron
+
+    cfg, _ = load_config(config)
+    nightly.serve(name=name, schedules=[Cron(cfg.nightly.cron, timezone=cfg.nightly.timezone)],
+                  parameters={"config": str(config.resolve())})

@@ -1,0 +1,275 @@
+"""The nightly run's steps, as plain functions: the Prefect flow (`flows.nightly`) orchestrates them, and
+`run_night` runs them in order without Prefect (tests, and the crash tests' child processes).
+
+extract (per source: which files are there, are they complete and new) -> load (one
+source after the other: DuckDB has one writer) -> mine (every mart brought up to date;
+the per-case marts only for the cases new batches touched) -> record (KPI history, new
+deadline breaches, the run) -> publish (a snapshot swapped in by one rename) -> summary.
+A source that fails is recorded and the others go on; a failure in mining or
+publishing leaves the last published snapshot as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from warehouse.config import Config
+from warehouse.load import BatchReport, LoadError, Progress, load_file, resolve_key, sha256_of, source_files
+
+SQL = Path(__file__).with_name("sql")
+KILL_ENV = "VAERDISTROM_KILL_AT"  # crash tests: the kill point at which the process SIGKILLs itself
+KPIS = ("n_cases", "median_lead_time_days", "p90_lead_time_days", "share_within_deadline", "rework_rate",
+        "contacts_per_case", "process_cycle_efficiency")
+
+
+class SourceNotReady(RuntimeError):
+    """A source's file changed while it was read (an export still being written): try again later."""
+
+
+def describe(e: BaseException) -> str:
+    """An error in one line for the morning report: our own errors as they are, others with their type."""
+    return str(e) if isinstance(e, (LoadError, SourceNotReady)) else f"{type(e).__name__}: {e}"
+
+
+def kill_point(name: str) -> None:
+    """Stop the process here, as a power cut would, when the crash tests ask for it (VAERDISTROM_KILL_AT)."""
+    if os.environ.get(KILL_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class Extracted:
+    """One source's files as the run found them: path, size and sha256, and whether they are new."""
+
+    source: str
+    files: list[tuple[Path, int, str]]
+    new: list[Path]
+
+
+@dataclass
+class SourceResult:
+    source: str
+    reports: list[BatchReport] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> dict[str, int]:
+        return {k: sum(getattr(r, k) for r in self.reports)
+                for k in ("rows_read", "rows_loaded", "rows_new", "rows_quarantined")}
+
+
+@dataclass
+class NightResult:
+    night: dt.date
+    run_id: str
+    started_at: dt.datetime
+    sources: list[SourceResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    kpis: list[dict] = field(default_factory=list)
+    previous: dict[str, dict] = field(default_factory=dict)
+    breaches: list[dict] = field(default_factory=list)
+    snapshot: Path | None = None
+    status: str = "running"
+    message: str = ""
+    summary_md: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed_sources(self) -> list[str]:
+        return [s.source for s in self.sources if s.error]
+
+
+def night_of(now: dt.datetime, timezone: str) -> dt.date:
+    """The night a run belongs to: its local date (a 02:00 run on the 24th is the night of the 24th)."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def extract(cfg: Config, root: Path, name: str, loaded: set[tuple[str, str]]) -> Extracted:
+    """Source `name`'s files, each hashed, with those not loaded before; SourceNotReady when a file changes
+    while it is read (retry later); LoadError when the source has no file."""
+    files = []
+    for path in source_files(cfg.sources[name], name, root):
+        before = path.stat()
+        digest = sha256_of(path)
+        after = path.stat()
+        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+            raise SourceNotReady(f"sources.{name}: {path} changed while it was read (an export still running?)")
+        files.append((path, after.st_size, digest))
+    return Extracted(name, files, [p for p, _, d in files if (str(p), d) not in loaded])
+
+
+def loaded_files(con: duckdb.DuckDBPyConnection, source: str) -> set[tuple[str, str]]:
+    """(file, sha256) of every file of `source` the warehouse has loaded."""
+    return {(f, d) for f, d in con.execute("select file, sha256 from meta.batches where source = ? and "
+                                           "status = 'done' and sha256 is not null", [source]).fetchall()}
+
+
+class RunProgress(Progress):
+    """A run's loading progress across its sources: offers the crash tests a kill point in the middle of a
+    file, once another file was stored in the same run."""
+
+    def __init__(self) -> None:
+        self.done = 0
+
+    def rows(self, n: int) -> None:
+        if self.done:
+            kill_point("load:rows")
+
+    def file_done(self, report: BatchReport) -> None:
+        self.done += 1
+
+
+def load(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path, extracted: Extracted, pseudo,
+         progress: RunProgress | None = None) -> list[BatchReport]:
+    """Load a source's new files, each one batch in one transaction."""
+    progress = progress or RunProgress()
+    reports = []
+    for path in extracted.new:
+        reports.append(load_file(con, cfg.sources[extracted.source], extracted.source, path, pseudo,
+                                 on_rows=progress.rows))
+        progress.file_done(reports[-1])
+    return reports
+
+
+def mine(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path, warnings: list[str]) -> dict[str, float]:
+    """Every mart brought up to date (per-case marts only for the cases new batches touched)."""
+    from mining.build import build_all
+
+    done = []
+
+    def after(mart: str) -> None:
+        done.append(mart)
+        if len(done) == 5:
+            kill_point("mine:marts")
+
+    return build_all(con, cfg, root, warnings=warnings, after=after)
+
+
+def record(con: duckdb.DuckDBPyConnection, night: dt.date) -> tuple[list[dict], dict[str, dict], list[dict]]:
+    """Tonight's KPIs (replacing a rerun's), the previous night's KPIs per process, and tonight's new deadline
+    breaches."""
+    params = {"night": night}
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from meta.kpi_history where night = $night", params)
+        con.execute("insert into meta.kpi_history by name " + (SQL / "kpi_history.sql").read_text(), params)
+        con.execute("insert into meta.deadline_breaches by name " + (SQL / "new_breaches.sql").read_text(), params)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    kpis = con.sql("select * from meta.kpi_history where night = $night order by process",
+                   params=params).to_arrow_table().to_pylist()
+    previous = {r["process"]: r for r in con.sql(
+        "select * from meta.kpi_history where night = (select max(night) from meta.kpi_history where night < $night)",
+        params=params).to_arrow_table().to_pylist()}
+    breaches = con.sql("select process, case_id, status from meta.deadline_breaches where first_seen_night = $night "
+                       "order by process, case_id", params=params).to_arrow_table().to_pylist()
+    return kpis, previous, breaches
+
+
+def save_run(con: duckdb.DuckDBPyConnection, result: NightResult) -> None:
+    """The run's row in meta.runs (a rerun of the night replaces it)."""
+    con.execute("insert or replace into meta.runs values (?, ?, ?, ?, ?, ?, ?)",
+                [result.night, result.run_id, result.started_at, dt.datetime.now(dt.timezone.utc), result.status,
+                 result.message, result.summary_md])
+
+
+def _fmt(value, key: str) -> str:
+    if value is None:
+        return "–"
+    if key.startswith("share") or key in ("rework_rate", "process_cycle_efficiency"):
+        return f"{value:.1%}"
+    if key == "n_cases":
+        return f"{value:,}"
+    return f"{value:.2f}"
+
+
+def summary_markdown(result: NightResult) -> str:
+    """The morning report: rows per source, KPIs against the night before, new deadline breaches, warnings."""
+    lines = [f"# vaerdistrom, night of {result.night.isoformat()}: {result.status}", ""]
+    if result.message:
+        lines += [result.message, ""]
+    lines += ["## Sources", "", "| source | files loaded | rows read | new rows | quarantined | error |",
+              "|---|---:|---:|---:|---:|---|"]
+    for s in result.sources:
+        rows = s.rows
+        loaded = sum(1 for r in s.reports if not r.skipped)
+        lines.append(f"| {s.source} | {loaded} | {rows['rows_read']:,} | {rows['rows_new']:,} | "
+                     f"{rows['rows_quarantined']:,} | {s.error or ''} |")
+    if result.kpis:
+        lines += ["", "## KPIs per process (the night before in brackets)", "",
+                  "| process | " + " | ".join(KPIS) + " |", "|---|" + "---:|" * len(KPIS)]
+        for k in result.kpis:
+            before = result.previous.get(k["process"], {})
+            cells = [_fmt(k[c], c) + (f" ({_fmt(before.get(c), c)})" if before else "") for c in KPIS]
+            lines.append(f"| {k['process']} | " + " | ".join(cells) + " |")
+    lines += ["", f"## New deadline breaches: {len(result.breaches):,}", ""]
+    per_process: dict[str, int] = {}
+    for b in result.breaches:
+        per_process[b["process"]] = per_process.get(b["process"], 0) + 1
+    lines += [f"- {p}: {n:,}" for p, n in sorted(per_process.items())] or ["None."]
+    if result.warnings:
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in result.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def finish(result: NightResult, fail_on_source_error: bool) -> None:
+    """The run's final status by the documented policy: a failed source fails the run (when configured so),
+    after the other sources were loaded, mined and published."""
+    failed = result.failed_sources
+    if failed:
+        result.message = f"sources that failed: {', '.join(failed)} (the others were loaded, mined and published)"
+        result.status = "failed" if fail_on_source_error else "completed"
+    else:
+        result.status = "completed"
+
+
+def run_night(cfg: Config, root: Path, now: dt.datetime | None = None) -> NightResult:
+    """The whole night without Prefect, in order, under the warehouse's run lock."""
+    from flows.lock import run_lock
+    from warehouse.migrations import connect
+    from warehouse.publish import publish
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    result = NightResult(night_of(now, cfg.nightly.timezone), uuid.uuid4().hex, now)
+    warehouse = root / cfg.warehouse
+    with run_lock(warehouse):
+        pseudo = resolve_key(cfg, root)
+        progress = RunProgress()
+        con = connect(warehouse, cfg.memory_limit)
+        try:
+            for name in cfg.sources:
+                start = time.perf_counter()
+                source = SourceResult(name)
+                try:
+                    found = extract(cfg, root, name, loaded_files(con, name))
+                    source.reports = load(con, cfg, root, found, pseudo, progress)
+                except Exception as e:  # noqa: BLE001 - one source's failure must not stop the others
+                    source.error = describe(e)
+                source.seconds = time.perf_counter() - start
+                result.sources.append(source)
+            result.seconds |= mine(con, cfg, root, result.warnings)
+            result.kpis, result.previous, result.breaches = record(con, result.night)
+            finish(result, cfg.nightly.fail_on_source_error)
+            result.summary_md = summary_markdown(result)
+            save_run(con, result)
+            try:
+                result.snapshot = publish(con, root / cfg.nightly.published, kill_point)
+            except Exception as e:
+                result.status, result.message = "failed", f"publishing failed ({describe(e)}): last night's snapshot stays"
+                save_run(con, result)
+                raise
+        finally:
+            con.close()
+    return result

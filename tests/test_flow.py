@@ -1,0 +1,81 @@
+"""The nightly Prefect flow, for real, against one temporary Prefect server per session: its state, its
+artifacts, retries of a source that is not ready, and the lock."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import pipeline
+from flows.lock import run_lock
+from warehouse.config import load_config
+
+from test_nightly import KEY, small  # noqa: F401 - the small municipality fixture
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch):
+    monkeypatch.setenv("VAERDISTROM_PSEUDONYM_KEY", KEY)
+
+
+def _config(small: Path, where: Path, extra: str = "") -> Path:  # noqa: F811
+    shutil.copytree(small, where)
+    config = where / "vaerdistrom.toml"
+    config.write_text(config.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return config
+
+
+@pytest.mark.slow
+def test_the_flow_runs_retries_a_source_that_is_not_ready_and_reports(prefect_harness, small, tmp_path,  # noqa: F811
+                                                                    monkeypatch):
+    from prefect.artifacts import Artifact
+
+    from flows.nightly import nightly
+
+    config = _config(small, tmp_path / "m", "\n[nightly]\nretries = 2\nretry_delay_seconds = 0\n")
+    real, calls = pipeline.extract, []
+
+    def flaky(cfg, root, name, loaded):
+        calls.append(name)
+        if name == "momentum" and calls.count(name) == 1:
+            raise pipeline.SourceNotReady("sources.momentum: still being written")
+        return real(cfg, root, name, loaded)
+
+    monkeypatch.setattr(pipeline, "extract", flaky)
+    state = nightly(str(config), return_state=True)
+    assert state.is_completed(), state.message
+    data = state.result()
+    assert data["status"] == "completed" and data["failed_sources"] == []
+    assert calls.count("momentum") == 2 and all(calls.count(s) == 1 for s in set(calls) - {"momentum"})
+    cfg, root = load_config(config)
+    con = duckdb.connect(str(root / cfg.warehouse), read_only=True)
+    try:
+        per_source = dict(con.execute("select source, sum(rows_loaded - rows_already_loaded) from meta.batches group by all").fetchall())
+        kpis = con.execute("select process, n_cases from meta.kpi_history order by process").fetchall()
+        assert data["rows_new"] == sum(per_source.values()) > 0
+    finally:
+        con.close()
+    report = Artifact.get("vaerdistrom-night")
+    assert report.data == (root / cfg.nightly.published / "last_run.md").read_text(encoding="utf-8")
+    assert "| momentum | 1 |" in report.data
+    table = Artifact.get("vaerdistrom-sources")
+    import json
+
+    rows = json.loads(table.data) if isinstance(table.data, str) else table.data
+    assert {r["source"]: r["rows_new"] for r in rows} == per_source
+    kpi_rows = Artifact.get("vaerdistrom-kpis").data
+    kpi_rows = json.loads(kpi_rows) if isinstance(kpi_rows, str) else kpi_rows
+    assert [(r["process"], r["n_cases"]) for r in kpi_rows] == kpis
+    # a second run while one holds the warehouse ends Failed at once, naming the holder
+    with run_lock(root / cfg.warehouse):
+        locked = nightly(str(config), return_state=True)
+    assert locked.is_failed() and "another vaerdistrom run holds" in locked.message
+    # a source that keeps failing: the run loads the others, publishes, and ends Failed (the default policy)
+    monkeypatch.setattr(pipeline, "extract", lambda cfg, root, name, loaded: (_ for _ in ()).throw(
+        pipeline.SourceNotReady(f"sources.{name}: down")) if name == "telefoni" else real(cfg, root, name, loaded))
+    failed = nightly(str(config), return_state=True)
+    assert failed.is_failed() and "telefoni" in failed.message
+    assert failed.result(raise_on_failure=False)["failed_sources"] == ["telefoni"]
