@@ -43,6 +43,9 @@ VARIANTS = pa.schema([
     ("token_fitness", pa.float64()), ("token_fit", pa.bool_()), ("missing_tokens", pa.int64()),
     ("consumed_tokens", pa.int64()), ("remaining_tokens", pa.int64()), ("produced_tokens", pa.int64()),
     ("deviations", pa.list_(DEVIATION)), ("model_sha256", pa.string())])
+PREFIXES = pa.schema([  # each prefix's replay against a model, kept for the next run's precision
+    ("process", pa.string()), ("model_sha256", pa.string()), ("prefix", pa.list_(pa.string())),
+    ("enabled", pa.list_(pa.string()))])  # null: the prefix does not replay without missing tokens
 MODELS = pa.schema([
     ("process", pa.string()), ("model", pa.string()), ("model_sha256", pa.string()),
     ("n_cases", pa.int64()), ("n_variants", pa.int64()), ("n_variants_aligned", pa.int64()),
@@ -210,11 +213,14 @@ def align(keys: list[tuple], net, im, fm, budget_seconds: float = float("inf")) 
     return out
 
 
-def precision(counts: Counter, net, im, fm, budget_seconds: float = float("inf")) -> float | None:
-    """pm4py's ETConformance precision (`pm4py.precision_token_based_replay`) from variant counts.
+def precision(counts: Counter, net, im, fm, budget_seconds: float = float("inf"),
+              known: dict[tuple, tuple[str, ...] | None] | None = None) -> tuple[float | None, dict]:
+    """pm4py's ETConformance precision (`pm4py.precision_token_based_replay`) from variant counts, and the
+    replay of every prefix (the labels the model enables after it; None where the replay does not fit).
 
-    Each distinct prefix of the variants is replayed once; the activities the model enables
-    after it but no case did next (escaping edges) count as often as cases share the prefix.
+    Each distinct prefix of the variants is replayed once (or taken from `known`, an earlier
+    run's replays against the same model); the activities the model enables after it but no
+    case did next (escaping edges) count as often as cases share the prefix. Precision is
     None when the prefixes cannot all be replayed within `budget_seconds` (a log whose
     variants are nearly all distinct has about as many prefixes as events).
     """
@@ -230,28 +236,30 @@ def precision(counts: Counter, net, im, fm, budget_seconds: float = float("inf")
         for i in range(1, len(v)):
             followers.setdefault(v[:i], set()).add(v[i])
             weight[v[:i]] += n
-    enabled_at_start = {t.label for t in get_visible_transitions_eventually_enabled_by_marking(net, im)}
-    n_cases = sum(counts.values())
-    activated = n_cases * len(enabled_at_start)
-    escaping = n_cases * len(enabled_at_start - {v[0] for v in counts})
-    prefixes = list(followers)
+    replays = {p: known[p] for p in followers if known and p in known}
+    missing = [p for p in followers if p not in replays]
     parameters = {token_replay.Parameters.CONSIDER_REMAINING_IN_FITNESS: False,
                   token_replay.Parameters.TRY_TO_REACH_FINAL_MARKING_THROUGH_HIDDEN: False,
                   token_replay.Parameters.STOP_IMMEDIATELY_UNFIT: True,
                   token_replay.Parameters.WALK_THROUGH_HIDDEN_TRANS: True,
                   token_replay.Parameters.CLEANING_TOKEN_FLOOD: False,
                   token_replay.Parameters.SHOW_PROGRESS_BAR: False}
-    for at in range(0, len(prefixes), PREFIX_CHUNK):
+    for at in range(0, len(missing), PREFIX_CHUNK):
         if time.perf_counter() > deadline:
-            return None
-        chunk = prefixes[at:at + PREFIX_CHUNK]
-        results = _token_replay(_log(chunk), net, im, fm, parameters)
-        for prefix, r in zip(chunk, results, strict=True):
-            if r["trace_is_fit"]:
-                labels = {t.label for t in r["enabled_transitions_in_marking"] if t.label is not None}
-                activated += len(labels) * weight[prefix]
-                escaping += len(labels - followers[prefix]) * weight[prefix]
-    return 1 - escaping / activated if activated > 0 else 1.0
+            return None, replays
+        chunk = missing[at:at + PREFIX_CHUNK]
+        for prefix, r in zip(chunk, _token_replay(_log(chunk), net, im, fm, parameters), strict=True):
+            replays[prefix] = tuple(sorted({t.label for t in r["enabled_transitions_in_marking"]
+                                            if t.label is not None})) if r["trace_is_fit"] else None
+    enabled_at_start = {t.label for t in get_visible_transitions_eventually_enabled_by_marking(net, im)}
+    n_cases = sum(counts.values())
+    activated = n_cases * len(enabled_at_start)
+    escaping = n_cases * len(enabled_at_start - {v[0] for v in counts})
+    for prefix, labels in replays.items():
+        if labels is not None:
+            activated += len(labels) * weight[prefix]
+            escaping += len(set(labels) - followers[prefix]) * weight[prefix]
+    return (1 - escaping / activated if activated > 0 else 1.0), replays
 
 
 def token_log_fitness(rows: list[dict]) -> float:
@@ -283,9 +291,22 @@ def _checked_before(con: duckdb.DuckDBPyConnection, process: str, model_sha256: 
     return {tuple(r["activities"]): r for r in rows}
 
 
+def _prefixes_before(con: duckdb.DuckDBPyConnection, process: str, model_sha256: str) -> dict:
+    """The last run's prefix replays of this process against the same model."""
+    have = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = "
+                                      "'marts' and table_name = 'conformance_prefixes' order by ordinal_position"
+                                      ).fetchall()]
+    if have != PREFIXES.names:
+        return {}
+    table = con.sql("select prefix, enabled from marts.conformance_prefixes where process = $p and model_sha256 = $m",
+                    params={"p": process, "m": model_sha256}).to_arrow_table()
+    return {tuple(p): (tuple(e) if e is not None else None)
+            for p, e in zip(table["prefix"].to_pylist(), table["enabled"].to_pylist())}
+
+
 def check_process(con: duckdb.DuckDBPyConnection, process: str, model: Intended, net, im, fm, digest: str, *,
-                  reuse: bool) -> tuple[list[dict], dict]:
-    """One process's variant rows and its model row (fitness, precision, how much was aligned).
+                  reuse: bool) -> tuple[list[dict], dict, list[dict]]:
+    """One process's variant rows, its model row (fitness, precision, how much was aligned) and its prefix replays.
 
     With `reuse`, a variant checked by an earlier run against the same model keeps its token
     replay, and its alignment if it had one; only the others are replayed and aligned.
@@ -301,7 +322,8 @@ def check_process(con: duckdb.DuckDBPyConnection, process: str, model: Intended,
     replayed |= dict(zip(new, replay(new, net, im, fm), strict=True))
     replay_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    exact = precision(counts, net, im, fm, model.precision_seconds)
+    known = _prefixes_before(con, process, digest) if reuse else {}
+    exact, prefix_replays = precision(counts, net, im, fm, model.precision_seconds, known)
     precision_seconds = time.perf_counter() - start
     start = time.perf_counter()
     aligned = {k: {"cost": r["cost"], "worst_cost": r["worst_cost"], "fitness": r["fitness"],
@@ -334,7 +356,9 @@ def check_process(con: duckdb.DuckDBPyConnection, process: str, model: Intended,
                "token_fitness": by_tokens, "precision": exact, "budget_seconds": model.budget_seconds,
                "alignment_seconds": alignment_seconds, "replay_seconds": replay_seconds,
                "precision_seconds": precision_seconds}
-    return rows, summary
+    prefixes = [{"process": process, "model_sha256": digest, "prefix": list(p), "enabled": None if e is None else list(e)}
+                for p, e in prefix_replays.items()]
+    return rows, summary, prefixes
 
 
 def _store(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: pa.Schema) -> None:
@@ -347,16 +371,16 @@ def _store(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: 
 
 def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended], *, reuse: bool = True
                       ) -> list[str]:
-    """Check each process's variants against its intended model into marts.conformance_variants and
-    marts.conformance_models.
+    """Check each process's variants against its intended model into marts.conformance_variants,
+    marts.conformance_models and marts.conformance_prefixes (the prefix replays behind precision).
 
-    A variant aligned before against the same model (same file content) keeps its
-    alignment, so a night aligns only variants it has not seen and explains each deviation
+    A variant checked before against the same model (same file content) keeps its replay and
+    alignment, and a prefix its replay, so a night checks only variants it has not seen and explains each deviation
     the same way every night (`reuse=False` aligns all again, within the budget). Returns
     warnings (an unreadable model, activities no case did, a budget that ran out); a process
     with an unreadable model is left out, the others go on.
     """
-    warnings, rows, summaries = [], [], []
+    warnings, rows, summaries, prefixes = [], [], [], []
     for process, model in sorted(models.items()):
         try:
             net, im, fm = intended_net(model.path)
@@ -368,7 +392,8 @@ def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended
             warnings.append(f"process {process!r}: {model.path} names activities no case did (yet): "
                             f"{', '.join(map(repr, never))}")
         digest = hashlib.sha256(model.path.read_bytes()).hexdigest()
-        found, summary = check_process(con, process, model, net, im, fm, digest, reuse=reuse)
+        found, summary, replayed = check_process(con, process, model, net, im, fm, digest, reuse=reuse)
+        prefixes += replayed
         if summary["fitness_method"] != "alignment" and summary["n_cases"]:
             warnings.append(f"process {process!r}: {summary['n_variants_aligned']} of {summary['n_variants']} variants "
                             f"({summary['share_cases_aligned']:.1%} of cases) aligned within {model.budget_seconds:g} s "
@@ -380,4 +405,5 @@ def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended
         summaries.append(summary)
     _store(con, "conformance_variants", rows, VARIANTS)
     _store(con, "conformance_models", summaries, MODELS)
+    _store(con, "conformance_prefixes", prefixes, PREFIXES)
     return warnings

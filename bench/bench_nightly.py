@@ -1,0 +1,153 @@
+"""Benchmark the nightly run: a night with about 1% new rows against a full run, on a 1M-row municipality.
+
+    .venv/bin/python bench/bench_nightly.py                      # about 6 minutes
+    .venv/bin/python bench/bench_nightly.py --rows 200000 --no-write
+
+Input: a simulated municipality (--rows rows, seed 1). Each export file except the Excel
+one is split in two files of the same format: the first 99% of its rows (yesterday's
+export) and the last 1% (tonight's file); the config reads each source through a glob.
+Measured, each in its own child process, with `flows.pipeline.run_night` (the steps the
+Prefect flow runs, without Prefect's temporary server, which adds a constant 15-20 s):
+
+- full: every file into an empty warehouse, mined from scratch, published;
+- night: yesterday's files loaded and mined the night before; tonight only the new files
+  are loaded, the marts brought up to date, the snapshot published.
+
+Writes the 'Nightly run' section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_simulate import machine, run_child, simulate_into, write_section  # noqa: E402
+
+BEGIN, END = "<!-- nightly:begin -->", "<!-- nightly:end -->"
+SHARE = 0.01
+
+CHILD = r"""
+import datetime as dt, json, os, sys, time
+from pathlib import Path
+from flows import pipeline
+from warehouse.config import load_config
+os.environ["VAERDISTROM_PSEUDONYM_KEY"] = "00" * 32
+cfg, root = load_config(Path(sys.argv[1]) / "vaerdistrom.toml")
+start = time.perf_counter()
+r = pipeline.run_night(cfg, root, dt.datetime.fromisoformat(sys.argv[2]))
+total = time.perf_counter() - start
+import duckdb
+con = duckdb.connect(str(root / cfg.warehouse), read_only=True)
+checks = con.execute("select process, n_variants, n_variants_aligned, round(replay_seconds, 2), "
+                     "round(precision_seconds, 2), round(alignment_seconds, 2) from marts.conformance_models").fetchall()
+con.close()
+load = sum(s.seconds for s in r.sources)
+mine = sum(r.seconds.values())
+print(json.dumps({"total": total, "load": load, "mine": mine, "rest": total - load - mine, "status": r.status,
+                  "rows_new": sum(s.rows["rows_new"] for s in r.sources),
+                  "rows_read": sum(s.rows["rows_read"] for s in r.sources),
+                  "slowest": sorted(r.seconds.items(), key=lambda kv: -kv[1])[:6], "conformance": checks}))
+"""
+
+
+def split(sim: Path, share: float) -> list[tuple[Path, Path]]:
+    """Each export (not Excel) as <name>-1 (the first 1 - share of its rows) and <name>-2 (the rest), same format;
+    the config's path becomes a glob over both. Returns the (yesterday, tonight) files."""
+    import polars as pl
+
+    config = sim / "vaerdistrom.toml"
+    text = config.read_text(encoding="utf-8")
+    pairs = []
+    for line in [x for x in text.splitlines() if x.startswith("path = ")]:
+        rel = line.split('"')[1]
+        path = sim / rel
+        if path.suffix == ".xlsx":
+            continue
+        first, second = path.with_name(f"{path.stem}-1{path.suffix}"), path.with_name(f"{path.stem}-2{path.suffix}")
+        if path.suffix == ".parquet":
+            df = pl.read_parquet(path)
+            cut = int(len(df) * (1 - share))
+            df.head(cut).write_parquet(first)
+            df.slice(cut).write_parquet(second)
+        else:
+            lines = path.read_bytes().splitlines(keepends=True)
+            header = 0 if path.suffix == ".jsonl" else 1
+            cut = header + int((len(lines) - header) * (1 - share))
+            first.write_bytes(b"".join(lines[:cut]))
+            second.write_bytes(b"".join(lines[:header] + lines[cut:]))
+        path.unlink()
+        text = text.replace(line, f'path = "{Path(rel).parent / (path.stem + "-*" + path.suffix)}"')
+        pairs.append((first, second))
+    config.write_text(text, encoding="utf-8")
+    return pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="vaerdistrom-nightly-bench-"))
+    child = work / "child.py"
+    child.write_text(CHILD)
+    log = work / "log.txt"
+    py = sys.executable
+
+    def run(folder: Path, night: dt.datetime) -> dict:
+        wall, mb = run_child([py, str(child), str(folder), night.isoformat()], log)
+        return json.loads(log.read_text().splitlines()[-1]) | {"wall": wall, "mb": mb}
+
+    try:
+        sim = simulate_into(work, args.rows)
+        pairs = split(sim, SHARE)
+        full = work / "full"
+        shutil.copytree(sim, full)
+        night1, night2 = dt.datetime(2026, 1, 10, 1, tzinfo=dt.timezone.utc), dt.datetime(2026, 1, 11, 1,
+                                                                                          tzinfo=dt.timezone.utc)
+        result = {"full": run(full, night2)}
+        tonight = work / "tonight"
+        for _, second in pairs:
+            (tonight / second.relative_to(sim)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(second, tonight / second.relative_to(sim))
+        result["yesterday"] = run(sim, night1)
+        for _, second in pairs:
+            shutil.move(tonight / second.relative_to(sim), second)
+        result["night"] = run(sim, night2)
+        result["rows"] = args.rows
+        print(json.dumps(result, indent=1))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if not args.no_write:
+        write_section(section(result), BEGIN, END)
+
+
+def section(r: dict) -> str:
+    full, night = r["full"], r["night"]
+    share = night["rows_new"] / full["rows_new"]
+    lines = [
+        BEGIN, "## Nightly run", "",
+        f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_nightly.py`: a simulated "
+        f"municipality of {r['rows']:,} rows (seed 1); every export but the Excel one split into yesterday's file "
+        f"and tonight's ({share:.1%} of all rows new tonight). `flows.pipeline.run_night`, the steps of the "
+        "Prefect flow without Prefect's temporary server (15-20 s more per run).", "",
+        "| run | new rows | load (s) | mine (s) | record + publish (s) | total (s) | peak memory (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, x in (("full: every file, an empty warehouse", full),
+                     ("night: tonight's files after last night's run", night)):
+        lines.append(f"| {label} | {x['rows_new']:,} | {x['load']:.1f} | {x['mine']:.1f} | {x['rest']:.1f} | "
+                     f"{x['total']:.1f} | {x['mb']:.0f} |")
+    slow = ", ".join(f"{name} {sec:.1f} s" for name, sec in night["slowest"])
+    lines += ["", f"The night costs {night['total'] / full['total']:.0%} of a full run. Its slowest mining steps: "
+              f"{slow}.", END]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
