@@ -739,6 +739,32 @@ def serve(
 
 
 @app.command()
+def national(
+    configs: Annotated[list[Path], typer.Argument(help="One vaerdistrom.toml per municipality.", metavar="CONFIG")],
+    out: Annotated[Path, typer.Option(help="Folder of the national Parquet dataset.")] = Path("national"),
+    workers: Annotated[int, typer.Option(help="Worker processes of the local Dask cluster.")] = 2,
+    address: Annotated[Optional[str], typer.Option(help="An existing Dask scheduler (tcp://host:8786) instead of "
+                                                        "a local cluster.")] = None,
+) -> None:
+    """Every municipality's nightly run, fanned out over a Dask cluster, each adding its KPIs and key marts to a
+    national Parquet dataset (OUT/<table>/municipality=<name>/part-0.parquet).
+    """
+    for config in configs:
+        _open_config(config)
+    _quiet_prefect()
+    from flows.national import run_national
+
+    state = run_national(configs, out, workers, address)
+    results = state.result(raise_on_failure=False)
+    if not state.is_completed() or not isinstance(results, list):
+        fail(f"the national run ended {state.type.value.lower()}: {state.message}")
+    for r in results:
+        typer.echo(f"  {r['municipality']:<28} {r['status']:<10} new rows {r['rows_new']:>9,}"
+                   + (f"  failed sources: {', '.join(r['failed_sources'])}" if r["failed_sources"] else ""))
+    typer.echo(f"National dataset in {out}: read_parquet('{out}/kpi_history/*/*.parquet', hive_partitioning = true)")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo municipality's exports and warehouse.")] = Path("demo"),
     events: Annotated[int, typer.Option(help="About this many rows to simulate.")] = 50_000,

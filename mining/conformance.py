@@ -304,14 +304,14 @@ def _prefixes_before(con: duckdb.DuckDBPyConnection, process: str, model_sha256:
             for p, e in zip(table["prefix"].to_pylist(), table["enabled"].to_pylist())}
 
 
-def check_process(con: duckdb.DuckDBPyConnection, process: str, model: Intended, net, im, fm, digest: str, *,
-                  reuse: bool) -> tuple[list[dict], dict, list[dict]]:
+def check_process(con: duckdb.DuckDBPyConnection, process: str, model: Intended, net, im, fm, digest: str,
+                  found: Counter, *, reuse: bool) -> tuple[list[dict], dict, list[dict]]:
     """One process's variant rows, its model row (fitness, precision, how much was aligned) and its prefix replays.
 
     With `reuse`, a variant checked by an earlier run against the same model keeps its token
     replay, and its alignment if it had one; only the others are replayed and aligned.
     """
-    counts = Counter({v: n for v, n in variants(con, process).items() if v})  # a case with no completed step: none
+    counts = Counter({v: n for v, n in found.items() if v})  # a case with no completed step: none to check
     keys = sorted(counts, key=lambda v: (-counts[v], v))  # most frequent first: the budget goes furthest
     before = {k: r for k, r in _checked_before(con, process, digest).items() if k in counts} if reuse else {}
     start = time.perf_counter()
@@ -387,12 +387,13 @@ def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended
         except IntendedModelError as e:
             warnings.append(f"process {process!r}: {e}")
             continue
-        never = activities_never_seen(net, variants(con, process))
+        found = variants(con, process)
+        never = activities_never_seen(net, found)
         if never:
             warnings.append(f"process {process!r}: {model.path} names activities no case did (yet): "
                             f"{', '.join(map(repr, never))}")
         digest = hashlib.sha256(model.path.read_bytes()).hexdigest()
-        found, summary, replayed = check_process(con, process, model, net, im, fm, digest, reuse=reuse)
+        checked, summary, replayed = check_process(con, process, model, net, im, fm, digest, found, reuse=reuse)
         prefixes += replayed
         if summary["fitness_method"] != "alignment" and summary["n_cases"]:
             warnings.append(f"process {process!r}: {summary['n_variants_aligned']} of {summary['n_variants']} variants "
@@ -401,7 +402,7 @@ def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended
         if summary["precision"] is None and summary["n_cases"]:
             warnings.append(f"process {process!r}: precision left out: its variants' prefixes could not all be "
                             f"replayed within {model.precision_seconds:g} s (precision_seconds)")
-        rows += found
+        rows += checked
         summaries.append(summary)
     _store(con, "conformance_variants", rows, VARIANTS)
     _store(con, "conformance_models", summaries, MODELS)

@@ -79,3 +79,35 @@ def test_the_flow_runs_retries_a_source_that_is_not_ready_and_reports(prefect_ha
     failed = nightly(str(config), return_state=True)
     assert failed.is_failed() and "telefoni" in failed.message
     assert failed.result(raise_on_failure=False)["failed_sources"] == ["telefoni"]
+
+
+@pytest.mark.slow
+def test_municipalities_fan_out_over_a_local_dask_cluster(prefect_harness, small, sim_root, tmp_path):  # noqa: F811
+    import os
+
+    from conftest import _simulate
+    from flows.national import run_national, slug
+
+    other = _simulate(sim_root, "national-other", citizens=800, seed=22, municipality="Høje-Taastrup Kommune")
+    configs = [_config(small, tmp_path / "a"), _config(other, tmp_path / "b")]
+    state = run_national(configs, tmp_path / "national", workers=2)
+    assert state.is_completed(), state.message
+    results = state.result()
+    assert [r["status"] for r in results] == ["completed", "completed"]
+    assert all(r["worker_pid"] != os.getpid() for r in results)  # the nights ran in the cluster's processes
+    national = duckdb.connect()
+    rows = national.execute(
+        "select municipality, process, n_cases, median_lead_time_days from read_parquet("
+        f"'{tmp_path / 'national' / 'kpi_history' / '*' / '*.parquet'}', hive_partitioning = true) order by all"
+    ).fetchall()
+    expected = []
+    for config in configs:
+        cfg, root = load_config(config)
+        snapshot = duckdb.connect(str(root / cfg.nightly.published / "vaerdistrom.duckdb"), read_only=True)
+        expected += [(slug(cfg.municipality.name), *r) for r in snapshot.execute(
+            "select process, n_cases, median_lead_time_days from meta.kpi_history").fetchall()]
+        snapshot.close()
+    assert rows == sorted(expected) and {r[0] for r in rows} == {"hoeje-taastrup-kommune", slug(
+        load_config(configs[0])[0].municipality.name)}
+    parts = {p.parent.name for p in (tmp_path / "national" / "value_stream_summary").glob("*/part-0.parquet")}
+    assert parts == {f"municipality={r['partition']}" for r in results}
