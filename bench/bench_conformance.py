@@ -109,7 +109,8 @@ db, process, bpmn, what = sys.argv[1:5]
 start = time.perf_counter()
 con = duckdb.connect(db, read_only=True)
 df = con.sql("select case_id, activity, ts from staging.events where process = $p and "
-             "lower(coalesce(lifecycle, 'complete')) != 'start' order by source, source_seq", params={"p": process}).df()
+             "lower(coalesce(lifecycle, 'complete')) != 'start' order by source, source_seq",
+             params={"p": process}).df()
 con.close()
 df = pm4py.format_dataframe(df, case_id="case_id", activity_key="activity", timestamp_key="ts")
 out = {"load": time.perf_counter() - start, "events": len(df)}
@@ -194,7 +195,8 @@ def section(r: dict, args: argparse.Namespace) -> str:
     o, p = c["ours"], c["pm4py"]
     ours_replay = o["replay_seconds"]
     precision_row = (f"| precision (ETConformance) | {o['precision_seconds']:.1f} s: {fmt(o['precision'])} | "
-                     + (f"{p['precision_seconds']:.1f} s: {fmt(p['precision'])} |" if "precision" in p else "not run |"))
+                     + (f"{p['precision_seconds']:.1f} s: {fmt(p['precision'])} |" if "precision" in p
+                        else "not run |"))
     lines = [
         BEGIN, "## Discovery and conformance", "",
         f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_conformance.py`: a simulated "

@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_simulate import ROOT, machine, run_child, simulate_into, size_args, write_section  # noqa: E402
+from bench_simulate import machine, run_child, simulate_into, size_args, write_section  # noqa: E402
 
 BEGIN, END = "<!-- mine:begin -->", "<!-- mine:end -->"
 

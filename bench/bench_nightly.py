@@ -45,7 +45,8 @@ total = time.perf_counter() - start
 import duckdb
 con = duckdb.connect(str(root / cfg.warehouse), read_only=True)
 checks = con.execute("select process, n_variants, n_variants_aligned, round(replay_seconds, 2), "
-                     "round(precision_seconds, 2), round(alignment_seconds, 2) from marts.conformance_models").fetchall()
+                     "round(precision_seconds, 2), round(alignment_seconds, 2) "
+                     "from marts.conformance_models").fetchall()
 con.close()
 load = sum(s.seconds for s in r.sources)
 mine = sum(r.seconds.values())

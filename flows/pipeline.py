@@ -267,7 +267,8 @@ def run_night(cfg: Config, root: Path, now: dt.datetime | None = None) -> NightR
             try:
                 result.snapshot = publish(con, root / cfg.nightly.published, kill_point)
             except Exception as e:
-                result.status, result.message = "failed", f"publishing failed ({describe(e)}): last night's snapshot stays"
+                result.status = "failed"
+                result.message = f"publishing failed ({describe(e)}): last night's snapshot stays"
                 save_run(con, result)
                 raise
         finally:

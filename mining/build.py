@@ -33,7 +33,8 @@ def build_all(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path | None = N
     start = time.perf_counter()
     write_rules(con, dict(cfg.processes), cfg.municipality.timezone)
     seconds = {"process_rules": time.perf_counter() - start}
-    first = build(con, ["case_variants", "value_stream_cases"], incremental=incremental, after=after)  # conformance reads them
+    # conformance reads these two
+    first = build(con, ["case_variants", "value_stream_cases"], incremental=incremental, after=after)
     seconds |= first
     start = time.perf_counter()
     models = {name: Intended((root or Path(".")) / p.bpmn, p.conformance_seconds, p.precision_seconds)

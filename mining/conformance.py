@@ -356,8 +356,8 @@ def check_process(con: duckdb.DuckDBPyConnection, process: str, model: Intended,
                "token_fitness": by_tokens, "precision": exact, "budget_seconds": model.budget_seconds,
                "alignment_seconds": alignment_seconds, "replay_seconds": replay_seconds,
                "precision_seconds": precision_seconds}
-    prefixes = [{"process": process, "model_sha256": digest, "prefix": list(p), "enabled": None if e is None else list(e)}
-                for p, e in prefix_replays.items()]
+    prefixes = [{"process": process, "model_sha256": digest, "prefix": list(p),
+                 "enabled": None if e is None else list(e)} for p, e in prefix_replays.items()]
     return rows, summary, prefixes
 
 
@@ -396,9 +396,9 @@ def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended
         checked, summary, replayed = check_process(con, process, model, net, im, fm, digest, found, reuse=reuse)
         prefixes += replayed
         if summary["fitness_method"] != "alignment" and summary["n_cases"]:
-            warnings.append(f"process {process!r}: {summary['n_variants_aligned']} of {summary['n_variants']} variants "
-                            f"({summary['share_cases_aligned']:.1%} of cases) aligned within {model.budget_seconds:g} s "
-                            "(conformance_seconds); fitness is token-based tonight")
+            warnings.append(f"process {process!r}: {summary['n_variants_aligned']} of {summary['n_variants']} "
+                            f"variants ({summary['share_cases_aligned']:.1%} of cases) aligned within "
+                            f"{model.budget_seconds:g} s (conformance_seconds); fitness is token-based tonight")
         if summary["precision"] is None and summary["n_cases"]:
             warnings.append(f"process {process!r}: precision left out: its variants' prefixes could not all be "
                             f"replayed within {model.precision_seconds:g} s (precision_seconds)")

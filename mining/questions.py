@@ -25,7 +25,8 @@ QUESTIONS: dict[str, dict[str, str]] = {
     "journeys": {"citizen": "citizen_journeys", "handover": "handovers"},
     "deadlines": {"month": "deadline_summary", "case": "deadlines"},
     "rules": {"month": "rule_summary", "case": "rule_checks"},
-    "conformance": {"process": "conformance_processes", "month": "conformance_summary", "deviation": "deviations", "case": "conformance_cases"},
+    "conformance": {"process": "conformance_processes", "month": "conformance_summary", "deviation": "deviations",
+                    "case": "conformance_cases"},
 }
 
 

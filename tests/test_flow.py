@@ -53,7 +53,8 @@ def test_the_flow_runs_retries_a_source_that_is_not_ready_and_reports(prefect_ha
     cfg, root = load_config(config)
     con = duckdb.connect(str(root / cfg.warehouse), read_only=True)
     try:
-        per_source = dict(con.execute("select source, sum(rows_loaded - rows_already_loaded) from meta.batches group by all").fetchall())
+        per_source = dict(con.execute("select source, sum(rows_loaded - rows_already_loaded) from meta.batches "
+                                      "group by all").fetchall())
         kpis = con.execute("select process, n_cases from meta.kpi_history order by process").fetchall()
         assert data["rows_new"] == sum(per_source.values()) > 0
     finally:

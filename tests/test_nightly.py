@@ -16,7 +16,6 @@ import pytest
 
 from flows import pipeline
 from flows.lock import RunLocked, run_lock
-from mining.marts import MARTS
 from warehouse.config import load_config
 from warehouse.publish import open_snapshot, snapshot_path
 
