@@ -689,13 +689,19 @@ def _quiet_prefect() -> None:
 
 def _run_nightly(config: Path) -> None:
     """Run the nightly flow once; print its morning report; exit 1 when the run failed."""
-    _open_config(config)
+    from warehouse.load import resolve_key
+    from warehouse.pseudonym import PseudonymKeyError
+
+    cfg, root = _open_config(config)
+    try:
+        resolve_key(cfg, root)  # said in one line now, not after Prefect's server started
+    except PseudonymKeyError as e:
+        fail(str(e))
     _quiet_prefect()
     from flows.nightly import nightly
 
     state = nightly(str(config), return_state=True)
     data = state.result(raise_on_failure=False)
-    cfg, root = _open_config(config)
     report = root / cfg.nightly.published / "last_run.md"
     if isinstance(data, dict) and report.exists():
         typer.echo(report.read_text(encoding="utf-8"))

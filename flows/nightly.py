@@ -13,8 +13,6 @@ loads nothing twice, and replaces the night's KPIs and run record.
 from __future__ import annotations
 
 import datetime as dt
-import time
-import uuid
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -51,9 +49,7 @@ def record_task(con, night: dt.date):
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(con, published: Path) -> Path:
-    from warehouse.publish import publish
-
-    return publish(con, published, pipeline.kill_point)
+    return pipeline.publish_snapshot(con, published)
 
 
 def _artifacts(result: pipeline.NightResult) -> None:
@@ -68,47 +64,18 @@ def _artifacts(result: pipeline.NightResult) -> None:
 
 
 def _night(cfg: Config, root: Path, result: pipeline.NightResult) -> None:
-    """The night's steps, under the run lock, filling `result`."""
-    from warehouse.load import resolve_key
-    from warehouse.migrations import connect
-
+    """The night's steps as Prefect tasks, under the run lock, filling `result`."""
     log = get_run_logger()
-    pseudo = resolve_key(cfg, root)
-    progress = pipeline.RunProgress()
-    con = connect(root / cfg.warehouse, cfg.memory_limit)
-    try:
-        retries = cfg.nightly.retries
-        extract = extract_task.with_options(
-            retries=retries, retry_delay_seconds=exponential_backoff(cfg.nightly.retry_delay_seconds) if retries else 0,
-            retry_jitter_factor=0.2 if retries else None)
-        futures = {name: extract.submit(cfg, root, name, pipeline.loaded_files(con, name)) for name in cfg.sources}
-        for name, future in futures.items():  # extracted in parallel, loaded one by one as they come
-            start = time.perf_counter()
-            source = pipeline.SourceResult(name)
-            try:
-                source.reports = load_task(con, cfg, root, future.result(), pseudo, progress)
-            except Exception as e:  # noqa: BLE001 - one source's failure must not stop the others
-                source.error = pipeline.describe(e)
-                log.error("source %s failed: %s", name, source.error)
-            source.seconds = time.perf_counter() - start
-            result.sources.append(source)
-        result.seconds |= mine_task(con, cfg, root, result.warnings)
-        for warning in result.warnings:
-            log.warning(warning)
-        result.kpis, result.previous, result.breaches = record_task(con, result.night)
-        pipeline.finish(result, cfg.nightly.fail_on_source_error)
-        result.summary_md = pipeline.summary_markdown(result)
-        pipeline.save_run(con, result)
-        try:
-            result.snapshot = publish_task(con, root / cfg.nightly.published)
-        except Exception as e:
-            result.status = "failed"
-            result.message = f"publishing failed ({pipeline.describe(e)}): last night's snapshot stays"
-            result.summary_md = pipeline.summary_markdown(result)
-            pipeline.save_run(con, result)
-            raise
-    finally:
-        con.close()
+    retries = cfg.nightly.retries
+    extract = extract_task.with_options(
+        retries=retries, retry_delay_seconds=exponential_backoff(cfg.nightly.retry_delay_seconds) if retries else 0,
+        retry_jitter_factor=0.2 if retries else None)
+
+    def extract_all(loaded: dict[str, set]) -> dict:  # every source at once; each loads when its turn comes
+        return {name: extract.submit(cfg, root, name, files).result for name, files in loaded.items()}
+
+    pipeline.night(cfg, root, result, pipeline.Steps(extract_all, load_task, mine_task, record_task, publish_task,
+                                                     log.warning))
 
 
 @flow(name="vaerdistrom-nightly", log_prints=False)
@@ -117,8 +84,7 @@ def nightly(config: str = "vaerdistrom.toml"):
     from flows.lock import RunLocked, run_lock
 
     cfg, root = load_config(config)
-    now = dt.datetime.now(dt.timezone.utc)
-    result = pipeline.NightResult(pipeline.night_of(now, cfg.nightly.timezone), uuid.uuid4().hex, now)
+    result = pipeline.new_night(cfg)
     try:
         with run_lock(root / cfg.warehouse):
             _night(cfg, root, result)

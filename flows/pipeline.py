@@ -17,7 +17,9 @@ import signal
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -235,42 +237,81 @@ def finish(result: NightResult, fail_on_source_error: bool) -> None:
         result.status = "completed"
 
 
+def new_night(cfg: Config, now: dt.datetime | None = None) -> NightResult:
+    """A run's result, empty, for the night `now` (default: now) falls in."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return NightResult(night_of(now, cfg.nightly.timezone), uuid.uuid4().hex, now)
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, published: Path) -> Path:
+    """The snapshot published to the folder `published` (the crash tests may stop the process before the swap)."""
+    from warehouse.publish import publish
+
+    return publish(con, published, kill_point)
+
+
+@dataclass(frozen=True)
+class Steps:
+    """How a night calls its steps: plain functions (`run_night`) or Prefect tasks (the nightly flow).
+
+    `extract_all` gets each source's loaded files and returns, per source, a call that gives
+    its `Extracted` (or raises): the flow starts every extraction at once, `run_night` makes
+    them one by one as the sources load.
+    """
+
+    extract_all: Callable[[dict[str, set[tuple[str, str]]]], dict[str, Callable[[], Extracted]]]
+    load: Callable = load
+    mine: Callable = mine
+    record: Callable = record
+    publish: Callable = publish_snapshot
+    log: Callable[[str], None] = lambda message: None
+
+
+def night(cfg: Config, root: Path, result: NightResult, steps: Steps) -> None:
+    """The night's steps in order, filling `result`; the caller holds the run lock."""
+    from warehouse.migrations import connect
+
+    pseudo = resolve_key(cfg, root)
+    progress = RunProgress()
+    con = connect(root / cfg.warehouse, cfg.memory_limit)
+    try:
+        pending = steps.extract_all({name: loaded_files(con, name) for name in cfg.sources})
+        for name, extracted in pending.items():  # loaded one by one: DuckDB has one writer
+            start = time.perf_counter()
+            source = SourceResult(name)
+            try:
+                source.reports = steps.load(con, cfg, root, extracted(), pseudo, progress)
+            except Exception as e:  # noqa: BLE001 - one source's failure must not stop the others
+                source.error = describe(e)
+                steps.log(f"source {name} failed: {source.error}")
+            source.seconds = time.perf_counter() - start
+            result.sources.append(source)
+        result.seconds |= steps.mine(con, cfg, root, result.warnings)
+        for warning in result.warnings:
+            steps.log(warning)
+        result.kpis, result.previous, result.breaches = steps.record(con, result.night)
+        finish(result, cfg.nightly.fail_on_source_error)
+        result.summary_md = summary_markdown(result)
+        save_run(con, result)
+        try:
+            result.snapshot = steps.publish(con, root / cfg.nightly.published)
+        except Exception as e:
+            result.status = "failed"
+            result.message = f"publishing failed ({describe(e)}): last night's snapshot stays"
+            result.summary_md = summary_markdown(result)
+            save_run(con, result)
+            raise
+    finally:
+        con.close()
+
+
 def run_night(cfg: Config, root: Path, now: dt.datetime | None = None) -> NightResult:
     """The whole night without Prefect, in order, under the warehouse's run lock."""
     from flows.lock import run_lock
-    from warehouse.migrations import connect
-    from warehouse.publish import publish
 
-    now = now or dt.datetime.now(dt.timezone.utc)
-    result = NightResult(night_of(now, cfg.nightly.timezone), uuid.uuid4().hex, now)
-    warehouse = root / cfg.warehouse
-    with run_lock(warehouse):
-        pseudo = resolve_key(cfg, root)
-        progress = RunProgress()
-        con = connect(warehouse, cfg.memory_limit)
-        try:
-            for name in cfg.sources:
-                start = time.perf_counter()
-                source = SourceResult(name)
-                try:
-                    found = extract(cfg, root, name, loaded_files(con, name))
-                    source.reports = load(con, cfg, root, found, pseudo, progress)
-                except Exception as e:  # noqa: BLE001 - one source's failure must not stop the others
-                    source.error = describe(e)
-                source.seconds = time.perf_counter() - start
-                result.sources.append(source)
-            result.seconds |= mine(con, cfg, root, result.warnings)
-            result.kpis, result.previous, result.breaches = record(con, result.night)
-            finish(result, cfg.nightly.fail_on_source_error)
-            result.summary_md = summary_markdown(result)
-            save_run(con, result)
-            try:
-                result.snapshot = publish(con, root / cfg.nightly.published, kill_point)
-            except Exception as e:
-                result.status = "failed"
-                result.message = f"publishing failed ({describe(e)}): last night's snapshot stays"
-                save_run(con, result)
-                raise
-        finally:
-            con.close()
+    result = new_night(cfg, now)
+    one_by_one = Steps(extract_all=lambda loaded: {name: partial(extract, cfg, root, name, files)
+                                                   for name, files in loaded.items()})
+    with run_lock(root / cfg.warehouse):
+        night(cfg, root, result, one_by_one)
     return result

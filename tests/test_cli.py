@@ -141,6 +141,7 @@ def test_load_and_status_say_one_line_when_something_is_missing(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "VAERDISTROM_PSEUDONYM_KEY"}
     cfg = str(out / "vaerdistrom.toml")
     for args, message in ((("load", "--config", cfg), "does not exist (`vaerdistrom init` creates one)"),
+                          (("run", "--config", cfg), "does not exist (`vaerdistrom init` creates one)"),
                           (("status", "--config", cfg), "no warehouse at"),
                           (("load", "--config", str(tmp_path / "none.toml")), "no such config file")):
         r = run_cli(*args, env=env)
