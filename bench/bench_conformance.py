@@ -15,7 +15,9 @@ Python's start; peak memory from wait4), timed inside the child too:
   copies repeat the variants: a real 10M log has more rare ones).
 - conformance against the model ours discovered (one BPMN file, the same net for both):
   ours is `mining.conformance.build_conformance` (token replay of every variant, precision,
-  alignments of the most frequent variants within the time budget); pm4py is
+  alignments of the most frequent variants within the time budget), once with no time to
+  align (token-based fitness and precision: the check the 10x target is about) and once
+  with the budget; pm4py is
   `pm4py.fitness_token_based_replay` and `pm4py.precision_token_based_replay` on the
   whole log. Fitness is compared method for method.
 
@@ -89,6 +91,10 @@ from mining.conformance import Intended, build_conformance
 import pm4py  # imported before the clock starts, as in pm4py's child
 db, process, bpmn, budget = sys.argv[1], sys.argv[2], Path(sys.argv[3]), float(sys.argv[4])
 con = connect(db)
+start = time.perf_counter()  # no time to align: token-based fitness and precision, read and stored as a night does
+build_conformance(con, {process: Intended(bpmn, 0, budget)}, reuse=False)
+fast = time.perf_counter() - start
+quick = con.sql("select * from marts.conformance_models").to_arrow_table().to_pylist()[0]
 start = time.perf_counter()
 warnings = build_conformance(con, {process: Intended(bpmn, budget, budget)}, reuse=False)
 seconds = time.perf_counter() - start
@@ -96,7 +102,9 @@ row = con.sql("select * from marts.conformance_models").to_arrow_table().to_pyli
 start = time.perf_counter()  # the next run against the same model: what was checked is kept
 build_conformance(con, {process: Intended(bpmn, budget, budget)}, reuse=True)
 again = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "again": again, "warnings": warnings} | {k: row[k] for k in (
+print(json.dumps({"seconds": seconds, "again": again, "warnings": warnings, "fast": fast,
+                  "fast_fitness": quick["fitness"], "fast_method": quick["fitness_method"],
+                  "fast_precision": quick["precision"]} | {k: row[k] for k in (
     "n_variants", "n_variants_aligned", "share_cases_aligned", "fitness_method", "fitness", "alignment_fitness",
     "token_fitness", "precision", "alignment_seconds", "replay_seconds", "precision_seconds")}))
 """
@@ -194,7 +202,7 @@ def section(r: dict, args: argparse.Namespace) -> str:
     d1, dn, c = r["discover_1x"], r["discover_copies"], r["conformance"]
     o, p = c["ours"], c["pm4py"]
     ours_replay = o["replay_seconds"]
-    precision_row = (f"| precision (ETConformance) | {o['precision_seconds']:.1f} s: {fmt(o['precision'])} | "
+    precision_row = (f"| precision (ETConformance) | {o['precision_seconds']:.2f} s: {fmt(o['precision'])} | "
                      + (f"{p['precision_seconds']:.1f} s: {fmt(p['precision'])} |" if "precision" in p
                         else "not run |"))
     lines = [
@@ -215,19 +223,24 @@ def section(r: dict, args: argparse.Namespace) -> str:
         "", f"Conformance of the {c['events']:,}-event log against the model ours discovered "
         f"({o['n_variants']:,} variants):", "",
         "| step | ours | pm4py, whole log |", "|---|---:|---:|",
-        f"| token-based fitness | {ours_replay:.1f} s: {fmt(o['token_fitness'])} | "
+        f"| token-based fitness | {ours_replay:.2f} s: {fmt(o['token_fitness'])} | "
         f"{p['token_replay']:.1f} s: {fmt(p['token_fitness'])} |",
         precision_row,
         f"| alignments (budget {args.budget:g} s, most frequent variants first) | {o['alignment_seconds']:.1f} s: "
         f"{o['n_variants_aligned']:,} of {o['n_variants']:,} variants, {o['share_cases_aligned']:.1%} of cases"
         + (f", fitness {fmt(o['alignment_fitness'])}" if o["fitness_method"] == "alignment" else "") + " | "
         + (f"{p['alignments']:.1f} s: {fmt(p['alignment_fitness'])} |" if "alignments" in p else "not run |"),
+        f"| token-based fitness and precision, read from and written to the warehouse (`build_conformance`, "
+        f"no time to align) | {o['fast']:.2f} s: {fmt(o['fast_fitness'])}, precision {fmt(o['fast_precision'])} | "
+        f"{p['token_replay'] + p.get('precision_seconds', 0):.1f} s |",
         f"| the whole check (`build_conformance`) | {o['seconds']:.1f} s | {p['wall'] - p['load']:.1f} s (+ "
         f"{p['load']:.1f} s reading the events) |",
         f"| the next run against the same model (checked variants kept) | {o['again']:.1f} s | the same again |",
         "",
         f"Token replay of the variants is {p['token_replay'] / ours_replay:.0f}x faster than pm4py's whole-log token "
-        f"replay, with fitness {abs(o['token_fitness'] - p['token_fitness']):.1e} apart. "
+        f"replay, with fitness {abs(o['token_fitness'] - p['token_fitness']):.1e} apart; the whole check without "
+        f"alignments, warehouse reads and writes included, is {p['token_replay'] / o['fast']:.0f}x faster than "
+        f"pm4py's token replay alone (target: 10x). "
         f"Reported fitness: {o['fitness_method']}, {fmt(o['fitness'])}.",
         END,
     ]

@@ -4,16 +4,17 @@ pm4py checks every distinct trace once anyway; here the traces are the variants 
 completed activities from `marts.case_variants`, so pm4py never sees the events. Two
 checks, both pm4py's own:
 
-- **Token replay** of every variant (fast, always): its token-based fitness, the tokens
-  behind pm4py's log fitness (0.5 (1 - missing/consumed) + 0.5 (1 - remaining/produced)),
-  and the activities that fired out of place.
+- **Token replay** of every variant (always; pm4py's algorithm with each step computed once
+  per marking, `mining.replay`): its token-based fitness, the tokens behind pm4py's log
+  fitness (0.5 (1 - missing/consumed) + 0.5 (1 - remaining/produced)), and the activities
+  that fired out of place.
 - **Alignments** (pm4py's A*, standard costs), most frequent variants first, for as long
   as the process's time budget (`conformance_seconds`) lasts: the exact fitness
   (1 - cost / worst cost) and which activity was skipped, inserted or done out of order.
 
 A process whose variants were all aligned reports alignment fitness; one where the budget
 ran out reports token-based fitness for all its cases (the two are not mixed in one
-number) and says how many cases were aligned. Precision is pm4py's ETConformance (token
+number) and says how many cases were aligned. Precision is pm4py's ETConformance (the same
 replay of every prefix, weighted by how many cases share it). Results:
 `marts.conformance_variants` and `marts.conformance_models`; SQL marts derive cases,
 months and deviations. pm4py is called only from here and from `mining.discovery`.
@@ -31,8 +32,9 @@ import duckdb
 import pyarrow as pa
 
 from mining.discovery import variants
+from mining.replay import Replayer
 
-PREFIX_CHUNK = 2000  # prefixes replayed between two looks at the clock
+PREFIX_CHUNK = 2000  # variants walked between two looks at the clock
 STD_COST = 10000  # pm4py's cost of a move on log or model; a synchronous move costs 0 and a silent one 1
 DEVIATION = pa.struct([("kind", pa.string()), ("activity", pa.string())])
 VARIANTS = pa.schema([
@@ -43,9 +45,6 @@ VARIANTS = pa.schema([
     ("token_fitness", pa.float64()), ("token_fit", pa.bool_()), ("missing_tokens", pa.int64()),
     ("consumed_tokens", pa.int64()), ("remaining_tokens", pa.int64()), ("produced_tokens", pa.int64()),
     ("deviations", pa.list_(DEVIATION)), ("model_sha256", pa.string())])
-PREFIXES = pa.schema([  # each prefix's replay against a model, kept for the next run's precision
-    ("process", pa.string()), ("model_sha256", pa.string()), ("prefix", pa.list_(pa.string())),
-    ("enabled", pa.list_(pa.string()))])  # null: the prefix does not replay without missing tokens
 MODELS = pa.schema([
     ("process", pa.string()), ("model", pa.string()), ("model_sha256", pa.string()),
     ("n_cases", pa.int64()), ("n_variants", pa.int64()), ("n_variants_aligned", pa.int64()),
@@ -111,72 +110,15 @@ def _quiet() -> None:
     constants.SHOW_PROGRESS_BAR = False  # no progress bars in a nightly job's log
 
 
-class _MarkedSemantics:
-    """pm4py's Petri net semantics, but `enabled_transitions` tests only the transitions a marked place feeds
-    (and those no place feeds): the same set pm4py finds by testing every transition of the net, at a cost that
-    follows the marking, not the net's size. pm4py's token replay asks for that set at every event.
-
-    Only for nets whose visible labels are unique: there the replay takes the one transition with the event's
-    label whatever the set's order; with duplicate labels pm4py's own function answers, so the order is pm4py's.
-    """
-
-    def __init__(self, original) -> None:
-        self._original = original
-        self._nets: dict[int, tuple[object, list | None]] = {}
-
-    def __getattr__(self, name: str):
-        return getattr(self._original, name)
-
-    def enabled_transitions(self, pn, m):
-        known = self._nets.get(id(pn))
-        if known is None or known[0] is not pn:
-            labels = [t.label for t in pn.transitions if t.label is not None]
-            free = [t for t in pn.transitions if not t.in_arcs] if len(labels) == len(set(labels)) else None
-            known = self._nets[id(pn)] = (pn, free)
-        if known[1] is None:
-            return self._original.enabled_transitions(pn, m)
-        enabled = set(known[1])
-        is_enabled = self._original.is_enabled
-        for place in m:
-            for arc in place.out_arcs:
-                if arc.target not in enabled and is_enabled(arc.target, pn, m):
-                    enabled.add(arc.target)
-        return enabled
-
-
-def _token_replay(log, net, im, fm, parameters: dict) -> list[dict]:
-    """pm4py's token replay of `log`, with `_MarkedSemantics` in place for the duration of the call."""
-    from pm4py.algo.conformance.tokenreplay import algorithm as executor
-    from pm4py.algo.conformance.tokenreplay.variants import token_replay
-
-    original = token_replay.semantics
-    token_replay.semantics = _MarkedSemantics(original)
-    try:
-        return executor.apply(log, net, im, fm, variant=executor.Variants.TOKEN_REPLAY, parameters=parameters)
-    finally:
-        token_replay.semantics = original
-
-
-def replay(keys: list[tuple], net, im, fm) -> list[dict]:
+def replay(keys: list[tuple], replayer: Replayer) -> list[dict]:
     """Token replay of each variant, as `pm4py.fitness_token_based_replay` replays a log's traces."""
-    from pm4py.algo.conformance.tokenreplay.variants import token_replay
-
-    _quiet()
-    parameters = {token_replay.Parameters.CONSIDER_REMAINING_IN_FITNESS: True,
-                  token_replay.Parameters.CLEANING_TOKEN_FLOOD: False,
-                  token_replay.Parameters.SHOW_PROGRESS_BAR: False}
-    if not keys:
-        return []
-    results = _token_replay(_log(keys), net, im, fm, parameters)
-    modelled = {t.label for t in net.transitions if t.label}
+    modelled = set(replayer.trans_map) - {None}
     out = []
-    for variant, r in zip(keys, results, strict=True):
-        misplaced = {t.label for t in r["transitions_with_problems"] if t.label}
-        out.append({"token_fitness": float(r["trace_fitness"]), "token_fit": bool(r["trace_is_fit"]),
-                    "missing_tokens": int(r["missing_tokens"]), "consumed_tokens": int(r["consumed_tokens"]),
-                    "remaining_tokens": int(r["remaining_tokens"]), "produced_tokens": int(r["produced_tokens"]),
-                    "replay_deviations": sorted([("inserted", a) for a in set(variant) - modelled]
-                                                + [("wrong_order", a) for a in misplaced])})
+    for variant in keys:
+        r = replayer.fitness(variant)
+        misplaced = set(r.pop("problems"))
+        out.append(r | {"replay_deviations": sorted([("inserted", a) for a in set(variant) - modelled]
+                                                    + [("wrong_order", a) for a in misplaced])})
     return out
 
 
@@ -213,53 +155,42 @@ def align(keys: list[tuple], net, im, fm, budget_seconds: float = float("inf")) 
     return out
 
 
-def precision(counts: Counter, net, im, fm, budget_seconds: float = float("inf"),
-              known: dict[tuple, tuple[str, ...] | None] | None = None) -> tuple[float | None, dict]:
-    """pm4py's ETConformance precision (`pm4py.precision_token_based_replay`) from variant counts, and the
-    replay of every prefix (the labels the model enables after it; None where the replay does not fit).
+def precision(counts: Counter, replayer: Replayer, budget_seconds: float = float("inf")) -> float | None:
+    """pm4py's ETConformance precision (`pm4py.precision_token_based_replay`) from variant counts.
 
-    Each distinct prefix of the variants is replayed once (or taken from `known`, an earlier
-    run's replays against the same model); the activities the model enables after it but no
-    case did next (escaping edges) count as often as cases share the prefix. Precision is
-    None when the prefixes cannot all be replayed within `budget_seconds` (a log whose
-    variants are nearly all distinct has about as many prefixes as events).
+    Each distinct prefix of the variants is replayed (pm4py's replay stops at the first event
+    without its tokens: such a prefix does not count); the activities the model enables after
+    it but no case did next (escaping edges) count as often as cases share the prefix. None
+    when the variants cannot all be walked within `budget_seconds`.
     """
-    from pm4py.algo.conformance.tokenreplay.variants import token_replay
-    from pm4py.objects.petri_net.utils.align_utils import get_visible_transitions_eventually_enabled_by_marking
-
-    _quiet()
     deadline = time.perf_counter() + budget_seconds
     counts = Counter({v: n for v, n in counts.items() if v})
     followers: dict[tuple, set] = {}
     weight: Counter = Counter()
-    for v, n in counts.items():
+    reached: dict[tuple, int | None] = {(): replayer.start}  # the marking after each prefix; None: it did not fit
+    for done, (v, n) in enumerate(counts.items()):
+        if done % PREFIX_CHUNK == 0 and time.perf_counter() > deadline:
+            return None
         for i in range(1, len(v)):
-            followers.setdefault(v[:i], set()).add(v[i])
-            weight[v[:i]] += n
-    replays = {p: known[p] for p in followers if known and p in known}
-    missing = [p for p in followers if p not in replays]
-    parameters = {token_replay.Parameters.CONSIDER_REMAINING_IN_FITNESS: False,
-                  token_replay.Parameters.TRY_TO_REACH_FINAL_MARKING_THROUGH_HIDDEN: False,
-                  token_replay.Parameters.STOP_IMMEDIATELY_UNFIT: True,
-                  token_replay.Parameters.WALK_THROUGH_HIDDEN_TRANS: True,
-                  token_replay.Parameters.CLEANING_TOKEN_FLOOD: False,
-                  token_replay.Parameters.SHOW_PROGRESS_BAR: False}
-    for at in range(0, len(missing), PREFIX_CHUNK):
-        if time.perf_counter() > deadline:
-            return None, replays
-        chunk = missing[at:at + PREFIX_CHUNK]
-        for prefix, r in zip(chunk, _token_replay(_log(chunk), net, im, fm, parameters), strict=True):
-            replays[prefix] = tuple(sorted({t.label for t in r["enabled_transitions_in_marking"]
-                                            if t.label is not None})) if r["trace_is_fit"] else None
-    enabled_at_start = {t.label for t in get_visible_transitions_eventually_enabled_by_marking(net, im)}
+            prefix = v[:i]
+            followers.setdefault(prefix, set()).add(v[i])
+            weight[prefix] += n
+            if prefix not in reached:
+                before = reached[v[:i - 1]]
+                s = replayer.step(before, v[i - 1]) if before is not None else None
+                reached[prefix] = s.to if s is not None and s.problem is None else None
+    if time.perf_counter() > deadline:
+        return None
+    enabled_at_start = set(replayer.enabled_at(replayer.start))
     n_cases = sum(counts.values())
     activated = n_cases * len(enabled_at_start)
     escaping = n_cases * len(enabled_at_start - {v[0] for v in counts})
-    for prefix, labels in replays.items():
-        if labels is not None:
+    for prefix, at in reached.items():
+        if prefix and at is not None:
+            labels = set(replayer.enabled_at(at))
             activated += len(labels) * weight[prefix]
-            escaping += len(set(labels) - followers[prefix]) * weight[prefix]
-    return (1 - escaping / activated if activated > 0 else 1.0), replays
+            escaping += len(labels - followers[prefix]) * weight[prefix]
+    return 1 - escaping / activated if activated > 0 else 1.0
 
 
 def token_log_fitness(rows: list[dict]) -> float:
@@ -291,39 +222,23 @@ def _checked_before(con: duckdb.DuckDBPyConnection, process: str, model_sha256: 
     return {tuple(r["activities"]): r for r in rows}
 
 
-def _prefixes_before(con: duckdb.DuckDBPyConnection, process: str, model_sha256: str) -> dict:
-    """The last run's prefix replays of this process against the same model."""
-    have = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = "
-                                      "'marts' and table_name = 'conformance_prefixes' order by ordinal_position"
-                                      ).fetchall()]
-    if have != PREFIXES.names:
-        return {}
-    table = con.sql("select prefix, enabled from marts.conformance_prefixes where process = $p and model_sha256 = $m",
-                    params={"p": process, "m": model_sha256}).to_arrow_table()
-    return {tuple(p): (tuple(e) if e is not None else None)
-            for p, e in zip(table["prefix"].to_pylist(), table["enabled"].to_pylist())}
-
-
 def check_process(con: duckdb.DuckDBPyConnection, process: str, model: Intended, net, im, fm, digest: str,
-                  found: Counter, *, reuse: bool) -> tuple[list[dict], dict, list[dict]]:
-    """One process's variant rows, its model row (fitness, precision, how much was aligned) and its prefix replays.
+                  found: Counter, *, reuse: bool) -> tuple[list[dict], dict]:
+    """One process's variant rows and its model row (fitness, precision, how much was aligned).
 
-    With `reuse`, a variant checked by an earlier run against the same model keeps its token
-    replay, and its alignment if it had one; only the others are replayed and aligned.
+    Every variant is token-replayed and every prefix walked (milliseconds, see `mining.replay`).
+    With `reuse`, a variant aligned by an earlier run against the same model keeps its
+    alignment; only the others are aligned.
     """
     counts = Counter({v: n for v, n in found.items() if v})  # a case with no completed step: none to check
     keys = sorted(counts, key=lambda v: (-counts[v], v))  # most frequent first: the budget goes furthest
     before = {k: r for k, r in _checked_before(con, process, digest).items() if k in counts} if reuse else {}
     start = time.perf_counter()
-    replayed = {k: {f: r[f] for f in TOKENS} | {"replay_deviations": [
-        (d["kind"], d["activity"]) for d in r["deviations"]] if r["method"] == "token_replay" else None}
-        for k, r in before.items()}
-    new = [k for k in keys if k not in replayed]
-    replayed |= dict(zip(new, replay(new, net, im, fm), strict=True))
+    replayer = Replayer(net, im, fm)
+    replayed = dict(zip(keys, replay(keys, replayer), strict=True))
     replay_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    known = _prefixes_before(con, process, digest) if reuse else {}
-    exact, prefix_replays = precision(counts, net, im, fm, model.precision_seconds, known)
+    exact = precision(counts, replayer, model.precision_seconds)
     precision_seconds = time.perf_counter() - start
     start = time.perf_counter()
     aligned = {k: {"cost": r["cost"], "worst_cost": r["worst_cost"], "fitness": r["fitness"],
@@ -356,9 +271,7 @@ def check_process(con: duckdb.DuckDBPyConnection, process: str, model: Intended,
                "token_fitness": by_tokens, "precision": exact, "budget_seconds": model.budget_seconds,
                "alignment_seconds": alignment_seconds, "replay_seconds": replay_seconds,
                "precision_seconds": precision_seconds}
-    prefixes = [{"process": process, "model_sha256": digest, "prefix": list(p),
-                 "enabled": None if e is None else list(e)} for p, e in prefix_replays.items()]
-    return rows, summary, prefixes
+    return rows, summary
 
 
 def _store(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: pa.Schema) -> None:
@@ -371,16 +284,16 @@ def _store(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: 
 
 def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended], *, reuse: bool = True
                       ) -> list[str]:
-    """Check each process's variants against its intended model into marts.conformance_variants,
-    marts.conformance_models and marts.conformance_prefixes (the prefix replays behind precision).
+    """Check each process's variants against its intended model into marts.conformance_variants and
+    marts.conformance_models.
 
-    A variant checked before against the same model (same file content) keeps its replay and
-    alignment, and a prefix its replay, so a night checks only variants it has not seen and explains each deviation
-    the same way every night (`reuse=False` aligns all again, within the budget). Returns
+    A variant aligned before against the same model (same file content) keeps its alignment,
+    so a night aligns only variants it has not seen and explains each deviation the same way
+    every night (`reuse=False` aligns all again, within the budget). Returns
     warnings (an unreadable model, activities no case did, a budget that ran out); a process
     with an unreadable model is left out, the others go on.
     """
-    warnings, rows, summaries, prefixes = [], [], [], []
+    warnings, rows, summaries = [], [], []
     for process, model in sorted(models.items()):
         try:
             net, im, fm = intended_net(model.path)
@@ -393,8 +306,7 @@ def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended
             warnings.append(f"process {process!r}: {model.path} names activities no case did (yet): "
                             f"{', '.join(map(repr, never))}")
         digest = hashlib.sha256(model.path.read_bytes()).hexdigest()
-        checked, summary, replayed = check_process(con, process, model, net, im, fm, digest, found, reuse=reuse)
-        prefixes += replayed
+        checked, summary = check_process(con, process, model, net, im, fm, digest, found, reuse=reuse)
         if summary["fitness_method"] != "alignment" and summary["n_cases"]:
             warnings.append(f"process {process!r}: {summary['n_variants_aligned']} of {summary['n_variants']} "
                             f"variants ({summary['share_cases_aligned']:.1%} of cases) aligned within "
@@ -406,5 +318,5 @@ def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended
         summaries.append(summary)
     _store(con, "conformance_variants", rows, VARIANTS)
     _store(con, "conformance_models", summaries, MODELS)
-    _store(con, "conformance_prefixes", prefixes, PREFIXES)
+    con.execute("drop table if exists marts.conformance_prefixes")  # kept by versions before mining.replay
     return warnings

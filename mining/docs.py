@@ -39,8 +39,7 @@ bottlenecks); `hourly_rate_dkk` (cost of an hour of hands-on time) and `standard
 was checked against the process's intended BPMN, alignment or token replay, with fitness,
 alignment cost and worst cost, the tokens behind token-based fitness, and deviations) and
 `marts.conformance_models` (one row per process: the model file, variants aligned, fitness,
-precision and the seconds each check took) and `marts.conformance_prefixes` (each variant
-prefix's replay, kept for the next run's precision) are written by `mining.conformance` with pm4py
+precision and the seconds each check took) are written by `mining.conformance` with pm4py
 before the SQL marts that read them. `bpmn` names a process's intended model;
 `conformance_seconds` (default 60) bounds the time its variants may take to align per run,
 most frequent first, and `precision_seconds` (default 60) the replay of their prefixes for

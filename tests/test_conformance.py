@@ -205,12 +205,9 @@ def test_receipt_log_fitness_and_precision_equal_pm4pys(shared_data, tmp_path):
     # the next night, with the same model, keeps what was aligned and goes on from there
     before = ours["share_aligned"]
     assert ours["precision"] == pytest.approx(pm4py.precision_token_based_replay(log, net, im, fm), abs=1e-9)
-    replayed = con.execute("select count(*) from marts.conformance_prefixes").fetchall()[0][0]
     ours, _ = _checked(con, tight, 2)
     assert ours["share_aligned"] >= before
-    # and keeps each prefix's replay: the same precision, from the same prefixes
     assert ours["precision"] == pytest.approx(pm4py.precision_token_based_replay(log, net, im, fm), abs=1e-9)
-    assert con.execute("select count(*) from marts.conformance_prefixes").fetchall()[0][0] == replayed > 0
 
 
 @pytest.mark.slow
