@@ -48,7 +48,7 @@ def record_task(con, night: dt.date):
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(con, published: Path) -> Path:
+def publish_task(con, published: Path) -> tuple[Path, dict[str, str]]:
     return pipeline.publish_snapshot(con, published)
 
 

@@ -81,6 +81,7 @@ class NightResult:
     previous: dict[str, dict] = field(default_factory=dict)
     breaches: list[dict] = field(default_factory=list)
     snapshot: Path | None = None
+    published: dict[str, str] = field(default_factory=dict)  # mart -> 'whole' or 'cases' (updated case by case)
     status: str = "running"
     message: str = ""
     summary_md: str = ""
@@ -243,11 +244,13 @@ def new_night(cfg: Config, now: dt.datetime | None = None) -> NightResult:
     return NightResult(night_of(now, cfg.nightly.timezone), uuid.uuid4().hex, now)
 
 
-def publish_snapshot(con: duckdb.DuckDBPyConnection, published: Path) -> Path:
-    """The snapshot published to the folder `published` (the crash tests may stop the process before the swap)."""
+def publish_snapshot(con: duckdb.DuckDBPyConnection, published: Path) -> tuple[Path, dict[str, str]]:
+    """The snapshot published to the folder `published`, and how each mart got there (the per-case marts are
+    updated for the cases new batches touched; the crash tests may stop the process before the swap)."""
+    from mining.marts import MARTS
     from warehouse.publish import publish
 
-    return publish(con, published, kill_point)
+    return publish(con, published, kill_point, frozenset(m for m, mart in MARTS.items() if mart.per_case))
 
 
 @dataclass(frozen=True)
@@ -274,6 +277,10 @@ def night(cfg: Config, root: Path, result: NightResult, steps: Steps) -> None:
     pseudo = resolve_key(cfg, root)
     progress = RunProgress()
     con = connect(root / cfg.warehouse, cfg.memory_limit)
+    if any(p.bpmn for p in cfg.processes.values()):
+        from mining.conformance import warm_up
+
+        warm_up()  # pm4py imports while the sources load
     try:
         pending = steps.extract_all({name: loaded_files(con, name) for name in cfg.sources})
         for name, extracted in pending.items():  # loaded one by one: DuckDB has one writer
@@ -294,7 +301,7 @@ def night(cfg: Config, root: Path, result: NightResult, steps: Steps) -> None:
         result.summary_md = summary_markdown(result)
         save_run(con, result)
         try:
-            result.snapshot = steps.publish(con, root / cfg.nightly.published)
+            result.snapshot, result.published = steps.publish(con, root / cfg.nightly.published)
         except Exception as e:
             result.status = "failed"
             result.message = f"publishing failed ({describe(e)}): last night's snapshot stays"

@@ -192,8 +192,10 @@ def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, *,
         else:
             run_sql(con, name)
             mode = "full"
-        con.execute("insert or replace into meta.mart_state values (?, ?, ?, now(), ?)",
-                    [name, fp, newest, mode]).fetchall()
+        con.execute("insert or replace into meta.mart_state by name select ? as mart, ? as fingerprint, "
+                    "? as last_batch_id, now() as built_at, ? as mode, case when ? = 'full' then now() else "
+                    "(select rebuilt_at from meta.mart_state where mart = ?) end as rebuilt_at",
+                    [name, fp, newest, mode, mode, name]).fetchall()
         seconds[name] = time.perf_counter() - start
         if after is not None:
             after(name)

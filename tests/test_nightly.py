@@ -168,6 +168,44 @@ def test_a_night_then_the_next_records_kpis_breaches_and_publishes(small, tmp_pa
 
 
 @pytest.mark.slow
+def test_a_night_publishes_the_touched_cases_and_gives_the_snapshot_a_whole_publish_gives(small, tmp_path):
+    from mining.build import build_all
+    from mining.marts import MARTS
+    from warehouse.publish import publish
+
+    root = _municipality(small, tmp_path / "m", partial=True)
+    assert set(_run(root, NIGHT1).published.values()) == {"whole"}  # nothing published yet
+    _complete(small, root)
+    second = _run(root, NIGHT2)
+    per_case = {m for m, mart in MARTS.items() if mart.per_case}
+    assert {m for m, how in second.published.items() if how == "cases"} == per_case
+    con = duckdb.connect(str(root / "vaerdistrom.duckdb"))
+    try:
+        whole, how = publish(con, tmp_path / "whole")  # every mart copied whole from the same warehouse
+        assert set(how.values()) == {"whole"}
+        _assert_same_marts(_marts(snapshot_path(root / "published")), _marts(whole))
+        # a row corrected in place, then every mart rebuilt whole (`vaerdistrom mine --full`): no batch says which
+        # case changed, so the next publish copies the per-case marts whole
+        case_id, ts = con.execute("update staging.events set ts = ts - interval 1 minute where event_id = (select "
+                                  "min(event_id) from staging.events where case_id is not null) "
+                                  "returning case_id, ts").fetchall()[0]
+        cfg, base = load_config(root / "vaerdistrom.toml")
+        build_all(con, cfg, base, incremental=False)
+    finally:
+        con.close()
+    third = _run(root, NIGHT2)
+    assert {third.published[m] for m in per_case} == {"whole"}
+    snapshot = open_snapshot(root / "published")
+    try:
+        assert (case_id, ts) in snapshot.execute("select case_id, ts from marts.event_sequence").fetchall()
+    finally:
+        snapshot.close()
+    fourth = _run(root, NIGHT2)  # in step again: case by case (no case touched tonight)
+    assert {fourth.published[m] for m in per_case} == {"cases"}
+    assert _marts(snapshot_path(root / "published")) == _marts(root / "vaerdistrom.duckdb")
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_at", ["load:rows", "mine:marts", "publish:written"])
 def test_a_run_killed_at_any_step_then_rerun_gives_the_marts_of_an_uninterrupted_run(small, tmp_path, kill_at):
     reference = _municipality(small, tmp_path / "reference", partial=True)

@@ -59,6 +59,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "event and contact ids kept unique by the loader, without an index", drop_event_indexes),
     Migration(6, "mart state, for incremental mining", sql_file("006_mart_state.sql")),
     Migration(7, "nightly runs, KPI history and deadline breaches", sql_file("007_runs.sql")),
+    Migration(8, "when each mart was last built whole, for publishing case by case", sql_file("008_rebuilt_at.sql")),
 )
 
 

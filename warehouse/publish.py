@@ -1,21 +1,29 @@
 """Publishing: what dashboards and reports read, as a separate read-only DuckDB file swapped in by one rename.
 
 The snapshot holds every mart, the KPI history, the runs and the batches. It is written
-whole under a temporary name next to the published file, checkpointed and synced, then
+under a temporary name next to the published file, checkpointed and synced, then
 `os.replace`d over it: a reader opens either last night's file or tonight's, never a half
 one, and a run that dies before the rename leaves last night's in place. Readers never
 open the live warehouse, so a nightly run never waits for them nor they for it.
+
+A night does not write the whole snapshot again: the temporary file starts as a copy of
+last night's, and a mart whose rows belong to one case each (`per_case`) gets only the
+rows of the cases that batches since then touched, as the warehouse did when it mined. The
+snapshot keeps the warehouse's `meta.mart_state` to know what it holds; a mart built whole
+since then (new SQL or rules, or a full rebuild after corrections) is copied whole.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
 
 SNAPSHOT = "vaerdistrom.duckdb"
-TABLES = ("meta.kpi_history", "meta.runs", "meta.batches", "meta.deadline_breaches")
+TABLES = ("meta.kpi_history", "meta.runs", "meta.batches", "meta.deadline_breaches", "meta.mart_state")
+TOUCHED = "semi join _published_touched as t on t.case_id = x.case_id and t.process is not distinct from x.process"
 
 
 def snapshot_path(published: Path) -> Path:
@@ -23,8 +31,38 @@ def snapshot_path(published: Path) -> Path:
     return published / SNAPSHOT
 
 
-def publish(con: duckdb.DuckDBPyConnection, published: Path, kill_point=lambda name: None) -> Path:
-    """Write the warehouse's marts and history to a new snapshot and swap it in; returns the snapshot's path.
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> dict[str, list[tuple[str, str]]]:
+    """Each table of `catalog`.`schema` with its (column, type) list, in order."""
+    rows = con.execute("select table_name, column_name, data_type from information_schema.columns where "
+                       "table_catalog = ? and table_schema = ? order by table_name, ordinal_position",
+                       [catalog, schema]).fetchall()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        out.setdefault(table, []).append((column, kind))
+    return out
+
+
+def _state(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, tuple]:
+    """`catalog`'s meta.mart_state: mart -> (fingerprint, last batch, last built whole)."""
+    if "mart_state" not in _columns(con, catalog, "meta"):
+        return {}
+    if ("rebuilt_at", "TIMESTAMP WITH TIME ZONE") not in _columns(con, catalog, "meta")["mart_state"]:
+        return {}
+    return {m: (fp, last, whole) for m, fp, last, whole in con.execute(
+        f"select mart, fingerprint, last_batch_id, rebuilt_at from {catalog}.meta.mart_state").fetchall()}
+
+
+def _in_step(before: tuple | None, now: tuple | None) -> bool:
+    """Whether a snapshot's per-case mart built as `before` becomes the warehouse's (`now`) by updating the cases
+    batches since `before` touched."""
+    return (before is not None and now is not None and before[2] is not None and before[0] == now[0]
+            and before[2] == now[2] and before[1] <= now[1])
+
+
+def publish(con: duckdb.DuckDBPyConnection, published: Path, kill_point=lambda name: None,
+            per_case: frozenset[str] = frozenset()) -> tuple[Path, dict[str, str]]:
+    """Write the warehouse's marts and history to a new snapshot and swap it in; returns the snapshot's path and
+    how each mart got there ('whole', or 'cases' for a per-case mart updated for the cases touched since).
 
     `kill_point` is called between writing and swapping (the crash tests stop the process there).
     """
@@ -33,14 +71,27 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, kill_point=lambda n
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     for leftover in published.glob(f".{target.name}.*.tmp*"):  # from a run that died while writing
         leftover.unlink()
-    marts = [t for (t,) in con.execute("select table_name from information_schema.tables where table_schema = 'marts' "
-                                       "and table_catalog = current_database() order by table_name").fetchall()]
+    live = con.execute("select current_database()").fetchall()[0][0]
+    marts = _columns(con, live, "marts")
+    if target.exists():
+        shutil.copyfile(target, tmp)
     con.execute(f"attach '{tmp}' as snapshot")
+    how: dict[str, str] = {}
     try:
-        con.execute("create schema snapshot.marts")
-        con.execute("create schema snapshot.meta")
-        for table in [f"marts.{m}" for m in marts] + list(TABLES):
-            con.execute(f"create table snapshot.{table} as select * from {table}")
+        con.execute("create schema if not exists snapshot.marts")
+        con.execute("create schema if not exists snapshot.meta")
+        had, before, now = _columns(con, "snapshot", "marts"), _state(con, "snapshot"), _state(con, live)
+        for gone in sorted(set(had) - set(marts)):
+            con.execute(f"drop table snapshot.marts.{gone}")
+        for mart in sorted(marts):
+            if mart in per_case and had.get(mart) == marts[mart] and _in_step(before.get(mart), now.get(mart)):
+                _update_cases(con, mart, before[mart][1])
+                how[mart] = "cases"
+            else:
+                con.execute(f"create or replace table snapshot.marts.{mart} as select * from marts.{mart}")
+                how[mart] = "whole"
+        for table in TABLES:
+            con.execute(f"create or replace table snapshot.{table} as select * from {table}")
         con.execute("checkpoint snapshot")
     finally:
         con.execute("detach snapshot")
@@ -53,7 +104,19 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, kill_point=lambda n
         os.fsync(directory)  # the rename itself survives a power cut
     finally:
         os.close(directory)
-    return target
+    return target, how
+
+
+def _update_cases(con: duckdb.DuckDBPyConnection, mart: str, since: int) -> None:
+    """The snapshot's rows of `mart` for the cases batches after `since` touched, replaced by the warehouse's."""
+    con.execute("create or replace temp table _published_touched as select distinct process, case_id "
+                "from staging.events where batch_id > ? and case_id is not null", [since])
+    try:
+        con.execute(f"delete from snapshot.marts.{mart} as x where exists (select 1 from _published_touched as t "
+                    "where t.case_id = x.case_id and t.process is not distinct from x.process)")
+        con.execute(f"insert into snapshot.marts.{mart} select x.* from marts.{mart} as x {TOUCHED}")
+    finally:
+        con.execute("drop table if exists _published_touched")
 
 
 def open_snapshot(published: Path) -> duckdb.DuckDBPyConnection:
