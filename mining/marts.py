@@ -112,9 +112,11 @@ def _ensure_rules(con: duckdb.DuckDBPyConnection) -> None:
             con.unregister("_empty")
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Build one mart as `marts.<name>` from the warehouse's tables."""
-    _ensure_rules(con)
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, *, ensure_rules: bool = True) -> None:
+    """Build one mart as `marts.<name>` from the warehouse's tables (`ensure_rules=False`: the caller made sure
+    the rule and conformance tables exist)."""
+    if ensure_rules:
+        _ensure_rules(con)
     relations = BASE | {m: f"marts.{m}" for m in MARTS}
     con.execute(f"create or replace table marts.{name} as\n" + render(name, relations)).fetchall()
 
@@ -190,7 +192,7 @@ def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, *,
             _update_cases(con, name, since=before[1])
             mode = "incremental"
         else:
-            run_sql(con, name)
+            run_sql(con, name, ensure_rules=False)  # made sure once, above
             mode = "full"
         con.execute("insert or replace into meta.mart_state by name select ? as mart, ? as fingerprint, "
                     "? as last_batch_id, now() as built_at, ? as mode, case when ? = 'full' then now() else "

@@ -168,8 +168,9 @@ class Replayer:
         pm4py's trace fitness, whether it fits, its four token counts, and the activities that fired
         without their tokens."""
         at, missing, consumed, produced, problems = self.start, 0, 0, self.im_tokens, []
+        known = self._steps
         for activity in activities:
-            s = self.step(at, activity)
+            s = known.get((at, activity)) or self.step(at, activity)
             at, missing, consumed, produced = s.to, missing + s.missing, consumed + s.consumed, produced + s.produced
             if s.problem is not None:
                 problems.append(s.problem)
