@@ -16,8 +16,8 @@ import os
 import signal
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -90,6 +90,9 @@ class NightResult:
     @property
     def failed_sources(self) -> list[str]:
         return [s.source for s in self.sources if s.error]
+
+
+EXTRACT_THREADS = 4  # sources hashed at once by `run_night`
 
 
 def night_of(now: dt.datetime, timezone: str) -> dt.date:
@@ -317,8 +320,9 @@ def run_night(cfg: Config, root: Path, now: dt.datetime | None = None) -> NightR
     from flows.lock import run_lock
 
     result = new_night(cfg, now)
-    one_by_one = Steps(extract_all=lambda loaded: {name: partial(extract, cfg, root, name, files)
-                                                   for name, files in loaded.items()})
-    with run_lock(root / cfg.warehouse):
-        night(cfg, root, result, one_by_one)
+    with run_lock(root / cfg.warehouse), ThreadPoolExecutor(max_workers=EXTRACT_THREADS) as pool:
+        # every source hashed at once (hashing lets go of the GIL), loaded one by one as each is ready
+        at_once = Steps(extract_all=lambda loaded: {
+            name: pool.submit(extract, cfg, root, name, files).result for name, files in loaded.items()})
+        night(cfg, root, result, at_once)
     return result
