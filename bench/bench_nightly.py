@@ -145,7 +145,8 @@ def section(r: dict) -> str:
         lines.append(f"| {label} | {x['rows_new']:,} | {x['load']:.1f} | {x['mine']:.1f} | {x['rest']:.1f} | "
                      f"{x['total']:.1f} | {x['mb']:.0f} |")
     slow = ", ".join(f"{name} {sec:.1f} s" for name, sec in night["slowest"])
-    lines += ["", f"The night costs {night['total'] / full['total']:.1%} of a full run (target: 10% or less). Its slowest mining steps: "
+    lines += ["", f"The night costs {night['total'] / full['total']:.1%} of a full run (target: 10% or less). "
+              "Its slowest mining steps: "
               f"{slow}.", END]
     return "\n".join(lines)
 
