@@ -413,7 +413,8 @@ def _print_mining_summary(con) -> None:
     """One line per process: what an improvement team looks at first."""
     rows = con.execute(
         "select v.process, v.n_cases, v.median_lead_time_days, v.first_time_right, "
-        "(select source_activity || ' -> ' || target_activity || ': ' || format('{:,}', round(total_wait_days)::bigint) "
+        "(select source_activity || ' -> ' || target_activity || ': ' "
+        "|| format('{:,}', round(total_wait_days)::bigint) "
         " || ' waiting days in all, median ' || round(median_case_wait_days, 1) || ' days per case' "
         " from marts.bottlenecks as b where b.process = v.process and b.rank_by_total = 1 limit 1), "
         "c.contacts_per_case, c.share_failure_demand, "
@@ -771,6 +772,36 @@ def national(
 
 
 @app.command()
+def dashboard(
+    config: Annotated[Path, typer.Option(help="The config file; the dashboard reads its published snapshot.")] =
+        Path("vaerdistrom.toml"),
+    port: Annotated[int, typer.Option(help="The port to serve the dashboard on.")] = 8501,
+    address: Annotated[str, typer.Option(help="The address to listen on (0.0.0.0: every interface).")] =
+        "127.0.0.1",
+) -> None:
+    """Serve the dashboard for improvement teams (Danish, or English by a switch) at http://ADDRESS:PORT.
+
+    It reads the snapshot the last nightly run published (`[nightly] published`, read-only),
+    never the warehouse, so it can stay up while the nightly run works; a new night's
+    snapshot shows on the next page load. Ctrl+C stops it.
+    """
+    import os
+    import subprocess
+    import sys
+
+    from dashboards.data import PUBLISHED_ENV
+
+    cfg, root = _open_config(config)
+    published = (root / cfg.nightly.published).resolve()
+    app_file = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
+    typer.echo(f"Dashboard of {published} at http://{address}:{port} (Ctrl+C stops it)")
+    env = dict(os.environ, **{PUBLISHED_ENV: str(published)})
+    command = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
+               "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    raise typer.Exit(subprocess.call(command, env=env))
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo municipality's exports and warehouse.")] = Path("demo"),
     events: Annotated[int, typer.Option(help="About this many rows to simulate.")] = 50_000,
@@ -806,9 +837,11 @@ def demo(
         _print_mining_summary(con)
     finally:
         con.close()
-    typer.echo(f"Next: `vaerdistrom query bottlenecks --config {config}` (or dfg, variants, valuestream, rework, "
-               f"contacts, journeys, deadlines, rules, conformance), `vaerdistrom run --config {config}` for the "
-               f"next night, and the ground truth in {out / 'ground_truth'}.")
+    typer.echo(f"Next: `vaerdistrom dashboard --config {config}` opens the dashboard on this snapshot "
+               f"(http://127.0.0.1:8501); `vaerdistrom query bottlenecks --config {config}` (or dfg, variants, "
+               f"valuestream, rework, contacts, journeys, deadlines, rules, conformance) asks the marts; "
+               f"`vaerdistrom run --config {config}` runs the next night; the ground truth is in "
+               f"{out / 'ground_truth'}.")
 
 
 def main() -> None:  # pragma: no cover - console entry point

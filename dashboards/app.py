@@ -1,0 +1,102 @@
+"""The vaerdistrom dashboard: `vaerdistrom dashboard` runs this file with Streamlit.
+
+It reads the published snapshot only (the folder named by VAERDISTROM_PUBLISHED, which the
+command sets from the config), in Danish by default or English. The page, the language and
+the global filters (process, period, org unit, variant) live in the URL, so a view can be
+shared by its address. Each page is a function of `dashboards.pages`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from dashboards import data, pages
+from dashboards.i18n import LANGS, t
+
+PARAMS = ("lang", "side", "process", "from", "to", "unit", "variant")
+LANGUAGE_NAMES = {"da": "Dansk", "en": "English"}
+
+
+def _date(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _seed_from_url() -> None:
+    """On a session's first run, the widgets start from the URL's values."""
+    if st.session_state.get("_seeded"):
+        return
+    qp = st.query_params
+    st.session_state["lang"] = qp.get("lang") if qp.get("lang") in LANGS else "da"
+    st.session_state["side"] = qp.get("side") if qp.get("side") in pages.PAGES else "overblik"
+    st.session_state["process"] = qp.get("process") or ""
+    st.session_state["period_from"] = _date(qp.get("from"))
+    st.session_state["period_to"] = _date(qp.get("to"))
+    st.session_state["unit"] = qp.get("unit") or ""
+    st.session_state["variant"] = qp.get("variant") or ""
+    st.session_state["_seeded"] = True
+
+
+def _to_url(view: data.View, lang: str, side: str) -> None:
+    values = {"lang": lang, "side": side, "process": view.process, "from": view.period_from,
+              "to": view.period_to, "unit": view.org_unit, "variant": view.variant}
+    wanted = {k: str(v) for k, v in values.items() if v not in (None, "")}
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def main() -> None:
+    st.set_page_config(page_title="vaerdistrom", layout="wide")
+    _seed_from_url()
+    lang = st.sidebar.radio(t("language", st.session_state["lang"]), LANGS, key="lang",
+                            format_func=LANGUAGE_NAMES.get, horizontal=True)
+    published = Path(os.environ.get(data.PUBLISHED_ENV, "published"))
+    path = data.published_file(published)
+    if path is None:
+        st.title(t("app_title", lang))
+        st.info(t("no_snapshot", lang))
+        return
+    side = st.sidebar.radio(t("page", lang), list(pages.PAGES), key="side",
+                            format_func=lambda p: t(pages.PAGES[p][0], lang))
+    ctx = pages.Context(path=path, version=data.version(path), lang=lang, view=data.View())
+    processes = ctx.processes()
+    st.sidebar.subheader(t("filters", lang))
+    if st.session_state["process"] not in [""] + processes:
+        st.session_state["process"] = ""
+    process = st.sidebar.selectbox(t("process", lang), [""] + processes, key="process",
+                                   format_func=lambda p: p or t("all_processes", lang))
+    first, last = ctx.date_range()
+    period_from = st.sidebar.date_input(t("period_from", lang), key="period_from", min_value=first,
+                                        max_value=last, format="DD.MM.YYYY" if lang == "da" else "YYYY-MM-DD")
+    period_to = st.sidebar.date_input(t("period_to", lang), key="period_to", min_value=first, max_value=last,
+                                      format="DD.MM.YYYY" if lang == "da" else "YYYY-MM-DD")
+    units = ctx.org_units(process or None)
+    if st.session_state["unit"] not in [""] + units:
+        st.session_state["unit"] = ""
+    unit = st.sidebar.selectbox(t("org_unit", lang), [""] + units, key="unit",
+                                format_func=lambda u: u or t("all_units", lang))
+    variant = st.sidebar.text_input(t("variant", lang), key="variant", help=t("variant_help", lang)).strip()
+    if period_from and period_to and period_to < period_from:
+        st.sidebar.error(t("period_backwards", lang))
+        period_to = None
+    view = data.View(process=process or None, period_from=period_from or None, period_to=period_to or None,
+                     org_unit=unit or None, variant=variant or None)
+    _to_url(view, lang, side)
+    ctx = pages.Context(path=path, version=ctx.version, lang=lang, view=view)
+    night = ctx.last_run()
+    if night:
+        st.sidebar.caption(t("published_at", lang, night=pages.fmt_date(night[0], lang), status=night[1]))
+    st.title(t(pages.PAGES[side][0], lang))
+    if view.selects_cases and ctx.n_kept() == 0:
+        st.warning(t("nothing_selected", lang))
+        return
+    pages.PAGES[side][1](ctx)
+
+
+main()

@@ -1,0 +1,131 @@
+"""What the dashboards read: the published snapshot, opened read-only, never the live warehouse.
+
+Without a filter beyond the process, a page reads a built mart as it is. A filter that
+selects cases (period, org unit, variant) keeps whole cases: a mart whose rows are cases
+(or contacts, waits, checks of cases) keeps the rows of those cases; an aggregate mart is
+computed again from those rows with the mart's own SQL, in temporary tables of the
+reader's own connection (the snapshot is never written). Aggregates over fewer than `K` cases
+are suppressed before anything is shown. No Streamlit here: the pages cache these calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from mining.filters import Filters
+from mining.marts import BASE, MARTS, order, render
+from warehouse.publish import snapshot_path
+
+PUBLISHED_ENV = "VAERDISTROM_PUBLISHED"  # the folder of the snapshot, set by `vaerdistrom dashboard`
+K = 5  # the smallest number of cases an aggregate may show
+# marts with one row per case (or per contact, wait or check of a case): a filter keeps the kept cases' rows as
+# they are (a contact stays attributed as the night attributed it); every other mart is computed again from these
+CASE_ROWS = ("event_sequence", "case_variants", "activity_instances", "value_stream_cases", "deadline_clocks",
+             "deadlines", "bottleneck_waits", "bottleneck_cases", "contact_cases", "rule_checks",
+             "conformance_cases")
+
+
+@dataclass(frozen=True)
+class View:
+    """The global filters of every page (they live in the URL)."""
+
+    process: str | None = None
+    period_from: dt.date | None = None
+    period_to: dt.date | None = None
+    org_unit: str | None = None
+    variant: str | None = None
+
+    def filters(self, timezone: str) -> Filters:
+        return Filters(process=self.process, period_from=self.period_from, period_to=self.period_to,
+                       org_unit=self.org_unit, variant=self.variant, timezone=timezone)
+
+    @property
+    def selects_cases(self) -> bool:
+        return any(v is not None for v in (self.period_from, self.period_to, self.org_unit, self.variant))
+
+
+def published_file(published: Path) -> Path | None:
+    """The snapshot file in the folder `published`, or None when nothing is published yet."""
+    path = snapshot_path(published)
+    return path if path.exists() else None
+
+
+def version(path: Path) -> tuple[int, int]:
+    """What identifies one published snapshot (a new night's file replaces it: a new version)."""
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=True)
+
+
+def timezone(con: duckdb.DuckDBPyConnection) -> str:
+    """The municipality's time zone (from the rules the night wrote), for the period filter."""
+    rows = con.execute("select any_value(timezone) from marts.process_rules").fetchall()
+    return rows[0][0] if rows and rows[0][0] else "Europe/Copenhagen"
+
+
+def _kept(con: duckdb.DuckDBPyConnection, view: View) -> None:
+    sql, params = view.filters(timezone(con)).cases_sql()
+    con.execute(f"create or replace temp table _dash_kept as {sql}", params)
+
+
+def mart(con: duckdb.DuckDBPyConnection, name: str, view: View) -> pd.DataFrame:
+    """Mart `name`'s rows for the view: its process, and only the kept cases when the view selects cases (an
+    aggregate mart then computed again with its own SQL, over the kept cases' rows, in temporary tables)."""
+    if name not in MARTS:
+        raise KeyError(f"no mart named {name!r}")
+    has_process = bool(con.execute("select 1 from information_schema.columns where table_schema = 'marts' "
+                                   "and table_name = ? and column_name = 'process'", [name]).fetchall())
+    where = " where process = $process" if view.process is not None and has_process else ""
+    params = {"process": view.process} if where else {}
+    if not view.selects_cases:
+        return con.execute(f"select * from marts.{name}{where}", params).df()
+    _kept(con, view)
+    relations = dict(BASE)
+    for needed in order([name]):
+        if needed in CASE_ROWS:
+            con.execute(f"create or replace temp view _dash_{needed} as select x.* from marts.{needed} as x "
+                        "semi join _dash_kept as k on k.process = x.process and k.case_id = x.case_id")
+        else:
+            con.execute(f"create or replace temp table _dash_{needed} as\n" + render(needed, relations))
+        relations[needed] = f"_dash_{needed}"
+    return con.execute(f"select * from _dash_{name}{where}", params).df()
+
+
+def sql(con: duckdb.DuckDBPyConnection, text: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(text, params or []).df()
+
+
+def suppress(frame: pd.DataFrame, column: str = "n_cases") -> tuple[pd.DataFrame, int]:
+    """`frame` without the rows counting fewer than K cases in `column`, and how many rows were left out."""
+    if frame.empty or column not in frame:
+        return frame, 0
+    keep = frame[column].fillna(0) >= K
+    return frame[keep].reset_index(drop=True), int((~keep).sum())
+
+
+def processes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [p for (p,) in con.execute("select distinct process from marts.case_variants where process is not null "
+                                      "order by 1").fetchall()]
+
+
+def org_units(con: duckdb.DuckDBPyConnection, process: str | None) -> list[str]:
+    return [u for (u,) in con.execute("select distinct org_unit from marts.event_sequence where org_unit is not null "
+                                      "and ($p is null or process = $p) order by 1", {"p": process}).fetchall()]
+
+
+def date_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
+    first, last = con.execute("select min(started_at), max(ended_at) from marts.case_variants").fetchall()[0]
+    return first.date(), last.date()
+
+
+def last_run(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, str] | None:
+    rows = con.execute("select night, status from meta.runs order by night desc limit 1").fetchall()
+    return rows[0] if rows else None

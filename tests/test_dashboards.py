@@ -1,0 +1,210 @@
+"""The dashboard: Danish and English formats, filtered figures equal to the CLI's filtered marts, every page in both
+languages through Streamlit's AppTest with the numbers on screen equal to the marts, the filters in the URL, and
+the real server answering."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dashboards import data
+from dashboards.i18n import date, days, kroner, number, percent
+from flows import pipeline
+from mining.filters import Filters
+from mining.marts import query
+from warehouse.config import load_config
+
+from conftest import _simulate
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboards" / "app.py")
+KEY = "ab" * 32
+PAGES = ["overblik", "procesflow", "flaskehalse", "omarbejde", "henvendelser", "borgerrejse", "afvigelser",
+         "sammenlign", "sager"]
+
+
+def test_numbers_dates_and_shares_in_danish_and_english():
+    assert (number(1234.5, "da"), number(1234.5, "en")) == ("1.234,5", "1,234.5")
+    assert (number(1234567, "da", 0), number(1234567, "en", 0)) == ("1.234.567", "1,234,567")
+    assert (percent(0.256, "da"), percent(0.256, "en")) == ("25,6\xa0%", "25.6%")
+    assert (kroner(12345.4, "da"), kroner(12345.4, "en")) == ("12.345 kr.", "DKK 12,345")
+    assert days(2.5, "da") == "2,5 dage" and days(2.5, "en") == "2.5 days"
+    assert (date(dt.date(2026, 11, 23), "da"), date(dt.date(2026, 11, 23), "en")) == ("23. nov. 2026", "23 Nov 2026")
+    assert number(None, "da") == percent(float("nan"), "en") == kroner(None, "da") == "–"
+
+
+def test_aggregates_over_fewer_than_five_cases_are_left_out():
+    frame = pd.DataFrame({"x": ["a", "b", "c", "d"], "n_cases": [4, 5, None, 100]})
+    kept, hidden = data.suppress(frame)
+    assert kept["x"].tolist() == ["b", "d"] and hidden == 2
+
+
+@pytest.fixture(scope="module")
+def municipality(sim_root, tmp_path_factory) -> Path:
+    """A small municipality after two nights (yesterday's exports, then tonight's), published."""
+    small = _simulate(sim_root, "dashboards", citizens=1_500, seed=21, start=dt.date(2025, 1, 1))
+    root = tmp_path_factory.mktemp("dash") / "m"
+    shutil.copytree(small, root)
+    csv = root / "sbsys" / "sagsaktiviteter.csv"
+    whole = csv.read_bytes()
+    lines = whole.splitlines(keepends=True)
+    csv.write_bytes(b"".join(lines[:1 + (len(lines) - 1) * 6 // 10]))
+    old = os.environ.get("VAERDISTROM_PSEUDONYM_KEY")
+    os.environ["VAERDISTROM_PSEUDONYM_KEY"] = KEY
+    try:
+        cfg, base = load_config(root / "vaerdistrom.toml")
+        assert pipeline.run_night(cfg, base, dt.datetime(2026, 1, 10, 1, tzinfo=dt.timezone.utc)).status == \
+            "completed"
+        csv.write_bytes(whole)
+        assert pipeline.run_night(cfg, base, dt.datetime(2026, 1, 11, 1, tzinfo=dt.timezone.utc)).status == \
+            "completed"
+    finally:
+        if old is None:
+            os.environ.pop("VAERDISTROM_PSEUDONYM_KEY", None)
+        else:
+            os.environ["VAERDISTROM_PSEUDONYM_KEY"] = old
+    return root
+
+
+@pytest.fixture()
+def snapshot(municipality) -> Path:
+    return municipality / "published" / "vaerdistrom.duckdb"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["value_stream_summary", "bottlenecks", "rework", "dfg", "variants", "handovers",
+                                  "value_stream"])
+def test_a_filtered_mart_equals_the_clis_filtered_query_on_the_warehouse(municipality, snapshot, name):
+    """The dashboard computes a filtered aggregate from the snapshot's case rows; the CLI (`vaerdistrom query`)
+    from the live warehouse's events: the same rows."""
+    live = duckdb.connect(str(municipality / "vaerdistrom.duckdb"), read_only=True)
+    con = data.connect(snapshot)
+    try:
+        process = "visitation"
+        unit = con.execute("select org_unit from marts.event_sequence where process = ? and org_unit is not null "
+                           "group by 1 order by count(*) desc limit 1", [process]).fetchall()[0][0]
+        views = [data.View(process=process, period_from=dt.date(2025, 3, 1), period_to=dt.date(2025, 6, 30)),
+                 data.View(org_unit=unit), data.View(process=process, period_from=dt.date(2025, 5, 1))]
+        for view in views:
+            ours = data.mart(con, name, view)
+            theirs = query(live, name, view.filters("Europe/Copenhagen")).to_pandas()
+            if view.process is not None and "process" in theirs:
+                theirs = theirs[theirs["process"] == view.process]
+            assert len(ours) == len(theirs) > 0, (name, view)
+            key = [c for c in ours.columns if ours[c].dtype == object and c not in ("activities", "org_units",
+                                                                                   "resources")]
+            ours = ours.sort_values(key).reset_index(drop=True)
+            theirs = theirs[ours.columns].sort_values(key).reset_index(drop=True)
+            pd.testing.assert_frame_equal(ours, theirs, check_dtype=False, rtol=1e-9)
+    finally:
+        con.close()
+        live.close()
+
+
+def _app(published: Path, monkeypatch, **params):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv(data.PUBLISHED_ENV, str(published))
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_without_a_snapshot_the_app_says_how_to_make_one(tmp_path, monkeypatch):
+    at = _app(tmp_path / "nothing", monkeypatch)
+    assert "vaerdistrom run" in at.info[0].value and at.info[0].value.startswith("Der er ikke publiceret data")
+    at = _app(tmp_path / "nothing", monkeypatch, lang="en")
+    assert at.info[0].value.startswith("No data has been published yet")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["da", "en"])
+@pytest.mark.parametrize("side", PAGES)
+def test_every_page_renders_in_both_languages(municipality, monkeypatch, side, lang):
+    at = _app(municipality / "published", monkeypatch, side=side, lang=lang)
+    titles = {"da": ["Overblik", "Procesflow", "Flaskehalse", "Omarbejde", "Henvendelser", "Borgerrejse",
+                     "Afvigelser", "Sammenlign", "Sager"],
+              "en": ["Overview", "Process flow", "Bottlenecks", "Rework", "Contacts", "Citizen journey",
+                     "Deviations", "Compare", "Cases"]}
+    assert at.title[0].value == titles[lang][PAGES.index(side)]
+    assert (at.query_params["side"], at.query_params["lang"]) == (side, lang)  # the page and language stay in the URL
+
+
+@pytest.mark.slow
+def test_the_overview_shows_the_marts_numbers_formatted_for_the_language(municipality, snapshot, monkeypatch):
+    con = data.connect(snapshot)
+    try:
+        summary = con.execute("select process, n_cases, median_lead_time_days, mean_cost_dkk from "
+                              "marts.value_stream_summary order by process").df()
+        kpis = con.execute("select process, share_within_deadline from meta.kpi_history where night = "
+                           "(select max(night) from meta.kpi_history) order by process").df()
+    finally:
+        con.close()
+    for lang in ("da", "en"):
+        at = _app(municipality / "published", monkeypatch, side="overblik", lang=lang)
+        citizen, finance = at.dataframe[0].value, at.dataframe[1].value
+        assert citizen.iloc[:, 0].tolist() == summary["process"].tolist()
+        assert citizen.iloc[:, 1].tolist() == [number(n, lang, 0) for n in summary["n_cases"]]
+        assert citizen.iloc[:, 2].tolist() == [number(x, lang, 1) for x in summary["median_lead_time_days"]]
+        # the deadline share equals the KPI history's (the same definition, computed apart)
+        assert citizen.iloc[:, 5].tolist() == [percent(x, lang) for x in kpis["share_within_deadline"]]
+        assert finance.iloc[:, 1].tolist() == [kroner(x, lang) for x in summary["mean_cost_dkk"]]
+
+
+@pytest.mark.slow
+def test_filters_come_from_the_url_and_give_the_filtered_marts(municipality, snapshot, monkeypatch):
+    at = _app(municipality / "published", monkeypatch, side="flaskehalse", lang="en", process="visitation",
+              **{"from": "2025-03-01", "to": "2025-06-30"})
+    live = duckdb.connect(str(municipality / "vaerdistrom.duckdb"), read_only=True)
+    try:
+        expected = query(live, "bottlenecks", Filters(process="visitation", period_from=dt.date(2025, 3, 1),
+                                                      period_to=dt.date(2025, 6, 30))).to_pandas()
+    finally:
+        live.close()
+    expected = expected[~expected["is_planned"] & (expected["n_cases"] >= data.K)].sort_values(
+        "total_wait_days", ascending=False)
+    shown = at.dataframe[0].value
+    assert shown["Wait"].tolist() == (expected["source_activity"] + " → " + expected["target_activity"]).tolist()
+    assert shown["Total waiting (days)"].tolist() == [number(x, "en") for x in expected["total_wait_days"]]
+    assert at.sidebar.selectbox[0].value == "visitation" and at.query_params["process"] == "visitation"
+    # a filter that keeps no case says so
+    at = _app(municipality / "published", monkeypatch, side="overblik", variant="no-such-variant")
+    assert at.warning[0].value.startswith("Filtrene udvælger ingen sager")
+
+
+@pytest.mark.slow
+def test_the_dashboard_command_serves_the_app(municipality):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("vaerdistrom")
+    proc = subprocess.Popen([str(exe), "dashboard", "--config", str(municipality / "vaerdistrom.toml"), "--port",
+                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                    assert r.read() == b"ok"
+                    break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read().decode()
+                time.sleep(0.5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+            assert b"<script" in r.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
