@@ -108,6 +108,7 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Danish, English)
     "days_waited": ("Ventede (dage)", "Waited (days)"),
     "wait_started": ("Ventetiden begyndte", "Wait began"),
     "rework_hours": ("Omarbejde (timer)", "Rework (hours)"),
+    "n_rework_events": ("Gange gjort igen", "Times done again"),
     "n_cases_with_rework": ("Sager med omarbejde", "Cases with rework"),
     "n_repeat": ("Gentaget af samme", "Repeated by the same person"),
     "n_redo": ("Gjort om af en anden", "Redone by another person"),

@@ -133,6 +133,22 @@ def chart_download(ctx: Context, frame: pd.DataFrame, key: str) -> None:
                        mime="text/csv", key=f"csv-{key}")
 
 
+NUMBER_LOCALE = {"da": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " kr."]},
+                 "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["DKK ", ""]}}
+
+
+def hbar(ctx: Context, frame: pd.DataFrame, label: str, value: str, title: str) -> None:
+    """A horizontal bar per row, longest first, numbers in the language's style (saves as PNG from its menu)."""
+    import altair as alt
+
+    chart = alt.Chart(frame).mark_bar().encode(
+        x=alt.X(f"{value}:Q", title=title, axis=alt.Axis(format=",.0f")),
+        y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=360)),
+        tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{value}:Q", format=",.1f", title=title)],
+    ).configure(locale={"number": NUMBER_LOCALE[ctx.lang]})
+    st.altair_chart(chart, width="stretch")
+
+
 def one_process(ctx: Context) -> str | None:
     """The process a page about one process shows: the filter's, else a choice on the page."""
     if ctx.view.process:
@@ -163,6 +179,8 @@ def overview(ctx: Context) -> None:
                           pd.DataFrame(columns=["process", "share_within_deadline"]), on="process", how="left")
             .merge(contacts, on="process", how="left").merge(rules, on="process", how="left"))
     kpis["contact_cost_dkk"] = kpis["contact_hours"] * kpis["hourly_rate_dkk"]
+    if ctx.view.process and len(kpis):
+        cards(ctx, kpis.iloc[0])
     st.subheader(ctx.t("citizen_side"))
     table(ctx, kpis, [("process", "process", "text"), ("n_cases", "n_cases", "int"),
                       ("median_lead_time_days", "median_lead_time_days", "days"),
@@ -211,6 +229,24 @@ def overview(ctx: Context) -> None:
         top = calls.sort_values("n_inbound", ascending=False).iloc[0]
         cols[2].metric(ctx.t("most_contacts"), number(top.n_inbound, ctx.lang, 0))
         cols[2].caption(f"{top.process}: {top.source_activity} → {top.target_activity}")
+
+
+CARDS = [("n_cases", "int"), ("median_lead_time_days", "days"), ("share_within_deadline", "pct"),
+         ("contacts_per_case", "num2"), ("mean_cost_dkk", "kr")]
+
+
+def cards(ctx: Context, row: pd.Series) -> None:
+    """One process's headline figures, against the night before (from the KPI history) when no filter narrows
+    the cases."""
+    before = ctx.sql("select * from meta.kpi_history where process = $1 order by night desc limit 2",
+                     row["process"])
+    previous = before.iloc[1] if len(before) == 2 and not ctx.view.selects_cases else None
+    for column, (name, kind) in zip(st.columns(len(CARDS)), CARDS):
+        delta = None
+        if previous is not None and name in previous and not pd.isna(previous[name]) and not pd.isna(row[name]):
+            change = row[name] - previous[name]
+            delta = _format(change, kind, ctx.lang) if change else None
+        column.metric(ctx.t(name), _format(row[name], kind, ctx.lang), delta, delta_color="off")
 
 
 def _edge_colour(value: float, top: float) -> str:
@@ -302,9 +338,8 @@ def bottlenecks(ctx: Context) -> None:
                        ("median_case_wait_days", "median_case_wait_days", "days"),
                        ("p90_case_wait_days", "p90_case_wait_days", "days"),
                        ("share_of_waiting", "share_of_waiting", "pct")], "bottlenecks")
-    top = waits.head(10)
-    st.bar_chart(top, x="wait", y="total_wait_days", horizontal=True, x_label=ctx.t("total_wait_days"),
-                 y_label="")
+    top = waits.head(10).assign(name=lambda d: d.process + ": " + d.wait)
+    hbar(ctx, top, "name", "total_wait_days", ctx.t("total_wait_days"))
     choice = st.selectbox(ctx.t("one_wait"), list(range(len(waits))), key="wait",
                           format_func=lambda i: f"{waits.iloc[i].process}: {waits.iloc[i].wait}")
     chosen = waits.iloc[choice]
@@ -349,7 +384,8 @@ def rework(ctx: Context) -> None:
     value = ctx.mart("value_stream")[["process", "activity", "rework_hours", "rework_cost_dkk",
                                       "first_time_right"]]
     both = suppressed(ctx, loops.merge(value, on=["process", "activity"], how="left"))
-    both = both[both["n_rework_events"] > 0].sort_values("rework_cost_dkk", ascending=False, na_position="last")
+    both = suppressed(ctx, both[both["n_rework_events"] > 0], "n_cases_with_rework")  # the cases it is about
+    both = both.sort_values(["rework_cost_dkk", "rework_hours"], ascending=False, na_position="last")
     total = both["rework_cost_dkk"].sum(min_count=1)  # no hourly rate configured: no kroner, not 0
     left, right = st.columns(2)
     left.metric(ctx.t("rework_cost_dkk"), kroner(total, ctx.lang))
@@ -361,8 +397,8 @@ def rework(ctx: Context) -> None:
                       ("rework_hours", "rework_hours", "num"), ("rework_cost_dkk", "rework_cost_dkk", "kr")],
           "rework")
     if len(both):
-        st.bar_chart(both.head(10).assign(name=lambda d: d.process + ": " + d.activity), x="name",
-                     y=["n_repeat", "n_redo"], horizontal=True, y_label="")
+        hbar(ctx, both.head(10).assign(name=lambda d: d.process + ": " + d.activity), "name", "n_rework_events",
+             ctx.t("n_rework_events"))
 
 
 def contacts(ctx: Context) -> None:

@@ -797,7 +797,8 @@ def dashboard(
     typer.echo(f"Dashboard of {published} at http://{address}:{port} (Ctrl+C stops it)")
     env = dict(os.environ, **{PUBLISHED_ENV: str(published)})
     command = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
-               "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+               "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--client.toolbarMode", "minimal"]
     raise typer.Exit(subprocess.call(command, env=env))
 
 

@@ -79,6 +79,9 @@ SOURCES = {
 }
 
 
+HOURLY_RATE_DKK = 500  # the simulated municipality's cost of an hour of hands-on time [E]
+
+
 def _value(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -138,6 +141,7 @@ def config_toml(spec: "SimulationSpec", templates: list[ProcessTemplate]) -> str
             f"deadline_label_da = {_value(d.label_da)}",
             f"deadline_label_en = {_value(d.label_en)}",
             f"deadline_source = {_value('sourced' if d.source == 'S' else 'estimate')}",
+            f"hourly_rate_dkk = {HOURLY_RATE_DKK}  # an estimate: a caseworker's hour with overhead, in kroner",
             "",
         ]
         for rule in t.rules:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -163,3 +164,33 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def dashboard_municipality(sim_root, tmp_path_factory) -> Path:
+    """A small municipality (about 20,000 rows) after two nights, yesterday's exports then tonight's, published:
+    what the dashboard reads."""
+    from flows.pipeline import run_night
+    from warehouse.config import load_config
+    from warehouse.pseudonym import KEY_ENV
+
+    small = _simulate(sim_root, "dashboards", citizens=1_500, seed=21, start=dt.date(2025, 1, 1))
+    root = tmp_path_factory.mktemp("dash") / "m"
+    shutil.copytree(small, root)
+    csv = root / "sbsys" / "sagsaktiviteter.csv"
+    whole = csv.read_bytes()
+    lines = whole.splitlines(keepends=True)
+    csv.write_bytes(b"".join(lines[:1 + (len(lines) - 1) * 6 // 10]))
+    old = os.environ.get(KEY_ENV)
+    os.environ[KEY_ENV] = "ab" * 32
+    try:
+        cfg, base = load_config(root / "vaerdistrom.toml")
+        assert run_night(cfg, base, dt.datetime(2026, 1, 10, 1, tzinfo=dt.timezone.utc)).status == "completed"
+        csv.write_bytes(whole)
+        assert run_night(cfg, base, dt.datetime(2026, 1, 11, 1, tzinfo=dt.timezone.utc)).status == "completed"
+    finally:
+        if old is None:
+            os.environ.pop(KEY_ENV, None)
+        else:
+            os.environ[KEY_ENV] = old
+    return root

@@ -5,8 +5,6 @@ the real server answering."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,15 +18,11 @@ import pytest
 
 from dashboards import data
 from dashboards.i18n import date, days, kroner, number, percent
-from flows import pipeline
 from mining.filters import Filters
 from mining.marts import query
-from warehouse.config import load_config
 
-from conftest import _simulate
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboards" / "app.py")
-KEY = "ab" * 32
 PAGES = ["overblik", "procesflow", "flaskehalse", "omarbejde", "henvendelser", "borgerrejse", "afvigelser",
          "sammenlign", "sager"]
 
@@ -49,31 +43,9 @@ def test_aggregates_over_fewer_than_five_cases_are_left_out():
     assert kept["x"].tolist() == ["b", "d"] and hidden == 2
 
 
-@pytest.fixture(scope="module")
-def municipality(sim_root, tmp_path_factory) -> Path:
-    """A small municipality after two nights (yesterday's exports, then tonight's), published."""
-    small = _simulate(sim_root, "dashboards", citizens=1_500, seed=21, start=dt.date(2025, 1, 1))
-    root = tmp_path_factory.mktemp("dash") / "m"
-    shutil.copytree(small, root)
-    csv = root / "sbsys" / "sagsaktiviteter.csv"
-    whole = csv.read_bytes()
-    lines = whole.splitlines(keepends=True)
-    csv.write_bytes(b"".join(lines[:1 + (len(lines) - 1) * 6 // 10]))
-    old = os.environ.get("VAERDISTROM_PSEUDONYM_KEY")
-    os.environ["VAERDISTROM_PSEUDONYM_KEY"] = KEY
-    try:
-        cfg, base = load_config(root / "vaerdistrom.toml")
-        assert pipeline.run_night(cfg, base, dt.datetime(2026, 1, 10, 1, tzinfo=dt.timezone.utc)).status == \
-            "completed"
-        csv.write_bytes(whole)
-        assert pipeline.run_night(cfg, base, dt.datetime(2026, 1, 11, 1, tzinfo=dt.timezone.utc)).status == \
-            "completed"
-    finally:
-        if old is None:
-            os.environ.pop("VAERDISTROM_PSEUDONYM_KEY", None)
-        else:
-            os.environ["VAERDISTROM_PSEUDONYM_KEY"] = old
-    return root
+@pytest.fixture()
+def municipality(dashboard_municipality) -> Path:
+    return dashboard_municipality
 
 
 @pytest.fixture()
