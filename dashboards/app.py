@@ -51,8 +51,22 @@ def _to_url(view: data.View, lang: str, side: str) -> None:
         st.query_params.from_dict(wanted)
 
 
+def _done() -> None:
+    """Mark the end of this run in the page (an empty element whose id counts the session's runs): the browser
+    tests and the benchmark wait for it to know a page is complete."""
+    runs = st.session_state["_runs"] = st.session_state.get("_runs", 0) + 1
+    st.markdown(f'<span id="vaerdistrom-run-{runs}"></span>', unsafe_allow_html=True)
+
+
 def main() -> None:
     st.set_page_config(page_title="vaerdistrom", layout="wide")
+    try:
+        _page()
+    finally:
+        _done()
+
+
+def _page() -> None:
     _seed_from_url()
     lang = st.sidebar.radio(t("language", st.session_state["lang"]), LANGS, key="lang",
                             format_func=LANGUAGE_NAMES.get, horizontal=True)
