@@ -109,8 +109,7 @@ def table(ctx: Context, frame: pd.DataFrame, columns: list[tuple[str, str, str]]
     shown = pd.DataFrame({ctx.t(label) if label in _labels() else label:
                           [_format(v, kind, ctx.lang) for v in head[col]] for col, label, kind in columns})
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.download_button(ctx.t("download_csv"), frame[[c for c, _, _ in columns]].to_csv(index=False).encode(),
-                       file_name=f"{key}.csv", mime="text/csv", key=f"csv-{key}")
+    chart_download(ctx, frame[[c for c, _, _ in columns]], key)
     return shown
 
 
@@ -129,8 +128,9 @@ def suppressed(ctx: Context, frame: pd.DataFrame, column: str = "n_cases") -> pd
 
 
 def chart_download(ctx: Context, frame: pd.DataFrame, key: str) -> None:
-    st.download_button(ctx.t("download_csv"), frame.to_csv(index=False).encode(), file_name=f"{key}.csv",
-                       mime="text/csv", key=f"csv-{key}")
+    """A CSV download of `frame`, written only when the button is clicked (a case list can be 800,000 rows)."""
+    st.download_button(ctx.t("download_csv"), lambda: frame.to_csv(index=False).encode(), file_name=f"{key}.csv",
+                       mime="text/csv", key=f"csv-{key}", on_click="ignore")
 
 
 NUMBER_LOCALE = {"da": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " kr."]},
