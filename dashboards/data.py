@@ -129,3 +129,43 @@ def date_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
 def last_run(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, str] | None:
     rows = con.execute("select night, status from meta.runs order by night desc limit 1").fetchall()
     return rows[0] if rows else None
+
+
+def _kept_join(con: duckdb.DuckDBPyConnection, view: View, alias: str = "x") -> tuple[str, dict]:
+    """SQL that keeps the view's cases of a table aliased `alias` (a semi join and a where clause), and its
+    parameters; the kept cases go to a temporary table first when the view selects cases."""
+    join = ""
+    if view.selects_cases:
+        _kept(con, view)
+        join = f" semi join _dash_kept as k on k.process = {alias}.process and k.case_id = {alias}.case_id"
+    where = f" where {alias}.process = $process" if view.process is not None else ""
+    return join + where, ({"process": view.process} if where else {})
+
+
+def kept_count(con: duckdb.DuckDBPyConnection, view: View) -> int:
+    """How many cases the view keeps."""
+    keep, params = _kept_join(con, view)
+    return con.execute(f"select count(*) from marts.case_variants as x{keep}", params).fetchall()[0][0]
+
+
+CASE_LIST = ("select x.process, x.case_id, x.started_at, x.lead_time_days, x.waiting_days, x.cost_dkk, v.n_events, "
+             "d.status, v.variant_id from marts.value_stream_cases as x "
+             "left join marts.case_variants as v using (process, case_id) "
+             "left join marts.deadlines as d using (process, case_id){keep} "
+             "order by x.lead_time_days desc nulls last, x.process, x.case_id")
+
+
+def case_list(con: duckdb.DuckDBPyConnection, view: View, limit: int | None) -> pd.DataFrame:
+    """The view's cases with their lead time, waiting, cost, events, deadline status and variant, longest first
+    (the first `limit`, or all)."""
+    keep, params = _kept_join(con, view)
+    return con.execute(CASE_LIST.format(keep=keep) + (f" limit {int(limit)}" if limit else ""), params).df()
+
+
+def wait_days(con: duckdb.DuckDBPyConnection, view: View, process: str, source: str, target: str) -> pd.DataFrame:
+    """How many waits of one transition lasted each whole number of days (the view's cases only)."""
+    keep, params = _kept_join(con, View(**{**view.__dict__, "process": process}))
+    sql = (f"select greatest(round(x.wait_seconds / 86400), 0)::int as days, count(*) as n_waits "
+           f"from marts.bottleneck_waits as x{keep} and x.source_activity = $source "
+           "and x.target_activity = $target group by 1 order by 1")
+    return con.execute(sql, params | {"source": source, "target": target}).df()

@@ -74,7 +74,11 @@ class Context:
         return _call(str(self.path), self.version, "last_run")
 
     def n_kept(self) -> int:
-        return len(self.mart("case_variants"))
+        return _call(str(self.path), self.version, "kept_count", (self.view,))
+
+    def call(self, what: str, *args):
+        """`dashboards.data.<what>(connection, view, *args)`, cached per snapshot version."""
+        return _call(str(self.path), self.version, what, (self.view, *args))
 
 
 # ---- showing things ---------------------------------------------------------------------------------------------
@@ -354,10 +358,9 @@ def bottlenecks(ctx: Context) -> None:
     left, right = st.columns(2)
     with left:
         st.caption(ctx.t("distribution"))
-        spread = of(ctx.mart("bottleneck_waits"))
-        bins = (spread["wait_seconds"] / 86400).clip(lower=0).round().astype(int).value_counts().sort_index()
-        bins = bins[bins >= data.K]
-        st.bar_chart(pd.DataFrame({ctx.t("days"): bins.index, ctx.t("n_waits"): bins.values}),
+        bins = ctx.call("wait_days", chosen.process, chosen.source_activity, chosen.target_activity)
+        bins = bins[bins["n_waits"] >= data.K]
+        st.bar_chart(bins.rename(columns={"days": ctx.t("days"), "n_waits": ctx.t("n_waits")}),
                      x=ctx.t("days"), y=ctx.t("n_waits"))
     with right:
         st.caption(ctx.t("trend_months"))
@@ -564,18 +567,24 @@ def compare(ctx: Context) -> None:
 
 def cases(ctx: Context) -> None:
     """The cases the filters keep, longest first, and one case's timeline with its contacts."""
-    value = ctx.mart("value_stream_cases")
-    variants = ctx.mart("case_variants")[["process", "case_id", "variant_id", "n_events"]]
-    status = ctx.mart("deadlines")[["process", "case_id", "status"]]
-    listed = (value.merge(variants, on=["process", "case_id"], how="left")
-              .merge(status, on=["process", "case_id"], how="left")
-              .sort_values("lead_time_days", ascending=False))
-    st.caption(ctx.t("n_cases_listed", n=number(len(listed), ctx.lang, 0)))
-    table(ctx, listed, [("process", "process", "text"), ("case_id", "case", "text"),
-                        ("started_at", "started", "datetime"), ("lead_time_days", "lead_time_days", "days"),
-                        ("waiting_days", "waiting_days", "days"), ("cost_dkk", "cost_dkk", "kr"),
-                        ("n_events", "n_events", "int"), ("status", "deadline_status", "text"),
-                        ("variant_id", "variant", "text")], "cases", limit=500)
+    total = ctx.n_kept()
+    listed = ctx.call("case_list", 500)
+    st.caption(ctx.t("n_cases_listed", n=number(total, ctx.lang, 0)))
+    columns = [("process", "process", "text"), ("case_id", "case", "text"), ("started_at", "started", "datetime"),
+               ("lead_time_days", "lead_time_days", "days"), ("waiting_days", "waiting_days", "days"),
+               ("cost_dkk", "cost_dkk", "kr"), ("n_events", "n_events", "int"),
+               ("status", "deadline_status", "text"), ("variant_id", "variant", "text")]
+    shown = pd.DataFrame({ctx.t(label): [_format(v, kind, ctx.lang) for v in listed[col]]
+                          for col, label, kind in columns})
+    st.dataframe(shown, hide_index=True, width="stretch")
+    path, view = ctx.path, ctx.view
+
+    def every_case() -> bytes:  # all the kept cases, read when the button is clicked
+        with data.connect(path) as con:
+            return data.case_list(con, view, None).to_csv(index=False).encode()
+
+    st.download_button(ctx.t("download_csv"), every_case, file_name="cases.csv", mime="text/csv", key="csv-cases",
+                       on_click="ignore")
     if listed.empty:
         return
     case = st.selectbox(ctx.t("one_case"), listed["case_id"].head(500).tolist(), key="case")

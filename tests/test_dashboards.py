@@ -180,3 +180,26 @@ def test_the_dashboard_command_serves_the_app(municipality):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_case_lists_counts_and_wait_days_are_read_in_sql(snapshot):
+    con = data.connect(snapshot)
+    try:
+        view = data.View(process="visitation", period_from=dt.date(2025, 3, 1), period_to=dt.date(2025, 6, 30))
+        kept = data.mart(con, "value_stream_cases", view)
+        assert data.kept_count(con, view) == len(kept) > 0
+        listed = data.case_list(con, view, 20)
+        top = kept.sort_values(["lead_time_days", "case_id"], ascending=[False, True]).head(20)
+        assert listed["case_id"].tolist() == top["case_id"].tolist()
+        assert len(data.case_list(con, view, None)) == len(kept)
+        waits = data.mart(con, "bottleneck_waits", view)
+        first = waits.iloc[0]
+        days = data.wait_days(con, view, first.process, first.source_activity, first.target_activity)
+        same = waits[(waits.source_activity == first.source_activity)
+                     & (waits.target_activity == first.target_activity)]
+        assert days["n_waits"].sum() == len(same)
+        assert (days["days"] * days["n_waits"]).sum() == pytest.approx((same.wait_seconds / 86400).clip(lower=0).sum(),
+                                                                      abs=0.5 * len(same))
+    finally:
+        con.close()
