@@ -20,7 +20,7 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.i18n import date as fmt_date
-from dashboards.i18n import days, kroner, number, percent, t
+from dashboards.i18n import TEXT, days, kroner, number, percent, t
 
 __all__ = ["Context", "PAGES", "fmt_date"]
 
@@ -106,21 +106,19 @@ def _format(value, kind: str, lang: str) -> str:
 
 
 def table(ctx: Context, frame: pd.DataFrame, columns: list[tuple[str, str, str]], key: str,
-          limit: int | None = None) -> pd.DataFrame:
-    """Show `frame`'s `columns` ((column, label key or text, kind)) formatted for the language, with a CSV
-    download of the unformatted rows; returns what was shown."""
+          limit: int | None = None, csv: Callable[[], bytes] | None = None) -> pd.DataFrame:
+    """Show `frame`'s `columns` ((column, label key or text, kind)) formatted for the language, the first `limit`
+    rows, with a CSV download of the unformatted rows (or of what `csv` gives); returns what was shown."""
     head = frame if limit is None else frame.head(limit)
-    shown = pd.DataFrame({ctx.t(label) if label in _labels() else label:
+    shown = pd.DataFrame({ctx.t(label) if label in TEXT else label:
                           [_format(v, kind, ctx.lang) for v in head[col]] for col, label, kind in columns})
     st.dataframe(shown, hide_index=True, width="stretch")
-    chart_download(ctx, frame[[c for c, _, _ in columns]], key)
+    if csv is None:
+        chart_download(ctx, frame[[c for c, _, _ in columns]], key)
+    else:
+        st.download_button(ctx.t("download_csv"), csv, file_name=f"{key}.csv", mime="text/csv", key=f"csv-{key}",
+                           on_click="ignore")
     return shown
-
-
-def _labels() -> set[str]:
-    from dashboards.i18n import TEXT
-
-    return set(TEXT)
 
 
 def suppressed(ctx: Context, frame: pd.DataFrame, column: str = "n_cases") -> pd.DataFrame:
@@ -570,21 +568,17 @@ def cases(ctx: Context) -> None:
     total = ctx.n_kept()
     listed = ctx.call("case_list", 500)
     st.caption(ctx.t("n_cases_listed", n=number(total, ctx.lang, 0)))
-    columns = [("process", "process", "text"), ("case_id", "case", "text"), ("started_at", "started", "datetime"),
-               ("lead_time_days", "lead_time_days", "days"), ("waiting_days", "waiting_days", "days"),
-               ("cost_dkk", "cost_dkk", "kr"), ("n_events", "n_events", "int"),
-               ("status", "deadline_status", "text"), ("variant_id", "variant", "text")]
-    shown = pd.DataFrame({ctx.t(label): [_format(v, kind, ctx.lang) for v in listed[col]]
-                          for col, label, kind in columns})
-    st.dataframe(shown, hide_index=True, width="stretch")
     path, view = ctx.path, ctx.view
 
     def every_case() -> bytes:  # all the kept cases, read when the button is clicked
         with data.connect(path) as con:
             return data.case_list(con, view, None).to_csv(index=False).encode()
 
-    st.download_button(ctx.t("download_csv"), every_case, file_name="cases.csv", mime="text/csv", key="csv-cases",
-                       on_click="ignore")
+    table(ctx, listed, [("process", "process", "text"), ("case_id", "case", "text"),
+                        ("started_at", "started", "datetime"), ("lead_time_days", "lead_time_days", "days"),
+                        ("waiting_days", "waiting_days", "days"), ("cost_dkk", "cost_dkk", "kr"),
+                        ("n_events", "n_events", "int"), ("status", "deadline_status", "text"),
+                        ("variant_id", "variant", "text")], "cases", csv=every_case)
     if listed.empty:
         return
     case = st.selectbox(ctx.t("one_case"), listed["case_id"].head(500).tolist(), key="case")

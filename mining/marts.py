@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from mining.filters import Filters
+from warehouse.schema import TOUCHED_CASES
 
 SQL = Path(__file__).with_name("sql")
 
@@ -206,8 +207,7 @@ def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, *,
 
 def _update_cases(con: duckdb.DuckDBPyConnection, name: str, since: int) -> None:
     """Mart `name`'s rows for the cases batches after `since` touched: deleted, then computed from those cases."""
-    con.execute("create or replace temp table _touched as select distinct process, case_id from staging.events "
-                "where batch_id > ? and case_id is not null", [since]).fetchall()
+    con.execute(f"create or replace temp table _touched as {TOUCHED_CASES}", [since]).fetchall()
     if not con.execute("select count(*) from _touched").fetchall()[0][0]:
         return
     touched = ("semi join _touched as t on t.case_id = x.case_id and t.process is not distinct from x.process")

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.schema import TOUCHED_CASES
+
 SNAPSHOT = "vaerdistrom.duckdb"
 TABLES = ("meta.kpi_history", "meta.runs", "meta.batches", "meta.deadline_breaches", "meta.mart_state")
 TOUCHED = "semi join _published_touched as t on t.case_id = x.case_id and t.process is not distinct from x.process"
@@ -109,8 +111,7 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, kill_point=lambda n
 
 def _update_cases(con: duckdb.DuckDBPyConnection, mart: str, since: int) -> None:
     """The snapshot's rows of `mart` for the cases batches after `since` touched, replaced by the warehouse's."""
-    con.execute("create or replace temp table _published_touched as select distinct process, case_id "
-                "from staging.events where batch_id > ? and case_id is not null", [since])
+    con.execute(f"create or replace temp table _published_touched as {TOUCHED_CASES}", [since])
     try:
         con.execute(f"delete from snapshot.marts.{mart} as x where exists (select 1 from _published_touched as t "
                     "where t.case_id = x.case_id and t.process is not distinct from x.process)")

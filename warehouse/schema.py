@@ -177,3 +177,9 @@ def create_table_sql(table: str) -> str:
     if table not in UNINDEXED:
         cols.append("primary key (" + ", ".join(f'"{c}"' for c in PRIMARY_KEYS[table]) + ")")
     return f"create table if not exists {table} (\n    " + ",\n    ".join(cols) + "\n)"
+
+
+# The cases the batches after a given batch id (the parameter) touched: what a per-case mart, and a published
+# snapshot of it, update on a night.
+TOUCHED_CASES = ("select distinct process, case_id from staging.events where batch_id > ? "
+                 "and case_id is not null")
