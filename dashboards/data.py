@@ -19,6 +19,7 @@ import pandas as pd
 
 from mining.filters import Filters
 from mining.marts import BASE, MARTS, order, render
+from warehouse.migrations import read_only
 from warehouse.publish import snapshot_path
 
 PUBLISHED_ENV = "VAERDISTROM_PUBLISHED"  # the folder of the snapshot, set by `vaerdistrom dashboard`
@@ -62,7 +63,7 @@ def version(path: Path) -> tuple[int, int]:
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(path), read_only=True)
+    return read_only(path)
 
 
 def timezone(con: duckdb.DuckDBPyConnection) -> str:

@@ -386,10 +386,12 @@ def _mine(config: Path, full: bool = False) -> None:
         warnings: list[str] = []
         seconds = build_all(con, cfg, root, incremental=not full, warnings=warnings)
         n_events = con.execute("select count(*) from marts.event_sequence").fetchall()[0][0]
-        updated = [m for (m,) in con.execute("select mart from meta.mart_state where mode = 'incremental' "
-                                             "order by mart").fetchall()]
-        how = (f"per-case marts updated only for cases that new batches touched: {', '.join(updated)}" if updated
-               else f"sorting the events once: {seconds['event_sequence']:.1f} s")
+        modes = dict(con.execute("select mode, string_agg(mart, ', ' order by mart) from meta.mart_state "
+                                 "group by mode").fetchall())
+        how = (f"per-case marts updated only for cases that new batches touched: {modes['incremental']}"
+               if "incremental" in modes else f"sorting the events once: {seconds['event_sequence']:.1f} s")
+        if "changed" in modes:
+            how += f"; only the changed rows written of: {modes['changed']}"
         typer.echo(f"Mined {n_events:,} events into {len(seconds) - 3} marts in {time.perf_counter() - start:.1f} s "
                    f"({how}).")
         from mining.rules import unknown_rule_activities
@@ -523,6 +525,7 @@ def query_command(
     from mining.filters import DEFAULT_ZONE, Filters, parse_attribute
     from mining.marts import MartsMissing
     from mining.questions import ask
+    from warehouse.migrations import read_only
 
     if output not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {output!r}")
@@ -537,7 +540,7 @@ def query_command(
                           min_days=min_days, max_days=max_days, timezone=zone)
     except ValueError as e:
         fail(str(e))
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = read_only(warehouse)
     try:
         table = ask(con, question, level, filters)
     except KeyError as e:
@@ -569,12 +572,13 @@ def discover(
 
     from mining.discovery import DEFAULT_NOISE, discover as discover_model, write
     from mining.marts import MartsMissing
+    from warehouse.migrations import read_only
 
     if noise is not None and not 0 <= noise <= 1:
         fail(f"--noise must be between 0 and 1, got {noise}")
     warehouse, cfg = _mined_warehouse(config, warehouse)
     settings = {k: p.discovery_noise for k, p in cfg.processes.items()} if cfg else {}
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = read_only(warehouse)
     try:
         built = {t for (t,) in con.execute("select table_name from information_schema.tables "
                                            "where table_schema = 'marts'").fetchall()}
@@ -611,15 +615,14 @@ def conformance(
 
     Built by `vaerdistrom mine` for the processes whose config names a `bpmn`.
     """
-    import duckdb
-
     from mining.filters import Filters
     from mining.marts import MartsMissing, query
+    from warehouse.migrations import read_only
 
     if output not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {output!r}")
     warehouse, _ = _mined_warehouse(config, warehouse)
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = read_only(warehouse)
     try:
         deviations = query(con, "deviations", Filters(process=process))
         summary = query(con, "conformance_processes", Filters(process=process)).to_pylist()
@@ -818,9 +821,8 @@ def demo(
     import os
     import shutil
 
-    import duckdb
-
     from simulator.run import SimulationSpec
+    from warehouse.migrations import read_only
     from warehouse.pseudonym import KEY_ENV, create_key_file
 
     spec = SimulationSpec(out=out, municipality="Demo Kommune", events=events, seed=seed)
@@ -833,7 +835,7 @@ def demo(
     shutil.rmtree(out / "published", ignore_errors=True)
     config = out / "vaerdistrom.toml"
     _run_nightly(config)
-    con = duckdb.connect(str(out / "published" / "vaerdistrom.duckdb"), read_only=True)
+    con = read_only(out / "published" / "vaerdistrom.duckdb")
     try:
         _print_mining_summary(con)
     finally:

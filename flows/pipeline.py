@@ -249,11 +249,13 @@ def new_night(cfg: Config, now: dt.datetime | None = None) -> NightResult:
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, published: Path) -> tuple[Path, dict[str, str]]:
     """The snapshot published to the folder `published`, and how each mart got there (the per-case marts are
-    updated for the cases new batches touched; the crash tests may stop the process before the swap)."""
+    updated for the cases new batches touched, the keyed ones for the keys whose rows changed; the crash tests
+    may stop the process before the swap)."""
     from mining.marts import MARTS
     from warehouse.publish import publish
 
-    return publish(con, published, kill_point, frozenset(m for m, mart in MARTS.items() if mart.per_case))
+    return publish(con, published, kill_point, frozenset(m for m, mart in MARTS.items() if mart.per_case),
+                   {m: mart.key for m, mart in MARTS.items() if mart.key})
 
 
 @dataclass(frozen=True)

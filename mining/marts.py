@@ -9,6 +9,13 @@ their rows are deleted and computed again from those cases' rows. `meta.mart_sta
 what each mart was built from (a fingerprint of its SQL, the rules it reads and its inputs'
 fingerprints, and the newest batch); a changed fingerprint means a full rebuild. The events
 are sorted once, into `marts.event_sequence`, and then only the touched cases again.
+
+Two more ways keep a night small. A mart whose rows belong to one contact or one citizen
+(`grain`) is updated for the contacts or citizens the new batches could change, as long as
+the small marts it reads for the whole municipality (`content`: how long a contact still
+belongs to a case, which process a queue serves most) kept their rows. A mart that must be
+computed whole every night but whose rows have a `key` writes only the keys whose rows
+changed, and so does the publish step.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from mining.filters import Filters
+from warehouse.changes import replace_changed
 from warehouse.schema import TOUCHED_CASES
 
 SQL = Path(__file__).with_name("sql")
@@ -47,6 +55,25 @@ class Mart:
     name: str
     needs: tuple[str, ...] = ()
     per_case: bool = False  # its rows belong to one case each, computed from that case's rows only
+    key: tuple[str, ...] = ()  # columns that group its rows: a whole rebuild writes only the groups that changed
+    grain: str = ""  # its rows belong to one contact or citizen each (GRAINS): updated for the keys batches touch
+    # small: the marts that read it are fingerprinted with these columns of its rows, not only its SQL
+    content: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Grain:
+    """Marts whose rows belong to one contact, or one citizen, each: on a night whose marts they read are in step,
+    only the keys that `touched` (a query of `mining/sql`, reading `$since`) lists are computed again, from
+    `inputs` kept to those keys."""
+
+    key: str
+    touched: str
+    inputs: tuple[str, ...]
+
+
+GRAINS = {"contact": Grain("contact_id", "touched_contacts.sql", ("contacts",)),
+          "citizen": Grain("citizen_key", "touched_citizens.sql", ("case_variants", "contact_cases"))}
 
 
 MARTS: dict[str, Mart] = {m.name: m for m in [
@@ -57,15 +84,18 @@ MARTS: dict[str, Mart] = {m.name: m for m in [
     Mart("dfg_endpoints", ("event_sequence",)),
     Mart("rework", ("activity_instances",)),
     Mart("deadline_clocks", ("event_sequence",), per_case=True),
-    Mart("deadlines", ("deadline_clocks",)),
+    Mart("deadlines", ("deadline_clocks",), key=("process", "case_id")),
     Mart("deadline_summary", ("deadlines",)),
-    Mart("contact_cases", ("event_sequence", "case_variants")),
+    Mart("contact_grace", ("event_sequence",), content=("process", "after_last_seconds")),
+    Mart("contact_queues", ("case_variants",), content=("source", "org_unit", "process", "queue_rank")),
+    Mart("contact_cases", ("event_sequence", "case_variants", "contact_grace", "contact_queues"),
+         key=("contact_id",), grain="contact"),
     Mart("contact_summary", ("contact_cases", "case_variants")),
     Mart("contact_waits", ("contact_cases", "dfg")),
     Mart("bottleneck_waits", ("event_sequence",), per_case=True),
     Mart("bottlenecks", ("bottleneck_waits",)),
     Mart("bottleneck_activities", ("bottleneck_waits",)),
-    Mart("bottleneck_owners", ("bottleneck_waits",)),
+    Mart("bottleneck_owners", ("bottleneck_waits",), key=("process", "level", "owner")),
     Mart("bottleneck_months", ("bottleneck_waits",)),
     Mart("bottleneck_cases", ("bottleneck_waits",)),
     Mart("activity_instances", ("event_sequence",), per_case=True),
@@ -73,13 +103,14 @@ MARTS: dict[str, Mart] = {m.name: m for m in [
     Mart("value_stream", ("activity_instances", "rework")),
     Mart("value_stream_summary", ("value_stream_cases",)),
     Mart("handovers", ("event_sequence",)),
-    Mart("rule_checks", ("event_sequence",)),
+    Mart("rule_checks", ("event_sequence",), key=("process", "case_id")),
     Mart("rule_summary", ("rule_checks",)),
-    Mart("conformance_cases", ("case_variants", "value_stream_cases")),
+    Mart("conformance_cases", ("case_variants", "value_stream_cases"), key=("process", "case_id")),
     Mart("conformance_summary", ("conformance_cases",)),
     Mart("conformance_processes", ("conformance_summary",)),
     Mart("deviations", ("conformance_cases",)),
-    Mart("citizen_journeys", ("case_variants", "value_stream_cases", "contact_cases")),
+    Mart("citizen_journeys", ("case_variants", "value_stream_cases", "contact_cases"), key=("citizen_key",),
+         grain="citizen"),
 ]}
 
 
@@ -155,6 +186,11 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, name: str, known: dict[str, str
             rows = con.execute(f"select coalesce(md5(string_agg(t::varchar, '|' order by t::varchar)), '') "
                                f"from ({RULE_TABLES[placeholder]}) as t").fetchall()[0][0]
             h.update(f"{placeholder}:{rows}".encode())
+        elif placeholder in MARTS and MARTS[placeholder].content:
+            rows = con.execute(f"select coalesce(md5(string_agg(t::varchar, '|' order by t::varchar)), '') from "
+                               f"(select {', '.join(MARTS[placeholder].content)} from marts.{placeholder}) as t"
+                               ).fetchall()[0][0]
+            h.update(f"{placeholder}:{known[placeholder]}:{rows}".encode())
         elif placeholder in MARTS:
             h.update(f"{placeholder}:{known[placeholder]}".encode())
     return h.hexdigest()
@@ -189,9 +225,15 @@ def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, *,
         if name in skip:
             continue
         before = state.get(name)
-        if incremental and MARTS[name].per_case and name in built and before and before[0] == fp:
+        in_step = incremental and name in built and before is not None and before[0] == fp
+        if in_step and MARTS[name].per_case:
             _update_cases(con, name, since=before[1])
             mode = "incremental"
+        elif in_step and MARTS[name].grain:
+            _update_keys(con, name, GRAINS[MARTS[name].grain], since=before[1])
+            mode = "incremental"
+        elif incremental and MARTS[name].key and name in built:
+            mode = _rebuild_changed(con, name)
         else:
             run_sql(con, name, ensure_rules=False)  # made sure once, above
             mode = "full"
@@ -203,6 +245,62 @@ def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, *,
         if after is not None:
             after(name)
     return seconds
+
+
+def _rebuild_changed(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """Mart `name` computed whole, but only the keys whose rows changed written over the built table ('changed');
+    'full' when its columns changed and the table was replaced."""
+    relations = BASE | {m: f"marts.{m}" for m in MARTS}
+    con.execute("create or replace temp table _rebuilt as\n" + render(name, relations)).fetchall()
+    try:
+        new, old = ([r[:2] for r in con.execute(f"describe {t}").fetchall()] for t in ("_rebuilt", f"marts.{name}"))
+        if new == old:
+            replace_changed(con, "_rebuilt", f"marts.{name}", MARTS[name].key)
+            return "changed"
+        con.execute(f"create or replace table marts.{name} as select * from _rebuilt")
+        return "full"
+    finally:
+        con.execute("drop table if exists _rebuilt")
+
+
+def touched_keys(name: str, grain: Grain) -> str:
+    """The query listing the keys of mart `name` that batches after `$since` could change."""
+    text = (SQL / grain.touched).read_text(encoding="utf-8")
+    contacts = (SQL / GRAINS["contact"].touched).read_text(encoding="utf-8")
+    return text.replace("{{ touched_contacts }}", f"({contacts})").replace("{{ mart }}", f"marts.{name}") \
+        .replace("{{ contact_cases }}", "marts.contact_cases")
+
+
+def _update_keys(con: duckdb.DuckDBPyConnection, name: str, grain: Grain, since: int) -> None:
+    """Mart `name`'s rows for the keys batches after `since` could change: deleted, then computed from the inputs'
+    rows of those keys (and every row of its other inputs)."""
+    con.execute(f"create or replace temp table _touched_keys as {touched_keys(name, grain)}",
+                {"since": since}).fetchall()
+    relations = BASE | {m: f"marts.{m}" for m in MARTS}
+    for placeholder in grain.inputs:
+        con.execute(f"create or replace temp view _touched_{placeholder} as select x.* from {relations[placeholder]} "
+                    f"as x semi join _touched_keys as t on t.{grain.key} = x.{grain.key}")
+        relations[placeholder] = f"_touched_{placeholder}"
+    try:
+        _recompute(con, name, f"exists (select 1 from _touched_keys as t where t.{grain.key} = x.{grain.key})",
+                   relations)
+    finally:
+        for placeholder in grain.inputs:
+            con.execute(f"drop view if exists _touched_{placeholder}")
+        con.execute("drop table if exists _touched_keys")
+
+
+def _recompute(con: duckdb.DuckDBPyConnection, name: str, matches: str, relations: dict[str, str]) -> None:
+    """Mart `name`'s rows `x` that `matches` (a condition on x) deleted and computed again over `relations` (which
+    hold only those rows' inputs), in one transaction."""
+    try:
+        con.execute("begin transaction")
+        con.execute(f"delete from marts.{name} as x where {matches}").fetchall()
+        con.execute(f"insert into marts.{name} by name\n" + render(name, relations)).fetchall()
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
 def _update_cases(con: duckdb.DuckDBPyConnection, name: str, since: int) -> None:
@@ -219,14 +317,8 @@ def _update_cases(con: duckdb.DuckDBPyConnection, name: str, since: int) -> None
             con.execute(f"create or replace temp view _touched_{mart} as select x.* from marts.{mart} as x {touched}")
             relations[mart] = f"_touched_{mart}"
     try:
-        con.execute("begin transaction")
-        con.execute(f"delete from marts.{name} as x where exists (select 1 from _touched as t "
-                    "where t.case_id = x.case_id and t.process is not distinct from x.process)").fetchall()
-        con.execute(f"insert into marts.{name} by name\n" + render(name, relations)).fetchall()
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        _recompute(con, name, "exists (select 1 from _touched as t where t.case_id = x.case_id and t.process "
+                   "is not distinct from x.process)", relations)
     finally:
         for mart in MARTS:
             if MARTS[mart].per_case:

@@ -102,6 +102,10 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = 
 
 
 DEFAULT_MEMORY_LIMIT = "2GB"
+# Every connection works in UTC, whatever the machine's zone: the SQL converts to a process's local time where a day
+# or month is meant (`timezone(...)`), and DuckDB hands UTC timestamps to Python without loading pytz's zone list.
+# (set once connected: ICU, which the setting needs, is linked in but loads on first use)
+SESSION = "set TimeZone = 'UTC'"
 
 
 def connect(path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
@@ -111,5 +115,13 @@ def connect(path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckd
     so a nightly load shares the machine instead of taking 80% of it.
     """
     con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
+    con.execute(SESSION)
     migrate(con)
+    return con
+
+
+def read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse or a snapshot at `path`, in UTC like the warehouse's."""
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute(SESSION)
     return con

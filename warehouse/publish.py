@@ -10,7 +10,10 @@ A night does not write the whole snapshot again: the temporary file starts as a 
 last night's, and a mart whose rows belong to one case each (`per_case`) gets only the
 rows of the cases that batches since then touched, as the warehouse did when it mined. The
 snapshot keeps the warehouse's `meta.mart_state` to know what it holds; a mart built whole
-since then (new SQL or rules, or a full rebuild after corrections) is copied whole.
+since then (new SQL or rules, or a full rebuild after corrections) is copied whole. A mart
+rebuilt whole every night whose rows are grouped by a key (a contact, a citizen, a case)
+gets only the groups whose rows differ from last night's (compared row by row), and the
+other marts are copied whole.
 """
 
 from __future__ import annotations
@@ -21,10 +24,14 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.changes import replace_changed
+from warehouse.migrations import read_only
 from warehouse.schema import TOUCHED_CASES
 
 SNAPSHOT = "vaerdistrom.duckdb"
-TABLES = ("meta.kpi_history", "meta.runs", "meta.batches", "meta.deadline_breaches", "meta.mart_state")
+# the history tables, each with the key its changed rows are found by (none: copied whole)
+TABLES = {"meta.kpi_history": (), "meta.runs": (), "meta.batches": (), "meta.deadline_breaches": ("process", "case_id"),
+          "meta.mart_state": ()}
 TOUCHED = "semi join _published_touched as t on t.case_id = x.case_id and t.process is not distinct from x.process"
 
 
@@ -62,12 +69,15 @@ def _in_step(before: tuple | None, now: tuple | None) -> bool:
 
 
 def publish(con: duckdb.DuckDBPyConnection, published: Path, kill_point=lambda name: None,
-            per_case: frozenset[str] = frozenset()) -> tuple[Path, dict[str, str]]:
+            per_case: frozenset[str] = frozenset(), keys: dict[str, tuple[str, ...]] | None = None
+            ) -> tuple[Path, dict[str, str]]:
     """Write the warehouse's marts and history to a new snapshot and swap it in; returns the snapshot's path and
-    how each mart got there ('whole', or 'cases' for a per-case mart updated for the cases touched since).
+    how each mart got there: 'whole', 'cases' (a mart of `per_case` updated for the cases touched since) or
+    'changed' (a mart of `keys` updated for the keys whose rows changed).
 
     `kill_point` is called between writing and swapping (the crash tests stop the process there).
     """
+    keys = keys or {}
     published.mkdir(parents=True, exist_ok=True)
     target = snapshot_path(published)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -89,11 +99,19 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, kill_point=lambda n
             if mart in per_case and had.get(mart) == marts[mart] and _in_step(before.get(mart), now.get(mart)):
                 _update_cases(con, mart, before[mart][1])
                 how[mart] = "cases"
+            elif keys.get(mart) and had.get(mart) == marts[mart]:
+                replace_changed(con, f"marts.{mart}", f"snapshot.marts.{mart}", keys[mart])
+                how[mart] = "changed"
             else:
                 con.execute(f"create or replace table snapshot.marts.{mart} as select * from marts.{mart}")
                 how[mart] = "whole"
-        for table in TABLES:
-            con.execute(f"create or replace table snapshot.{table} as select * from {table}")
+        history = _columns(con, "snapshot", "meta")
+        for table, key in TABLES.items():
+            schema, name = table.split(".")
+            if key and history.get(name) == _columns(con, live, schema).get(name):
+                replace_changed(con, table, f"snapshot.{table}", key)
+            else:
+                con.execute(f"create or replace table snapshot.{table} as select * from {table}")
         con.execute("checkpoint snapshot")
     finally:
         con.execute("detach snapshot")
@@ -125,4 +143,4 @@ def open_snapshot(published: Path) -> duckdb.DuckDBPyConnection:
     path = snapshot_path(published)
     if not path.exists():
         raise FileNotFoundError(f"nothing published at {path} yet: run `vaerdistrom run`")
-    return duckdb.connect(str(path), read_only=True)
+    return read_only(path)

@@ -1,11 +1,11 @@
 -- marts.contact_cases: one row per off-system contact (call, e-mail, letter, visit): the case it is attributed to,
 -- the rule that matched, and the wait of that case it fell in (the activity before it and the one after).
 -- Rules, in order: case_number (the contact shows the case number); citizen_open_case (the citizen's only case
--- open at the time: from its first event until as long after its last as the process's
--- 95th-percentile wait, at least 30 days); citizen_open_case_queue (several were open:
--- the one whose process the contact's queue or mailbox serves most per case-day open, learnt from the numbered
--- contacts);
+-- open at the time: from its first event until marts.contact_grace's days after its last); citizen_open_case_queue
+-- (several were open: the one whose process the contact's queue or mailbox serves most, marts.contact_queues);
 -- citizen_latest_case (several, the queue does not tell: the most recently opened); unattributed.
+-- A contact's row depends on it, its citizen's cases, the case it names and those two small marts: a night that
+-- leaves them equal computes only the contacts its batches could change again (mining/sql/touched_contacts.sql).
 with contacts as (
     select * from {{ contacts }}
 ),
@@ -19,33 +19,11 @@ cases as (
     from {{ case_variants }}
 ),
 
--- how long a case of the process may wait for its next event (the 95th percentile of its waits, at least 30 days):
--- a contact that long after the last event still belongs to the case
-grace as (
-    select process, greatest(30 * 86400, quantile_cont(wait_seconds, 0.95))::bigint as after_last_seconds,
-    from sequence
-    group by all
-),
-
 by_number as (
     select c.contact_id, k.process, k.case_id, 'case_number' as rule, 1 as n_candidates,
     from contacts as c
     join cases as k on k.case_id = trim(c.case_ref)
     qualify row_number() over (partition by c.contact_id order by k.process) = 1
-),
-
--- how much a queue serves a process: its numbered contacts of that process per case-day the process's cases were
--- open (a process with fewer but longer or busier cases weighs as much as its contacts say)
-case_days as (
-    select process, sum(epoch_us(last_event_at - opened_at) / 86400e6 + 1) as case_days, from cases group by all
-),
-
-queue_process as (
-    select c.source, c.org_unit, b.process, count(*) / any_value(d.case_days) as n_numbered,
-    from contacts as c
-    join by_number as b using (contact_id)
-    join case_days as d using (process)
-    group by all
 ),
 
 candidates as (
@@ -54,16 +32,17 @@ candidates as (
         k.process,
         k.case_id,
         k.opened_at,
-        q.n_numbered,
+        q.queue_rank,
         count(*) over (partition by c.contact_id) as n_candidates,
-        count(q.n_numbered) over (partition by c.contact_id) as n_with_queue,
+        count(q.queue_rank) over (partition by c.contact_id) as n_with_queue,
     from contacts as c
-    join (select k.*, k.last_event_at + to_seconds(g.after_last_seconds) as open_until from cases as k join grace as g using (process))
+    join (select k.*, k.last_event_at + to_seconds(g.after_last_seconds) as open_until
+          from cases as k join {{ contact_grace }} as g using (process))
         as k
         on k.citizen_key = c.citizen_key
         and c.ts >= k.opened_at
         and c.ts <= k.open_until
-    left join queue_process as q on q.source = c.source and q.org_unit = c.org_unit and q.process = k.process
+    left join {{ contact_queues }} as q on q.source = c.source and q.org_unit = c.org_unit and q.process = k.process
     where not exists (select 1 from by_number as b where b.contact_id = c.contact_id)
 ),
 
@@ -79,8 +58,7 @@ by_citizen as (
         end as rule,
         n_candidates,
     from candidates
-    qualify row_number() over (partition by contact_id order by n_numbered desc nulls last, opened_at desc,
-                                                                  case_id) = 1
+    qualify row_number() over (partition by contact_id order by queue_rank nulls last, opened_at desc, case_id) = 1
 ),
 
 attributed as (
