@@ -4,11 +4,11 @@ with waits as (
     select * from {{ bottleneck_waits }} where not is_planned
 ),
 
-per_case as (
-    select process, source_activity, target_activity, case_id, sum(wait_seconds) / 86400 as wait_days,
-        min(wait_started_at) as first_wait_started_at,
+per_case as (  -- a case's first wait at a transition carries the case's waiting there
+    select process, source_activity, target_activity, case_id, case_wait_seconds / 86400 as wait_days,
+        wait_started_at as first_wait_started_at,
     from waits
-    group by all
+    where case_wait_seconds is not null
 ),
 
 -- the ten longest per transition, picked with max_by's top-n (no sort of all the cases)

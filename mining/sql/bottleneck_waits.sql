@@ -1,6 +1,8 @@
 -- marts.bottleneck_waits: one row per wait of a case: the time between an event and the next one in the case,
 -- with the transition, the org unit and resource that did the next step (whose queue it was), the local month
--- the wait began, and whether the process plans that wait (a follow-up interval is not a queue).
+-- the wait began, and whether the process plans that wait (a follow-up interval is not a queue). A case's first
+-- wait at a transition also carries all of the case's waiting there (`case_wait_seconds`, null on its later waits),
+-- so the marts per case and transition read those rows instead of grouping every wait by case again.
 with sequence as (
     select * from {{ event_sequence }} where next_activity is not null
 ),
@@ -25,10 +27,13 @@ final as (
         s.next_resource as resource,
         date_trunc('month', timezone(coalesce(r.timezone, 'Europe/Copenhagen'), s.ts))::date as month,
         p.process is not null as is_planned,
+        case when row_number() over t = 1 then sum(s.wait_seconds) over t end as case_wait_seconds,
     from sequence as s
     left join rules as r on r.process = s.process
     left join planned as p
         on p.process = s.process and p.source_activity = s.activity and p.target_activity = s.next_activity
+    window t as (partition by s.process, s.case_id, s.activity, s.next_activity order by s.ts, s.position
+                 rows between unbounded preceding and unbounded following)
 )
 
 select * from final

@@ -5,11 +5,10 @@ with waits as (
     select * from {{ bottleneck_waits }}
 ),
 
-per_case as (
-    select process, source_activity, target_activity, case_id, any_value(is_planned) as is_planned,
-        sum(wait_seconds) as case_wait_seconds,
+per_case as (  -- a case's first wait at a transition carries the case's waiting there
+    select process, source_activity, target_activity, case_id, is_planned, case_wait_seconds,
     from waits
-    group by all
+    where case_wait_seconds is not null
 ),
 
 per_transition as (

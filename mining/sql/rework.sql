@@ -19,8 +19,8 @@ again as (
     where occurrence > 1
 ),
 
-per_activity as (
-    select process, activity, count(distinct case_id) as n_cases,
+per_activity as (  -- a case's first instance of an activity has occurrence 1: counting those counts its cases
+    select process, activity, count(*) filter (where occurrence = 1) as n_cases,
     from instances
     group by all
 ),
@@ -30,7 +30,7 @@ reworked as (
         process,
         activity,
         count(*) as n_rework_events,
-        count(distinct case_id) as n_cases_with_rework,
+        count(*) filter (where occurrence = 2) as n_cases_with_rework,  -- each reworked case has one second
         count(*) filter (where kind = 'repeat') as n_repeat,
         count(*) filter (where kind = 'redo') as n_redo,
         count(*) filter (where kind = 'unknown') as n_unknown_resource,
