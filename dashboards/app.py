@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
+import duckdb
 import streamlit as st
 
 from dashboards import data, pages
 from dashboards.i18n import LANGS, t
+from mining.marts import MARTS
 
 PARAMS = ("lang", "side", "process", "from", "to", "unit", "variant")
 LANGUAGE_NAMES = {"da": "Dansk", "en": "English"}
@@ -29,10 +32,13 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def _seed_from_url() -> None:
-    """On a session's first run, the widgets start from the URL's values."""
+    """On a session's first run, the widgets start from the URL's values (a date that is not one is named once
+    in the sidebar, and not used)."""
     if st.session_state.get("_seeded"):
         return
     qp = st.query_params
+    st.session_state["_bad_dates"] = [(name, qp.get(name)) for name in ("from", "to")
+                                      if qp.get(name) and _date(qp.get(name)) is None]
     st.session_state["lang"] = qp.get("lang") if qp.get("lang") in LANGS else "da"
     st.session_state["side"] = qp.get("side") if qp.get("side") in pages.PAGES else "overblik"
     st.session_state["process"] = qp.get("process") or ""
@@ -96,6 +102,9 @@ def _page() -> None:
     unit = st.sidebar.selectbox(t("org_unit", lang), [""] + units, key="unit",
                                 format_func=lambda u: u or t("all_units", lang))
     variant = st.sidebar.text_input(t("variant", lang), key="variant", help=t("variant_help", lang)).strip()
+    for name, value in st.session_state.pop("_bad_dates", []):
+        st.sidebar.warning(t("bad_date", lang, name=t("period_from" if name == "from" else "period_to", lang).lower(),
+                             value=value))
     if period_from and period_to and period_to < period_from:
         st.sidebar.error(t("period_backwards", lang))
         period_to = None
@@ -110,7 +119,13 @@ def _page() -> None:
     if view.selects_cases and ctx.n_kept() == 0:
         st.warning(t("nothing_selected", lang))
         return
-    pages.PAGES[side][1](ctx)
+    try:
+        pages.PAGES[side][1](ctx)
+    except duckdb.CatalogException as error:
+        missing = re.search(r'Table with name "?(?:marts\.)?(\w+)"? does not exist', str(error))
+        if not missing or missing.group(1) not in MARTS:
+            raise
+        st.warning(t("snapshot_outdated", lang, mart=f"marts.{missing.group(1)}"))
 
 
 main()

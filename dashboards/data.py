@@ -11,14 +11,16 @@ are suppressed before anything is shown. No Streamlit here: the pages cache thes
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from mining.filters import Filters
-from mining.marts import BASE, MARTS, order, render
+from mining.marts import BASE, MARTS, render
 from warehouse.migrations import read_only
 from warehouse.publish import snapshot_path
 
@@ -29,6 +31,8 @@ K = 5  # the smallest number of cases an aggregate may show
 CASE_ROWS = ("event_sequence", "case_variants", "activity_instances", "value_stream_cases", "deadline_clocks",
              "deadlines", "bottleneck_waits", "bottleneck_cases", "contact_cases", "rule_checks",
              "conformance_cases")
+# what the night derived to attribute contacts to cases (a grace period, the queues' processes): read as they are
+AS_BUILT = ("contact_grace", "contact_queues")
 
 
 @dataclass(frozen=True)
@@ -77,27 +81,118 @@ def _kept(con: duckdb.DuckDBPyConnection, view: View) -> None:
     con.execute(f"create or replace temp table _dash_kept as {sql}", params)
 
 
-def mart(con: duckdb.DuckDBPyConnection, name: str, view: View) -> pd.DataFrame:
-    """Mart `name`'s rows for the view: its process, and only the kept cases when the view selects cases (an
-    aggregate mart then computed again with its own SQL, over the kept cases' rows, in temporary tables)."""
+def _needed(name: str) -> list[str]:
+    """What computing mart `name` again over the kept cases reads, each after what it reads: a mart in CASE_ROWS
+    is taken as the night computed it, so what it was computed from is not needed (the snapshot has no staging)."""
+    done: list[str] = []
+
+    def visit(n: str) -> None:
+        if n not in CASE_ROWS and n not in AS_BUILT:
+            for dep in MARTS[n].needs:
+                visit(dep)
+        if n not in done:
+            done.append(n)
+
+    visit(name)
+    return done
+
+
+@dataclass
+class Made:
+    """What was computed again for one view in one connection: temporary tables and views named `prefix`_..."""
+
+    prefix: str
+    relations: dict[str, str] = field(default_factory=dict)  # mart (or base table) -> what to read it from
+
+
+def relation(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made | None = None) -> str:
+    """What to read mart `name` from for the view: the built mart when the view selects no cases, else a temporary
+    table (or, for a mart in CASE_ROWS, view) of its rows over the kept cases; what `made` already holds for the
+    view is not computed again."""
     if name not in MARTS:
         raise KeyError(f"no mart named {name!r}")
-    has_process = bool(con.execute("select 1 from information_schema.columns where table_schema = 'marts' "
-                                   "and table_name = ? and column_name = 'process'", [name]).fetchall())
-    where = " where process = $process" if view.process is not None and has_process else ""
-    params = {"process": view.process} if where else {}
-    if not view.selects_cases:
-        return con.execute(f"select * from marts.{name}{where}", params).df()
-    _kept(con, view)
-    relations = dict(BASE)
-    for needed in order([name]):
-        if needed in CASE_ROWS:
-            con.execute(f"create or replace temp view _dash_{needed} as select x.* from marts.{needed} as x "
-                        "semi join _dash_kept as k on k.process = x.process and k.case_id = x.case_id")
+    if not view.selects_cases or name in AS_BUILT:
+        return f"marts.{name}"
+    made = made or Made("_dash")
+    if not made.relations:
+        sql, params = view.filters(timezone(con)).cases_sql()
+        con.execute(f"create or replace temp table {made.prefix}_kept as {sql}", params)
+        made.relations.update(BASE)
+    for needed in _needed(name):
+        if needed in made.relations:
+            continue
+        target = f"{made.prefix}_{needed}"
+        if needed in AS_BUILT:
+            target = f"marts.{needed}"
+        elif needed in CASE_ROWS:
+            con.execute(f"create or replace temp view {target} as select x.* from marts.{needed} as x semi join "
+                        f"{made.prefix}_kept as k on k.process = x.process and k.case_id = x.case_id")
         else:
-            con.execute(f"create or replace temp table _dash_{needed} as\n" + render(needed, relations))
-        relations[needed] = f"_dash_{needed}"
-    return con.execute(f"select * from _dash_{name}{where}", params).df()
+            con.execute(f"create or replace temp table {target} as\n" + render(needed, made.relations))
+        made.relations[needed] = target
+    return made.relations[name]
+
+
+def _has_process(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("select 1 from information_schema.columns where table_schema = 'marts' "
+                            "and table_name = ? and column_name = 'process'", [name]).fetchall())
+
+
+def mart(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made | None = None) -> pd.DataFrame:
+    """Mart `name`'s rows for the view: its process, and only the kept cases when the view selects cases (an
+    aggregate mart then computed again with its own SQL, over the kept cases' rows, in temporary tables)."""
+    source = relation(con, name, view, made)
+    where = " where process = $process" if view.process is not None and _has_process(con, name) else ""
+    return con.execute(f"select * from {source}{where}", {"process": view.process} if where else {}).df()
+
+
+class Reader:
+    """One read-only connection to a snapshot for all of the app's sessions, one query at a time.
+
+    What a view computed again (its kept cases, the marts computed over them) stays in temporary tables for the
+    next mart of the same view: a page reads several marts, and many of them read the same ones (the process map
+    under the contacts per wait, rework under the value stream). The `keep` views used last are kept.
+    """
+
+    def __init__(self, path: Path, keep: int = 8) -> None:
+        self.con = connect(path)
+        self.keep = keep
+        self.lock = threading.Lock()
+        self._views: OrderedDict[View, Made] = OrderedDict()
+        self._count = 0
+
+    def _made(self, view: View) -> Made:
+        if view in self._views:
+            self._views.move_to_end(view)
+            return self._views[view]
+        self._count += 1
+        made = self._views[view] = Made(f"_v{self._count}")
+        while len(self._views) > self.keep:
+            _, old = self._views.popitem(last=False)
+            for name, target in old.relations.items():
+                if target.startswith(old.prefix):
+                    kind = "view" if name in CASE_ROWS else "table"
+                    self.con.execute(f"drop {kind} if exists {target}")
+            self.con.execute(f"drop table if exists {old.prefix}_kept")
+        return made
+
+    def mart(self, name: str, view: View) -> pd.DataFrame:
+        with self.lock:
+            return mart(self.con, name, view, self._made(view))
+
+    def over(self, name: str, view: View, text: str, params: dict | None = None) -> pd.DataFrame:
+        """The query `text` over mart `name` for the view (`{mart}` in it names what to read)."""
+        with self.lock:
+            source = relation(self.con, name, view, self._made(view))
+            return self.con.execute(text.format(mart=source), params or {}).df()
+
+    def call(self, what: str, *args):
+        """`dashboards.data.<what>(connection, *args)` on this connection."""
+        with self.lock:
+            return globals()[what](self.con, *args)
+
+    def close(self) -> None:
+        self.con.close()
 
 
 def sql(con: duckdb.DuckDBPyConnection, text: str, params: list | None = None) -> pd.DataFrame:

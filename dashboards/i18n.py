@@ -42,6 +42,12 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Danish, English)
                     "the page."),
     "nothing_selected": ("Filtrene udvælger ingen sager. Vælg en anden periode, enhed eller variant.",
                          "The filters select no cases. Choose another period, unit or variant."),
+    "bad_date": ("Adressens {name} ({value}) er ikke en dato som 2025-03-31: den bruges ikke.",
+                 "The address's {name} ({value}) is not a date like 2025-03-31: it is not used."),
+    "snapshot_outdated": ("Den publicerede fil mangler {mart}, som denne side viser: den er skrevet af en ældre "
+                          "version. Kør `vaerdistrom run` igen.",
+                          "The published file lacks {mart}, which this page shows: an older version wrote it. Run "
+                          "`vaerdistrom run` again."),
     "suppressed": ("Tal for færre end {k} sager vises ikke.", "Figures for fewer than {k} cases are not shown."),
     "published_at": ("Data fra natten {night} (status: {status})", "Data from the night of {night} (status: {status})"),
     "download_csv": ("Hent CSV", "Download CSV"),

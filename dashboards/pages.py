@@ -25,22 +25,30 @@ from dashboards.i18n import TEXT, days, kroner, number, percent, t
 __all__ = ["Context", "PAGES", "fmt_date"]
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _reader(path: str, version: tuple) -> data.Reader:
+    """The app's one connection to a snapshot version (a new night's snapshot gets a new one)."""
+    return data.Reader(Path(path))
+
+
 @st.cache_data(max_entries=512, show_spinner=False)
 def _mart(path: str, version: tuple, name: str, view: data.View) -> pd.DataFrame:
-    with data.connect(Path(path)) as con:
-        return data.mart(con, name, view)
+    return _reader(path, version).mart(name, view)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _over(path: str, version: tuple, name: str, view: data.View, text: str, params: tuple) -> pd.DataFrame:
+    return _reader(path, version).over(name, view, text, dict(params))
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _sql(path: str, version: tuple, text: str, params: tuple) -> pd.DataFrame:
-    with data.connect(Path(path)) as con:
-        return data.sql(con, text, list(params))
+    return _reader(path, version).call("sql", text, list(params))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _call(path: str, version: tuple, what: str, args: tuple = ()) -> object:
-    with data.connect(Path(path)) as con:
-        return getattr(data, what)(con, *args)
+    return _reader(path, version).call(what, *args)
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,10 @@ class Context:
 
     def mart(self, name: str, view: data.View | None = None) -> pd.DataFrame:
         return _mart(str(self.path), self.version, name, view or self.view)
+
+    def over(self, name: str, text: str, **params) -> pd.DataFrame:
+        """The query `text` over mart `name` for the view (`{mart}` in it names what to read), cached."""
+        return _over(str(self.path), self.version, name, self.view, text, tuple(sorted(params.items())))
 
     def sql(self, text: str, *params) -> pd.DataFrame:
         return _sql(str(self.path), self.version, text, tuple(params))
@@ -431,27 +443,29 @@ def contacts(ctx: Context) -> None:
 def journey(ctx: Context) -> None:
     """Citizens across departments: how many processes, units and handovers they meet; one citizen's journey
     (pseudonym only); the handover matrix between units."""
-    journeys = ctx.mart("citizen_journeys")
-    if ctx.view.process:
-        journeys = journeys[journeys["processes"].map(lambda p: ctx.view.process in list(p))]
-    if journeys.empty:
+    of_process = "where $process is null or list_contains(processes, $process)"
+    stats = ctx.over("citizen_journeys", "select count(*) as n, avg((n_processes > 1)::int) as several, "
+                     "median(n_org_units) as units, avg(n_contacts) as contacts from {mart} " + of_process,
+                     process=ctx.view.process).iloc[0]
+    if not stats["n"]:
         return
     cols = st.columns(4)
-    cols[0].metric(ctx.t("n_citizens"), number(len(journeys), ctx.lang, 0))
-    cols[1].metric(ctx.t("share_several_processes"), percent((journeys["n_processes"] > 1).mean(), ctx.lang))
-    cols[2].metric(ctx.t("median_units"), number(journeys["n_org_units"].median(), ctx.lang, 0))
-    cols[3].metric(ctx.t("contacts_per_citizen"), number(journeys["n_contacts"].mean(), ctx.lang, 2))
+    cols[0].metric(ctx.t("n_citizens"), number(stats["n"], ctx.lang, 0))
+    cols[1].metric(ctx.t("share_several_processes"), percent(stats["several"], ctx.lang))
+    cols[2].metric(ctx.t("median_units"), number(stats["units"], ctx.lang, 0))
+    cols[3].metric(ctx.t("contacts_per_citizen"), number(stats["contacts"], ctx.lang, 2))
     left, right = st.columns(2)
     for column, where in (("n_org_units", left), ("n_handovers", right)):
-        counts = journeys[column].value_counts().sort_index()
-        counts = counts[counts >= data.K]
+        counts = ctx.over("citizen_journeys", f"select {column} as k, count(*) as n from {{mart}} {of_process} "
+                          f"group by 1 having count(*) >= {data.K} order by 1", process=ctx.view.process)
         with where:
             st.caption(ctx.t(column))
-            st.bar_chart(pd.DataFrame({ctx.t(column): counts.index.astype(int), ctx.t("n_citizens"): counts.values}),
+            st.bar_chart(pd.DataFrame({ctx.t(column): counts["k"].astype(int), ctx.t("n_citizens"): counts["n"]}),
                          x=ctx.t(column), y=ctx.t("n_citizens"))
     st.subheader(ctx.t("one_citizen"))
-    busiest = journeys.sort_values(["n_processes", "n_handovers", "n_contacts"], ascending=False)
-    citizen = st.selectbox(ctx.t("citizen_pseudonym"), busiest["citizen_key"].head(200).tolist(), key="citizen")
+    busiest = ctx.over("citizen_journeys", f"select citizen_key from {{mart}} {of_process} order by n_processes "
+                       "desc, n_handovers desc, n_contacts desc, citizen_key limit 200", process=ctx.view.process)
+    citizen = st.selectbox(ctx.t("citizen_pseudonym"), busiest["citizen_key"].tolist(), key="citizen")
     events = ctx.sql("select process, case_id, activity, ts, org_unit, 'event' as kind from marts.event_sequence "
                      "where citizen_key = $1 union all select coalesce(process, '–'), case_id, channel || ' (' || "
                      "direction || ')', ts, org_unit, 'contact' from marts.contact_cases where citizen_key = $1 "

@@ -158,6 +158,38 @@ def test_filters_come_from_the_url_and_give_the_filtered_marts(municipality, sna
 
 
 @pytest.mark.slow
+def test_a_date_in_the_address_that_is_not_one_is_named_and_not_used(municipality, snapshot, monkeypatch):
+    at = _app(municipality / "published", monkeypatch, side="overblik", lang="en", process="visitation",
+              **{"from": "2025-13-45", "to": "2025-06-30"})
+    assert [w.value for w in at.sidebar.warning] == [
+        "The address's from (2025-13-45) is not a date like 2025-03-31: it is not used."]
+    assert at.sidebar.date_input[0].value is None and at.sidebar.date_input[1].value == dt.date(2025, 6, 30)
+    con = data.connect(snapshot)
+    try:  # the figures are those of the period's end alone
+        cases = data.mart(con, "value_stream_summary", data.View(process="visitation",
+                                                                 period_to=dt.date(2025, 6, 30)))["n_cases"].iloc[0]
+    finally:
+        con.close()
+    assert at.metric[0].value == number(cases, "en", 0)
+
+
+@pytest.mark.slow
+def test_a_snapshot_without_a_pages_mart_says_so(municipality, tmp_path, monkeypatch):
+    import shutil
+
+    published = tmp_path / "published"
+    published.mkdir()
+    shutil.copy(municipality / "published" / "vaerdistrom.duckdb", published / "vaerdistrom.duckdb")
+    con = duckdb.connect(str(published / "vaerdistrom.duckdb"))
+    con.execute("drop table marts.rework")
+    con.close()
+    at = _app(published, monkeypatch, side="omarbejde", lang="en")
+    assert at.warning[0].value == ("The published file lacks marts.rework, which this page shows: an older version "
+                                   "wrote it. Run `vaerdistrom run` again.")
+    _app(published, monkeypatch, side="overblik", lang="en")  # a page that does not read it still works
+
+
+@pytest.mark.slow
 def test_the_dashboard_command_serves_the_app(municipality):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -203,3 +235,59 @@ def test_case_lists_counts_and_wait_days_are_read_in_sql(snapshot):
                                                                       abs=0.5 * len(same))
     finally:
         con.close()
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` in the order of its columns' values (ties a mart leaves in any order), list columns left out."""
+    plain = [c for c in frame.columns if not frame[c].map(lambda v: hasattr(v, "__len__")
+                                                          and not isinstance(v, str)).any()]
+    return frame.sort_values(plain).reset_index(drop=True)
+
+
+@pytest.mark.slow
+def test_every_aggregate_mart_is_computed_again_from_the_snapshot_alone_and_a_reader_reuses_what_it_made(snapshot):
+    """Under a filter, every mart the night aggregates is computed from the snapshot's case rows (the snapshot has
+    no staging tables); a Reader, which keeps each view's tables for the next mart, gives the rows of a fresh
+    computation, also for a view it dropped and made again."""
+    from mining.marts import MARTS
+
+    con = data.connect(snapshot)
+    reader = data.Reader(snapshot, keep=1)
+    try:
+        assert not con.execute("select 1 from information_schema.schemata where schema_name = 'staging'").fetchall()
+        a = data.View(process="visitation", period_from=dt.date(2025, 3, 1), period_to=dt.date(2025, 6, 30))
+        b = data.View(period_from=dt.date(2025, 5, 1))
+        aggregates = [m for m in MARTS if m not in data.CASE_ROWS + data.AS_BUILT]
+        for view in (a, b, a):
+            for name in aggregates:
+                fresh, shared = data.mart(con, name, view), reader.mart(name, view)
+                assert len(fresh) > 0 or name in ("rule_summary",), (name, view)
+                pd.testing.assert_frame_equal(_sorted(shared), _sorted(fresh), check_dtype=False)
+            assert len(reader._views) == 1  # the view before was dropped, its tables with it
+        kept = data.kept_count(con, a)
+        assert data.mart(con, "value_stream_summary", a)["n_cases"].tolist() == [kept]
+        assert data.mart(con, "contact_summary", a)["n_cases"].tolist() == [kept]
+        made = {t for (t,) in reader.con.execute("select table_name from duckdb_tables() where temporary").fetchall()}
+        assert made and all(t.startswith(reader._views[a].prefix) for t in made)
+    finally:
+        reader.close()
+        con.close()
+
+
+@pytest.mark.slow
+def test_the_journey_page_counts_citizens_of_the_process_in_sql(municipality, snapshot, monkeypatch):
+    con = data.connect(snapshot)
+    try:
+        journeys = con.execute("select * from marts.citizen_journeys").df()
+    finally:
+        con.close()
+    of = journeys[journeys["processes"].map(lambda p: "visitation" in list(p))]
+    at = _app(municipality / "published", monkeypatch, side="borgerrejse", lang="en", process="visitation")
+    shown = {m.label: m.value for m in at.metric}
+    assert 0 < len(of) < len(journeys)
+    assert shown["Citizens"] == number(len(of), "en", 0)
+    assert shown["Citizens in several processes"] == percent((of["n_processes"] > 1).mean(), "en")
+    assert shown["Contacts per citizen"] == number(of["n_contacts"].mean(), "en", 2)
+    busiest = of.sort_values(["n_processes", "n_handovers", "n_contacts", "citizen_key"],
+                             ascending=[False, False, False, True])["citizen_key"].head(200).tolist()
+    assert at.selectbox(key="citizen").options == busiest
