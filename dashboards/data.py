@@ -2,10 +2,13 @@
 
 Without a filter beyond the process, a page reads a built mart as it is. A filter that
 selects cases (period, org unit, variant) keeps whole cases: a mart whose rows are cases
-(or contacts, waits, checks of cases) keeps the rows of those cases; an aggregate mart is
-computed again from those rows with the mart's own SQL, in temporary tables of the
-reader's own connection (the snapshot is never written). Aggregates over fewer than `K` cases
-are suppressed before anything is shown. No Streamlit here: the pages cache these calls.
+(or contacts, waits, checks of cases) keeps the rows of those cases; a citizen's journey is
+kept whole when one of the citizen's cases is kept (a journey cut to the filter would hide
+the other departments the citizen met); an aggregate mart is computed again from those rows
+with the mart's own SQL, in temporary tables of the reader's own connection (the snapshot
+is never written). Aggregates over fewer than `K` cases are suppressed before anything is
+shown. No Streamlit here: the pages cache these calls, and a `Reader` keeps what a view
+computed for the next mart of the same view.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ K = 5  # the smallest number of cases an aggregate may show
 CASE_ROWS = ("event_sequence", "case_variants", "activity_instances", "value_stream_cases", "deadline_clocks",
              "deadlines", "bottleneck_waits", "bottleneck_cases", "contact_cases", "rule_checks",
              "conformance_cases")
+# marts whose rows are citizens: a filter keeps the whole journeys (across processes) of the citizens with a kept case
+CITIZEN_ROWS = ("citizen_journeys",)
 # what the night derived to attribute contacts to cases (a grace period, the queues' processes): read as they are
 AS_BUILT = ("contact_grace", "contact_queues")
 
@@ -76,9 +81,15 @@ def timezone(con: duckdb.DuckDBPyConnection) -> str:
     return rows[0][0] if rows and rows[0][0] else "Europe/Copenhagen"
 
 
-def _kept(con: duckdb.DuckDBPyConnection, view: View) -> None:
-    sql, params = view.filters(timezone(con)).cases_sql()
-    con.execute(f"create or replace temp table _dash_kept as {sql}", params)
+def _kept(con: duckdb.DuckDBPyConnection, view: View, made: "Made | None" = None) -> str:
+    """The temporary table of the view's kept cases (process, case_id), made once per `made`."""
+    made = made or Made("_dash")
+    if "_kept" not in made.relations:
+        sql, params = view.filters(timezone(con)).cases_sql()
+        con.execute(f"create or replace temp table {made.prefix}_kept as {sql}", params)
+        made.relations.update(BASE)
+        made.relations["_kept"] = f"{made.prefix}_kept"
+    return made.relations["_kept"]
 
 
 def _needed(name: str) -> list[str]:
@@ -87,7 +98,7 @@ def _needed(name: str) -> list[str]:
     done: list[str] = []
 
     def visit(n: str) -> None:
-        if n not in CASE_ROWS and n not in AS_BUILT:
+        if n not in CASE_ROWS + CITIZEN_ROWS + AS_BUILT:
             for dep in MARTS[n].needs:
                 visit(dep)
         if n not in done:
@@ -114,10 +125,7 @@ def relation(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made |
     if not view.selects_cases or name in AS_BUILT:
         return f"marts.{name}"
     made = made or Made("_dash")
-    if not made.relations:
-        sql, params = view.filters(timezone(con)).cases_sql()
-        con.execute(f"create or replace temp table {made.prefix}_kept as {sql}", params)
-        made.relations.update(BASE)
+    kept = _kept(con, view, made)
     for needed in _needed(name):
         if needed in made.relations:
             continue
@@ -126,23 +134,22 @@ def relation(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made |
             target = f"marts.{needed}"
         elif needed in CASE_ROWS:
             con.execute(f"create or replace temp view {target} as select x.* from marts.{needed} as x semi join "
-                        f"{made.prefix}_kept as k on k.process = x.process and k.case_id = x.case_id")
+                        f"{kept} as k on k.process = x.process and k.case_id = x.case_id")
+        elif needed in CITIZEN_ROWS:  # a table: a page asks several questions of the kept journeys
+            con.execute(f"create or replace temp table {target} as select x.* from marts.{needed} as x semi join "
+                        f"(select c.citizen_key from marts.case_variants as c semi join {kept} as k "
+                        "on k.process = c.process and k.case_id = c.case_id) as k on k.citizen_key = x.citizen_key")
         else:
             con.execute(f"create or replace temp table {target} as\n" + render(needed, made.relations))
         made.relations[needed] = target
     return made.relations[name]
 
 
-def _has_process(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("select 1 from information_schema.columns where table_schema = 'marts' "
-                            "and table_name = ? and column_name = 'process'", [name]).fetchall())
-
-
 def mart(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made | None = None) -> pd.DataFrame:
     """Mart `name`'s rows for the view: its process, and only the kept cases when the view selects cases (an
     aggregate mart then computed again with its own SQL, over the kept cases' rows, in temporary tables)."""
     source = relation(con, name, view, made)
-    where = " where process = $process" if view.process is not None and _has_process(con, name) else ""
+    where = " where process = $process" if view.process is not None and name not in CITIZEN_ROWS else ""
     return con.execute(f"select * from {source}{where}", {"process": view.process} if where else {}).df()
 
 
@@ -173,7 +180,6 @@ class Reader:
                 if target.startswith(old.prefix):
                     kind = "view" if name in CASE_ROWS else "table"
                     self.con.execute(f"drop {kind} if exists {target}")
-            self.con.execute(f"drop table if exists {old.prefix}_kept")
         return made
 
     def mart(self, name: str, view: View) -> pd.DataFrame:
@@ -187,8 +193,11 @@ class Reader:
             return self.con.execute(text.format(mart=source), params or {}).df()
 
     def call(self, what: str, *args):
-        """`dashboards.data.<what>(connection, *args)` on this connection."""
+        """`dashboards.data.<what>(connection, *args)` on this connection (given what was made for the view, when
+        the first argument is one)."""
         with self.lock:
+            if args and isinstance(args[0], View):
+                return globals()[what](self.con, *args, made=self._made(args[0]))
             return globals()[what](self.con, *args)
 
     def close(self) -> None:
@@ -227,20 +236,21 @@ def last_run(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, str] | None:
     return rows[0] if rows else None
 
 
-def _kept_join(con: duckdb.DuckDBPyConnection, view: View, alias: str = "x") -> tuple[str, dict]:
+def _kept_join(con: duckdb.DuckDBPyConnection, view: View, alias: str = "x",
+               made: Made | None = None) -> tuple[str, dict]:
     """SQL that keeps the view's cases of a table aliased `alias` (a semi join and a where clause), and its
     parameters; the kept cases go to a temporary table first when the view selects cases."""
     join = ""
     if view.selects_cases:
-        _kept(con, view)
-        join = f" semi join _dash_kept as k on k.process = {alias}.process and k.case_id = {alias}.case_id"
+        kept = _kept(con, view, made)
+        join = f" semi join {kept} as k on k.process = {alias}.process and k.case_id = {alias}.case_id"
     where = f" where {alias}.process = $process" if view.process is not None else ""
     return join + where, ({"process": view.process} if where else {})
 
 
-def kept_count(con: duckdb.DuckDBPyConnection, view: View) -> int:
+def kept_count(con: duckdb.DuckDBPyConnection, view: View, made: Made | None = None) -> int:
     """How many cases the view keeps."""
-    keep, params = _kept_join(con, view)
+    keep, params = _kept_join(con, view, made=made)
     return con.execute(f"select count(*) from marts.case_variants as x{keep}", params).fetchall()[0][0]
 
 
@@ -251,16 +261,18 @@ CASE_LIST = ("select x.process, x.case_id, x.started_at, x.lead_time_days, x.wai
              "order by x.lead_time_days desc nulls last, x.process, x.case_id")
 
 
-def case_list(con: duckdb.DuckDBPyConnection, view: View, limit: int | None) -> pd.DataFrame:
+def case_list(con: duckdb.DuckDBPyConnection, view: View, limit: int | None, made: Made | None = None
+              ) -> pd.DataFrame:
     """The view's cases with their lead time, waiting, cost, events, deadline status and variant, longest first
     (the first `limit`, or all)."""
-    keep, params = _kept_join(con, view)
+    keep, params = _kept_join(con, view, made=made)
     return con.execute(CASE_LIST.format(keep=keep) + (f" limit {int(limit)}" if limit else ""), params).df()
 
 
-def wait_days(con: duckdb.DuckDBPyConnection, view: View, process: str, source: str, target: str) -> pd.DataFrame:
+def wait_days(con: duckdb.DuckDBPyConnection, view: View, process: str, source: str, target: str,
+              made: Made | None = None) -> pd.DataFrame:
     """How many waits of one transition lasted each whole number of days (the view's cases only)."""
-    keep, params = _kept_join(con, View(**{**view.__dict__, "process": process}))
+    keep, params = _kept_join(con, View(**{**view.__dict__, "process": process}), made=made)
     sql = (f"select greatest(round(x.wait_seconds / 86400), 0)::int as days, count(*) as n_waits "
            f"from marts.bottleneck_waits as x{keep} and x.source_activity = $source "
            "and x.target_activity = $target group by 1 order by 1")

@@ -789,7 +789,6 @@ def dashboard(
     snapshot shows on the next page load. Ctrl+C stops it.
     """
     import os
-    import subprocess
     import sys
 
     from dashboards.data import PUBLISHED_ENV
@@ -802,7 +801,8 @@ def dashboard(
     command = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
                "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--client.toolbarMode", "minimal"]
-    raise typer.Exit(subprocess.call(command, env=env))
+    sys.stdout.flush()
+    os.execve(sys.executable, command, env)  # the server takes this process: a signal to it (Ctrl+C, TERM) stops it
 
 
 @app.command()

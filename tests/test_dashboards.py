@@ -212,6 +212,9 @@ def test_the_dashboard_command_serves_the_app(municipality):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+    # stopping the command stops the server (no server left behind on the port)
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
 
 
 @pytest.mark.slow
@@ -257,7 +260,7 @@ def test_every_aggregate_mart_is_computed_again_from_the_snapshot_alone_and_a_re
         assert not con.execute("select 1 from information_schema.schemata where schema_name = 'staging'").fetchall()
         a = data.View(process="visitation", period_from=dt.date(2025, 3, 1), period_to=dt.date(2025, 6, 30))
         b = data.View(period_from=dt.date(2025, 5, 1))
-        aggregates = [m for m in MARTS if m not in data.CASE_ROWS + data.AS_BUILT]
+        aggregates = [m for m in MARTS if m not in data.CASE_ROWS + data.CITIZEN_ROWS + data.AS_BUILT]
         for view in (a, b, a):
             for name in aggregates:
                 fresh, shared = data.mart(con, name, view), reader.mart(name, view)
@@ -265,7 +268,16 @@ def test_every_aggregate_mart_is_computed_again_from_the_snapshot_alone_and_a_re
                 pd.testing.assert_frame_equal(_sorted(shared), _sorted(fresh), check_dtype=False)
             assert len(reader._views) == 1  # the view before was dropped, its tables with it
         kept = data.kept_count(con, a)
+        assert reader.call("kept_count", a) == kept
         assert data.mart(con, "value_stream_summary", a)["n_cases"].tolist() == [kept]
+        # a citizen's journey is kept whole (across processes) when one of the citizen's cases is kept
+        citizens = set(data.mart(con, "case_variants", a)["citizen_key"].dropna())
+        every = con.execute("select * from marts.citizen_journeys").df()
+        journeys = reader.mart("citizen_journeys", a)
+        assert 0 < len(journeys) == len(citizens) < len(every)
+        assert set(journeys["citizen_key"]) == citizens
+        assert journeys["n_processes"].max() > 1  # the other processes of those citizens stay in their journeys
+        pd.testing.assert_frame_equal(_sorted(journeys), _sorted(every[every["citizen_key"].isin(citizens)]))
         assert data.mart(con, "contact_summary", a)["n_cases"].tolist() == [kept]
         made = {t for (t,) in reader.con.execute("select table_name from duckdb_tables() where temporary").fetchall()}
         assert made and all(t.startswith(reader._views[a].prefix) for t in made)
