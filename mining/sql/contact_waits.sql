@@ -4,8 +4,11 @@ with contacts as (
     select * from {{ contact_cases }} where case_id is not null and wait_to is not null
 ),
 
-waits as (
-    select process, source_activity, target_activity, n_transitions, total_wait_seconds from {{ dfg }}
+waits as (  -- the process map's transitions and their waiting, from the waits themselves (no medians needed here)
+    select process, source_activity, target_activity, count(*) as n_transitions,
+        sum(wait_seconds) as total_wait_seconds,
+    from {{ bottleneck_waits }}
+    group by all
 ),
 
 per_wait as (

@@ -9,10 +9,6 @@ rules as (
     select * from {{ process_rules }}
 ),
 
-rework as (
-    select process, activity, n_cases, 1 - rework_rate as first_time_right, from {{ rework }}
-),
-
 per_activity as (
     select
         process,
@@ -25,6 +21,8 @@ per_activity as (
         coalesce(sum(process_seconds), 0) / 3600 as total_process_hours,
         coalesce(sum(wait_before_seconds), 0) / 86400 as total_wait_before_days,
         median(wait_before_seconds) / 3600 as median_wait_before_hours,
+        count(*) filter (where occurrence = 1) as n_cases,  -- a case's first instance of the activity
+        1 - count(*) filter (where occurrence = 2) / count(*) filter (where occurrence = 1) as first_time_right,
         count(*) filter (where is_rework) as n_rework_instances,
         coalesce(sum(process_seconds) filter (where is_rework), 0) / 3600 as rework_hours,
     from instances
@@ -36,22 +34,21 @@ final as (
         a.process,
         a.activity,
         a.n_instances,
-        f.n_cases,
+        a.n_cases,
         a.process_time_source,
         a.mean_process_minutes,
         a.median_process_minutes,
         a.total_process_hours,
         a.total_process_hours * r.hourly_rate_dkk as cost_dkk,
-        a.total_process_hours * r.hourly_rate_dkk / f.n_cases as cost_per_case_dkk,
+        a.total_process_hours * r.hourly_rate_dkk / a.n_cases as cost_per_case_dkk,
         a.total_wait_before_days,
         a.median_wait_before_hours,
         a.n_rework_instances,
         a.rework_hours,
         a.rework_hours * r.hourly_rate_dkk as rework_cost_dkk,
-        f.first_time_right,
+        a.first_time_right,
         a.median_position,
     from per_activity as a
-    join rework as f using (process, activity)
     left join rules as r using (process)
 )
 
