@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import altair as alt  # imported with the app, not on the first chart (0.25 s)
 import pandas as pd
 import streamlit as st
 
@@ -153,7 +154,6 @@ NUMBER_LOCALE = {"da": {"decimal": ",", "thousands": ".", "grouping": [3], "curr
 
 def hbar(ctx: Context, frame: pd.DataFrame, label: str, value: str, title: str) -> None:
     """A horizontal bar per row, longest first, numbers in the language's style (saves as PNG from its menu)."""
-    import altair as alt
 
     chart = alt.Chart(frame).mark_bar().encode(
         x=alt.X(f"{value}:Q", title=title, axis=alt.Axis(format=",.0f")),
@@ -387,12 +387,14 @@ def bottlenecks(ctx: Context) -> None:
                      x=ctx.t("days"), y=ctx.t("n_waits"))
     with right:
         st.caption(ctx.t("trend_months"))
-        months = of(ctx.mart("bottleneck_months"))
+        months = ctx.call("mart_of_transition", "bottleneck_months", chosen.process, chosen.source_activity,
+                          chosen.target_activity)
         months = months[months["n_waits"] >= data.K]
         st.line_chart(months, x="month", y="median_wait_days")
         chart_download(ctx, months, "bottleneck-months")
     st.subheader(ctx.t("per_org_unit"))
-    owners = of(ctx.mart("bottleneck_owners"))
+    owners = ctx.call("mart_of_transition", "bottleneck_owners", chosen.process, chosen.source_activity,
+                      chosen.target_activity)
     owners = owners[(owners["level"] == "org_unit") & (owners["n_waits"] >= data.K)]
     table(ctx, owners.sort_values("total_wait_days", ascending=False),
           [("owner", "org_unit", "text"), ("n_waits", "n_waits", "int"),
@@ -484,7 +486,6 @@ def journey(ctx: Context) -> None:
                      "direction || ')', ts, org_unit, 'contact' from marts.contact_cases where citizen_key = $1 "
                      "order by ts", citizen)
     if len(events):
-        import altair as alt
 
         chart = alt.Chart(events).mark_circle(size=90).encode(
             x=alt.X("ts:T", title=""), y=alt.Y("process:N", title=ctx.t("process")),

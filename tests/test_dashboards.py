@@ -267,6 +267,17 @@ def test_every_aggregate_mart_is_computed_again_from_the_snapshot_alone_and_a_re
                 assert len(fresh) > 0 or name in ("rule_summary",), (name, view)
                 pd.testing.assert_frame_equal(_sorted(shared), _sorted(fresh), check_dtype=False)
             assert len(reader._views) == 1  # the view before was dropped, its tables with it
+        # a mart of waits computed for one transition alone gives that transition's rows of the whole mart
+        for name in data.BY_TRANSITION:
+            for view in (a, b, data.View(process="visitation")):
+                whole = data.mart(con, name, view)
+                top = whole.sort_values("n_waits", ascending=False).iloc[0]
+                one = reader.call("mart_of_transition", view, name, top.process, top.source_activity,
+                                  top.target_activity)
+                expected = whole[(whole.process == top.process) & (whole.source_activity == top.source_activity)
+                                 & (whole.target_activity == top.target_activity)]
+                assert len(one) > 1 and len(one) < len(whole), name
+                pd.testing.assert_frame_equal(_sorted(one), _sorted(expected), check_dtype=False)
         kept = data.kept_count(con, a)
         assert reader.call("kept_count", a) == kept
         assert data.mart(con, "value_stream_summary", a)["n_cases"].tolist() == [kept]
