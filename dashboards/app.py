@@ -17,7 +17,7 @@ import duckdb
 import streamlit as st
 
 from dashboards import data, pages
-from dashboards.i18n import LANGS, t
+from dashboards.i18n import LANGS, number, t
 from mining.marts import MARTS
 
 PARAMS = ("lang", "side", "process", "from", "to", "unit", "variant")
@@ -47,6 +47,27 @@ def _seed_from_url() -> None:
     st.session_state["unit"] = qp.get("unit") or ""
     st.session_state["variant"] = qp.get("variant") or ""
     st.session_state["_seeded"] = True
+
+
+def _variants(ctx: pages.Context, process: str | None, lang: str) -> dict[str, str]:
+    """'' (every variant), then the most common variants, each id with its label; an id (or the first characters
+    of one) from the URL that is not among them stays a choice of its own."""
+    labels = {"": t("all_variants", lang)}
+    for row in ctx.variants(process).itertuples():
+        steps = list(row.activities)
+        shown = " → ".join(steps if len(steps) <= 4 else steps[:2] + ["…"] + steps[-2:])
+        label = t("variant_label", lang, n=number(row.n_cases, lang, 0), k=len(steps), steps=shown)
+        labels[row.variant_id] = (f"{row.process}: " if process is None else "") + label
+    chosen = st.session_state.get("variant") or ""
+    if (chosen not in labels and process is not None and not _call(ctx, "has_variant", process, chosen)
+            and _call(ctx, "has_variant", None, chosen)):
+        st.session_state["variant"] = chosen = ""  # a variant of another process (the one chosen before)
+    labels.setdefault(chosen, chosen)
+    return labels
+
+
+def _call(ctx: pages.Context, what: str, *args):
+    return pages._call(str(ctx.path), ctx.version, what, args)
 
 
 def _to_url(view: data.View, lang: str, side: str) -> None:
@@ -101,7 +122,9 @@ def _page() -> None:
         st.session_state["unit"] = ""
     unit = st.sidebar.selectbox(t("org_unit", lang), [""] + units, key="unit",
                                 format_func=lambda u: u or t("all_units", lang))
-    variant = st.sidebar.text_input(t("variant", lang), key="variant", help=t("variant_help", lang)).strip()
+    labels = _variants(ctx, process or None, lang)
+    variant = st.sidebar.selectbox(t("variant", lang), list(labels), key="variant", format_func=labels.get,
+                                   help=t("variant_help", lang))
     for name, value in st.session_state.pop("_bad_dates", []):
         st.sidebar.warning(t("bad_date", lang, name=t("period_from" if name == "from" else "period_to", lang).lower(),
                              value=value))

@@ -248,6 +248,19 @@ def org_units(con: duckdb.DuckDBPyConnection, process: str | None) -> list[str]:
                                       "and ($p is null or process = $p) order by 1", {"p": process}).fetchall()]
 
 
+def variants(con: duckdb.DuckDBPyConnection, process: str | None, limit: int = 200) -> pd.DataFrame:
+    """The `limit` most common variants (of `process`, or of every process): id, process, cases, steps."""
+    return con.execute("select variant_id, process, n_cases, activities from marts.variants where $p is null or "
+                       "process = $p order by n_cases desc, variant_id limit $limit",
+                       {"p": process, "limit": limit}).df()
+
+
+def has_variant(con: duckdb.DuckDBPyConnection, process: str | None, prefix: str) -> bool:
+    """Whether a variant (of `process`, or of any) has an id that starts with `prefix`."""
+    return bool(con.execute("select 1 from marts.variants where starts_with(variant_id, $v) and ($p is null or "
+                            "process = $p) limit 1", {"v": prefix, "p": process}).fetchall())
+
+
 def date_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
     first, last = con.execute("select min(started_at), max(ended_at) from marts.case_variants").fetchall()[0]
     return first.date(), last.date()

@@ -80,6 +80,9 @@ class Context:
     def org_units(self, process: str | None) -> list[str]:
         return _call(str(self.path), self.version, "org_units", (process,))
 
+    def variants(self, process: str | None) -> pd.DataFrame:
+        return _call(str(self.path), self.version, "variants", (process,))
+
     def date_range(self) -> tuple[dt.date, dt.date]:
         return _call(str(self.path), self.version, "date_range")
 

@@ -158,6 +158,34 @@ def test_filters_come_from_the_url_and_give_the_filtered_marts(municipality, sna
 
 
 @pytest.mark.slow
+def test_variants_are_chosen_by_their_steps_most_common_first(municipality, snapshot, monkeypatch):
+    con = data.connect(snapshot)
+    try:
+        ranked = con.execute("select variant_id, n_cases, activities from marts.variants where process = 'visitation' "
+                             "order by n_cases desc, variant_id").df()
+    finally:
+        con.close()
+    at = _app(municipality / "published", monkeypatch, side="overblik", lang="en", process="visitation")
+    picker = at.sidebar.selectbox(key="variant")
+    assert picker.options[0] == "All variants" and len(picker.options) == 1 + min(200, len(ranked))
+    top = ranked.iloc[0]
+    steps = list(top.activities)
+    assert picker.options[1] == (f"{number(top.n_cases, 'en', 0)} cases · {len(steps)} steps: "
+                                 + " → ".join(steps[:2] + ["…"] + steps[-2:] if len(steps) > 4 else steps))
+    picker.select(top.variant_id).run()
+    assert at.query_params["variant"] == top.variant_id
+    assert at.metric[0].value == number(top.n_cases, "en", 0)  # the cards count that variant's cases
+    # another process: the variant of the one before is let go
+    at.sidebar.selectbox(key="process").select("byggesag").run()
+    assert at.sidebar.selectbox(key="variant").value == "" and "variant" not in at.query_params
+    # the first characters of an id in the address keep the cases of the variants they start
+    at = _app(municipality / "published", monkeypatch, side="overblik", lang="en", process="visitation",
+              variant=top.variant_id[:6])
+    prefixed = ranked[ranked.variant_id.str.startswith(top.variant_id[:6])]
+    assert at.metric[0].value == number(prefixed.n_cases.sum(), "en", 0)
+
+
+@pytest.mark.slow
 def test_a_date_in_the_address_that_is_not_one_is_named_and_not_used(municipality, snapshot, monkeypatch):
     at = _app(municipality / "published", monkeypatch, side="overblik", lang="en", process="visitation",
               **{"from": "2025-13-45", "to": "2025-06-30"})
