@@ -271,16 +271,18 @@ def last_run(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, str] | None:
     return rows[0] if rows else None
 
 
-def _kept_join(con: duckdb.DuckDBPyConnection, view: View, alias: str = "x",
-               made: Made | None = None) -> tuple[str, dict]:
+def _kept_join(con: duckdb.DuckDBPyConnection, view: View, alias: str = "x", made: Made | None = None,
+               process: str | None = None) -> tuple[str, dict]:
     """SQL that keeps the view's cases of a table aliased `alias` (a semi join and a where clause), and its
-    parameters; the kept cases go to a temporary table first when the view selects cases."""
+    parameters; the kept cases go to a temporary table first when the view selects cases. `process` narrows
+    them to one process (the view's own, by default); the kept cases stay the view's, as `made` holds them."""
     join = ""
     if view.selects_cases:
         kept = _kept(con, view, made)
         join = f" semi join {kept} as k on k.process = {alias}.process and k.case_id = {alias}.case_id"
-    where = f" where {alias}.process = $process" if view.process is not None else ""
-    return join + where, ({"process": view.process} if where else {})
+    process = process or view.process
+    where = f" where {alias}.process = $process" if process is not None else ""
+    return join + where, ({"process": process} if where else {})
 
 
 def kept_count(con: duckdb.DuckDBPyConnection, view: View, made: Made | None = None) -> int:
@@ -307,7 +309,7 @@ def case_list(con: duckdb.DuckDBPyConnection, view: View, limit: int | None, mad
 def wait_days(con: duckdb.DuckDBPyConnection, view: View, process: str, source: str, target: str,
               made: Made | None = None) -> pd.DataFrame:
     """How many waits of one transition lasted each whole number of days (the view's cases only)."""
-    keep, params = _kept_join(con, View(**{**view.__dict__, "process": process}), made=made)
+    keep, params = _kept_join(con, view, made=made, process=process)
     sql = (f"select greatest(round(x.wait_seconds / 86400), 0)::int as days, count(*) as n_waits "
            f"from marts.bottleneck_waits as x{keep} and x.source_activity = $source "
            "and x.target_activity = $target group by 1 order by 1")
