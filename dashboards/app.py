@@ -59,15 +59,12 @@ def _variants(ctx: pages.Context, process: str | None, lang: str) -> dict[str, s
         label = t("variant_label", lang, n=number(row.n_cases, lang, 0), k=len(steps), steps=shown)
         labels[row.variant_id] = (f"{row.process}: " if process is None else "") + label
     chosen = st.session_state.get("variant") or ""
-    if (chosen not in labels and process is not None and not _call(ctx, "has_variant", process, chosen)
-            and _call(ctx, "has_variant", None, chosen)):
+    if (chosen not in labels and process is not None and not ctx.has_variant(process, chosen)
+            and ctx.has_variant(None, chosen)):
         st.session_state["variant"] = chosen = ""  # a variant of another process (the one chosen before)
     labels.setdefault(chosen, chosen)
     return labels
 
-
-def _call(ctx: pages.Context, what: str, *args):
-    return pages._call(str(ctx.path), ctx.version, what, args)
 
 
 def _to_url(view: data.View, lang: str, side: str) -> None:

@@ -83,6 +83,9 @@ class Context:
     def variants(self, process: str | None) -> pd.DataFrame:
         return _call(str(self.path), self.version, "variants", (process,))
 
+    def has_variant(self, process: str | None, prefix: str) -> bool:
+        return _call(str(self.path), self.version, "has_variant", (process, prefix))
+
     def date_range(self) -> tuple[dt.date, dt.date]:
         return _call(str(self.path), self.version, "date_range")
 
@@ -157,7 +160,6 @@ NUMBER_LOCALE = {"da": {"decimal": ",", "thousands": ".", "grouping": [3], "curr
 
 def hbar(ctx: Context, frame: pd.DataFrame, label: str, value: str, title: str) -> None:
     """A horizontal bar per row, longest first, numbers in the language's style (saves as PNG from its menu)."""
-
     chart = alt.Chart(frame).mark_bar().encode(
         x=alt.X(f"{value}:Q", title=title, axis=alt.Axis(format=",.0f")),
         y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=360)),
@@ -489,7 +491,6 @@ def journey(ctx: Context) -> None:
                      "direction || ')', ts, org_unit, 'contact' from marts.contact_cases where citizen_key = $1 "
                      "order by ts", citizen)
     if len(events):
-
         chart = alt.Chart(events).mark_circle(size=90).encode(
             x=alt.X("ts:T", title=""), y=alt.Y("process:N", title=ctx.t("process")),
             color=alt.Color("kind:N", title=""), tooltip=["activity", "ts", "org_unit", "case_id"])

@@ -159,12 +159,8 @@ def test_filters_come_from_the_url_and_give_the_filtered_marts(municipality, sna
 
 @pytest.mark.slow
 def test_variants_are_chosen_by_their_steps_most_common_first(municipality, snapshot, monkeypatch):
-    con = data.connect(snapshot)
-    try:
-        ranked = con.execute("select variant_id, n_cases, activities from marts.variants where process = 'visitation' "
-                             "order by n_cases desc, variant_id").df()
-    finally:
-        con.close()
+    ranked = _frame(snapshot, "select variant_id, n_cases, activities from marts.variants "
+                              "where process = 'visitation' order by n_cases desc, variant_id")
     at = _app(municipality / "published", monkeypatch, side="overblik", lang="en", process="visitation")
     picker = at.sidebar.selectbox(key="variant")
     assert picker.options[0] == "All variants" and len(picker.options) == 1 + min(200, len(ranked))
@@ -268,6 +264,15 @@ def test_case_lists_counts_and_wait_days_are_read_in_sql(snapshot):
         con.close()
 
 
+def _frame(snapshot: Path, text: str) -> pd.DataFrame:
+    """The rows of one query of the snapshot."""
+    con = data.connect(snapshot)
+    try:
+        return con.execute(text).df()
+    finally:
+        con.close()
+
+
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` in the order of its columns' values (ties a mart leaves in any order), list columns left out."""
     plain = [c for c in frame.columns if not frame[c].map(lambda v: hasattr(v, "__len__")
@@ -342,11 +347,7 @@ def test_every_aggregate_mart_is_computed_again_from_the_snapshot_alone_and_a_re
 
 @pytest.mark.slow
 def test_the_journey_page_counts_citizens_of_the_process_in_sql(municipality, snapshot, monkeypatch):
-    con = data.connect(snapshot)
-    try:
-        journeys = con.execute("select * from marts.citizen_journeys").df()
-    finally:
-        con.close()
+    journeys = _frame(snapshot, "select * from marts.citizen_journeys")
     of = journeys[journeys["processes"].map(lambda p: "visitation" in list(p))]
     at = _app(municipality / "published", monkeypatch, side="borgerrejse", lang="en", process="visitation")
     shown = {m.label: m.value for m in at.metric}
