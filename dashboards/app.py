@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import zlib
 from pathlib import Path
 
 import duckdb
@@ -66,6 +67,20 @@ def _variants(ctx: pages.Context, process: str | None, lang: str) -> dict[str, s
     return labels
 
 
+def _choose(name: str, label: str, options: list[str], lang: str, format_func, help: str | None = None) -> str:
+    """A sidebar choice among `options`, kept in session state as `name` (an option, never its label).
+
+    The widget is keyed by the language and the options: the browser sends a choice back as the label it showed,
+    so after a language switch (or new options) a widget of the old labels would hand back a label that is no
+    option ('Alle varianter' as a variant); a new widget starts at the kept choice instead."""
+    current = st.session_state.get(name) or ""
+    options = options if current in options else options + [current]
+    key = f"_{name}-{lang}-{zlib.crc32(repr(options).encode())}"
+    chosen = st.sidebar.selectbox(label, options, index=options.index(current), key=key, format_func=format_func,
+                                  help=help)
+    st.session_state[name] = chosen
+    return chosen
+
 
 def _to_url(view: data.View, lang: str, side: str) -> None:
     values = {"lang": lang, "side": side, "process": view.process, "from": view.period_from,
@@ -107,8 +122,8 @@ def _page() -> None:
     st.sidebar.subheader(t("filters", lang))
     if st.session_state["process"] not in [""] + processes:
         st.session_state["process"] = ""
-    process = st.sidebar.selectbox(t("process", lang), [""] + processes, key="process",
-                                   format_func=lambda p: p or t("all_processes", lang))
+    process = _choose("process", t("process", lang), [""] + processes, lang,
+                      lambda p: p or t("all_processes", lang))
     first, last = ctx.date_range()
     period_from = st.sidebar.date_input(t("period_from", lang), key="period_from", min_value=first,
                                         max_value=last, format="DD.MM.YYYY" if lang == "da" else "YYYY-MM-DD")
@@ -117,11 +132,9 @@ def _page() -> None:
     units = ctx.org_units(process or None)
     if st.session_state["unit"] not in [""] + units:
         st.session_state["unit"] = ""
-    unit = st.sidebar.selectbox(t("org_unit", lang), [""] + units, key="unit",
-                                format_func=lambda u: u or t("all_units", lang))
+    unit = _choose("unit", t("org_unit", lang), [""] + units, lang, lambda u: u or t("all_units", lang))
     labels = _variants(ctx, process or None, lang)
-    variant = st.sidebar.selectbox(t("variant", lang), list(labels), key="variant", format_func=labels.get,
-                                   help=t("variant_help", lang))
+    variant = _choose("variant", t("variant", lang), list(labels), lang, labels.get, help=t("variant_help", lang))
     for name, value in st.session_state.pop("_bad_dates", []):
         st.sidebar.warning(t("bad_date", lang, name=t("period_from" if name == "from" else "period_to", lang).lower(),
                              value=value))

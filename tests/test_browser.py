@@ -121,3 +121,42 @@ def test_numbers_on_screen_equal_the_marts_and_follow_a_filter(browser, server, 
     page.wait_for_selector("[data-testid='stMetric']", timeout=30_000)
     assert _metric(page, "Cases") == number(row[0], "en", 0)
     page.close()
+
+
+@pytest.mark.slow
+def test_switching_the_language_keeps_every_filter(browser, server, dashboard_municipality):
+    """The sidebar's choices survive a language switch: a choice shown by a translated label (every process, unit
+    or variant; a variant's cases and steps) stays the same choice, and the figures stay those of the filter."""
+    con = data.connect(dashboard_municipality / "published" / "vaerdistrom.duckdb")
+    try:
+        top = con.execute("select variant_id, n_cases from marts.variants where process = 'visitation' "
+                          "order by n_cases desc, variant_id limit 1").fetchall()[0]
+    finally:
+        con.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    sidebar = page.locator("[data-testid='stSidebar']")
+    _open(page, f"{server}/?side=overblik&lang=da", "Overblik")
+    sidebar.get_by_text("English", exact=True).click()
+    page.wait_for_selector("h1:has-text('Overview')", timeout=30_000)
+    sidebar.locator("[data-testid='stSelectbox']").first.click()
+    page.get_by_role("option", name="visitation", exact=True).click()
+    page.wait_for_url(re.compile(r"process=visitation"), timeout=30_000)
+    sidebar.get_by_role("spinbutton", name="year, From").click()
+    page.keyboard.type("20250301")
+    page.locator("h1").first.click()
+    page.wait_for_url(re.compile(r"from=2025-03-01"), timeout=30_000)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=30_000)
+    assert "variant=" not in page.url and "unit=" not in page.url
+    # a variant chosen in English, then Danish: the same variant, its cases on the cards
+    _open(page, f"{server}/?side=overblik&lang=en&process=visitation&variant={top[0]}", "Overview")
+    assert _metric(page, "Cases") == number(top[1], "en", 0)
+    sidebar.get_by_text("Dansk", exact=True).click()
+    page.wait_for_selector("h1:has-text('Overblik')", timeout=30_000)
+    sidebar.get_by_text("Procesflow", exact=True).click()  # a rerun after the switch sends every widget's value
+    page.wait_for_selector("h1:has-text('Procesflow')", timeout=30_000)
+    sidebar.get_by_text("Overblik", exact=True).click()
+    page.wait_for_selector("h1:has-text('Overblik')", timeout=30_000)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=30_000)
+    assert _metric(page, "Sager") == number(top[1], "da", 0)
+    assert f"variant={top[0]}" in page.url
+    page.close()
