@@ -16,7 +16,9 @@ again in English; a process and a period set in the sidebar, every page under th
 the process map's overlay; other processes chosen (under the period). Then full loads of the
 app by an address, as a shared link opens it: every page in both languages, and every page
 with a process and another period in the address. Reported: p50, p95 and max per kind, over
-the interactions in the app (the target) and over everything.
+the interactions in the app (the target) and over everything, and how many interactions
+ended with an error on the page. The same run then measures the dashboard of an earlier
+commit (--baseline, a git worktree) the same way on the same snapshot, side by side.
 
 Writes the 'Dashboard' section of docs/benchmarks.md.
 """
@@ -38,7 +40,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_simulate import machine, run_child, simulate_into, write_section  # noqa: E402
+from bench_simulate import ROOT, machine, run_child, simulate_into, write_section  # noqa: E402
 
 BEGIN, END = "<!-- dashboard:begin -->", "<!-- dashboard:end -->"
 PAGES = ["overblik", "procesflow", "flaskehalse", "omarbejde", "henvendelser", "borgerrejse", "afvigelser",
@@ -80,10 +82,18 @@ print(json.dumps({"events": events, "cases": cases}))
 """
 
 
-def _serve(config: Path, port: int) -> subprocess.Popen:
-    exe = Path(sys.executable).with_name("vaerdistrom")
-    proc = subprocess.Popen([str(exe), "dashboard", "--config", str(config), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _serve(config: Path, port: int, code: Path | None = None) -> subprocess.Popen:
+    """`vaerdistrom dashboard` on `config`'s snapshot; with `code` (a checkout of an earlier version), that
+    version's app on the same snapshot."""
+    if code is None:
+        exe = Path(sys.executable).with_name("vaerdistrom")
+        command, env = [str(exe), "dashboard", "--config", str(config), "--port", str(port)], None
+    else:
+        command = [sys.executable, "-m", "streamlit", "run", str(code / "dashboards" / "app.py"), "--server.port",
+                   str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        env = dict(os.environ, PYTHONPATH=str(code), VAERDISTROM_PUBLISHED=str(config.parent / "published"))
+    # `python -m` puts the working folder first on the path: run the earlier version from its own checkout
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=code)
     deadline = time.monotonic() + 90
     while True:
         try:
@@ -119,8 +129,10 @@ def measure(url: str, processes: list[str], first: dt.date, last: dt.date) -> li
             start = time.perf_counter()
             action()
             page.wait_for_selector(f"#vaerdistrom-run-{run}", state="attached", timeout=600_000)
-            out.append({"kind": kind, "what": what, "seconds": time.perf_counter() - start})
-            print(kind, what, round(out[-1]["seconds"], 2), flush=True)
+            seconds = time.perf_counter() - start
+            errors = page.locator("[data-testid='stException']").count()  # a page that failed is not fast
+            out.append({"kind": kind, "what": what, "seconds": seconds, "errors": errors})
+            print(kind, what, round(seconds, 2), f"({errors} errors)" if errors else "", flush=True)
 
         def choose(label: str, index: int = 0):
             def action() -> None:
@@ -173,6 +185,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the simulated municipality")
     parser.add_argument("--copies", type=int, default=10, help="copies of its events, cases and contacts")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--baseline", default="ae83f7fc1f3be03784ad8326ab50c080ec9a1cdf",
+                        help="an earlier commit whose dashboard is measured the same way on the same snapshot "
+                        "('' for none)")
     parser.add_argument("--work", type=Path, help="a folder to keep the snapshot in and reuse when it is there "
                         "(made with the same --rows and --copies); a temporary folder otherwise")
     args = parser.parse_args()
@@ -200,23 +215,39 @@ def main() -> None:
         first, last = con.execute("select min(started_at), max(ended_at) from marts.case_variants").fetchall()[0]
         size = os.path.getsize(sim / "published" / "vaerdistrom.duckdb")
         con.close()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        proc = _serve(sim / "vaerdistrom.toml", port)
-        try:
-            timings = measure(f"http://127.0.0.1:{port}", processes, first.date(), last.date())
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        timings = _measured(sim, None, processes, first.date(), last.date())
+        baseline = None
+        if args.baseline:
+            code = work / "baseline"
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--force", "--detach", str(code),
+                            args.baseline], check=True, capture_output=True)
+            try:
+                baseline = _measured(sim, code, processes, first.date(), last.date())
+            finally:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(code)],
+                               capture_output=True)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     result = {"made": made, "snapshot_mb": size / 2**20, "timings": timings, "rows": args.rows,
-              "copies": args.copies}
+              "copies": args.copies, "baseline": args.baseline[:7] if baseline else None,
+              "baseline_timings": baseline}
     print(json.dumps(result, indent=1))
     if not args.no_write:
         write_section(section(result), BEGIN, END)
+
+
+def _measured(sim: Path, code: Path | None, processes: list[str], first: dt.date, last: dt.date) -> list[dict]:
+    """The interactions' timings on a server of its own (this version, or the one checked out in `code`)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = _serve(sim / "vaerdistrom.toml", port, code)
+    try:
+        return measure(f"http://127.0.0.1:{port}", processes, first, last)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def _p(values: list[float], q: float) -> float:
@@ -224,8 +255,15 @@ def _p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
+def _stats(rows: list[dict]) -> str:
+    s = [x["seconds"] for x in rows]
+    errors = sum(x.get("errors", 0) for x in rows)
+    return (f"{statistics.median(s):.2f} | {_p(s, 0.95):.2f} | {max(s):.2f} | "
+            + (f"{errors} interactions failed" if errors else "none failed"))
+
+
 def section(r: dict) -> str:
-    t = r["timings"]
+    t, old = r["timings"], r.get("baseline_timings")
     in_app = [x for x in t if not x["kind"].startswith("full load")]
     lines = [BEGIN, "## Dashboard", "",
              f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_dashboard.py`: a simulated "
@@ -235,13 +273,25 @@ def section(r: dict) -> str:
              "interaction is timed from the action until the app has drawn the whole page (its run marker). Each "
              "interaction in the app is the first to need what it shows (nothing cached it before); a full load "
              "opens the app by an address, as a shared link does, and includes the browser loading Streamlit's "
-             "page (about 0.35 s for an app that writes one line, on this machine).", "",
-             "| interactions | n | p50 (s) | p95 (s) | max (s) |", "|---|---:|---:|---:|---:|"]
+             "page (about 0.35 s for an app that writes one line, on this machine)."
+             + (f" The same interactions on the same snapshot with the dashboard of commit {r['baseline']} (the "
+                "version before), on a server of its own, in the same run." if old else ""), ""]
+    header = "| interactions | n | p50 (s) | p95 (s) | max (s) | errors |"
+    rule = "|---|---:|---:|---:|---:|---|"
+    if old:
+        header += f" {r['baseline']}: p50 (s) | p95 (s) | max (s) | errors |"
+        rule += "---:|---:|---:|---|"
+    lines += [header, rule]
     kinds = list(dict.fromkeys(x["kind"] for x in t))
-    for kind, rows in [(k, [x for x in t if x["kind"] == k]) for k in kinds] + [
-            ("**in the app, all**", in_app), ("everything, full loads included", t)]:
-        s = [x["seconds"] for x in rows]
-        lines.append(f"| {kind} | {len(s)} | {statistics.median(s):.2f} | {_p(s, 0.95):.2f} | {max(s):.2f} |")
+    groups = [(k, lambda x, k=k: x["kind"] == k) for k in kinds] + [
+        ("**in the app, all**", lambda x: not x["kind"].startswith("full load")),
+        ("everything, full loads included", lambda x: True)]
+    for name, keep in groups:
+        rows = [x for x in t if keep(x)]
+        line = f"| {name} | {len(rows)} | {_stats(rows)} |"
+        if old:
+            line += f" {_stats([x for x in old if keep(x)])} |"
+        lines.append(line)
     slow = sorted(t, key=lambda x: -x["seconds"])[:5]
     lines += ["", f"p95 of the interactions in the app: {_p([x['seconds'] for x in in_app], 0.95):.2f} s (target: "
               f"1 s or less); with the full loads: {_p([x['seconds'] for x in t], 0.95):.2f} s. Slowest: "
