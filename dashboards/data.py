@@ -38,6 +38,9 @@ CASE_ROWS = ("event_sequence", "case_variants", "activity_instances", "value_str
 CITIZEN_ROWS = ("citizen_journeys",)
 # what the night derived to attribute contacts to cases (a grace period, the queues' processes): read as they are
 AS_BUILT = ("contact_grace", "contact_queues")
+# the case's first and last event, on each row of the big marts of cases: a view that selects cases by period alone
+# keeps their rows by a predicate on the row (6x faster than a semi join with the kept cases on 6.6M rows)
+PERIOD = ("case_started_at", "case_ended_at")
 
 
 @dataclass(frozen=True)
@@ -133,8 +136,9 @@ def relation(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made |
         if needed in AS_BUILT:
             target = f"marts.{needed}"
         elif needed in CASE_ROWS:
-            con.execute(f"create or replace temp view {target} as select x.* from marts.{needed} as x semi join "
-                        f"{kept} as k on k.process = x.process and k.case_id = x.case_id")
+            rows = _by_period(con, view, needed) or (f"semi join {kept} as k on k.process = x.process "
+                                                    "and k.case_id = x.case_id")
+            con.execute(f"create or replace temp view {target} as select x.* from marts.{needed} as x {rows}")
         elif needed in CITIZEN_ROWS:  # a table: a page asks several questions of the kept journeys
             con.execute(f"create or replace temp table {target} as select x.* from marts.{needed} as x semi join "
                         f"(select c.citizen_key from marts.case_variants as c semi join {kept} as k "
@@ -143,6 +147,33 @@ def relation(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made |
             con.execute(f"create or replace temp table {target} as\n" + render(needed, made.relations))
         made.relations[needed] = target
     return made.relations[name]
+
+
+def _by_period(con: duckdb.DuckDBPyConnection, view: View, name: str) -> str | None:
+    """A where clause that keeps the view's cases' rows of mart `name` by the case period on each row, when the
+    view selects cases by period alone and the mart carries it (else None: the rows are kept by a semi join). The
+    bounds are those of `Filters.cases_sql`, computed once and written as literals (a view takes no parameters)."""
+    if view.org_unit is not None or view.variant is not None:
+        return None
+    has = con.execute("select count(*) from duckdb_columns() where schema_name = 'marts' and table_name = $t "
+                      "and column_name in $c", {"t": name, "c": list(PERIOD)}).fetchall()[0][0]
+    if has != len(PERIOD):
+        return None
+    zone = timezone(con)
+    start, end = con.execute("select timezone($zone, $a::timestamp), timezone($zone, $b::timestamp + interval 1 day)",
+                             {"zone": zone, "a": view.period_from, "b": view.period_to}).fetchall()[0]
+    where = []
+    if view.process is not None:
+        where.append("x.process = " + _literal(view.process))
+    if start is not None:
+        where.append(f"x.{PERIOD[1]} >= {_literal(start.isoformat())}::timestamptz")
+    if end is not None:
+        where.append(f"x.{PERIOD[0]} < {_literal(end.isoformat())}::timestamptz")
+    return "where " + " and ".join(where)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def mart(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made | None = None) -> pd.DataFrame:

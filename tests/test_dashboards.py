@@ -351,6 +351,44 @@ def test_every_aggregate_mart_is_computed_again_from_the_snapshot_alone_and_a_re
 
 
 @pytest.mark.slow
+def test_a_period_keeps_the_same_rows_by_the_case_period_on_each_row_as_by_the_kept_cases(snapshot):
+    """A view that selects cases by period alone keeps a big mart's rows by the case period each row carries; the
+    rows are those of a semi join with the filter's kept cases (`Filters.cases_sql`), at the period's edges too."""
+    con = data.connect(snapshot)
+    try:
+        zone = data.timezone(con)
+        carried = [n for (n,) in con.execute(
+            "select table_name from duckdb_columns() where schema_name = 'marts' and column_name = $c "
+            "intersect select table_name from duckdb_columns() where schema_name = 'marts' and column_name = $d "
+            "order by 1", {"c": data.PERIOD[0], "d": data.PERIOD[1]}).fetchall()]
+        assert carried == ["activity_instances", "bottleneck_waits", "event_sequence", "value_stream_cases"]
+        # a day on which cases end and others start: its edges cut through the cases
+        day = con.execute("select timezone($z, ended_at)::date from marts.case_variants where process = 'visitation' "
+                          "order by ended_at limit 1 offset 40", {"z": zone}).fetchall()[0][0]
+        views = [data.View(period_from=day), data.View(period_to=day), data.View(process="visitation", period_from=day,
+                 period_to=day + dt.timedelta(days=30)), data.View(process="byggesag", period_to=day)]
+        for view in views:
+            assert data._by_period(con, view, "event_sequence") is not None
+            kept, params = view.filters(zone).cases_sql()
+            for name in carried:
+                shown = data.mart(con, name, view)
+                where = " where x.process = $process" if view.process else ""
+                expected = con.execute(f"select x.* from marts.{name} as x semi join ({kept}) as k on k.process = "
+                                       f"x.process and k.case_id = x.case_id{where}", params).df()
+                assert 0 < len(shown) < con.execute(f"select count(*) from marts.{name}").fetchall()[0][0], name
+                pd.testing.assert_frame_equal(_sorted(shown), _sorted(expected), check_dtype=False)
+        # a case that ended on the first day kept is kept, and none that ended before it
+        edge = data.View(period_from=day)
+        ends = data.mart(con, "case_variants", edge)["ended_at"]
+        assert ends.min().tz_convert(zone).date() == day
+        # an org unit or a variant still keeps rows by the kept cases
+        assert data._by_period(con, data.View(period_from=day, org_unit="x"), "event_sequence") is None
+        assert data._by_period(con, data.View(period_from=day), "contact_cases") is None
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
 def test_the_journey_page_counts_citizens_of_the_process_in_sql(municipality, snapshot, monkeypatch):
     journeys = _frame(snapshot, "select * from marts.citizen_journeys")
     of = journeys[journeys["processes"].map(lambda p: "visitation" in list(p))]

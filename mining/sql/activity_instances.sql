@@ -5,6 +5,7 @@
 -- activity was done before in the case) and who did it the time before.
 with sequence as (
     select process, case_id, activity, is_start, position, ts, resource, org_unit, instance_number, previous_end_at,
+        case_started_at, case_ended_at,
     from {{ event_sequence }}
 ),
 
@@ -71,6 +72,8 @@ final as (
         -- null for a case's first step (nothing before it to wait for)
         case when previous_end_at is not null
             then greatest(0, epoch_us(started_at - previous_end_at) / 1e6) end as wait_before_seconds,
+        case_started_at,
+        case_ended_at,
     from timed
 )
 

@@ -28,6 +28,8 @@ final as (
         date_trunc('month', timezone(coalesce(r.timezone, 'Europe/Copenhagen'), s.ts))::date as month,
         p.process is not null as is_planned,
         case when row_number() over t = 1 then sum(s.wait_seconds) over t end as case_wait_seconds,
+        s.case_started_at,
+        s.case_ended_at,
     from sequence as s
     left join rules as r on r.process = s.process
     left join planned as p

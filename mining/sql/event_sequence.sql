@@ -3,6 +3,8 @@
 -- Events are sorted once here (one window); every mart that walks a case reads this table.
 -- The table itself is not kept in order: readers order by (process, case_id, position) when they need to.
 -- Case order: (ts, source_seq, event_id), the rule pm4py applies (case, timestamp, then file order).
+-- `case_started_at` and `case_ended_at` (the case's first and last event) ride on every row, and on the rows of
+-- the marts made from these, so that a period filter is a predicate on a row, not a join with the kept cases.
 -- An activity instance is a completion (any event whose lifecycle is not 'start'); `instance_number` counts them
 -- in case order and `previous_end_at` is when the instance before this event ended.
 with events as (
@@ -25,6 +27,8 @@ ordered as (
         citizen_key,
         row_number() over w as position,
         count(*) over (w rows between unbounded preceding and unbounded following) as n_case_events,
+        min(ts) over (w rows between unbounded preceding and unbounded following) as case_started_at,
+        max(ts) over (w rows between unbounded preceding and unbounded following) as case_ended_at,
         lead(activity) over w as next_activity,
         lead(ts) over w as next_ts,
         lead(resource) over w as next_resource,

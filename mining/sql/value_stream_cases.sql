@@ -20,6 +20,8 @@ per_case as (
         coalesce(sum(process_seconds), 0) / 3600 as process_hours,
         coalesce(sum(process_seconds) filter (where is_rework), 0) / 3600 as rework_hours,
         coalesce(sum(wait_before_seconds), 0) / 86400 as waiting_days,
+        any_value(case_started_at) as case_started_at,
+        any_value(case_ended_at) as case_ended_at,
     from instances
     group by all
 ),
@@ -42,6 +44,8 @@ final as (
         c.rework_hours,
         c.rework_hours * r.hourly_rate_dkk as rework_cost_dkk,
         c.n_rework_instances = 0 as is_first_time_right,
+        c.case_started_at,
+        c.case_ended_at,
     from per_case as c
     left join rules as r using (process)
 )
