@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,10 +200,11 @@ def mart_of_transition(con: duckdb.DuckDBPyConnection, view: View, name: str, pr
         return con.execute(f"select * from marts.{name} where {where}", match).df()
     made = made or Made("_dash")
     waits = relation(con, BY_TRANSITION[name], view, made)
-    con.execute(f"create or replace temp table {made.prefix}_one_transition as select * from {waits} where {where}",
-                match)
-    made.relations["_one_transition"] = f"{made.prefix}_one_transition"  # dropped with the view's other tables
-    relations = made.relations | {BY_TRANSITION[name]: f"{made.prefix}_one_transition"}
+    one = f"_transition_{zlib.crc32(repr((BY_TRANSITION[name], process, source, target)).encode())}"
+    if one not in made.relations:  # the transition's waits, kept for the view's other marts of that transition
+        con.execute(f"create or replace temp table {made.prefix}{one} as select * from {waits} where {where}", match)
+        made.relations[one] = f"{made.prefix}{one}"  # dropped with the view's other tables
+    relations = made.relations | {BY_TRANSITION[name]: made.relations[one]}
     return con.execute(render(name, relations)).df()
 
 

@@ -305,17 +305,21 @@ def test_every_aggregate_mart_is_computed_again_from_the_snapshot_alone_and_a_re
                 assert len(fresh) > 0 or name in ("rule_summary",), (name, view)
                 pd.testing.assert_frame_equal(_sorted(shared), _sorted(fresh), check_dtype=False)
             assert len(reader._views) == 1  # the view before was dropped, its tables with it
-        # a mart of waits computed for one transition alone gives that transition's rows of the whole mart
-        for name in data.BY_TRANSITION:
-            for view in (a, b, data.View(process="visitation")):
+        # a mart of waits computed for one transition alone gives that transition's rows of the whole mart; the
+        # transition's waits are taken once per view for all its marts
+        for view in (a, b, data.View(process="visitation")):
+            top = data.mart(con, "bottleneck_months", view).sort_values("n_waits", ascending=False).iloc[0]
+            for name in data.BY_TRANSITION:
                 whole = data.mart(con, name, view)
-                top = whole.sort_values("n_waits", ascending=False).iloc[0]
                 one = reader.call("mart_of_transition", view, name, top.process, top.source_activity,
                                   top.target_activity)
                 expected = whole[(whole.process == top.process) & (whole.source_activity == top.source_activity)
                                  & (whole.target_activity == top.target_activity)]
                 assert len(one) > 1 and len(one) < len(whole), name
                 pd.testing.assert_frame_equal(_sorted(one), _sorted(expected), check_dtype=False)
+            taken = [t for t in reader._views[view].relations if t.startswith("_transition_")] if view.selects_cases \
+                else []
+            assert len(taken) == (1 if view.selects_cases else 0)
         # one process's wait days asked first under a view of every process: the view's kept cases stay every
         # process's (the next mart of the view reads them)
         first = data.mart(con, "bottlenecks", b).iloc[0]
@@ -361,7 +365,8 @@ def test_a_period_keeps_the_same_rows_by_the_case_period_on_each_row_as_by_the_k
             "select table_name from duckdb_columns() where schema_name = 'marts' and column_name = $c "
             "intersect select table_name from duckdb_columns() where schema_name = 'marts' and column_name = $d "
             "order by 1", {"c": data.PERIOD[0], "d": data.PERIOD[1]}).fetchall()]
-        assert carried == ["activity_instances", "bottleneck_waits", "event_sequence", "value_stream_cases"]
+        assert carried == ["activity_instances", "bottleneck_waits", "contact_cases", "event_sequence",
+                           "value_stream_cases"]
         # a day on which cases end and others start: its edges cut through the cases
         day = con.execute("select timezone($z, ended_at)::date from marts.case_variants where process = 'visitation' "
                           "order by ended_at limit 1 offset 40", {"z": zone}).fetchall()[0][0]
@@ -383,7 +388,7 @@ def test_a_period_keeps_the_same_rows_by_the_case_period_on_each_row_as_by_the_k
         assert ends.min().tz_convert(zone).date() == day
         # an org unit or a variant still keeps rows by the kept cases
         assert data._by_period(con, data.View(period_from=day, org_unit="x"), "event_sequence") is None
-        assert data._by_period(con, data.View(period_from=day), "contact_cases") is None
+        assert data._by_period(con, data.View(period_from=day), "deadlines") is None
     finally:
         con.close()
 
