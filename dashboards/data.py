@@ -42,6 +42,7 @@ AS_BUILT = ("contact_grace", "contact_queues")
 # the case's first and last event, on each row of the big marts of cases: a view that selects cases by period alone
 # keeps their rows by a predicate on the row (6x faster than a semi join with the kept cases on 6.6M rows)
 PERIOD = ("case_started_at", "case_ended_at")
+PERIOD_OF = {"case_variants": ("started_at", "ended_at")}  # the case period where a mart of cases names it so
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,6 @@ def _kept(con: duckdb.DuckDBPyConnection, view: View, made: "Made | None" = None
     if "_kept" not in made.relations:
         sql, params = view.filters(timezone(con)).cases_sql()
         con.execute(f"create or replace temp table {made.prefix}_kept as {sql}", params)
-        made.relations.update(BASE)
         made.relations["_kept"] = f"{made.prefix}_kept"
     return made.relations["_kept"]
 
@@ -129,7 +129,8 @@ def relation(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made |
     if not view.selects_cases or name in AS_BUILT:
         return f"marts.{name}"
     made = made or Made("_dash")
-    kept = _kept(con, view, made)
+    for base, table in BASE.items():
+        made.relations.setdefault(base, table)
     for needed in _needed(name):
         if needed in made.relations:
             continue
@@ -137,13 +138,13 @@ def relation(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made |
         if needed in AS_BUILT:
             target = f"marts.{needed}"
         elif needed in CASE_ROWS:
-            rows = _by_period(con, view, needed) or (f"semi join {kept} as k on k.process = x.process "
-                                                    "and k.case_id = x.case_id")
+            rows = _by_period(con, view, needed) or (f"semi join {_kept(con, view, made)} as k on k.process = "
+                                                    "x.process and k.case_id = x.case_id")
             con.execute(f"create or replace temp view {target} as select x.* from marts.{needed} as x {rows}")
         elif needed in CITIZEN_ROWS:  # a table: a page asks several questions of the kept journeys
+            cases = relation(con, "case_variants", view, made)
             con.execute(f"create or replace temp table {target} as select x.* from marts.{needed} as x semi join "
-                        f"(select c.citizen_key from marts.case_variants as c semi join {kept} as k "
-                        "on k.process = c.process and k.case_id = c.case_id) as k on k.citizen_key = x.citizen_key")
+                        f"{cases} as k on k.citizen_key = x.citizen_key")
         else:
             con.execute(f"create or replace temp table {target} as\n" + render(needed, made.relations))
         made.relations[needed] = target
@@ -156,9 +157,10 @@ def _by_period(con: duckdb.DuckDBPyConnection, view: View, name: str) -> str | N
     bounds are those of `Filters.cases_sql`, computed once and written as literals (a view takes no parameters)."""
     if view.org_unit is not None or view.variant is not None:
         return None
+    columns = PERIOD_OF.get(name, PERIOD)
     has = con.execute("select count(*) from duckdb_columns() where schema_name = 'marts' and table_name = $t "
-                      "and column_name in $c", {"t": name, "c": list(PERIOD)}).fetchall()[0][0]
-    if has != len(PERIOD):
+                      "and column_name in $c", {"t": name, "c": list(columns)}).fetchall()[0][0]
+    if has != len(columns):
         return None
     zone = timezone(con)
     start, end = con.execute("select timezone($zone, $a::timestamp), timezone($zone, $b::timestamp + interval 1 day)",
@@ -167,9 +169,9 @@ def _by_period(con: duckdb.DuckDBPyConnection, view: View, name: str) -> str | N
     if view.process is not None:
         where.append("x.process = " + _literal(view.process))
     if start is not None:
-        where.append(f"x.{PERIOD[1]} >= {_literal(start.isoformat())}::timestamptz")
+        where.append(f"x.{columns[1]} >= {_literal(start.isoformat())}::timestamptz")
     if end is not None:
-        where.append(f"x.{PERIOD[0]} < {_literal(end.isoformat())}::timestamptz")
+        where.append(f"x.{columns[0]} < {_literal(end.isoformat())}::timestamptz")
     return "where " + " and ".join(where)
 
 
@@ -319,7 +321,9 @@ def _kept_join(con: duckdb.DuckDBPyConnection, view: View, alias: str = "x", mad
 
 
 def kept_count(con: duckdb.DuckDBPyConnection, view: View, made: Made | None = None) -> int:
-    """How many cases the view keeps."""
+    """How many cases the view keeps (a view of a period alone is counted by its predicate: no kept table)."""
+    if view.selects_cases and (by_period := _by_period(con, view, "case_variants")):
+        return con.execute(f"select count(*) from marts.case_variants as x {by_period}").fetchall()[0][0]
     keep, params = _kept_join(con, view, made=made)
     return con.execute(f"select count(*) from marts.case_variants as x{keep}", params).fetchall()[0][0]
 

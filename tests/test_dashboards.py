@@ -375,7 +375,8 @@ def test_a_period_keeps_the_same_rows_by_the_case_period_on_each_row_as_by_the_k
         for view in views:
             assert data._by_period(con, view, "event_sequence") is not None
             kept, params = view.filters(zone).cases_sql()
-            for name in carried:
+            assert data.kept_count(con, view) == con.execute(f"select count(*) from ({kept})", params).fetchall()[0][0]
+            for name in carried + ["case_variants"]:
                 shown = data.mart(con, name, view)
                 where = " where x.process = $process" if view.process else ""
                 expected = con.execute(f"select x.* from marts.{name} as x semi join ({kept}) as k on k.process = "
@@ -389,6 +390,9 @@ def test_a_period_keeps_the_same_rows_by_the_case_period_on_each_row_as_by_the_k
         # an org unit or a variant still keeps rows by the kept cases
         assert data._by_period(con, data.View(period_from=day, org_unit="x"), "event_sequence") is None
         assert data._by_period(con, data.View(period_from=day), "deadlines") is None
+        assert "_kept" not in (made := data.Made("_t")).relations
+        data.mart(con, "dfg", edge, made)  # from the case rows of a period alone: no table of kept cases is made
+        assert "_kept" not in made.relations and made.relations["event_sequence"] == "_t_event_sequence"
     finally:
         con.close()
 
