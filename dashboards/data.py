@@ -328,10 +328,14 @@ def kept_count(con: duckdb.DuckDBPyConnection, view: View, made: Made | None = N
     return con.execute(f"select count(*) from marts.case_variants as x{keep}", params).fetchall()[0][0]
 
 
-CASE_LIST = ("select x.process, x.case_id, x.started_at, x.lead_time_days, x.waiting_days, x.cost_dkk, v.n_events, "
-             "d.status, v.variant_id from marts.value_stream_cases as x "
+# the longest cases first, picked from value_stream_cases alone before the (one row per case) joins: 0.33 s to
+# 0.1 s for the first 500 of 825,790 cases
+CASE_LIST = ("with x as (select x.process, x.case_id, x.started_at, x.lead_time_days, x.waiting_days, x.cost_dkk "
+             "from marts.value_stream_cases as x{keep} order by x.lead_time_days desc nulls last, x.process, "
+             "x.case_id{limit}) "
+             "select x.*, v.n_events, d.status, v.variant_id from x "
              "left join marts.case_variants as v using (process, case_id) "
-             "left join marts.deadlines as d using (process, case_id){keep} "
+             "left join marts.deadlines as d using (process, case_id) "
              "order by x.lead_time_days desc nulls last, x.process, x.case_id")
 
 
@@ -340,7 +344,7 @@ def case_list(con: duckdb.DuckDBPyConnection, view: View, limit: int | None, mad
     """The view's cases with their lead time, waiting, cost, events, deadline status and variant, longest first
     (the first `limit`, or all)."""
     keep, params = _kept_join(con, view, made=made)
-    return con.execute(CASE_LIST.format(keep=keep) + (f" limit {int(limit)}" if limit else ""), params).df()
+    return con.execute(CASE_LIST.format(keep=keep, limit=f" limit {int(limit)}" if limit else ""), params).df()
 
 
 def wait_days(con: duckdb.DuckDBPyConnection, view: View, process: str, source: str, target: str,

@@ -251,6 +251,11 @@ def test_case_lists_counts_and_wait_days_are_read_in_sql(snapshot):
         listed = data.case_list(con, view, 20)
         top = kept.sort_values(["lead_time_days", "case_id"], ascending=[False, True]).head(20)
         assert listed["case_id"].tolist() == top["case_id"].tolist()
+        variants = data.mart(con, "case_variants", view).set_index("case_id")
+        deadlines = data.mart(con, "deadlines", view).set_index("case_id")
+        assert listed["variant_id"].tolist() == variants.loc[listed["case_id"], "variant_id"].tolist()
+        assert listed["n_events"].tolist() == variants.loc[listed["case_id"], "n_events"].tolist()
+        assert listed["status"].tolist() == deadlines.loc[listed["case_id"], "status"].tolist()
         assert len(data.case_list(con, view, None)) == len(kept)
         waits = data.mart(con, "bottleneck_waits", view)
         first = waits.iloc[0]
