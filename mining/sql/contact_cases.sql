@@ -96,11 +96,8 @@ final as (
         l.wait_to,
         c.direction = 'inbound' as is_failure_demand,
         c.direction = 'outbound' as is_overproduction,
-        k.opened_at as case_started_at,  -- the case's first and last event (a period filter reads them)
-        k.last_event_at as case_ended_at,
     from contacts as c
     left join located as l using (contact_id)
-    left join cases as k on k.process = l.process and k.case_id = l.case_id
 )
 
 select * from final
