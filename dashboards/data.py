@@ -26,6 +26,7 @@ import pandas as pd
 from mining.filters import Filters
 from mining.marts import BASE, MARTS, render
 from warehouse.migrations import read_only
+from warehouse.parquet_sql import lit
 from warehouse.publish import snapshot_path
 
 PUBLISHED_ENV = "VAERDISTROM_PUBLISHED"  # the folder of the snapshot, set by `vaerdistrom dashboard`
@@ -154,7 +155,8 @@ def relation(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made |
 def _by_period(con: duckdb.DuckDBPyConnection, view: View, name: str) -> str | None:
     """A where clause that keeps the view's cases' rows of mart `name` by the case period on each row, when the
     view selects cases by period alone and the mart carries it (else None: the rows are kept by a semi join). The
-    bounds are those of `Filters.cases_sql`, computed once and written as literals (a view takes no parameters)."""
+    bounds are `Filters.period_bounds`, as the kept cases', computed once and written as literals (a view takes no
+    parameters)."""
     if view.org_unit is not None or view.variant is not None:
         return None
     columns = PERIOD_OF.get(name, PERIOD)
@@ -162,21 +164,16 @@ def _by_period(con: duckdb.DuckDBPyConnection, view: View, name: str) -> str | N
                       "and column_name in $c", {"t": name, "c": list(columns)}).fetchall()[0][0]
     if has != len(columns):
         return None
-    zone = timezone(con)
-    start, end = con.execute("select timezone($zone, $a::timestamp), timezone($zone, $b::timestamp + interval 1 day)",
-                             {"zone": zone, "a": view.period_from, "b": view.period_to}).fetchall()[0]
+    first, after, params = view.filters(timezone(con)).period_bounds()
+    start, end = con.execute(f"select {first or 'null'}, {after or 'null'}", params).fetchall()[0]
     where = []
     if view.process is not None:
-        where.append("x.process = " + _literal(view.process))
+        where.append("x.process = " + lit(view.process))
     if start is not None:
-        where.append(f"x.{columns[1]} >= {_literal(start.isoformat())}::timestamptz")
+        where.append(f"x.{columns[1]} >= {lit(start.isoformat())}::timestamptz")
     if end is not None:
-        where.append(f"x.{columns[0]} < {_literal(end.isoformat())}::timestamptz")
+        where.append(f"x.{columns[0]} < {lit(end.isoformat())}::timestamptz")
     return "where " + " and ".join(where)
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def mart(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made | None = None) -> pd.DataFrame:

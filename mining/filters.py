@@ -49,6 +49,14 @@ class Filters:
         return any(v not in (None, ()) for v in (self.period_from, self.period_to, self.org_unit, self.variant,
                                                  self.attributes, self.min_days, self.max_days))
 
+    def period_bounds(self) -> tuple[str | None, str | None, dict]:
+        """SQL for the period's first instant (a case ending at or after it is kept) and the instant after its last
+        day (a case starting before it is kept), None for an open side, and their parameters."""
+        start = "timezone($zone, $period_from::timestamp)" if self.period_from is not None else None
+        end = "timezone($zone, $period_to::timestamp + interval 1 day)" if self.period_to is not None else None
+        params = {k: v for k, v in (("period_from", self.period_from), ("period_to", self.period_to)) if v is not None}
+        return start, end, (params | {"zone": self.timezone} if params else {})
+
     def cases_sql(self, case_variants: str = "marts.case_variants",
                   event_sequence: str = "marts.event_sequence") -> tuple[str, dict]:
         """A query of the kept cases (process, case_id) and its parameters."""
@@ -56,14 +64,12 @@ class Filters:
         if self.process is not None:
             where.append("c.process = $process")
             params["process"] = self.process
-        if self.period_from is not None:
-            where.append("c.ended_at >= timezone($zone, $period_from::timestamp)")
-            params["period_from"] = self.period_from
-        if self.period_to is not None:
-            where.append("c.started_at < timezone($zone, $period_to::timestamp + interval 1 day)")
-            params["period_to"] = self.period_to
-        if self.period_from is not None or self.period_to is not None:
-            params["zone"] = self.timezone
+        start, end, bounds = self.period_bounds()
+        if start is not None:
+            where.append(f"c.ended_at >= {start}")
+        if end is not None:
+            where.append(f"c.started_at < {end}")
+        params |= bounds
         if self.org_unit is not None:
             where.append(f"exists (select 1 from {event_sequence} as e where e.process = c.process "
                          "and e.case_id = c.case_id and e.org_unit = $org_unit)")
