@@ -387,6 +387,16 @@ def test_a_period_keeps_the_same_rows_by_the_case_period_on_each_row_as_by_the_k
                                        f"x.process and k.case_id = x.case_id{where}", params).df()
                 assert 0 < len(shown) < con.execute(f"select count(*) from marts.{name}").fetchall()[0][0], name
                 pd.testing.assert_frame_equal(_sorted(shown), _sorted(expected), check_dtype=False)
+        # the bounds by hand, in local days: a case is kept when it ends on or after the first day and starts on or
+        # before the last (pandas on the whole mart, not the SQL the filter shares with the kept cases)
+        every = con.execute("select process, started_at, ended_at from marts.case_variants").df()
+        started = every["started_at"].dt.tz_convert(zone).dt.date
+        ended = every["ended_at"].dt.tz_convert(zone).dt.date
+        for view in views:
+            expected = ((ended >= view.period_from) if view.period_from else True) \
+                & ((started <= view.period_to) if view.period_to else True) \
+                & ((every["process"] == view.process) if view.process else True)
+            assert data.kept_count(con, view) == int(expected.sum()) > 0, view
         # a case that ended on the first day kept is kept, and none that ended before it
         edge = data.View(period_from=day)
         ends = data.mart(con, "case_variants", edge)["ended_at"]
