@@ -5,6 +5,7 @@ the real server answering."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -242,6 +244,38 @@ def test_the_dashboard_command_serves_the_app(municipality):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_charts_speak_the_language_draw_no_hover_selections_and_show_the_marts(municipality, snapshot, monkeypatch,
+                                                                              lang):
+    """Flaskehalse's three charts are plain Altair: the language's numbers and month names, no selection
+    parameters (Streamlit's own charts add them, and the browser spends 0.15-0.35 s a chart on them), and the
+    distribution's bars are the waits of the wait ranked first."""
+    import pyarrow as pa
+
+    at = _app(municipality / "published", monkeypatch, side="flaskehalse", lang=lang)
+    charts = at.get("vega_lite_chart")
+    specs = [json.loads(c.proto.spec) for c in charts]
+    assert len(specs) == 3
+    for spec in specs:
+        assert spec["config"]["locale"]["number"]["decimal"] == ("," if lang == "da" else ".")
+        assert spec["config"]["locale"]["time"]["months"][2] == ("marts" if lang == "da" else "March")
+        assert "params" not in spec and all("params" not in layer for layer in spec.get("layer", []))
+    bars = next(i for i, spec in enumerate(specs) if spec["encoding"]["x"]["field"] == "days")
+    assert specs[bars]["encoding"]["x"]["title"] == ("dage" if lang == "da" else "days")
+    shown = pa.ipc.open_stream(charts[bars].proto.datasets[0].data.data).read_all().to_pandas()
+    waits = _frame(snapshot, "select * from marts.bottlenecks where not is_planned and n_cases >= 5 "
+                             "order by total_wait_days desc limit 1").iloc[0]
+    every = _frame(snapshot, "select wait_seconds from marts.bottleneck_waits where process = '{}' and "
+                             "source_activity = '{}' and target_activity = '{}'".format(
+                                 waits.process, waits.source_activity.replace("'", "''"),
+                                 waits.target_activity.replace("'", "''")))
+    days = np.floor(every["wait_seconds"] / 86400 + 0.5).clip(lower=0).astype(int).value_counts()  # SQL's round
+    expected = days[days >= 5].sort_index()
+    assert shown["days"].tolist() == expected.index.tolist()
+    assert shown["n_waits"].tolist() == expected.tolist()
+
+
 def test_case_lists_counts_and_wait_days_are_read_in_sql(snapshot):
     con = data.connect(snapshot)
     try:
