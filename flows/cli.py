@@ -228,6 +228,7 @@ def load(
     """Load the configured sources into the warehouse: new rows only, bad rows to quarantine, no CPR stored.
 
     Each file is one batch in one transaction; a file loaded before (same sha256) is skipped.
+    A database or API source is one pull: the rows since its last pull's watermark.
     The pseudonymisation key comes from VAERDISTROM_PSEUDONYM_KEY or the config's key_file.
     """
     _load(config, source)
@@ -259,7 +260,8 @@ def _print_warehouse_status(path: Path, as_json: bool) -> None:
     typer.echo("Sources:")
     for r in st["sources"]:
         typer.echo(f"  {r['source']:<14} {r['n_batches']:>3} batches  {r['n_rows_loaded']:>10,} rows loaded  "
-                   f"{r['n_rows_quarantined']:>7,} quarantined  last load {r['last_load_at'][:19]}")
+                   f"{r['n_rows_quarantined']:>7,} quarantined  last load {r['last_load_at'][:19]}"
+                   + (f"  next pull from {r['watermark']}" if r.get("watermark") else ""))
     typer.echo("Processes:")
     for r in st["processes"]:
         typer.echo(f"  {r['process']:<14} {r['n_cases']:>8,} cases  {r['n_events']:>10,} events  "

@@ -26,6 +26,7 @@ import duckdb
 
 from warehouse.config import Config
 from warehouse.load import BatchReport, LoadError, Progress, load_file, resolve_key, sha256_of, source_files
+from warehouse.pull import PULLED, check, load_pull
 
 SQL = Path(__file__).with_name("sql")
 KILL_ENV = "VAERDISTROM_KILL_AT"  # crash tests: the kill point at which the process SIGKILLs itself
@@ -50,11 +51,13 @@ def kill_point(name: str) -> None:
 
 @dataclass
 class Extracted:
-    """One source's files as the run found them: path, size and sha256, and whether they are new."""
+    """One source's files as the run found them: path, size and sha256, and whether they are new; for a source
+    pulled from a live system (a database or an API), no files: it was reached, and is pulled when it loads."""
 
     source: str
     files: list[tuple[Path, int, str]]
     new: list[Path]
+    pull: bool = False
 
 
 @dataclass
@@ -102,7 +105,12 @@ def night_of(now: dt.datetime, timezone: str) -> dt.date:
 
 def extract(cfg: Config, root: Path, name: str, loaded: set[tuple[str, str]]) -> Extracted:
     """Source `name`'s files, each hashed, with those not loaded before; SourceNotReady when a file changes
-    while it is read (retry later); LoadError when the source has no file."""
+    while it is read (retry later); LoadError when the source has no file. A database or an API is only
+    checked here (reached, credentials accepted), so that an unreachable one is retried with the others."""
+    src = cfg.sources[name]
+    if src.kind in PULLED:
+        check(src, name)
+        return Extracted(name, [], [], pull=True)
     files = []
     for path in source_files(cfg.sources[name], name, root):
         before = path.stat()
@@ -137,8 +145,12 @@ class RunProgress(Progress):
 
 def load(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path, extracted: Extracted, pseudo,
          progress: RunProgress | None = None) -> list[BatchReport]:
-    """Load a source's new files, each one batch in one transaction."""
+    """Load a source's new files, each one batch in one transaction (a database or an API: one pull)."""
     progress = progress or RunProgress()
+    if extracted.pull:
+        reports = [load_pull(con, cfg.sources[extracted.source], extracted.source, pseudo, on_rows=progress.rows)]
+        progress.file_done(reports[0])
+        return reports
     reports = []
     for path in extracted.new:
         reports.append(load_file(con, cfg.sources[extracted.source], extracted.source, path, pseudo,
@@ -206,7 +218,7 @@ def summary_markdown(result: NightResult) -> str:
     lines = [f"# vaerdistrom, night of {result.night.isoformat()}: {result.status}", ""]
     if result.message:
         lines += [result.message, ""]
-    lines += ["## Sources", "", "| source | files loaded | rows read | new rows | quarantined | error |",
+    lines += ["## Sources", "", "| source | batches loaded | rows read | new rows | quarantined | error |",
               "|---|---:|---:|---:|---:|---|"]
     for s in result.sources:
         rows = s.rows

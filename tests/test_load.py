@@ -266,7 +266,7 @@ def test_a_missing_column_names_itself_and_the_file(tmp_path):
     ("[municipality]\nname='X'\n[sources.tel]\nkind='csv'\npath='a.csv'\nrecords='contacts'\nchannel='phone'\n"
      "[sources.tel.mapping]\ncase_id='x'\n", "sources.tel.mapping.ts: Field required"),
     ("[municipality]\nname='X'\n[sources.tel]\nkind='cvs'\npath='a.csv'\n[sources.tel.mapping]\nts='t'\n",
-     "sources.tel.kind: Input should be 'csv', 'parquet', 'jsonl', 'excel', 'xes' or 'ocel'"),
+     "sources.tel.kind: Input should be 'csv', 'parquet', 'jsonl', 'excel', 'xes', 'ocel', 'sql' or 'rest'"),
     ("[municipality]\nname='X'\n[sources.e]\nkind='csv'\npath='a.csv'\nprocess='p'\n[sources.e.mapping]\nts='t'\n",
      "sources.e: an event source needs mapping.activity or a fixed activity"),
     ("municipality = [", "not valid TOML"),

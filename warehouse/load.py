@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +95,51 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
         opts["sheets"] = src.sheets
     if chunk_rows:
         opts["chunk_rows"] = chunk_rows
+    if src.kind == "ocel":
+        return _load_batch(con, src, name, path, pseudo, digest=digest, on_rows=on_rows,
+                           stage_with=lambda stage: stage_ocel(stage, opts))
+    if src.kind == "parquet" and parquet_sql.eligible(src, path):  # parquet_sql makes `_batch` a view over the file
+        def in_sql(stage: _Stager) -> None:
+            r = stage.report
+            r.rows_read, r.rows_quarantined = parquet_sql.stage(con, src, name, path, stage.batch_id, pseudo)
+            r.rows_loaded = r.rows_read - r.rows_quarantined
+            if on_rows:
+                on_rows(r.rows_read)
+
+        return _load_batch(con, src, name, path, pseudo, digest=digest, on_rows=on_rows, stage_with=in_sql,
+                           batch_table=False)
+    return load_chunks(con, src, name, str(path), READERS[src.kind](path, **opts), pseudo, digest=digest,
+                       on_rows=on_rows, label_path=path)
+
+
+def load_chunks(con: duckdb.DuckDBPyConnection, src: Source, name: str, label: str, chunks: Iterable[RawChunk],
+                pseudo: Pseudonymiser, *, digest: str | None = None, on_rows: Callable[[int], None] | None = None,
+                on_store: Callable[[duckdb.DuckDBPyConnection, BatchReport], None] | None = None,
+                label_path: Path | None = None) -> BatchReport:
+    """Load rows read as `RawChunk`s (a file's, or a connector's pull named `label`) as one batch.
+
+    The chunks are mapped and staged as they come; the batch is stored in one transaction, in
+    which `on_store(con, report)` runs last (a pull records its new watermark there), so a read
+    that breaks off keeps nothing and moves nothing on.
+    """
+    def staged(stage: _Stager) -> None:
+        for mapped in ahead(chunks, stage.map):
+            stage.put(mapped, "_batch")
+        stage.done()
+        staged_rows = con.execute("select count(*), count(source) from _batch").fetchall()[0]
+        if staged_rows != (stage.report.rows_loaded, stage.report.rows_loaded):
+            raise LoadError(f"staged {staged_rows[1]:,} of {stage.report.rows_loaded:,} rows: the database lost "
+                            "rows while staging; nothing kept")
+
+    return _load_batch(con, src, name, label_path or label, pseudo, digest=digest, on_rows=on_rows,
+                       stage_with=staged, on_store=on_store)
+
+
+def _load_batch(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path | str, pseudo: Pseudonymiser,
+                *, digest: str | None, on_rows: Callable[[int], None] | None, stage_with: Callable[["_Stager"], None],
+                batch_table: bool = True,
+                on_store: Callable[[duckdb.DuckDBPyConnection, BatchReport], None] | None = None) -> BatchReport:
+    """One batch: staged by `stage_with` outside the batch's transaction, then stored in one transaction."""
     table = "staging.contacts" if src.records == "contacts" else "staging.events"
     schema = CONTACTS if src.records == "contacts" else EVENTS
     batch_id = con.execute("select nextval('meta.batch_ids')").fetchall()[0][0]
@@ -102,29 +147,16 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
     report = BatchReport(name, str(path), batch_id)
     stage = _Stager(con, src, name, path, batch_id, pseudo, report, on_rows)
     try:
-        # Stage the file outside the batch's transaction (see COMMIT_ROWS); the batch's transaction
+        # Stage outside the batch's transaction (see COMMIT_ROWS); the batch's transaction
         # then moves it into the warehouse with one INSERT ... SELECT, which DuckDB writes out as it goes.
-        in_sql = src.kind == "parquet" and parquet_sql.eligible(src, path)
-        _create_stage(con, table, ocel=src.kind == "ocel", batch_table=not in_sql)
-        if src.kind == "ocel":
-            stage_ocel(stage, opts)
-            stage.done()
-        elif in_sql:  # parquet_sql makes `_batch` a view over the file
-            report.rows_read, report.rows_quarantined = parquet_sql.stage(con, src, name, path, batch_id, pseudo)
-            report.rows_loaded = report.rows_read - report.rows_quarantined
-            if on_rows:
-                on_rows(report.rows_read)
-        else:
-            for mapped in ahead(READERS[src.kind](path, **opts), stage.map):
-                stage.put(mapped, "_batch")
-            stage.done()
-            staged_rows = con.execute("select count(*), count(source) from _batch").fetchall()[0]
-            if staged_rows != (report.rows_loaded, report.rows_loaded):
-                raise LoadError(f"staged {staged_rows[1]:,} of {report.rows_loaded:,} rows: the database lost rows "
-                                "while staging; nothing kept")
+        _create_stage(con, table, ocel=src.kind == "ocel", batch_table=batch_table)
+        stage_with(stage)
+        stage.done()
         con.execute("begin transaction")
         try:
             _store(con, stage, table, schema, digest, started)
+            if on_store:
+                on_store(con, report)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -160,7 +192,7 @@ def _drop_stage(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} if exists main.{parquet_sql.q(name)}")
 
 
-def _store(con: duckdb.DuckDBPyConnection, stage: "_Stager", table: str, schema: pa.Schema, digest: str,
+def _store(con: duckdb.DuckDBPyConnection, stage: "_Stager", table: str, schema: pa.Schema, digest: str | None,
            started: dt.datetime) -> None:
     """Everything the batch brings, from the stage tables into the warehouse (inside its transaction)."""
     src, report, batch_id = stage.src, stage.report, stage.batch_id
@@ -222,7 +254,7 @@ class _Stager:
     con: duckdb.DuckDBPyConnection
     src: Source
     name: str
-    path: Path
+    path: Path | str  # a file, or the label of a connector's pull
     batch_id: int
     pseudo: Pseudonymiser
     report: BatchReport
@@ -309,8 +341,15 @@ def source_files(src: Source, name: str, root: Path) -> list[Path]:
 
 def load_source(con: duckdb.DuckDBPyConnection, src: Source, name: str, root: Path, pseudo: Pseudonymiser,
                 progress: Progress | None = None) -> list[BatchReport]:
-    """Every file of a source, each one batch."""
+    """Every file of a source, each one batch (a database or an API: one pull, one batch)."""
     progress = progress or Progress()
+    if src.kind in ("sql", "rest"):
+        from warehouse.pull import load_pull
+
+        progress.file_started(name, Path(f"({src.kind})"))
+        reports = [load_pull(con, src, name, pseudo, on_rows=progress.rows)]
+        progress.file_done(reports[0])
+        return reports
     reports = []
     for f in source_files(src, name, root):
         progress.file_started(name, f)

@@ -82,7 +82,8 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
                           m.source_key, m.direction, m.duration, src.process_column, src.channel_column) if c]
     missing = [c for c in needed if c not in frame.columns]
     if frame.height and missing:
-        raise LoadError(f"column {missing[0]!r} named in sources.{name} is not in the file "
+        raise LoadError(f"column {missing[0]!r} named in sources.{name} is not in the "
+                        f"{'rows' if src.kind in ('sql', 'rest') else 'file'} "
                         f"(it has: {', '.join(c for c in frame.columns if c != 'row_number')})")
     if not frame.height:
         schema = CONTACTS if src.records == "contacts" else EVENTS

@@ -60,6 +60,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "mart state, for incremental mining", sql_file("006_mart_state.sql")),
     Migration(7, "nightly runs, KPI history and deadline breaches", sql_file("007_runs.sql")),
     Migration(8, "when each mart was last built whole, for publishing case by case", sql_file("008_rebuilt_at.sql")),
+    Migration(9, "watermarks of the sources pulled from live systems", sql_file("009_watermarks.sql")),
 )
 
 

@@ -1,9 +1,13 @@
--- One row per source: what its loads brought in. Grain: source.
+-- One row per source: what its loads brought in, and where a pulled source's next pull starts. Grain: source.
 with batches as (
     select * from meta.batches where status = 'done'
 ),
 
-final as (
+watermarks as (
+    select source, watermark from meta.watermarks
+),
+
+loads as (
     select
         source,
         count(*) as n_batches,
@@ -14,6 +18,12 @@ final as (
         max(finished_at) as last_load_at,
     from batches
     group by source
+),
+
+final as (
+    select loads.*, watermarks.watermark,
+    from loads
+    left join watermarks using (source)
 )
 
 select * from final order by source
