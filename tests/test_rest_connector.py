@@ -111,7 +111,8 @@ def test_a_second_pull_asks_modified_since_and_stores_only_what_is_new(api):
     assert (report.rows_read, report.rows_new) == (len(again), 12)
     assert report.rows_read - report.rows_new == len(again) - 12 > 0  # the lookback's records, already there
     assert stored(con) == expected(api.records)
-    assert report.file.endswith(f"/cases modified since {(dt.datetime.fromisoformat(top) - dt.timedelta(seconds=600)).isoformat()}")
+    back = dt.datetime.fromisoformat(top) - dt.timedelta(seconds=600)
+    assert report.file.endswith(f"/cases modified since {back.isoformat()}")
 
 
 def test_the_search_preset_pages_in_the_body_with_an_oauth2_token(api, monkeypatch):
