@@ -161,8 +161,9 @@ def test_init_writes_a_valid_example_and_a_key_and_never_overwrites(tmp_path):
     r = run_cli("init", "--dir", str(tmp_path / "k"), env=env)
     assert r.returncode == 0, r.stderr
     cfg, root = load_config(tmp_path / "k" / "vaerdistrom.toml")
-    assert set(cfg.sources) == {"sagssystem", "omsorgssystem", "telefoni", "arkiv", "ordrer"}
-    assert {s.kind for s in cfg.sources.values()} == {"csv", "jsonl", "xes", "ocel"}
+    assert set(cfg.sources) == {"sagssystem", "omsorgssystem", "telefoni", "omsorg_db", "sager_api", "arkiv",
+                                "ordrer"}
+    assert {s.kind for s in cfg.sources.values()} == {"csv", "jsonl", "sql", "rest", "xes", "ocel"}
     key = tmp_path / "k" / "pseudonym.key"
     assert st.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_text().strip()) == 64
     before = key.read_text()
