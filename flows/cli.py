@@ -160,7 +160,8 @@ def init(
 
 
 def _report_line(r) -> None:
-    name = Path(r.file).name
+    # a pull is labelled `sources.NAME: <where it read from>`; a file by its name
+    name = r.file.split(": ", 1)[1] if r.file.startswith(f"sources.{r.source}: ") else Path(r.file).name
     if r.skipped:
         typer.echo(f"  {r.source:<14} {name:<26} unchanged since batch {r.batch_id}: nothing to load")
     else:
