@@ -156,10 +156,13 @@ def secret(variable: str, where: str, what: str) -> str:
 class RestPull:
     """One pull's records as `RawChunk`s; after the last, `high` is the latest modification time seen."""
 
-    def __init__(self, api: Api, *, since: Watermark | None, where: str, client: httpx.Client | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, api: Api, *, since: Watermark | None, where: str, ask_from: Watermark | None = None,
+                 client: httpx.Client | None = None, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """`since`: the last pull's watermark; `ask_from`: what to ask modified-since (default `since`)."""
         self.api = resolved(api)
         self.since, self.where = since, where
+        self.ask_from = ask_from or since
         self.high: Watermark | None = since
         self._high_time = dt.datetime.fromisoformat(since.value) if since else None
         self.client = client or httpx.Client(timeout=api.timeout_seconds, follow_redirects=True)
@@ -272,9 +275,8 @@ class RestPull:
         body = dict(api.body) if api.method == "POST" else None
         if url == api.url:
             extra = dict(paging)
-            if api.modified_since_param and self.since is not None:
-                back = self.since.back(seconds=api.lookback_seconds)
-                extra[api.modified_since_param] = http_time(dt.datetime.fromisoformat(back.value))
+            if api.modified_since_param and self.ask_from is not None:
+                extra[api.modified_since_param] = http_time(dt.datetime.fromisoformat(self.ask_from.value))
             params = dict(api.params)
             if api.paging_in == "body":
                 body = {**(body or {}), **extra}

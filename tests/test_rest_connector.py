@@ -250,3 +250,13 @@ def test_a_page_that_is_not_json_or_has_no_records_says_where(api):
         load_pull(con, rest_source(api.url + "/offset", MAPPING, items="rows"), "sager", PSEUDO)
     with pytest.raises(ReadError, match="cursor paging needs the dotted path"):
         RestPull(Api(url=api.url, paging="cursor"), since=None, where="s")
+
+
+def test_a_first_pull_from_a_given_start_asks_it_as_it_is(api):
+    src = rest_source(api.url + "/cases", preset="case_list", start="2025-03-02T00:00:00Z", lookback_seconds=600)
+    con = connect(":memory:")
+    report = load_pull(con, src, "sager", PSEUDO)
+    assert data_requests(api)[0][2]["modifiedSince"] == "2025-03-02T00:00:00Z"
+    later = [r for r in api.records if r["modified"] >= "2025-03-02T00:00:00Z"]
+    assert report.rows_new == len(later) < len(api.records)
+    assert stored(con) == expected(later)

@@ -352,3 +352,13 @@ source_key = "haendelse_id"
             night3.sources[0].error
     finally:
         server.drop(table)
+
+
+def test_a_first_pull_from_a_given_start_reads_from_it(server, table, events, monkeypatch):
+    monkeypatch.setenv("TEST_DSN", server.dsn)
+    server.insert(table, rows_of(events, server.kind))
+    con = connect(":memory:")
+    report = load_pull(con, source(table, "TEST_DSN", watermark="haendelse_id", start="2000", lookback_ids=50),
+                       "momentum_db", PSEUDO)
+    assert report.rows_new == events.filter(pl.col("haendelse_id") >= 2000).height == events.height - 1999
+    assert stored(con) == expected(events.filter(pl.col("haendelse_id") >= 2000))

@@ -68,11 +68,9 @@ def _rest_pull(src: Source, name: str, since: Watermark | None, first: bool):
     from connectors.rest import RestPull
 
     api = src.api
-    pull = RestPull(api, since=since, where=f"sources.{name}")
-    if first:  # a start given by hand is asked as it is, without the lookback
-        pull.api = pull.api.model_copy(update={"lookback_seconds": 0})
-    shown = since and (since if first else since.back(seconds=api.lookback_seconds))
-    label = api.url + (f" modified since {shown.value}" if shown and pull.api.modified_since_param else "")
+    ask = since if first else since and since.back(seconds=api.lookback_seconds)  # a start is asked as it is
+    pull = RestPull(api, since=since, ask_from=ask, where=f"sources.{name}")
+    label = api.url + (f" modified since {ask.value}" if ask and pull.api.modified_since_param else "")
     return pull, label
 
 
