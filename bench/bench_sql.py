@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_simulate import ROOT, machine, run_child, write_section  # noqa: E402
+from bench_simulate import machine, run_child, write_section  # noqa: E402
 
 BEGIN, END = "<!-- sql:begin -->", "<!-- sql:end -->"
 TABLE = "bench_sagshaendelser"

@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from warehouse.config import Config
+from warehouse.config import PULLED, Config
 from warehouse.load import BatchReport, LoadError, Progress, load_file, resolve_key, sha256_of, source_files
-from warehouse.pull import PULLED, check, load_pull
+from warehouse.pull import check, load_pull
 
 SQL = Path(__file__).with_name("sql")
 KILL_ENV = "VAERDISTROM_KILL_AT"  # crash tests: the kill point at which the process SIGKILLs itself
@@ -112,7 +112,7 @@ def extract(cfg: Config, root: Path, name: str, loaded: set[tuple[str, str]]) ->
         check(src, name)
         return Extracted(name, [], [], pull=True)
     files = []
-    for path in source_files(cfg.sources[name], name, root):
+    for path in source_files(src, name, root):
         before = path.stat()
         digest = sha256_of(path)
         after = path.stat()

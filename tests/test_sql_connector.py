@@ -14,7 +14,6 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import polars as pl
 import pytest

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 CONTACT_CHANNELS = ("phone", "email", "digital_post", "visit")
+PULLED = ("sql", "rest")  # source kinds pulled from a live system (a database, an API) rather than read from files
 SECONDS_PER = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}  # duration_unit -> seconds
 
 
@@ -167,9 +168,9 @@ class Source(Strict):
             raise ValueError("a sql source needs [database] (dsn_env and a table or query)")
         if self.kind == "rest" and self.api is None:
             raise ValueError("a rest source needs [api] (url, and paging or a preset)")
-        if self.kind in ("sql", "rest") and self.path is not None:
+        if self.kind in PULLED and self.path is not None:
             raise ValueError(f"a {self.kind} source has no path")
-        if self.kind not in ("sql", "rest") and self.path is None:
+        if self.kind not in PULLED and self.path is None:
             raise ValueError("path: field required")
         if self.database is not None and self.kind != "sql":
             raise ValueError("database is for sql sources only")

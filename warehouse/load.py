@@ -25,7 +25,7 @@ import pyarrow as pa
 from connectors.files import READERS, RawChunk, ReadError
 from warehouse import parquet_sql
 from warehouse.ahead import ahead
-from warehouse.config import Source
+from warehouse.config import PULLED, Source
 from warehouse.mapping import LoadError, to_canonical
 from warehouse.ocel_load import OCEL_STAGE_TABLES, stage_ocel, store_ocel
 from warehouse.pseudonym import Pseudonymiser
@@ -108,15 +108,15 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
 
         return _load_batch(con, src, name, path, pseudo, digest=digest, on_rows=on_rows, stage_with=in_sql,
                            batch_table=False)
-    return load_chunks(con, src, name, str(path), READERS[src.kind](path, **opts), pseudo, digest=digest,
-                       on_rows=on_rows, label_path=path)
+    return load_chunks(con, src, name, path, READERS[src.kind](path, **opts), pseudo, digest=digest,
+                       on_rows=on_rows)
 
 
-def load_chunks(con: duckdb.DuckDBPyConnection, src: Source, name: str, label: str, chunks: Iterable[RawChunk],
-                pseudo: Pseudonymiser, *, digest: str | None = None, on_rows: Callable[[int], None] | None = None,
-                on_store: Callable[[duckdb.DuckDBPyConnection, BatchReport], None] | None = None,
-                label_path: Path | None = None) -> BatchReport:
-    """Load rows read as `RawChunk`s (a file's, or a connector's pull named `label`) as one batch.
+def load_chunks(con: duckdb.DuckDBPyConnection, src: Source, name: str, label: Path | str,
+                chunks: Iterable[RawChunk], pseudo: Pseudonymiser, *, digest: str | None = None,
+                on_rows: Callable[[int], None] | None = None,
+                on_store: Callable[[duckdb.DuckDBPyConnection, BatchReport], None] | None = None) -> BatchReport:
+    """Load rows read as `RawChunk`s (a file's at `label`, or a connector's pull named `label`) as one batch.
 
     The chunks are mapped and staged as they come; the batch is stored in one transaction, in
     which `on_store(con, report)` runs last (a pull records its new watermark there), so a read
@@ -131,7 +131,7 @@ def load_chunks(con: duckdb.DuckDBPyConnection, src: Source, name: str, label: s
             raise LoadError(f"staged {staged_rows[1]:,} of {stage.report.rows_loaded:,} rows: the database lost "
                             "rows while staging; nothing kept")
 
-    return _load_batch(con, src, name, label_path or label, pseudo, digest=digest, on_rows=on_rows,
+    return _load_batch(con, src, name, label, pseudo, digest=digest, on_rows=on_rows,
                        stage_with=staged, on_store=on_store)
 
 
@@ -343,7 +343,7 @@ def load_source(con: duckdb.DuckDBPyConnection, src: Source, name: str, root: Pa
                 progress: Progress | None = None) -> list[BatchReport]:
     """Every file of a source, each one batch (a database or an API: one pull, one batch)."""
     progress = progress or Progress()
-    if src.kind in ("sql", "rest"):
+    if src.kind in PULLED:
         from warehouse.pull import load_pull
 
         progress.file_started(name, Path(f"({src.kind})"))

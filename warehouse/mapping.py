@@ -14,7 +14,7 @@ import polars as pl
 import pyarrow as pa
 
 from connectors.files import RawChunk
-from warehouse.config import SECONDS_PER, Source
+from warehouse.config import PULLED, SECONDS_PER, Source
 from warehouse.pseudonym import Pseudonymiser
 from warehouse.schema import CONTACTS, EVENTS
 from warehouse.timezones import local_to_utc
@@ -83,7 +83,7 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
     missing = [c for c in needed if c not in frame.columns]
     if frame.height and missing:
         raise LoadError(f"column {missing[0]!r} named in sources.{name} is not in the "
-                        f"{'rows' if src.kind in ('sql', 'rest') else 'file'} "
+                        f"{'rows' if src.kind in PULLED else 'file'} "
                         f"(it has: {', '.join(c for c in frame.columns if c != 'row_number')})")
     if not frame.height:
         schema = CONTACTS if src.records == "contacts" else EVENTS

@@ -22,7 +22,6 @@ from warehouse.config import Source
 from warehouse.load import BatchReport, LoadError, load_chunks
 from warehouse.pseudonym import Pseudonymiser
 
-PULLED = ("sql", "rest")  # source kinds read from a live system rather than a file
 
 
 def stored_watermark(con: duckdb.DuckDBPyConnection, name: str) -> Watermark | None:
