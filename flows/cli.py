@@ -276,70 +276,108 @@ def _print_warehouse_status(path: Path, as_json: bool) -> None:
 @app.command("import")
 def import_files(
     files: Annotated[list[Path], typer.Argument(help="Event logs: XES (.xes, .xes.gz), OCEL (.jsonocel, .xmlocel, "
-                                                    ".sqlite, .json), CSV, Parquet, Excel or JSON lines.")],
+                                                    ".sqlite, .json), CSV (.csv, .csv.gz), Parquet, Excel or JSON "
+                                                    "lines.")],
     process: Annotated[Optional[str], typer.Option(help="The process the events belong to (default: the "
                                                         "file's name).")] = None,
-    warehouse: Annotated[Path, typer.Option(help="The DuckDB warehouse to load into (created if "
-                                                 "missing).")] = Path("vaerdistrom.duckdb"),
-    case_id: Annotated[Optional[str], typer.Option(help="The case id column (tables; guessed when left "
-                                                        "out).")] = None,
-    activity: Annotated[Optional[str], typer.Option(help="The activity column (tables; guessed when left "
-                                                         "out).")] = None,
-    timestamp: Annotated[Optional[str], typer.Option(help="The timestamp column (tables; guessed when left "
-                                                          "out).")] = None,
+    case: Annotated[Optional[str], typer.Option("--case", "--case-id", help="The case id column (guessed when "
+                                                                            "left out).")] = None,
+    activity: Annotated[Optional[str], typer.Option(help="The activity column (guessed when left out).")] = None,
+    timestamp: Annotated[Optional[str], typer.Option(help="The timestamp column (guessed when left out).")] = None,
+    resource: Annotated[Optional[str], typer.Option(help="The resource (caseworker) column.")] = None,
+    org_unit: Annotated[Optional[str], typer.Option(help="The org unit (department, team) column.")] = None,
+    timestamp_format: Annotated[Optional[str], typer.Option(help="strftime codes of the timestamps (ISO 8601 "
+                                                                 "is read without).")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="A text file's encoding (detected when left out).")] = None,
     object_type: Annotated[Optional[str], typer.Option(help="OCEL: the object type whose objects are the cases "
                                                             "(default: the type with most event relations).")] = None,
+    config: Annotated[Path, typer.Option(help="The config to write, or to add the files to when it exists.")] =
+        Path("vaerdistrom.toml"),
+    warehouse: Annotated[Path, typer.Option(help="The DuckDB warehouse of a new config (beside it).")] =
+        Path("vaerdistrom.duckdb"),
 ) -> None:
-    """A quick look at event logs without a config: detect each file's format and columns, load it, summarise.
+    """From event logs to a dashboard in one command: infer each file's format and columns, write the config,
+    load, mine, publish the snapshot, and print the summary.
 
-    Each file becomes a source named after the file. Loading follows the same rules as
-    `vaerdistrom load`: one batch per file, bad rows to quarantine, no CPR stored. The key
-    comes from VAERDISTROM_PSEUDONYM_KEY, else pseudonym.key beside the warehouse (created
-    when missing, and said).
+    The config (`vaerdistrom.toml`, commented "inferred from FILE") is written in the folder,
+    or the files are added as sources of the config already there; `status`, `mine`, `query`,
+    `conformance`, `discover`, `run` and `dashboard` then work there with no flags. Loading
+    follows the rules of `vaerdistrom load`: one batch per file, bad rows to quarantine, no CPR
+    stored; importing a file again adds nothing. The key comes from VAERDISTROM_PSEUDONYM_KEY,
+    else pseudonym.key beside the config (created when missing, and said).
     """
     import os
-    import re
 
     from connectors.files import ReadError
-    from warehouse.detect import DetectError, guess_source
-    from warehouse.load import LoadError, load_file
-    from warehouse.migrations import connect
-    from warehouse.pseudonym import KEY_ENV, Pseudonymiser, PseudonymKeyError, create_key_file, load_key
+    from flows import importing
+    from flows.lock import RunLocked
+    from flows.pipeline import run_night
+    from warehouse.config import ConfigError, load_config
+    from warehouse.detect import DetectError
+    from warehouse.pseudonym import KEY_ENV, PseudonymKeyError, create_key_file
 
     missing = [f for f in files if not f.is_file()]
     if missing:
         fail(f"no such file: {missing[0]}")
-    guesses = []
-    for f in files:
-        name = re.sub(r"\.(xes\.gz|[a-z0-9]+)$", "", f.name.lower())
-        try:
-            src, notes = guess_source(f, process=process or name, case_id=case_id, activity=activity,
-                                      timestamp=timestamp, object_type=object_type)
-        except (DetectError, ReadError, ValueError) as e:
-            fail(str(e))
-        guesses.append((f, re.sub(r"[^a-z0-9_]+", "_", name).strip("_") or "import", src, notes))
-    key = warehouse.parent / "pseudonym.key"
-    if not os.environ.get(KEY_ENV) and not key.exists():
+    empty = [f for f in files if f.stat().st_size == 0]
+    if empty:
+        fail(f"{empty[0]}: the file is empty (0 bytes): nothing to import")
+    try:
+        planned = importing.plan(files, config, process=process, case_id=case, activity=activity,
+                                 timestamp=timestamp, resource=resource, org_unit=org_unit, object_type=object_type)
+    except (DetectError, ReadError, ConfigError, ValueError) as e:
+        fail(str(e))
+    extra = {k: v for k, v in (("timestamp_format", timestamp_format), ("encoding", encoding)) if v}
+    for name, (src, notes) in planned.sources.items():
+        if extra:
+            planned.sources[name] = (src.model_copy(update=extra), notes)
+    key = config.parent / "pseudonym.key"
+    if not config.exists() and not os.environ.get(KEY_ENV) and not key.exists():
         create_key_file(key)
         typer.echo(f"Created a local pseudonymisation key at {key} (owner-only). Keep it: it makes the pseudonyms.")
     try:
-        pseudo = Pseudonymiser(load_key(key))
-    except PseudonymKeyError as e:
+        importing.write(config, planned, warehouse=warehouse.as_posix())
+        cfg, root = load_config(config)
+        from warehouse.load import resolve_key
+
+        resolve_key(cfg, root)
+    except (ConfigError, PseudonymKeyError) as e:
         fail(str(e))
-    con = connect(warehouse)
-    typer.echo(f"Importing into {warehouse}:")
+    for f, name in planned.known:
+        typer.echo(f"  {f.name}: already sources.{name} of {config}")
+    for name, (src, notes) in planned.sources.items():
+        typer.echo(f"  {Path(src.path).name}: {src.kind}, sources.{name}, process {src.process!r} (added to "
+                   f"{config})")
+        for note in notes:
+            typer.echo(f"    {note}")
+    typer.echo(f"Loading, mining and publishing {root / cfg.warehouse}:")
     try:
-        with _Bars() as bars:
-            for f, name, src, notes in guesses:
-                typer.echo(f"  {f.name}: {src.kind}, process {src.process!r}" + "".join(f"; {n}" for n in notes))
-                bars.file_started(name, f)
-                bars.file_done(load_file(con, src, name, f, pseudo, on_rows=bars.rows))
-    except LoadError as e:
-        typer.echo(f"error: {e}", err=True)
+        result = run_night(cfg, root)
+    except RunLocked as e:
+        fail(str(e))
+    except Exception as e:  # noqa: BLE001 - mining or publishing failed: one line, the snapshot stays
+        typer.echo(f"error: {type(e).__name__}: {e}", err=True)
         raise typer.Exit(code=1) from None
+    for source in result.sources:
+        for report in source.reports:
+            _report_line(report)
+        if source.error:
+            typer.echo(f"error: {source.error}", err=True)
+    if all(r.skipped for s in result.sources for r in s.reports) and not any(s.error for s in result.sources):
+        typer.echo("Nothing new: every file was imported before (same content).")
+    _print_warehouse_status(root / cfg.warehouse, False)
+    from warehouse.migrations import read_only
+
+    con = read_only(result.snapshot)
+    try:
+        _print_mining_summary(con)
     finally:
         con.close()
-    _print_warehouse_status(warehouse, False)
+    flag = "" if config == Path("vaerdistrom.toml") else f" --config {config}"
+    typer.echo(f"Published {result.snapshot}. Next: `vaerdistrom dashboard{flag}` opens the dashboard; "
+               f"`vaerdistrom query dfg{flag}` (or variants, valuestream, bottlenecks, rework, ...) asks the marts.")
+    if any(s.error for s in result.sources):
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -633,6 +671,12 @@ def conformance(
         fail(str(e))
     finally:
         con.close()
+    if output == "json":  # fitness and precision per process, and every deviation
+        import json
+
+        typer.echo(json.dumps({"processes": summary, "deviations": deviations.to_pylist()}, ensure_ascii=False,
+                              default=_json_default, indent=1))
+        return
     if output != "table":
         _emit(deviations, output, None)
         return
@@ -679,6 +723,12 @@ def _csv_safe(table):
 
 
 def _json_default(v):
+    """Values JSON has no type for: dates as ISO text, durations as seconds, DuckDB's HUGEINT (a Decimal) as a
+    number."""
+    import decimal
+
+    if isinstance(v, decimal.Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
     if isinstance(v, (dt.date, dt.datetime)):
         return v.isoformat()
     if isinstance(v, dt.timedelta):

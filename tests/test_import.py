@@ -70,15 +70,33 @@ def test_import_loads_a_csv_and_an_ocel_log_and_prints_what_it_holds(tmp_path):
                    for i, (t, o) in enumerate([("Bestilt", "o1"), ("Bestilt", "o2"), ("Leveret", "o1")], 1)]}))
     r = run_cli("import", "sager.csv", "ordrer.jsonocel", "--warehouse", "w.duckdb", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "columns: case_id = 'Sagsnummer', activity = 'Aktivitet', ts = 'Tidspunkt'" in r.stdout
+    assert "mapped from the header: case_id <- 'Sagsnummer', activity <- 'Aktivitet', ts <- 'Tidspunkt'" in r.stdout
+    assert "kept as attributes: none" in r.stdout
     assert "cases are the objects of type 'ordre'" in r.stdout  # 3 relations, as kunde: more objects wins
     assert "sager          sager.csv                  read         4  loaded         3 (new 3)  quarantined 1" \
         in r.stdout
     assert "  ordrer                2 cases           3 events    2 activities" in r.stdout
     assert "  sager                 2 cases           3 events    2 activities" in r.stdout
-    # a second import of the same files adds nothing; --json status agrees
-    again = run_cli("import", "sager.csv", "--warehouse", "w.duckdb", cwd=tmp_path)
-    assert "unchanged since batch 1: nothing to load" in again.stdout
+    assert "Published published/vaerdistrom.duckdb. Next: `vaerdistrom dashboard` opens the dashboard" in r.stdout
+    config = (tmp_path / "vaerdistrom.toml").read_text(encoding="utf-8")
+    assert config.startswith("# vaerdistrom.toml: inferred from sager.csv, ordrer.jsonocel by `vaerdistrom import`.\n"
+                             "# Edit it (column mapping, processes, deadlines, an intended BPMN) and run "
+                             "`vaerdistrom run`.")
+    assert 'warehouse = "w.duckdb"' in config and "[sources.sager.mapping]" in config
+    # a second import of the same files adds nothing, and says so
+    again = run_cli("import", "sager.csv", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "sager.csv: already sources.sager of vaerdistrom.toml" in again.stdout
+    assert "Nothing new: every file was imported before (same content)." in again.stdout
+    assert (tmp_path / "vaerdistrom.toml").read_text(encoding="utf-8") == config
+    # a new file in the folder is added as a source of the config there, comments kept
+    pl.DataFrame([("S-9", "Ansøgning modtaget", "2025-04-01 09:00"), ("S-9", "Afgørelse", "2025-04-02 09:00")],
+                 schema=["Sagsnummer", "Aktivitet", "Tidspunkt"], orient="row").write_csv(tmp_path / "nye.csv")
+    added = run_cli("import", "nye.csv", "--process", "sager", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    text = (tmp_path / "vaerdistrom.toml").read_text(encoding="utf-8")
+    assert text.startswith(config.rstrip("\n")) and "# added by `vaerdistrom import` from nye.csv" in text
+    assert "  sager                 3 cases           5 events    2 activities" in added.stdout
 
 
 def test_import_of_a_missing_or_unknown_file_is_one_line(tmp_path):

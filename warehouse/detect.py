@@ -20,6 +20,7 @@ KIND_BY_SUFFIX = {
     ".xlsx": "excel", ".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonocel": "ocel", ".xmlocel": "ocel",
     ".sqlite": "ocel", ".sqlite3": "ocel", ".db": "ocel",
 }
+# the XES standard's own keys; each is mapped only when the log's events have it
 XES_MAPPING = {"case_id": "case:concept:name", "activity": "concept:name", "ts": "time:timestamp",
                "lifecycle": "lifecycle:transition", "resource": "org:resource", "org_unit": "org:group"}
 # header names (lower case, without spaces, dashes, underscores and dots), best first
@@ -33,6 +34,7 @@ CANDIDATES = {
     "resource": ["org:resource", "resource", "ressource", "user", "bruger", "medarbejder", "sagsbehandler",
                  "caseworker", "udførtaf", "udfoertaf"],
     "lifecycle": ["lifecycle:transition", "lifecycle", "status", "transition"],
+    "org_unit": ["org:group", "orgunit", "group", "department", "afdeling", "enhed", "team", "unit"],
 }
 
 
@@ -79,7 +81,7 @@ def guess_columns(columns: list[str], given: dict[str, str | None]) -> dict[str,
     for field, names in CANDIDATES.items():
         if given.get(field):
             if given[field] not in columns:
-                raise DetectError(f"--{field.replace('_', '-').replace('ts', 'timestamp')} {given[field]!r} is not a "
+                raise DetectError(f"{_option(field)} {given[field]!r} is not a "
                                   f"column of the file (it has: {', '.join(columns)})")
             mapping[field] = given[field]
             continue
@@ -120,7 +122,8 @@ def most_connected_type(path: Path) -> str:
 
 
 def guess_source(path: Path, *, process: str, case_id: str | None = None, activity: str | None = None,
-                 timestamp: str | None = None, object_type: str | None = None) -> tuple[Source, list[str]]:
+                 timestamp: str | None = None, object_type: str | None = None, resource: str | None = None,
+                 org_unit: str | None = None) -> tuple[Source, list[str]]:
     """(source config, notes saying what was guessed) for one file."""
     kind = kind_of(path)
     notes = []
@@ -132,17 +135,37 @@ def guess_source(path: Path, *, process: str, case_id: str | None = None, activi
         return Source(kind="ocel", path=path.name, process=process, object_type=object_type), notes
     if object_type:
         raise DetectError("--object-type is for OCEL files only")
+    given = {"case_id": case_id, "activity": activity, "ts": timestamp, "resource": resource, "org_unit": org_unit}
     if kind == "xes":
-        mapping = dict(XES_MAPPING)
-        for field, value in (("case_id", case_id), ("activity", activity), ("ts", timestamp)):
+        from connectors.xes import columns_of as xes_columns
+
+        columns = xes_columns(path)  # every key any event has (the whole file, not a sample)
+        mapping = {f: c for f, c in XES_MAPPING.items() if c in columns}
+        for field, value in given.items():
             if value:
+                if value not in columns:
+                    raise DetectError(f"{_option(field)} {value!r} is not an attribute of the log's events (they "
+                                      f"have: {', '.join(columns)})")
                 mapping[field] = value
-        return Source(kind="xes", path=path.name, process=process, mapping=mapping), notes
-    columns = columns_of(path, kind)
-    mapping = guess_columns(columns, {"case_id": case_id, "activity": activity, "ts": timestamp})
-    for field, option in (("case_id", "--case-id"), ("activity", "--activity"), ("ts", "--timestamp")):
+        how = "the log's attributes, every event read"
+    else:
+        columns = columns_of(path, kind)
+        mapping = guess_columns(columns, given)
+        how = "the header" + (" and the first 1,000 rows" if kind in ("jsonl", "excel") else "")
+    for field in ("case_id", "activity", "ts"):
         if field not in mapping:
-            raise DetectError(f"{path}: no column looks like the {field.replace('ts', 'timestamp').replace('_', ' ')}"
-                              f"; name it with {option} (the file has: {', '.join(columns)})")
-    notes.append("columns: " + ", ".join(f"{f} = {c!r}" for f, c in mapping.items()))
-    return Source(kind=kind, path=path.name, process=process, channel="case_system", mapping=mapping), notes
+            raise DetectError(f"{path}: no {'attribute' if kind == 'xes' else 'column'} looks like the "
+                              f"{_label(field)}; name it with {_option(field)} (the file has: {', '.join(columns)})")
+    kept = [c for c in columns if c not in mapping.values()]
+    notes.append(f"mapped from {how}: " + ", ".join(f"{f} <- {c!r}" for f, c in mapping.items()))
+    notes.append(f"kept as attributes: {', '.join(kept) if kept else 'none'}")
+    extra = {"channel": "case_system"} if kind != "xes" else {}
+    return Source(kind=kind, path=path.name, process=process, mapping=mapping, **extra), notes
+
+
+def _label(field: str) -> str:
+    return {"ts": "timestamp", "case_id": "case id", "org_unit": "org unit"}.get(field, field)
+
+
+def _option(field: str) -> str:
+    return {"case_id": "--case", "ts": "--timestamp", "org_unit": "--org-unit"}.get(field, f"--{field}")

@@ -78,9 +78,14 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
     quarantine = [(row, None, reason, json.dumps({"line": pseudo.scrub(text)[:2000]}, ensure_ascii=False))
                   for row, reason, text in chunk.unreadable]
     m = src.mapping
-    needed = [c for c in (m.ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key,
-                          m.source_key, m.direction, m.duration, src.process_column, src.channel_column) if c]
+    # The fields a row cannot do without must be columns of every chunk; the others may be sparse (an attribute
+    # on 10 of 60,000 events leaves a chunk without the column): there they are NULL.
+    needed = [c for c in (m.ts, m.case_id, m.activity, src.process_column, src.channel_column) if c]
     missing = [c for c in needed if c not in frame.columns]
+    optional = [c for c in (m.lifecycle, m.resource, m.org_unit, m.citizen_key, m.source_key, m.direction,
+                            m.duration) if c and c not in frame.columns]
+    if frame.height and optional:
+        frame = frame.with_columns([pl.lit(None, dtype=pl.Utf8).alias(c) for c in dict.fromkeys(optional)])
     if frame.height and missing:
         raise LoadError(f"column {missing[0]!r} named in sources.{name} is not in the "
                         f"{'rows' if src.kind in PULLED else 'file'} "

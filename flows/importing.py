@@ -1,0 +1,123 @@
+"""`vaerdistrom import`: from event-log files to a config, a mined warehouse and a published snapshot.
+
+The sources are guessed from the files (`warehouse.detect`), written as `vaerdistrom.toml`
+(or added to the one already in the folder, which keeps its comments), and the night runs
+once without Prefect (`flows.pipeline.run_night`): load, mine, record, publish. Every other
+command then works in that folder with no flags.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warehouse.config import Source, load_config
+from warehouse.detect import guess_source
+
+HEADER = """# vaerdistrom.toml: inferred from {files} by `vaerdistrom import`.
+# Edit it (column mapping, processes, deadlines, an intended BPMN) and run `vaerdistrom run`.
+# Paths are relative to this file.
+
+warehouse = {warehouse}
+key_file = "pseudonym.key"            # pseudonymisation key (or set VAERDISTROM_PSEUDONYM_KEY); never commit it
+
+[municipality]
+name = {municipality}
+"""
+
+
+@dataclass
+class Planned:
+    """What an import adds to a config: new sources (name -> source, notes) and files it holds already."""
+
+    sources: dict[str, tuple[Source, list[str]]] = field(default_factory=dict)
+    known: list[tuple[Path, str]] = field(default_factory=list)  # (file, the source that reads it)
+
+
+def name_of(path: Path) -> str:
+    """A source or process name from a file's name: lower case, letters, digits and underscores."""
+    stem = re.sub(r"\.(xes\.gz|csv\.gz|[a-z0-9]+)$", "", path.name.lower())
+    return re.sub(r"[^a-z0-9_]+", "_", stem).strip("_") or "import"
+
+
+def relative(path: Path, root: Path) -> str:
+    """The path as the config names it: relative to the config's folder when inside it, else absolute."""
+    path = path.resolve()
+    try:
+        return path.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def plan(files: list[Path], config: Path, *, process: str | None = None, **given: str | None) -> Planned:
+    """The sources the files become; a file an existing source already reads is only noted."""
+    root = config.parent
+    existing: dict[str, Source] = load_config(config)[0].sources if config.exists() else {}
+    by_path = {(root / s.path).resolve(): n for n, s in existing.items() if s.path}
+    planned = Planned()
+    for f in files:
+        if f.resolve() in by_path:
+            planned.known.append((f, by_path[f.resolve()]))
+            continue
+        name = base = name_of(f)
+        i = 2
+        while name in existing or name in planned.sources:
+            name, i = f"{base}_{i}", i + 1
+        src, notes = guess_source(f, process=process or name, **given)
+        planned.sources[name] = (src.model_copy(update={"path": relative(f, root)}), notes)
+    return planned
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml(str(k))} = {_toml(v)}" for k, v in value.items()) + " }"
+    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string is a JSON string
+
+
+def source_toml(name: str, src: Source) -> str:
+    """One source as TOML: the fields that differ from their defaults, then its mapping."""
+    data = src.model_dump(exclude_defaults=True, exclude_none=True)
+    mapping = data.pop("mapping", None)
+    lines = [f"[sources.{name}]"] + [f"{k} = {_toml(v)}" for k, v in data.items()]
+    if mapping:
+        lines += ["", f"[sources.{name}.mapping]          # canonical field -> the file's column"]
+        lines += [f"{k} = {_toml(v)}" for k, v in mapping.items()]
+    return "\n".join(lines) + "\n"
+
+
+def process_toml(key: str) -> str:
+    label = _toml(key.replace("_", " "))
+    return f"[processes.{key}]\nname_da = {label}\nname_en = {label}\n"
+
+
+def write(config: Path, planned: Planned, *, warehouse: str) -> None:
+    """The config written (a new one) or extended (sources and processes appended to the existing file)."""
+    if not planned.sources:
+        return
+    processes = {s.process for s, _ in planned.sources.values() if s.process}
+    if config.exists():
+        known = set(load_config(config)[0].processes)
+        text = config.read_text(encoding="utf-8").rstrip("\n") + "\n"
+        files = ", ".join(s.path for s, _ in planned.sources.values())
+        text += f"\n# added by `vaerdistrom import` from {files}\n"
+    else:
+        known = set()
+        files = ", ".join(s.path for s, _ in planned.sources.values())
+        text = HEADER.format(files=files, warehouse=_toml(warehouse),
+                             municipality=_toml(config.resolve().parent.name or "Kommune"))
+    for name, (src, _) in planned.sources.items():
+        text += "\n" + source_toml(name, src)
+    for key in sorted(processes - known):
+        text += "\n" + process_toml(key)
+    tmp = config.with_name(config.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    load_config(tmp)  # what was written reads back as a valid config, or nothing is replaced
+    tmp.replace(config)
