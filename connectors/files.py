@@ -37,6 +37,13 @@ class ReadError(ValueError):
     """A file that cannot be read as its declared format (said with the file's name)."""
 
 
+def _open(path: Path):
+    """A file's bytes, gunzipped when its name ends in .gz."""
+    import gzip
+
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
+
+
 def _numbered(frame: pl.DataFrame, first: int) -> pl.DataFrame:
     return frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias("row_number")) \
         .select("row_number", pl.exclude("row_number"))
@@ -47,7 +54,7 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
     """A delimited text file, every column as text; encoding and delimiter detected when not given."""
     encoding = encoding or detect_encoding(path)
     delimiter = delimiter or detect_delimiter(path, encoding)
-    with path.open("rb") as fh:
+    with _open(path) as fh:
         header = fh.readline().decode(encoding).lstrip("\ufeff").rstrip("\r\n")
     names = header.split(delimiter)
     if names and names[-1] == "":  # a trailing delimiter on every line: a nameless empty last column
@@ -59,7 +66,7 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
         unique.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
     try:
         reader = pacsv.open_csv(
-            path,
+            pa.input_stream(str(path), compression="gzip" if path.name.lower().endswith(".gz") else None),
             read_options=pacsv.ReadOptions(encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
                                            column_names=unique, skip_rows=1, block_size=1 << 22),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
@@ -96,7 +103,7 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
 
 def detect_encoding(path: Path) -> str:
     """utf-8-sig when the file starts with a BOM, utf-8 when its start decodes as UTF-8, else cp1252."""
-    with path.open("rb") as fh:
+    with _open(path) as fh:
         head = fh.read(1 << 20)
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
@@ -110,7 +117,7 @@ def detect_encoding(path: Path) -> str:
 
 def detect_delimiter(path: Path, encoding: str) -> str:
     """The most frequent of ; , tab | in the header line."""
-    with path.open("rb") as fh:
+    with _open(path) as fh:
         header = fh.readline().decode(encoding, errors="replace")
     counts = {d: header.count(d) for d in (";", ",", "\t", "|")}
     best = max(counts, key=counts.get)

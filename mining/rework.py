@@ -2,7 +2,10 @@
 
 `build_rework` materialises `marts.rework` (one row per process x activity) from
 `marts.activity_instances`: cases with the activity, cases and events with rework, repeats,
-redos, self-loops and loops back. Cases with rework equal `pm4py.get_rework_cases_per_activity`.
+redos, self-loops and loops back. Rework counts activity instances (a start and its complete are
+one instance). In a log of one event per instance (complete events only) the cases with rework equal
+`pm4py.get_rework_cases_per_activity`, which counts events by activity name; in a log with start and
+complete events pm4py counts every started-and-completed activity as done twice, and the two differ.
 The time and cost rework adds come with the value stream (process times and rates).
 """
 

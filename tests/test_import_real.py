@@ -132,9 +132,16 @@ def test_every_real_table_imports_with_no_flags_as_pm4py_reads_it(shared_data, t
 
 @pytest.mark.slow
 def test_receipt_in_xes_csv_and_parquet_gives_the_same_marts(shared_data, tmp_path):
-    facts = [imported(shared_data / n, tmp_path / n.replace(".", "_"))["facts"]
-             for n in ("receipt_wabo.xes.gz", "receipt.csv", "receipt.parquet")]
-    assert facts[0] == facts[1] == facts[2]
+    import gzip
+    import shutil
+
+    gz = tmp_path / "receipt.csv.gz"
+    with (shared_data / "receipt.csv").open("rb") as src, gzip.open(gz, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    facts = [imported(path, tmp_path / path.name.replace(".", "_"))["facts"]
+             for path in (shared_data / "receipt_wabo.xes.gz", shared_data / "receipt.csv",
+                          shared_data / "receipt.parquet", gz)]
+    assert facts[0] == facts[1] == facts[2] == facts[3]
     assert (facts[0]["n_cases"], facts[0]["n_events"]) == (1434, 8577)
 
 
@@ -212,3 +219,10 @@ def test_a_fresh_folder_goes_from_import_to_query_and_a_dashboard_with_no_flags(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_an_empty_file_is_one_line_and_writes_nothing(tmp_path):
+    (tmp_path / "tom.csv").write_bytes(b"")
+    r = cli("import", "tom.csv", cwd=tmp_path)
+    assert (r.returncode, r.stderr) == (2, "error: tom.csv: the file is empty (0 bytes): nothing to import\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tom.csv"]

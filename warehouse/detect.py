@@ -51,6 +51,8 @@ def kind_of(path: Path) -> str:
     name = path.name.lower()
     if name.endswith((".xes.gz", ".xes")):
         return "xes"
+    if name.endswith((".csv.gz", ".tsv.gz", ".txt.gz")):
+        return "csv"
     if path.suffix.lower() in (".json", ".xml"):
         from connectors.ocel import detect_format
 
