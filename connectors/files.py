@@ -9,6 +9,7 @@ the warehouse; this module knows files, nothing downstream.
 
 from __future__ import annotations
 
+import csv
 import fnmatch
 import io
 import json
@@ -56,7 +57,7 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
     delimiter = delimiter or detect_delimiter(path, encoding)
     with _open(path) as fh:
         header = fh.readline().decode(encoding).lstrip("\ufeff").rstrip("\r\n")
-    names = header.split(delimiter)
+    names = next(csv.reader([header], delimiter=delimiter)) if header else []  # quoted names unquoted
     if names and names[-1] == "":  # a trailing delimiter on every line: a nameless empty last column
         names[-1] = "_trailing"
     seen: dict[str, int] = {}

@@ -226,3 +226,21 @@ def test_an_empty_file_is_one_line_and_writes_nothing(tmp_path):
     r = cli("import", "tom.csv", cwd=tmp_path)
     assert (r.returncode, r.stderr) == (2, "error: tom.csv: the file is empty (0 bytes): nothing to import\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tom.csv"]
+
+
+def test_epoch_seconds_milliseconds_and_mixed_offsets_are_read_as_instants(tmp_path):
+    """Shapes real exports have: epoch seconds and milliseconds (UTC), and one column of zoned and naive times."""
+    (tmp_path / "s.csv").write_text("case,activity,timestamp\nA,x,1735725600\nA,y,1735729200.5\n")
+    (tmp_path / "ms.csv").write_text("case,activity,timestamp\nB,x,1735725600000\nB,y,1735729200123\n")
+    (tmp_path / "mixed.csv").write_text('"case","activity","timestamp"\n"C","x","2025-01-01 10:00:00+01:00"\n'
+                                        '"C","y","2025-07-01 11:00:00"\n"C","z","2025-01-01T12:00:00Z"\n')
+    r = cli("import", "s.csv", "ms.csv", "mixed.csv", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    con = duckdb.connect(str(tmp_path / "vaerdistrom.duckdb"), read_only=True)
+    rows = con.execute("select case_id, activity, strftime(ts at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%g') "
+                       "from staging.events order by case_id, activity").fetchall()
+    con.close()
+    assert rows == [("A", "x", "2025-01-01 10:00:00.000"), ("A", "y", "2025-01-01 11:00:00.500"),
+                    ("B", "x", "2025-01-01 10:00:00.000"), ("B", "y", "2025-01-01 11:00:00.123"),
+                    ("C", "x", "2025-01-01 09:00:00.000"), ("C", "y", "2025-07-01 09:00:00.000"),  # naive: local
+                    ("C", "z", "2025-01-01 12:00:00.000")]

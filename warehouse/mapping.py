@@ -29,6 +29,9 @@ OFFSET = r"(Z|[+-]\d\d:?\d\d)$"  # an ISO 8601 offset at the end of a time
 
 def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
     """Source timestamps -> UTC; returns (utc, dst ambiguous, dst nonexistent). Unreadable values -> null."""
+    epoch = _epoch(raw) if not src.timestamp_format else None
+    if epoch is not None:
+        return epoch, 0, 0
     if raw.dtype == pl.Datetime:
         naive = raw
     else:
@@ -46,6 +49,32 @@ def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
             naive = text.str.to_datetime(strict=False, time_unit="us")
     result = local_to_utc(naive, src.timezone)
     return result.utc, result.ambiguous, result.nonexistent
+
+
+EPOCH = r"^\d{9,13}(\.\d+)?$"  # seconds (9-11 digits) or milliseconds (12-13 digits) since 1970, UTC
+
+
+def _epoch(raw: pl.Series) -> pl.Series | None:
+    """Epoch times as UTC instants, when every value of the chunk is one (a number, or text of digits); else None.
+
+    Up to 11 digits are seconds (to the year 5138), 12 or 13 milliseconds: a time column holds one or the other.
+    """
+    if raw.dtype.is_numeric():
+        seconds = raw.cast(pl.Float64)
+    elif raw.dtype == pl.Utf8:
+        text = raw.str.strip_chars()
+        present = text.filter(text.is_not_null() & (text != ""))
+        if present.is_empty() or not present.str.contains(EPOCH).all():
+            return None
+        seconds = text.cast(pl.Float64, strict=False)
+    else:
+        return None
+    present = seconds.drop_nulls()
+    if present.is_empty():
+        return None
+    scale = 1_000 if present.abs().max() >= 1e11 else 1  # milliseconds
+    micros = (seconds * (1_000_000 / scale)).round().cast(pl.Int64)
+    return micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias(raw.name)
 
 
 def staged(schema: pa.Schema) -> pa.Schema:
