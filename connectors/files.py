@@ -55,8 +55,11 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
     """A delimited text file, every column as text; encoding and delimiter detected when not given."""
     encoding = encoding or detect_encoding(path)
     delimiter = delimiter or detect_delimiter(path, encoding)
-    with _open(path) as fh:
-        header = fh.readline().decode(encoding).lstrip("\ufeff").rstrip("\r\n")
+    with io.TextIOWrapper(_open(path), encoding=encoding, newline="") as fh:
+        try:
+            header = fh.readline().lstrip("\ufeff").rstrip("\r\n")
+        except UnicodeDecodeError as e:
+            raise ReadError(f"{path}: the header is not {encoding} text ({e.reason}); give the encoding") from None
     names = next(csv.reader([header], delimiter=delimiter)) if header else []  # quoted names unquoted
     if names and names[-1] == "":  # a trailing delimiter on every line: a nameless empty last column
         names[-1] = "_trailing"
@@ -103,23 +106,39 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
 
 
 def detect_encoding(path: Path) -> str:
-    """utf-8-sig when the file starts with a BOM, utf-8 when its start decodes as UTF-8, else cp1252."""
+    """The encoding of a text file, from all of it: a BOM (UTF-8, UTF-16), UTF-16 by its zero bytes, UTF-8 when
+    every byte decodes as UTF-8, else cp1252 (Latin-1 with the Windows characters).
+
+    The whole file is checked, not its first megabyte: an export whose first rows are ASCII can hold an "ø"
+    on row 900,000.
+    """
+    import codecs
+
     with _open(path) as fh:
-        head = fh.read(1 << 20)
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as e:
-        if e.start < len(head) - 4:  # not just a character cut at the end of the sample
+        head = fh.read(1 << 16)
+        if head.startswith(b"\xef\xbb\xbf"):
+            return "utf-8-sig"
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return "utf-16"
+        sample = head[:4096]
+        if len(sample) >= 4 and sample.count(0) >= len(sample) // 4:  # ASCII text as UTF-16: every other byte 0
+            return "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        block = head
+        try:
+            while block:
+                decoder.decode(block)
+                block = fh.read(1 << 20)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
             return "cp1252"
     return "utf-8"
 
 
 def detect_delimiter(path: Path, encoding: str) -> str:
     """The most frequent of ; , tab | in the header line."""
-    with _open(path) as fh:
-        header = fh.readline().decode(encoding, errors="replace")
+    with io.TextIOWrapper(_open(path), encoding=encoding, errors="replace", newline="") as fh:
+        header = fh.readline()
     counts = {d: header.count(d) for d in (";", ",", "\t", "|")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","

@@ -86,9 +86,26 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.Utf8)
 
 
+def complete(path: Path) -> bool:
+    """Whether the file is whole: its gzip stream unbroken and its XML ending in </log>.
+
+    rustxes reads a cut file (an export still being written) without a word, as the events it got.
+    """
+    import zlib
+
+    tail = b""
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as fh:
+            while block := fh.read(1 << 22):
+                tail = (tail + block)[-256:]
+    except (OSError, EOFError, zlib.error):
+        return False
+    return tail.rstrip().endswith(b"</log>")
+
+
 def columns_of(path: Path) -> list[str]:
     """Every attribute key of a log's events (trace attributes as `case:<key>`), whichever event has it."""
-    if reader_for(path) == "whole":
+    if reader_for(path) == "whole" and complete(path):
         return read_whole(path, keep=True).columns
     seen: dict[str, None] = {}
     for chunk in read_stream(path):
@@ -121,7 +138,7 @@ def _attributes(elem, prefix: str = "") -> dict[str, str | None]:
 
 def read_xes(path: Path, *, chunk_rows: int = CHUNK_ROWS, **_) -> Iterator[RawChunk]:
     """Events of an XES log in file order, each with its trace's attributes as `case:` columns."""
-    if reader_for(path) == "stream":
+    if reader_for(path) == "stream" or not complete(path):  # a cut file: the stream reader says where it breaks
         yield from read_stream(path, chunk_rows=chunk_rows)
         return
     frame = read_whole(path)

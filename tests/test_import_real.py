@@ -244,3 +244,20 @@ def test_epoch_seconds_milliseconds_and_mixed_offsets_are_read_as_instants(tmp_p
                     ("B", "x", "2025-01-01 10:00:00.000"), ("B", "y", "2025-01-01 11:00:00.123"),
                     ("C", "x", "2025-01-01 09:00:00.000"), ("C", "y", "2025-07-01 09:00:00.000"),  # naive: local
                     ("C", "z", "2025-01-01 12:00:00.000")]
+
+
+def test_latin1_after_an_ascii_megabyte_and_utf16_are_detected(tmp_path):
+    rows = "sag;aktivitet;tid\n" + "".join(f"S{i};Modtaget;2025-01-01 10:00\n" for i in range(60000))
+    (tmp_path / "latin.csv").write_bytes((rows + "S9;Afgørelse på sag;2025-01-02 10:00\n").encode("latin-1"))
+    assert (tmp_path / "latin.csv").read_bytes().index("ø".encode("latin-1")) > 1 << 20  # past the first MB
+    text = "sag;aktivitet;tid\nS1;Ansøgning;2025-01-01 10:00\nS1;Afgørelse;2025-01-02 10:00\n"
+    (tmp_path / "bom.csv").write_bytes(text.encode("utf-16"))
+    (tmp_path / "le.csv").write_bytes(text.encode("utf-16-le"))
+    r = cli("import", "latin.csv", "bom.csv", "le.csv", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    con = duckdb.connect(str(tmp_path / "vaerdistrom.duckdb"), read_only=True)
+    rows = con.execute("select source, activity, count(*) from staging.events where activity <> 'Modtaget' "
+                       "group by all order by all").fetchall()
+    con.close()
+    assert rows == [("bom", "Afgørelse", 1), ("bom", "Ansøgning", 1), ("latin", "Afgørelse på sag", 1),
+                    ("le", "Afgørelse", 1), ("le", "Ansøgning", 1)]
