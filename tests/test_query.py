@@ -94,8 +94,13 @@ def test_conformance_prints_fitness_and_ranked_deviations(baseline_warehouse):
     assert lines[0].startswith("visitation: ") and "fit the intended model" in lines[0] and len(lines) == 4
     as_json = json.loads(run_cli("conformance", "--process", "visitation", "--format", "json",
                                  "--warehouse", str(baseline_warehouse)).stdout)
-    assert [r["rank_by_impact"] for r in as_json] == sorted(r["rank_by_impact"] for r in as_json)
-    assert {r["kind"] for r in as_json} <= {"inserted", "skipped", "wrong_order"}
+    # JSON holds fitness and precision per process (as numbers, the same as the table's line) and every deviation
+    (process,) = as_json["processes"]
+    assert process["process"] == "visitation" and isinstance(process["n_cases"], int)
+    assert f"fitness {process['fitness']:.3f}" in lines[0] and f"precision {process['precision']:.3f}" in lines[0]
+    deviations = as_json["deviations"]
+    assert deviations and [r["rank_by_impact"] for r in deviations] == sorted(r["rank_by_impact"] for r in deviations)
+    assert {r["kind"] for r in deviations} <= {"inserted", "skipped", "wrong_order"}
 
 
 def test_marts_from_an_older_version_say_what_to_run(baseline_warehouse, tmp_path):
