@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from served import free_port, wait_healthy
 
 from dashboards import data
 from dashboards.i18n import date, days, kroner, number, percent
@@ -217,22 +216,12 @@ def test_a_snapshot_without_a_pages_mart_says_so(municipality, tmp_path, monkeyp
 
 @pytest.mark.slow
 def test_the_dashboard_command_serves_the_app(municipality):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     exe = Path(sys.executable).with_name("vaerdistrom")
     proc = subprocess.Popen([str(exe), "dashboard", "--config", str(municipality / "vaerdistrom.toml"), "--port",
                              str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    assert r.read() == b"ok"
-                    break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read().decode()
-                time.sleep(0.5)
+        wait_healthy(port, proc)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
             assert b"<script" in r.read()
     finally:

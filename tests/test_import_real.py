@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from served import free_port, wait_healthy
 
 ENV = {**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "cd" * 32}
 XES = ["BPIC15_1.xes.gz", "CoSeLoG_WABO_1.xes.gz", "receipt_wabo.xes.gz", "roadtraffic100traces.xes",
@@ -167,10 +168,6 @@ def test_a_fresh_folder_goes_from_import_to_query_and_a_dashboard_with_no_flags(
     """A synthetic XES log with an attribute on 10 of 60,000 events, imported (read whole by rustxes, or streamed
     in chunks of 50,000 events, where the second chunk lacks the attribute), queried and served."""
     monkeypatch.setitem(ENV, "VAERDISTROM_XES_READER", reader)
-    import socket
-    import time
-    import urllib.request
-
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<log xes.version="1.0">']
     for c in range(6000):
         lines.append(f'<trace><string key="concept:name" value="S-{c}"/>')
@@ -201,21 +198,11 @@ def test_a_fresh_folder_goes_from_import_to_query_and_a_dashboard_with_no_flags(
     notes = con.execute("select count(*), count(resource) from marts.event_sequence").fetchall()
     con.close()
     assert notes == [(60000, 10)]  # the sparse org:resource mapped: NULL on the events that lack it
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "flows.cli", "dashboard", "--port", str(port)], cwd=tmp_path,
-                              env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as resp:
-                    assert resp.read() == b"ok"
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the dashboard did not answer in 60 s"
-                time.sleep(0.5)
+        wait_healthy(port, server)
     finally:
         server.terminate()
         server.wait(timeout=30)
