@@ -283,7 +283,11 @@ def import_files(
     case: Annotated[Optional[str], typer.Option("--case", "--case-id", help="The case id column (guessed when "
                                                                             "left out).")] = None,
     activity: Annotated[Optional[str], typer.Option(help="The activity column (guessed when left out).")] = None,
-    timestamp: Annotated[Optional[str], typer.Option(help="The timestamp column (guessed when left out).")] = None,
+    timestamp: Annotated[Optional[str], typer.Option(help="The timestamp column (guessed when left out); with "
+                                                          "--start-timestamp, the completion.")] = None,
+    start_timestamp: Annotated[Optional[str], typer.Option(help="An interval export's start column (one row per "
+                                                                "activity instance, started and completed; "
+                                                                "guessed when left out).")] = None,
     resource: Annotated[Optional[str], typer.Option(help="The resource (caseworker) column.")] = None,
     org_unit: Annotated[Optional[str], typer.Option(help="The org unit (department, team) column.")] = None,
     timestamp_format: Annotated[Optional[str], typer.Option(help="strftime codes of the timestamps (ISO 8601 "
@@ -324,7 +328,8 @@ def import_files(
         fail(f"{empty[0]}: the file is empty (0 bytes): nothing to import")
     try:
         planned = importing.plan(files, config, process=process, case_id=case, activity=activity,
-                                 timestamp=timestamp, resource=resource, org_unit=org_unit, object_type=object_type)
+                                 timestamp=timestamp, start_timestamp=start_timestamp, resource=resource,
+                                 org_unit=org_unit, object_type=object_type)
     except (DetectError, ReadError, ConfigError, ValueError) as e:
         fail(str(e))
     extra = {k: v for k, v in (("timestamp_format", timestamp_format), ("encoding", encoding)) if v}
@@ -539,6 +544,14 @@ def query_command(
                                                  "journeys, deadlines, rules or conformance.")],
     level: Annotated[Optional[str], typer.Option(help="The level of the answer, e.g. bottlenecks: transition, "
                                                      "activity, owner, month, case (default: the first).")] = None,
+    view: Annotated[Optional[str], typer.Option(help="How start and complete events (or interval rows with a "
+                                                    "start and a completion column) count, for dfg, variants and "
+                                                    "rework: 'events' (pm4py's view: every event by its activity "
+                                                    "name, so a started and completed activity is two events; the "
+                                                    "default of dfg and variants) or 'instances' (Disco's view: a "
+                                                    "start and its complete, or an interval row, is one activity "
+                                                    "instance, in the order instances started; the default of "
+                                                    "rework, and what valuestream always counts).")] = None,
     process: Annotated[Optional[str], typer.Option(help="Only this process.")] = None,
     period_from: Annotated[Optional[str], typer.Option("--from", help="Cases open on or after this day "
                                                                       "(YYYY-MM-DD).")] = None,
@@ -583,7 +596,7 @@ def query_command(
         fail(str(e))
     con = read_only(warehouse)
     try:
-        table = ask(con, question, level, filters)
+        table = ask(con, question, level, filters, view)
     except KeyError as e:
         fail(str(e.args[0]))
     except MartsMissing as e:

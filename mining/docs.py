@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from mining.marts import BASE, MARTS, SQL
-from mining.questions import QUESTIONS
+from mining.questions import DEFAULT_VIEW, OTHER_VIEW, QUESTIONS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "mining.md"
 
@@ -35,6 +35,33 @@ bottlenecks); `hourly_rate_dkk` (cost of an hour of hands-on time) and `standard
 (`[[processes.NAME.rules]]`, each with `name`, `kind` and `activity`: `response` with `response`,
 `days` and `working_days`; `precedence` with `before`; `must_happen`; `must_not_happen`).
 
+## Start and complete: two views
+
+A log may record an activity as two events, a start and a complete (`lifecycle:transition`), or
+as one interval row with a start and a completion column (`start_ts` in a source's mapping, or
+`--start-timestamp` on import; a column named like `start_timestamp`, `Start Time` or `Starttidspunkt` is
+found without it). An interval row is loaded as one event at its completion, with its start kept
+beside it. The questions count such a log in one of two views, named with `--view`:
+
+- **events**, pm4py's view: every event by its activity name, in case order (time, then file
+  order). A started and completed activity is two events (`A, A`): a transition A -> A, a variant
+  with A twice, and pm4py's rework (`get_rework_cases_per_activity`) counts every such case as
+  rework. An interval row is one event, at its completion.
+- **instances**, Disco's view: a start and its complete (the k-th start of an activity in a
+  case pairs with its k-th completion), or an interval row, is one activity instance with its
+  duration; a case's instances are ordered by when they started (then completed). A transition's
+  wait runs from one instance's end to the next one's start, negative where the next began before
+  it ended (parallel work): pm4py's performance DFG of an interval log counts the same.
+
+A log of complete events only gives the same answer in both. `dfg` and `variants` default to the
+events view (they equal pm4py's on the same file); `rework` defaults to instances (a start and its
+complete are not done twice); `valuestream` always counts instances (it needs their durations)
+and the other questions read the events as loaded.
+
+| question | level | events view | instances view |
+|---|---|---|---|
+{views}
+
 `marts.conformance_variants` (one row per process x variant of completed activities: how it
 was checked against the process's intended BPMN, alignment or token replay, with fitness,
 alignment cost and worst cost, the tokens behind token-based fitness, and deviations) and
@@ -46,7 +73,7 @@ most frequent first, and `precision_seconds` (default 60) the replay of their pr
 precision.
 
 On later runs, the marts whose grain is the case (`event_sequence`, `case_variants`,
-`activity_instances`, `value_stream_cases`, `deadline_clocks`, `bottleneck_waits`) are updated
+`activity_instances`, `instance_case_variants`, `value_stream_cases`, `deadline_clocks`, `bottleneck_waits`) are updated
 for only the cases that batches loaded since touched; `meta.mart_state` says how each mart was
 last built. `vaerdistrom mine --full` rebuilds everything.
 """
@@ -71,7 +98,15 @@ def inputs(mart: str) -> list[str]:
 
 def render() -> str:
     """The whole of docs/mining.md."""
-    out = [INTRO, "## Questions", "", "| question | level | mart |", "|---|---|---|"]
+    views = []
+    for (question, level), other in OTHER_VIEW.items():
+        own = QUESTIONS[question][level]
+        events, instances = (own, other) if DEFAULT_VIEW[question] == "events" else (other, own)
+        marks = {m: " (default)" if m == own else "" for m in (events, instances)}
+        views.append(f"| `{question}` | `{level}` | `marts.{events}`{marks[events]} | "
+                     f"`marts.{instances}`{marks[instances]} |")
+    out = [INTRO.replace("{views}", "\n".join(views)), "## Questions", "", "| question | level | mart |",
+           "|---|---|---|"]
     for question, levels in QUESTIONS.items():
         for i, (level, mart) in enumerate(levels.items()):
             out.append(f"| `{question}` | `{level}`{' (default)' if i == 0 else ''} | `marts.{mart}` |")

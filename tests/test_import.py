@@ -25,8 +25,9 @@ def run_cli(*args, cwd):
      {"case_id": "case:concept:name", "activity": "concept:name", "ts": "time:timestamp",
       "resource": "org:resource", "lifecycle": "lifecycle:transition"}),
     (["ID", "Event", "Date", "User"], {"case_id": "ID", "activity": "Event", "ts": "Date", "resource": "User"}),
-    (["Case ID", "Activity Name", "Start Time", "Complete Time"],
-     {"case_id": "Case ID", "activity": "Activity Name", "ts": "Start Time"}),
+    (["Case ID", "Activity Name", "Start Time", "Complete Time"],  # an interval export
+     {"case_id": "Case ID", "activity": "Activity Name", "ts": "Complete Time", "start_ts": "Start Time"}),
+    (["Case ID", "Activity", "Start"], {"case_id": "Case ID", "activity": "Activity", "ts": "Start"}),
 ])
 def test_columns_are_guessed_from_their_usual_names(names, expected):
     assert guess_columns(names, {}) == expected

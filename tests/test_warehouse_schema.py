@@ -42,7 +42,7 @@ def test_an_arrow_batch_in_the_canonical_schema_inserts_as_is():
         "activity": ["Henvendelse modtaget"], "ts": pa.array([1_700_000_000_000_000], pa.timestamp("us", "UTC")),
         "lifecycle": ["complete"], "resource": ["Åse Holm"], "org_unit": ["Visitation"], "channel": ["case_system"],
         "direction": [None], "citizen_key": ["cz_1"], "attributes": ['{"bemaerkning": "ø"}'], "source_seq": [1],
-        "batch_id": [1]}, schema=EVENTS)
+        "batch_id": [1], "start_ts": pa.array([None], pa.timestamp("us", "UTC"))}, schema=EVENTS)
     con.register("b", batch)
     con.execute("insert into staging.events select * from b")
     assert con.execute("select attributes->>'bemaerkning', epoch(ts) from staging.events").fetchone() == ("ø", 1.7e9)
@@ -75,3 +75,17 @@ def test_every_canonical_table_is_created_by_a_migration():
     assert tables == set(TABLES) == {"staging.events", "staging.cases", "staging.contacts", "staging.ocel_events",
                                      "staging.objects", "staging.object_changes", "staging.event_objects",
                                      "staging.object_objects"}
+
+
+def test_a_warehouse_made_before_interval_rows_gets_their_start_column_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    migrate(con, MIGRATIONS[:9])  # as vaerdistrom made it before migration 10
+    con.execute("alter table staging.events drop column start_ts")  # migration 2 creates today's schema
+    con.execute("insert into staging.events values (gen_random_uuid(), 'nexus', 'visitation', 'NX-1', 'Visit', "
+                "'2025-01-01 10:00+00', 'complete', null, null, 'case_system', null, null, '{}', 1, 1)")
+    assert migrate(con) == [10]
+    columns = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = "
+                                         "'staging' and table_name = 'events' order by ordinal_position").fetchall()]
+    assert columns == EVENTS.names
+    assert con.execute("select case_id, start_ts from staging.events").fetchall() == [("NX-1", None)]

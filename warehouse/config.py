@@ -30,6 +30,7 @@ class Mapping(Strict):
     """Which source column (or JSON path `a.b`) holds each canonical field."""
 
     ts: str
+    start_ts: str | None = None  # an interval row's start (the row is one activity instance; ts its completion)
     case_id: str | None = None
     activity: str | None = None
     lifecycle: str | None = None

@@ -22,7 +22,8 @@ KIND_BY_SUFFIX = {
 }
 # the XES standard's own keys; each is mapped only when the log's events have it
 XES_MAPPING = {"case_id": "case:concept:name", "activity": "concept:name", "ts": "time:timestamp",
-               "lifecycle": "lifecycle:transition", "resource": "org:resource", "org_unit": "org:group"}
+               "start_ts": "start_timestamp", "lifecycle": "lifecycle:transition", "resource": "org:resource",
+               "org_unit": "org:group"}  # start_timestamp: pm4py's name for an interval log's start
 # header names (lower case, without spaces, dashes, underscores and dots), best first
 CANDIDATES = {
     "case_id": ["case:concept:name", "caseid", "case", "casenumber", "sagsnummer", "sagsid", "sag", "sagid",
@@ -30,7 +31,11 @@ CANDIDATES = {
     "activity": ["concept:name", "activity", "aktivitet", "activityname", "event", "eventname", "hændelse",
                  "haendelse", "handling", "step", "trin", "task", "opgave"],
     "ts": ["time:timestamp", "timestamp", "tidspunkt", "time", "tid", "datetime", "date", "dato", "udført",
-           "udfoert", "starttime", "start", "completetime", "endtime", "registreret", "oprettet"],
+           "udfoert", "completetime", "completetimestamp", "endtime", "endtimestamp", "end", "completed",
+           "afsluttet", "sluttidspunkt", "slut", "registreret", "oprettet"],
+    # an interval row's start: the row is one activity instance, the time above its completion
+    "start_ts": ["starttimestamp", "starttime", "start", "startdate", "starttidspunkt", "startdato", "påbegyndt",
+                 "paabegyndt", "begyndt", "begin"],
     "resource": ["org:resource", "resource", "ressource", "user", "bruger", "medarbejder", "sagsbehandler",
                  "caseworker", "udførtaf", "udfoertaf"],
     "lifecycle": ["lifecycle:transition", "lifecycle", "status", "transition"],
@@ -91,6 +96,8 @@ def guess_columns(columns: list[str], given: dict[str, str | None]) -> dict[str,
         found = next((by_norm[n] for n in names if n in by_norm and by_norm[n] not in taken), None)
         if found:
             mapping[field] = found
+    if "ts" not in mapping and "start_ts" in mapping and not given.get("start_ts"):
+        mapping["ts"] = mapping.pop("start_ts")  # one time column, named as a start: it is the event's time
     return mapping
 
 
@@ -125,7 +132,7 @@ def most_connected_type(path: Path) -> str:
 
 def guess_source(path: Path, *, process: str, case_id: str | None = None, activity: str | None = None,
                  timestamp: str | None = None, object_type: str | None = None, resource: str | None = None,
-                 org_unit: str | None = None) -> tuple[Source, list[str]]:
+                 org_unit: str | None = None, start_timestamp: str | None = None) -> tuple[Source, list[str]]:
     """(source config, notes saying what was guessed) for one file."""
     kind = kind_of(path)
     notes = []
@@ -137,7 +144,8 @@ def guess_source(path: Path, *, process: str, case_id: str | None = None, activi
         return Source(kind="ocel", path=path.name, process=process, object_type=object_type), notes
     if object_type:
         raise DetectError("--object-type is for OCEL files only")
-    given = {"case_id": case_id, "activity": activity, "ts": timestamp, "resource": resource, "org_unit": org_unit}
+    given = {"case_id": case_id, "activity": activity, "ts": timestamp, "start_ts": start_timestamp,
+             "resource": resource, "org_unit": org_unit}
     if kind == "xes":
         from connectors.xes import columns_of as xes_columns
 
@@ -166,8 +174,10 @@ def guess_source(path: Path, *, process: str, case_id: str | None = None, activi
 
 
 def _label(field: str) -> str:
-    return {"ts": "timestamp", "case_id": "case id", "org_unit": "org unit"}.get(field, field)
+    return {"ts": "timestamp", "start_ts": "start timestamp", "case_id": "case id", "org_unit": "org unit"
+            }.get(field, field)
 
 
 def _option(field: str) -> str:
-    return {"case_id": "--case", "ts": "--timestamp", "org_unit": "--org-unit"}.get(field, f"--{field}")
+    return {"case_id": "--case", "ts": "--timestamp", "start_ts": "--start-timestamp", "org_unit": "--org-unit"
+            }.get(field, f"--{field}")

@@ -68,7 +68,9 @@ def _insert_new_sql(table: str, columns: list[str], keyed: bool) -> str:
     id_column = columns[0]
     content = " || chr(31) || ".join(
         f"coalesce({'epoch_us(ts)' if c == 'ts' else c}::varchar, chr(30))" for c in columns
-        if c not in (id_column, "source", "source_seq", "batch_id"))
+        if c not in (id_column, "source", "source_seq", "batch_id", "start_ts"))
+    if "start_ts" in columns:  # an interval row's start, only where it has one: older rows keep their ids
+        content += " || coalesce(chr(31) || 'start' || epoch_us(start_ts)::varchar, '')"
     digest = ("md5(case when _key is not null then source || chr(31) || 'key' || chr(31) || _key "
               "else source || chr(31) || 'row' || chr(31) || _content || chr(31) || "
               "(row_number() over (partition by hash(_content) order by source_seq) - 1)::varchar end)::uuid")

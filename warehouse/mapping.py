@@ -111,8 +111,8 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
     # on 10 of 60,000 events leaves a chunk without the column): there they are NULL.
     needed = [c for c in (m.ts, m.case_id, m.activity, src.process_column, src.channel_column) if c]
     missing = [c for c in needed if c not in frame.columns]
-    optional = [c for c in (m.lifecycle, m.resource, m.org_unit, m.citizen_key, m.source_key, m.direction,
-                            m.duration) if c and c not in frame.columns]
+    optional = [c for c in (m.start_ts, m.lifecycle, m.resource, m.org_unit, m.citizen_key, m.source_key,
+                            m.direction, m.duration) if c and c not in frame.columns]
     if frame.height and optional:
         frame = frame.with_columns([pl.lit(None, dtype=pl.Utf8).alias(c) for c in dict.fromkeys(optional)])
     if frame.height and missing:
@@ -124,6 +124,10 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
         return staged(schema).empty_table(), quarantine, 0, 0
     frame = protect(frame, src.personal, pseudo)
     ts, ambiguous, nonexistent = parse_ts(frame[m.ts], src)
+    start = None
+    if m.start_ts and src.records != "contacts":
+        start, start_ambiguous, start_nonexistent = parse_ts(frame[m.start_ts], src)
+        ambiguous, nonexistent = ambiguous + start_ambiguous, nonexistent + start_nonexistent
 
     def col(c: str | None, fixed: str | None = None, values: dict[str, str] | None = None) -> pl.Expr:
         if c is None:
@@ -132,7 +136,7 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
         return e.replace(values) if values else e
 
     row_cols = [c for c in frame.columns if c != "row_number"]
-    mapped = {m.ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key, m.direction,
+    mapped = {m.ts, m.start_ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key, m.direction,
               m.duration, src.process_column, src.channel_column}
     attrs_cols = [c for c in row_cols if c not in mapped]  # everything else the source has, kept
     text = pl.lit(None, dtype=pl.Utf8)
@@ -163,16 +167,25 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
         columns = {"event_id": text, "process": process, "case_id": col(m.case_id),
                    "activity": col(m.activity, src.activity), **common,
                    "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values), "channel": channel,
-                   "direction": direction}
+                   "direction": direction, "start_ts": pl.col("_start")}
         schema = EVENTS
         checks = [("ts", m.ts, unreadable_ts), ("activity", m.activity, "activity is empty")]
+        if start is not None:  # an empty start is no start (the row is one event); a start given must be read
+            given = frame[m.start_ts].cast(pl.Utf8).str.strip_chars()
+            start_unreadable = start.is_null() & given.is_not_null() & (given != "")
+            checks.append(("start_ts", m.start_ts, "start timestamp not readable"
+                           + (f" as {src.timestamp_format}" if src.timestamp_format else "")))
         if known:
             checks.append(("process", src.process_column, f"value not in process_values ({', '.join(known)})"))
     key = pl.col(m.source_key).cast(pl.Utf8) if m.source_key else text
-    out = frame.with_columns(_ts=ts).select(**{c: columns[c] for c in schema.names}, _key=key)
+    out = frame.with_columns(_ts=ts, _start=start if start is not None else pl.lit(None, dtype=ts.dtype)) \
+        .select(**{c: columns[c] for c in schema.names}, _key=key)
     bad = None
     for field, source_col, reason in checks:
-        hit = out[field].is_null()
+        if field == "start_ts":
+            hit = start_unreadable
+        else:
+            hit = out[field].is_null()
         if out[field].dtype == pl.Utf8:
             hit = hit | (out[field] == "")
         if bad is not None:

@@ -45,7 +45,7 @@ def drop_event_indexes(con: duckdb.DuckDBPyConnection) -> None:
     for table in sorted(UNINDEXED):
         con.execute(f"alter table {table} rename to _old")
         con.execute(create_table_sql(table))
-        con.execute(f"insert into {table} select * from {table.split('.')[0]}._old")
+        con.execute(f"insert into {table} by name select * from {table.split('.')[0]}._old")
         con.execute(f"drop table {table.split('.')[0]}._old")
 
 
@@ -61,6 +61,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "nightly runs, KPI history and deadline breaches", sql_file("007_runs.sql")),
     Migration(8, "when each mart was last built whole, for publishing case by case", sql_file("008_rebuilt_at.sql")),
     Migration(9, "watermarks of the sources pulled from live systems", sql_file("009_watermarks.sql")),
+    Migration(10, "the start of an interval row (an activity instance with a start and a completion column)",
+              sql_file("010_start_ts.sql")),
 )
 
 

@@ -51,7 +51,8 @@ def eligible(src: Source, path: Path) -> bool:
         return False  # the chunk path reports it, with the file's name
     names = set(schema.names)
     needed = mapped_columns(src) + ([src.mapping.source_key] if src.mapping.source_key else [])
-    if any(pa.types.is_nested(f.type) for f in schema) or not set(needed) <= names or src.timestamp_format:
+    if (any(pa.types.is_nested(f.type) for f in schema) or not set(needed) <= names or src.timestamp_format
+            or src.mapping.start_ts):  # an interval row's start: the chunk path reads it
         return False
     ts = schema.field(src.mapping.ts).type
     others = [f for f in schema if f.name != src.mapping.ts]
@@ -145,7 +146,7 @@ def stage(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, ba
         columns = {"event_id": "null::varchar", "process": process, "case_id": col(m.case_id),
                    "activity": col(m.activity, src.activity), **common,
                    "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values), "channel": channel,
-                   "direction": direction}
+                   "direction": direction, "start_ts": "null::timestamptz"}
         order = EVENTS.names
         checks.append(("activity", m.activity, "activity is empty"))
         if known:

@@ -47,6 +47,9 @@ EVENTS = pa.schema([
     _json("attributes"),
     pa.field("source_seq", pa.int64(), nullable=False),  # position in the source: breaks timestamp ties
     pa.field("batch_id", pa.int64(), nullable=False),
+    # an interval row's start (one row per activity instance, with a start and a completion column); NULL for a
+    # source whose rows are single events. Last, as migration 10 added it to warehouses made before.
+    pa.field("start_ts", UTC_TS),
 ])
 
 CASES = pa.schema([

@@ -1,11 +1,17 @@
 -- marts.activity_instances: one row per activity done in a case (a completion, or an event without lifecycle),
--- with its hands-on time: measured from its start event where the source has start/complete pairs (the k-th start
--- of an activity in a case pairs with its k-th completion), else the configured standard time, else unknown;
--- the waiting before it (from the end of the previous activity to its start); whether it is rework (the
--- activity was done before in the case) and who did it the time before.
+-- with its hands-on time: measured from its own start where the row is an interval (a start and a completion
+-- column), else from its start event where the source has start/complete pairs (the k-th start of an activity in
+-- a case pairs with its k-th completion), else the configured standard time, else unknown; the waiting before it
+-- (from the end of the previous activity to its start); whether it is rework (the activity was done before in
+-- the case) and who did it the time before. The instance view (Disco's): `observed_start_at` is the start the log
+-- shows (a measured start, else the completion: a standard time is not a start anyone saw); `instance_order`
+-- numbers a case's instances by it, then by completion, then in case order;
+-- `next_activity` and `next_started_at` are the instance after it in that order, and `wait_to_next_seconds` the
+-- time from this one's end to the next one's start (negative when the next began before this one ended: parallel
+-- work, as pm4py's performance DFG of an interval log counts it).
 with sequence as (
-    select process, case_id, activity, is_start, position, ts, resource, org_unit, instance_number, previous_end_at,
-        case_started_at, case_ended_at,
+    select process, case_id, activity, is_start, position, ts, start_ts, resource, org_unit, instance_number,
+        previous_end_at, case_started_at, case_ended_at,
     from {{ event_sequence }}
 ),
 
@@ -28,7 +34,7 @@ starts as (
 instances as (
     select
         n.*,
-        case when s.start_position < n.position then s.started_at end as measured_start,
+        coalesce(n.start_ts, case when s.start_position < n.position then s.started_at end) as measured_start,
         t.standard_minutes,
     from numbered as n
     left join starts as s using (process, case_id, activity, occurrence)
@@ -74,7 +80,18 @@ final as (
             then greatest(0, epoch_us(started_at - previous_end_at) / 1e6) end as wait_before_seconds,
         case_started_at,
         case_ended_at,
+        coalesce(measured_start, ts) as observed_start_at,
     from timed
+),
+
+in_instance_order as (
+    select
+        *,
+        row_number() over i as instance_order,
+        lead(activity) over i as next_activity,
+        lead(observed_start_at) over i as next_started_at,
+    from final
+    window i as (partition by process, case_id order by observed_start_at, ended_at, position)
 )
 
-select * from final
+select *, epoch_us(next_started_at - ended_at) / 1e6 as wait_to_next_seconds, from in_instance_order

@@ -6,7 +6,8 @@
 -- `case_started_at` and `case_ended_at` (the case's first and last event) ride on every row, and on the rows of
 -- the marts made from these, so that a period filter is a predicate on a row, not a join with the kept cases.
 -- An activity instance is a completion (any event whose lifecycle is not 'start'); `instance_number` counts them
--- in case order and `previous_end_at` is when the instance before this event ended.
+-- in case order and `previous_end_at` is when the instance before this event ended. `start_ts` is an interval
+-- row's start (a row that is one activity instance, started and completed), else null.
 with events as (
     select *, lower(coalesce(lifecycle, 'complete')) = 'start' as is_start,
     from {{ events }}
@@ -20,6 +21,7 @@ ordered as (
         event_id,
         activity,
         ts,
+        start_ts,
         lifecycle,
         is_start,
         resource,

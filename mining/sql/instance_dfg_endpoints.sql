@@ -1,0 +1,15 @@
+-- marts.instance_dfg_endpoints: one row per process x activity x end ('start' or 'end') in the instance view: how
+-- many cases start with it (their first instance to start) or end with it (their last instance to start).
+with variants as (
+    select * from {{ instance_variants }}
+),
+
+final as (
+    select process, activities[1] as activity, 'start' as endpoint, sum(n_cases) as n_cases
+    from variants group by all
+    union all
+    select process, activities[-1] as activity, 'end' as endpoint, sum(n_cases) as n_cases
+    from variants group by all
+)
+
+select * from final order by process, endpoint desc, n_cases desc, activity
