@@ -6,7 +6,7 @@ XML parser in Python); larger ones, or any file when `VAERDISTROM_XES_READER=str
 as a stream that holds one chunk of events in memory, not the log.
 
 Every trace and event attribute is kept: trace attributes as `case:<key>` columns (the
-convention pm4py uses), event attributes under their own keys. The stream reader keeps nested
+convention pm4py uses), event attributes under their own keys, in name order. The stream reader keeps nested
 attributes as `parent.child`; rustxes leaves out nested and list attributes. Both fill what an
 event lacks with the log's `<global>` defaults, as pm4py does. Values are text,
 except the timestamp, which rustxes reads as an instant (UTC); the stream reader keeps dates
@@ -67,7 +67,9 @@ def read_whole(path: Path, *, keep: bool = False) -> pl.DataFrame:
                 raise
             raise ReadError(f"{path}: cannot read as XES: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
                             ) from None
-        frame = frame.select([_as_text(name, dtype) for name, dtype in frame.schema.items()])
+        # in name order: rustxes' order changes from read to read (a hash map's), and the attributes' order makes the
+        # JSON that ids are hashed from: a re-export read in another order would store every event again
+        frame = frame.select([_as_text(name, frame.schema[name]) for name in sorted(frame.columns)])
     if keep:
         _cache[stamp] = frame
     return frame
@@ -213,7 +215,7 @@ def _chunk(rows: list[dict], first: int) -> RawChunk:
     for r in rows:
         for k in r:
             columns.setdefault(k, None)
-    names = list(columns)
+    names = sorted(columns)  # in name order, as the whole reader gives them (the ids hash the attributes in order)
     frame = pl.DataFrame({n: [r.get(n) for r in rows] for n in names}, schema={n: pl.Utf8 for n in names})
     return RawChunk(frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64)
                                        .alias("row_number")).select("row_number", pl.exclude("row_number")))
