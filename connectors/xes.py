@@ -60,19 +60,51 @@ def read_whole(path: Path, *, keep: bool = False) -> pl.DataFrame:
         _cache.clear()
         import rustxes
 
+        from connectors.xes_parts import cores, read_in_parts
+
         try:
-            frame = rustxes.import_xes(str(path))[0]
+            # a large log in parts, one per core (rustxes holds the GIL while it parses)
+            frames, defaults = read_in_parts(path, cores()) or ([rustxes.import_xes(str(path))[0]], {})
         except BaseException as e:  # a Rust panic is a BaseException (pyo3's PanicException)
             if isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise
             raise ReadError(f"{path}: cannot read as XES: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
                             ) from None
+        frame = join_parts([f.select([_as_text(name, dtype) for name, dtype in f.schema.items()]) for f in frames],
+                           defaults)
         # in name order: rustxes' order changes from read to read (a hash map's), and the attributes' order makes the
         # JSON that ids are hashed from: a re-export read in another order would store every event again
-        frame = frame.select([_as_text(name, frame.schema[name]) for name in sorted(frame.columns)])
+        frame = frame.select(sorted(frame.columns))
     if keep:
         _cache[stamp] = frame
     return frame
+
+
+def join_parts(frames: list[pl.DataFrame], defaults: dict[str, tuple[str, str]]) -> pl.DataFrame:
+    """Parts of a log (`_as_text` columns) end to end; a column a part lacks takes the log's default, if any."""
+    if len(frames) == 1:
+        return frames[0]
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    filled = []
+    for f in frames:
+        missing = [c for c in columns if c not in f.columns and c in defaults]
+        filled.append(f.with_columns([_default(c, *defaults[c]) for c in missing]) if missing else f)
+    return pl.concat(filled, how="diagonal")
+
+
+def _default(name: str, kind: str, value: str) -> pl.Expr:
+    """A `<global>` default as rustxes gives it, then `_as_text`: typed by its XES type, dates in UTC."""
+    series = pl.Series(name, [value])
+    if kind == "date":
+        series = series.str.to_datetime(time_zone="UTC", time_unit="us", strict=False).dt.replace_time_zone(None)
+    elif kind == "int":
+        series = series.cast(pl.Int64, strict=False)
+    elif kind == "float":
+        series = series.cast(pl.Float64, strict=False)
+    elif kind == "boolean":
+        series = series.str.to_lowercase() == "true"
+    typed = series.to_frame().select(_as_text(name, series.dtype)).to_series()
+    return pl.lit(typed[0], dtype=typed.dtype).alias(name)
 
 
 def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
