@@ -352,3 +352,16 @@ def wait_days(con: duckdb.DuckDBPyConnection, view: View, process: str, source: 
            f"from marts.bottleneck_waits as x{keep} and x.source_activity = $source "
            "and x.target_activity = $target group by 1 order by 1")
     return con.execute(sql, params | {"source": source, "target": target}).df()
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula (OWASP's list)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """`frame` as CSV for a spreadsheet: a text cell that starts like a formula (an activity named
+    `=HYPERLINK(...)`, say) gets a leading apostrophe, so Excel and LibreOffice show it as text, never run it."""
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    safe = frame.copy()
+    for c in text:
+        safe[c] = safe[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v)
+    return safe.to_csv(index=False).encode()

@@ -150,7 +150,7 @@ def suppressed(ctx: Context, frame: pd.DataFrame, column: str = "n_cases") -> pd
 
 def chart_download(ctx: Context, frame: pd.DataFrame, key: str) -> None:
     """A CSV download of `frame`, written only when the button is clicked (a case list can be 800,000 rows)."""
-    st.download_button(ctx.t("download_csv"), lambda: frame.to_csv(index=False).encode(), file_name=f"{key}.csv",
+    st.download_button(ctx.t("download_csv"), lambda: data.csv_bytes(frame), file_name=f"{key}.csv",
                        mime="text/csv", key=f"csv-{key}", on_click="ignore")
 
 
@@ -651,7 +651,7 @@ def cases(ctx: Context) -> None:
 
     def every_case() -> bytes:  # all the kept cases, read when the button is clicked
         with data.connect(path) as con:
-            return data.case_list(con, view, None).to_csv(index=False).encode()
+            return data.csv_bytes(data.case_list(con, view, None))
 
     table(ctx, listed, [("process", "process", "text"), ("case_id", "case", "text"),
                         ("started_at", "started", "datetime"), ("lead_time_days", "lead_time_days", "days"),

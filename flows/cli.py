@@ -14,7 +14,35 @@ from typing import Annotated, Optional
 
 import typer
 
-app = typer.Typer(
+class _App(typer.Typer):
+    """The command line: an error no command expected is one line (and exit code 1), with the traceback, CPR
+    numbers redacted, kept in `vaerdistrom-error.log` in the current folder."""
+
+    def __call__(self, *args, **kwargs):
+        from warehouse.migrations import WarehouseBusy
+
+        try:
+            return super().__call__(*args, **kwargs)
+        except WarehouseBusy as e:
+            typer.echo(f"error: {e}", err=True)
+            raise SystemExit(1) from None
+        except Exception as e:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+            import traceback
+
+            from warehouse.pseudonym import redact
+
+            log = Path("vaerdistrom-error.log").resolve()
+            try:
+                with log.open("a", encoding="utf-8") as fh:
+                    fh.write(redact("".join(traceback.format_exception(e))) or "")
+                where = f" (the traceback is in {log})"
+            except OSError:
+                where = ""
+            typer.echo(f"error: {type(e).__name__}: {redact(str(e))}{where}", err=True)
+            raise SystemExit(1) from None
+
+
+app = _App(
     name="vaerdistrom",
     help="Process mining for municipalities: value streams and citizen journeys from real case data.",
     add_completion=False,
@@ -22,6 +50,32 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+class Redacting:
+    """A text stream that writes through to another with every CPR-shaped string replaced by a mark: whatever the
+    program prints (its own lines, a library's log, a traceback) passes here, so no message carries a CPR number."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from warehouse.pseudonym import redact
+
+        self._stream.write(redact(text) if text else text)
+        return len(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+@app.callback()
+def guard_output() -> None:
+    """Every command prints through `Redacting`."""
+    if not isinstance(sys.stdout, Redacting):
+        sys.stdout = Redacting(sys.stdout)
+    if not isinstance(sys.stderr, Redacting):
+        sys.stderr = Redacting(sys.stderr)
 
 
 def fail(message: str) -> None:

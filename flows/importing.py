@@ -15,6 +15,7 @@ from pathlib import Path
 
 from warehouse.config import Source, load_config
 from warehouse.detect import guess_source
+from warehouse.pseudonym import CPR_PATTERN, contains_cpr, redact
 
 HEADER = """# vaerdistrom.toml: inferred from {files} by `vaerdistrom import`.
 # Edit it (column mapping, processes, deadlines, an intended BPMN) and run `vaerdistrom run`.
@@ -37,25 +38,36 @@ class Planned:
 
 
 def name_of(path: Path) -> str:
-    """A source or process name from a file's name: lower case, letters, digits and underscores."""
-    stem = re.sub(r"\.(xes\.gz|csv\.gz|[a-z0-9]+)$", "", path.name.lower())
-    return re.sub(r"[^a-z0-9_]+", "_", stem).strip("_") or "import"
+    """A source or process name from a file's name: lower case, letters, digits and underscores; a CPR number in
+    the name becomes 'cpr'."""
+    stem = re.sub(r"\.(xes\.gz|csv\.gz|[a-z0-9]+)$", "", (redact(path.name) or "").lower())
+    return re.sub(r"_+", "_", re.sub(r"[^a-z0-9_]+", "_", stem)).strip("_") or "import"
 
 
 def relative(path: Path, root: Path) -> str:
-    """The path as the config names it: relative to the config's folder when inside it, else absolute."""
+    """The path as the config names it: relative to the config's folder when inside it, else absolute; a CPR number
+    in it written as a pattern of `?` (a file named after a citizen is found without the number being written)."""
     path = path.resolve()
     try:
-        return path.relative_to(root.resolve()).as_posix()
+        text = path.relative_to(root.resolve()).as_posix()
     except ValueError:
-        return str(path)
+        text = str(path)
+    return CPR_PATTERN.sub(lambda m: re.sub(r"[0-9]", "?", m.group(0)) if contains_cpr(m.group(0)) else m.group(0),
+                           text)
+
+
+def files_of(source: Source, root: Path) -> list[Path]:
+    """The files a configured source reads (its path may be a pattern)."""
+    from warehouse.load import matching_files
+
+    return matching_files(source.path, root) if source.path else []
 
 
 def plan(files: list[Path], config: Path, *, process: str | None = None, **given: str | None) -> Planned:
     """The sources the files become; a file an existing source already reads is only noted."""
     root = config.parent
     existing: dict[str, Source] = load_config(config)[0].sources if config.exists() else {}
-    by_path = {(root / s.path).resolve(): n for n, s in existing.items() if s.path}
+    by_path = {f.resolve(): n for n, s in existing.items() for f in files_of(s, root)}
     planned = Planned()
     for f in files:
         if f.resolve() in by_path:

@@ -37,6 +37,7 @@ def municipality_night(config: str, out: str) -> dict:
     """One municipality's night, then its tables into the national dataset."""
     from flows import pipeline
     from warehouse.config import load_config
+    from warehouse.parquet_sql import lit
     from warehouse.publish import open_snapshot
 
     cfg, root = load_config(config)
@@ -50,7 +51,7 @@ def municipality_night(config: str, out: str) -> dict:
             folder = Path(out) / table.split(".")[1] / f"municipality={part}"
             folder.mkdir(parents=True, exist_ok=True)
             tmp = folder / f".part-0.parquet.{os.getpid()}.tmp"
-            con.execute(f"copy (select * from {table}) to '{tmp}' (format parquet)")
+            con.execute(f"copy (select * from {table}) to {lit(str(tmp))} (format parquet)")
             os.replace(tmp, folder / "part-0.parquet")
     finally:
         con.close()

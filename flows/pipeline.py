@@ -25,7 +25,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from warehouse.config import PULLED, Config
-from warehouse.load import BatchReport, LoadError, Progress, load_file, resolve_key, sha256_of, source_files
+from warehouse.load import (BatchReport, LoadError, Progress, file_label, load_file, resolve_key, sha256_of,
+                            source_files)
+from warehouse.pseudonym import redact
 from warehouse.pull import check, load_pull
 
 SQL = Path(__file__).with_name("sql")
@@ -39,8 +41,9 @@ class SourceNotReady(RuntimeError):
 
 
 def describe(e: BaseException) -> str:
-    """An error in one line for the morning report: our own errors as they are, others with their type."""
-    return str(e) if isinstance(e, (LoadError, SourceNotReady)) else f"{type(e).__name__}: {e}"
+    """An error in one line for the morning report: our own errors as they are, others with their type; a CPR number
+    in it (a failing value, a file's name) replaced by a mark."""
+    return redact(str(e) if isinstance(e, (LoadError, SourceNotReady)) else f"{type(e).__name__}: {e}") or ""
 
 
 def kill_point(name: str) -> None:
@@ -119,7 +122,7 @@ def extract(cfg: Config, root: Path, name: str, loaded: set[tuple[str, str]]) ->
         if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
             raise SourceNotReady(f"sources.{name}: {path} changed while it was read (an export still running?)")
         files.append((path, after.st_size, digest))
-    return Extracted(name, files, [p for p, _, d in files if (str(p), d) not in loaded])
+    return Extracted(name, files, [p for p, _, d in files if (file_label(p), d) not in loaded])
 
 
 def loaded_files(con: duckdb.DuckDBPyConnection, source: str) -> set[tuple[str, str]]:
@@ -239,7 +242,7 @@ def summary_markdown(result: NightResult) -> str:
     lines += [f"- {p}: {n:,}" for p, n in sorted(per_process.items())] or ["None."]
     if result.warnings:
         lines += ["", "## Warnings", ""] + [f"- {w}" for w in result.warnings]
-    return "\n".join(lines) + "\n"
+    return redact("\n".join(lines) + "\n") or ""  # it goes to a file, the run history and Prefect
 
 
 def finish(result: NightResult, fail_on_source_error: bool) -> None:

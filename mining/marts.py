@@ -32,6 +32,7 @@ import pyarrow as pa
 
 from mining.filters import Filters
 from warehouse.changes import replace_changed
+from warehouse.migrations import rollback
 from warehouse.schema import TOUCHED_CASES
 
 SQL = Path(__file__).with_name("sql")
@@ -304,7 +305,7 @@ def _recompute(con: duckdb.DuckDBPyConnection, name: str, matches: str, relation
         con.execute(f"insert into marts.{name} by name\n" + render(name, relations)).fetchall()
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        rollback(con)
         raise
 
 

@@ -85,3 +85,26 @@ def test_files_the_sql_path_does_not_cover_take_the_chunk_path(tmp_path):
     con = connect(":memory:")
     r = load_file(con, local, "p", naive, PSEUDO)
     assert (r.rows_loaded, r.dst_nonexistent) == (1, 1)
+
+
+def test_empty_case_ids_and_implausible_times_are_quarantined_the_same_both_ways(tmp_path, monkeypatch):
+    """A row without its case would vanish from every mart; a year 0001 or 9999 is a placeholder, not a time."""
+    utc = dt.timezone.utc
+    path = tmp_path / "events.parquet"
+    pl.DataFrame({
+        "case": ["C1", None, "", "C1", "C2", "C2"],
+        "activity": ["Modtaget", "Modtaget", "Modtaget", "Afgjort", "Modtaget", "Afgjort"],
+        "ts": [dt.datetime(2025, 1, 6, 9, tzinfo=utc), dt.datetime(2025, 1, 6, 10, tzinfo=utc),
+               dt.datetime(2025, 1, 6, 11, tzinfo=utc), dt.datetime(2025, 1, 7, 9, tzinfo=utc),
+               dt.datetime(1, 1, 1, tzinfo=utc), dt.datetime(9999, 12, 31, tzinfo=utc)],
+    }).write_parquet(path)
+    src = Source.model_validate({"kind": "parquet", "path": "events.parquet", "process": "p",
+                                 "mapping": {"case_id": "case", "activity": "activity", "ts": "ts"}})
+    fast, slow = _both_ways(src, "s", path, monkeypatch)
+    assert fast == slow
+    assert fast["batches"][0][:3] == (6, 2, 4)  # read = loaded + quarantined
+    reasons = [(n, f, r.split(" (")[0]) for n, f, r, _ in fast["quarantine"]]
+    latest = (dt.datetime.now(utc) + dt.timedelta(days=366)).date()
+    assert reasons == [(2, "case", "case id is empty"), (3, "case", "case id is empty"),
+                       (5, "ts", f"timestamp outside 1900-01-01 to {latest:%Y-%m-%d}"),
+                       (6, "ts", f"timestamp outside 1900-01-01 to {latest:%Y-%m-%d}")]

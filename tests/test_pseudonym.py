@@ -96,3 +96,28 @@ def test_key_from_env_or_file_and_clear_errors(tmp_path):
         load_key(env={KEY_ENV: "010190-1234"})
     with pytest.raises(PseudonymKeyError, match="has 4 bytes"):
         load_key(env={KEY_ENV: "00112233"})
+
+
+@pytest.mark.parametrize("text", ["111190–1212", "121290/1313", "250190 - 2626", "250190 / 2626", "250190  2626",
+                                  "111190—1212", "111190\u00a01212", "1111901212"])
+def test_every_separator_is_scrubbed_and_gives_the_number_s_own_pseudonym(text):
+    digits = "".join(ch for ch in text if ch.isdigit())
+    assert P.scrub(f"ring {text} i dag") == f"ring {P.of_digits(digits)} i dag"
+    assert P.of(text) == P.of_digits(digits)
+
+
+def test_cpr_numbers_held_as_numbers_are_pseudonymised_and_the_column_becomes_text():
+    column = pl.Series([1010901010, 101901234, 5, None, 12345678901, 3213991234])  # 0101901234 lost its zero
+    assert P.scrub_numbers(column).to_list() == [P.of_digits("1010901010"), P.of_digits("0101901234"), "5", None,
+                                                 "12345678901", "3213991234"]  # no 32nd day: not a CPR
+    assert P.scrub_numbers(pl.Series([1010901010.0, 2.5])).to_list() == [P.of_digits("1010901010"), "2.5"]
+    untouched = pl.Series([5, 6, 123456789012])
+    assert P.scrub_numbers(untouched).dtype == pl.Int64  # a column without one keeps its type
+
+
+def test_redact_marks_cpr_numbers_where_no_key_is_at_hand():
+    from warehouse.pseudonym import redact
+
+    assert redact("eksport_070790-7777.csv: column 'note 111190–1212' failed") == \
+        "eksport_[CPR].csv: column 'note [CPR]' failed"
+    assert redact("ordre 12345678901, tlf 2512 9912 34") == "ordre 12345678901, tlf 2512 9912 34"

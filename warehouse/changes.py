@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import duckdb
 
+from warehouse.migrations import rollback
+
 
 def replace_changed(con: duckdb.DuckDBPyConnection, source: str, target: str, key: tuple[str, ...]) -> int:
     """`target` made equal to `source` (same columns), in one transaction: for each key whose rows differ (a row in
@@ -38,6 +40,6 @@ def replace_changed(con: duckdb.DuckDBPyConnection, source: str, target: str, ke
         con.execute("drop table _changed_keys")
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        rollback(con)
         raise
     return changed

@@ -7,6 +7,7 @@ key file named here. Paths are relative to the config file.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -135,6 +136,8 @@ class Source(Strict):
     duration_unit: Literal["seconds", "minutes", "hours"] = "seconds"
     timestamp_format: str | None = None
     timezone: str = "Europe/Copenhagen"
+    earliest: dt.date = dt.date(1900, 1, 1)  # a time before this day, or more than days_ahead days from now, is
+    days_ahead: int = 366  # a placeholder (0001-01-01, 9999-12-31) or a typo: the row goes to quarantine
     sheets: str | None = None
     channel: str | None = None
     channel_column: str | None = None

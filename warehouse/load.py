@@ -13,7 +13,9 @@ and its occurrence number.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +29,9 @@ from warehouse import parquet_sql
 from warehouse.ahead import ahead
 from warehouse.config import PULLED, Source
 from warehouse.mapping import LoadError, to_canonical
+from warehouse.migrations import rollback
 from warehouse.ocel_load import OCEL_STAGE_TABLES, stage_ocel, store_ocel
-from warehouse.pseudonym import Pseudonymiser
+from warehouse.pseudonym import Pseudonymiser, redact
 from warehouse.schema import CONTACTS, EVENTS
 
 __all__ = ["BatchReport", "LoadError", "Progress", "load_all", "load_file", "load_source", "to_canonical"]
@@ -46,6 +49,12 @@ class BatchReport:
     dst_ambiguous: int = 0
     dst_nonexistent: int = 0
     skipped: bool = False  # the same file (same sha256) was loaded before
+
+
+def file_label(path: Path | str) -> str:
+    """A file's path (or a pull's label) as the warehouse records it: a CPR number in it replaced by a mark (an
+    export named after a citizen, say)."""
+    return redact(str(path)) or ""
 
 
 def sha256_of(path: Path) -> str:
@@ -89,7 +98,7 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
     """
     digest = sha256_of(path)
     done = con.execute("select batch_id from meta.batches where source = ? and file = ? and sha256 = ? "
-                       "and status = 'done'", [name, str(path), digest]).fetchall()
+                       "and status = 'done'", [name, file_label(path), digest]).fetchall()
     if done:
         return BatchReport(name, str(path), done[0][0], skipped=True)
     opts = {"encoding": src.encoding, "delimiter": src.delimiter} if src.kind == "csv" else {}
@@ -161,18 +170,36 @@ def _load_batch(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Pa
                 on_store(con, report)
             con.execute("commit")
         except BaseException:
-            con.execute("rollback")
+            rollback(con)
             raise
         return report
     except Exception as e:
         if isinstance(e, LoadError):
-            raise LoadError(f"{path}: {e}") from None
-        if isinstance(e, ReadError):
-            raise LoadError(f"{pseudo.scrub(str(e))} (load failed, nothing kept)") from None
-        raise LoadError(f"{path}: load failed, nothing kept: {type(e).__name__}: {pseudo.scrub(str(e))}") from e
+            error = LoadError(redact(f"{path}: {e}"))
+        elif isinstance(e, ReadError):
+            error = LoadError(redact(f"{pseudo.scrub(str(e))} (load failed, nothing kept)"))
+        else:
+            error = LoadError(redact(f"{path}: load failed, nothing kept: {type(e).__name__}: {pseudo.scrub(str(e))}"))
+        stage.abandon()
+        _record_failure(con, report, digest, started, str(error))
+        raise error from (None if isinstance(e, (LoadError, ReadError)) else e)
     finally:
         stage.abandon()
         _drop_stage(con)
+
+
+def _record_failure(con: duckdb.DuckDBPyConnection, report: BatchReport, digest: str | None, started: dt.datetime,
+                    error: str) -> None:
+    """A failed load's row in meta.batches (status 'failed', its error), in a transaction of its own: the file and
+    what went wrong are on record, and none of its rows. Best effort: a warehouse that cannot take even this row (a
+    full disk) leaves the error to the caller."""
+    try:
+        con.execute("insert into meta.batches (batch_id, source, file, sha256, rows_read, started_at, finished_at, "
+                    "status, error) values (?, ?, ?, ?, ?, ?, now(), 'failed', ?)",
+                    [report.batch_id, report.source, file_label(report.file), digest, report.rows_read, started,
+                     error]).fetchall()
+    except duckdb.Error:
+        pass
 
 
 def _create_stage(con: duckdb.DuckDBPyConnection, table: str, *, ocel: bool, batch_table: bool = True) -> None:
@@ -199,7 +226,7 @@ def _store(con: duckdb.DuckDBPyConnection, stage: "_Stager", table: str, schema:
     """Everything the batch brings, from the stage tables into the warehouse (inside its transaction)."""
     src, report, batch_id = stage.src, stage.report, stage.batch_id
     con.execute("insert into meta.batches (batch_id, source, file, sha256, started_at) values (?, ?, ?, ?, ?)",
-                [batch_id, stage.name, str(stage.path), digest, started]).fetchall()
+                [batch_id, stage.name, file_label(stage.path), digest, started]).fetchall()
     if src.kind == "ocel":
         store_ocel(stage)
     keyed = src.kind == "ocel" or bool(src.mapping.source_key)
@@ -286,7 +313,7 @@ class _Stager:
             self.insert(target, rows)
         if quarantine:
             self.insert("_quarantine", pa.Table.from_pylist(
-                [{"batch_id": self.batch_id, "source": self.name, "file": str(self.path), "row_number": rn,
+                [{"batch_id": self.batch_id, "source": self.name, "file": file_label(self.path), "row_number": rn,
                   "field": fld, "reason": reason, "row_data": data} for rn, fld, reason, data in quarantine],
                 schema=QUARANTINE))
         if self.on_rows:
@@ -314,7 +341,7 @@ class _Stager:
     def abandon(self) -> None:
         """Roll back what is staged and not committed yet."""
         if self.open:
-            self.con.execute("rollback")
+            rollback(self.con)
         self.open, self.pending = False, 0
 
 
@@ -331,10 +358,19 @@ class Progress:
         pass
 
 
+def matching_files(pattern: str, root: Path) -> list[Path]:
+    """The files a source's path names, relative to `root` unless absolute; a glob (`*`, `?`, `[...]`) in name
+    order."""
+    if not any(ch in pattern for ch in "*?["):
+        return [root / pattern]
+    base = "" if Path(pattern).is_absolute() else glob.escape(str(root)) + os.sep
+    return sorted(Path(f) for f in glob.glob(base + pattern) if Path(f).is_file())
+
+
 def source_files(src: Source, name: str, root: Path) -> list[Path]:
     """A source's files (its path may be a glob), in name order; an error when there are none."""
     pattern = src.path
-    files = sorted(root.glob(pattern)) if any(ch in pattern for ch in "*?[") else [root / pattern]
+    files = matching_files(pattern, root)
     missing = [f for f in files if not f.is_file()]
     if not files or missing:
         raise LoadError(f"sources.{name}: no file at {root / pattern}")
@@ -380,11 +416,17 @@ def load_all(cfg, root: Path, only: list[str] | None = None, *, progress: Progre
     pseudo = resolve_key(cfg, root)
     con = connect(root / cfg.warehouse, cfg.memory_limit)
     reports = []
+    failed = []
     try:
         for name, src in cfg.sources.items():
             if only and name not in only:
                 continue
-            reports += load_source(con, src, name, root, pseudo, progress)
+            try:  # one source's failure does not stop the others (as in the nightly run)
+                reports += load_source(con, src, name, root, pseudo, progress)
+            except LoadError as e:
+                failed.append(f"sources.{name}: {e}" if not str(e).startswith("sources.") else str(e))
     finally:
         con.close()
+    if failed:
+        raise LoadError("; ".join(failed) + (f" ({len(reports)} other files loaded)" if reports else ""))
     return reports

@@ -8,6 +8,7 @@ quarantine with their row number, field and reason (`to_canonical`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import polars as pl
@@ -82,12 +83,32 @@ def staged(schema: pa.Schema) -> pa.Schema:
     return pa.schema([f.with_nullable(True) for f in schema] + [pa.field("_key", pa.string())])
 
 
-def protect(frame: pl.DataFrame, personal: list[str], pseudo: Pseudonymiser) -> pl.DataFrame:
-    """Personal columns pseudonymised, every other text column scrubbed of CPR-shaped strings."""
+def protect(frame: pl.DataFrame, personal: list[str], pseudo: Pseudonymiser, times: tuple[str | None, ...] = ()
+            ) -> pl.DataFrame:
+    """Personal columns pseudonymised, every other text column scrubbed of CPR-shaped strings, and every number
+    column of CPR numbers held as numbers (but the columns in `times`: an epoch second can look like one)."""
     personal_cols = [c for c in frame.columns if c in personal]
     text_cols = [c for c, t in frame.schema.items() if t == pl.Utf8 and c not in personal_cols and c != "row_number"]
+    number_cols = [c for c, t in frame.schema.items() if (t.is_integer() or t.is_float()) and c not in personal_cols
+                   and c != "row_number" and c not in times]
     return frame.with_columns([pseudo.column(frame[c]).alias(c) for c in personal_cols]
-                              + [pseudo.scrub_column(frame[c]).alias(c) for c in text_cols])
+                              + [pseudo.scrub_column(frame[c]).alias(c) for c in text_cols]
+                              + [pseudo.scrub_numbers(frame[c]).alias(c) for c in number_cols])
+
+
+def safe_names(columns: list[str], pseudo: Pseudonymiser) -> dict[str, str]:
+    """Each column's name as it may be stored (a key of `attributes`, of a quarantined row): CPR-shaped strings in
+    it replaced by their pseudonyms, and kept apart from the other names."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for c in columns:
+        name = base = pseudo.scrub(c) or ""
+        i = 2
+        while name in taken:
+            name, i = f"{base}_{i}", i + 1
+        out[c] = name
+        taken.add(name)
+    return out
 
 
 def _seconds(column: str | None, src: Source) -> pl.Expr:
@@ -98,6 +119,13 @@ def _seconds(column: str | None, src: Source) -> pl.Expr:
     if src.decimal == ",":
         text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
     return text.cast(pl.Float64, strict=False) * SECONDS_PER[src.duration_unit]
+
+
+def plausible(src: Source, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """The window a source's times must fall in (UTC): from its `earliest` day to `days_ahead` days from now."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return (dt.datetime.combine(src.earliest, dt.time(), dt.timezone.utc),
+            now + dt.timedelta(days=src.days_ahead))
 
 
 def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo: Pseudonymiser
@@ -122,7 +150,7 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
     if not frame.height:
         schema = CONTACTS if src.records == "contacts" else EVENTS
         return staged(schema).empty_table(), quarantine, 0, 0
-    frame = protect(frame, src.personal, pseudo)
+    frame = protect(frame, src.personal, pseudo, (m.ts, m.start_ts, m.duration))
     ts, ambiguous, nonexistent = parse_ts(frame[m.ts], src)
     start = None
     if m.start_ts and src.records != "contacts":
@@ -136,6 +164,7 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
         return e.replace(values) if values else e
 
     row_cols = [c for c in frame.columns if c != "row_number"]
+    names = safe_names(row_cols, pseudo)  # a CPR number in a column's name is stored as its pseudonym
     mapped = {m.ts, m.start_ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key, m.direction,
               m.duration, src.process_column, src.channel_column}
     attrs_cols = [c for c in row_cols if c not in mapped]  # everything else the source has, kept
@@ -146,7 +175,8 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
         "resource": col(m.resource),
         "org_unit": col(m.org_unit),
         "citizen_key": col(m.citizen_key),
-        "attributes": pl.struct(attrs_cols).struct.json_encode() if attrs_cols else pl.lit("{}"),
+        "attributes": pl.struct([pl.col(c).alias(names[c]) for c in attrs_cols]).struct.json_encode()
+        if attrs_cols else pl.lit("{}"),
         "source_seq": pl.col("row_number"),
         "batch_id": pl.lit(batch_id, dtype=pl.Int64),
     }
@@ -170,6 +200,8 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
                    "direction": direction, "start_ts": pl.col("_start")}
         schema = EVENTS
         checks = [("ts", m.ts, unreadable_ts), ("activity", m.activity, "activity is empty")]
+        if m.case_id:  # an event without its case would vanish from every mart
+            checks.insert(1, ("case_id", m.case_id, "case id is empty"))
         if start is not None:  # an empty start is no start (the row is one event); a start given must be read
             given = frame[m.start_ts].cast(pl.Utf8).str.strip_chars()
             start_unreadable = start.is_null() & given.is_not_null() & (given != "")
@@ -180,10 +212,17 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
     key = pl.col(m.source_key).cast(pl.Utf8) if m.source_key else text
     out = frame.with_columns(_ts=ts, _start=start if start is not None else pl.lit(None, dtype=ts.dtype)) \
         .select(**{c: columns[c] for c in schema.names}, _key=key)
+    earliest, latest = plausible(src)
+    checks.insert(1, ("ts", m.ts, f"timestamp outside {earliest:%Y-%m-%d} to {latest:%Y-%m-%d} (sources.{name}: "
+                                  "earliest, days_ahead)"))
+    if start is not None:
+        checks.append(("start_ts", m.start_ts, f"start timestamp outside {earliest:%Y-%m-%d} to {latest:%Y-%m-%d}"))
     bad = None
-    for field, source_col, reason in checks:
-        if field == "start_ts":
+    for i, (field, source_col, reason) in enumerate(checks):
+        if field == "start_ts" and "not readable" in reason:
             hit = start_unreadable
+        elif "outside" in reason:  # a time read, but not one that can be true (a year 0001, a 9999 placeholder)
+            hit = ((out[field] < earliest) | (out[field] > latest)).fill_null(False)
         else:
             hit = out[field].is_null()
         if out[field].dtype == pl.Utf8:
@@ -193,7 +232,8 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
         if hit.any():
             rows = frame.filter(hit)
             for rn, data in zip(rows["row_number"].to_list(),
-                                rows.select(pl.struct(row_cols).struct.json_encode())[:, 0].to_list()):
+                                rows.select(pl.struct([pl.col(c).alias(names[c]) for c in row_cols])
+                                            .struct.json_encode())[:, 0].to_list()):
                 quarantine.append((rn, source_col, reason, data))
         bad = hit if bad is None else bad | hit
     if bad is not None and bad.any():

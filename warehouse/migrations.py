@@ -63,7 +63,17 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "watermarks of the sources pulled from live systems", sql_file("009_watermarks.sql")),
     Migration(10, "the start of an interval row (an activity instance with a start and a completion column)",
               sql_file("010_start_ts.sql")),
+    Migration(11, "a failed load's row in meta.batches, with its error", sql_file("011_failed_batches.sql")),
 )
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if any: after a commit that failed (a full disk) none is open, and a
+    'cannot rollback' error would hide the error that matters."""
+    try:
+        con.execute("rollback")
+    except duckdb.Error:
+        pass
 
 
 class MigrationError(RuntimeError):
@@ -98,7 +108,7 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = 
             con.execute("insert into meta.migrations (version, name) values (?, ?)", [m.version, m.name])
             con.execute("commit")
         except Exception as e:
-            con.execute("rollback")
+            rollback(con)
             raise MigrationError(f"migration {m.version} ({m.name}) failed: {e}") from e
         now.append(m.version)
     return now
@@ -117,14 +127,37 @@ def connect(path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckd
     DuckDB's memory is capped (it spills to a temporary folder beside the file beyond that),
     so a nightly load shares the machine instead of taking 80% of it.
     """
-    con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
+    try:
+        con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
+    except duckdb.IOException as e:
+        if "lock" not in str(e).lower():
+            raise
+        raise WarehouseBusy(busy_message(Path(path))) from None
     con.execute(SESSION)
     migrate(con)
     return con
 
 
+class WarehouseBusy(RuntimeError):
+    """Another process has the warehouse open for writing (DuckDB allows one writer)."""
+
+
+def busy_message(path: Path) -> str:
+    """Who holds the warehouse, in one line: the nightly run (its lock file says since when, and its pid) or
+    another process."""
+    lock = path.with_name(path.name + ".lock")
+    holder = lock.read_text(errors="replace").strip() if lock.exists() else ""
+    who = f"a vaerdistrom run holds {path} ({holder})" if holder else f"another process holds {path}"
+    return f"{who}: wait for it to finish, or stop it first"
+
+
 def read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the warehouse or a snapshot at `path`, in UTC like the warehouse's."""
-    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as e:
+        if "lock" not in str(e).lower():
+            raise
+        raise WarehouseBusy(busy_message(Path(path))) from None
     con.execute(SESSION)
     return con

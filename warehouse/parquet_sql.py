@@ -21,7 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from warehouse.config import SECONDS_PER, Source
-from warehouse.pseudonym import CPR_PATTERN_POLARS, Pseudonymiser
+from warehouse.mapping import plausible, safe_names
+from warehouse.pseudonym import CPR_PATTERN_POLARS, Pseudonymiser, redact
 from warehouse.schema import CONTACTS, EVENTS
 
 WHITESPACE = "' ' || chr(9) || chr(10) || chr(13)"
@@ -57,7 +58,19 @@ def eligible(src: Source, path: Path) -> bool:
     ts = schema.field(src.mapping.ts).type
     others = [f for f in schema if f.name != src.mapping.ts]
     # time zone aware instants only, and no other timestamps: their JSON text is polars' (ids hash it)
-    return pa.types.is_timestamp(ts) and ts.tz is not None and not any(pa.types.is_timestamp(f.type) for f in others)
+    if not (pa.types.is_timestamp(ts) and ts.tz is not None and not any(pa.types.is_timestamp(f.type) for f in others)):
+        return False
+    # a number of nine or ten digits may be a CPR number held as a number: the chunk path pseudonymises those
+    numbers = [f.name for f in others if (pa.types.is_integer(f.type) or pa.types.is_floating(f.type))
+               and f.name not in src.personal]
+    if numbers:
+        import duckdb
+
+        found = duckdb.connect().execute(
+            "select " + " or ".join(f"bool_or({q(c)} between 100000000 and 9999999999)" for c in numbers)
+            + f" from read_parquet({lit(str(path))})").fetchall()[0][0]
+        return not found
+    return True
 
 
 def _polars_text(column: str) -> str:
@@ -119,7 +132,8 @@ def stage(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, ba
         return e
 
     unmapped = [f.name for f in schema if f.name not in mapped_columns(src)]
-    attributes = ("to_json(struct_pack(" + ", ".join(f"{q(c)} := {q(c)}" for c in unmapped) + "))"
+    names = safe_names(schema.names, pseudo)  # a CPR number in a column's name is stored as its pseudonym
+    attributes = ("to_json(struct_pack(" + ", ".join(f"{q(names[c])} := {q(c)}" for c in unmapped) + "))"
                   if unmapped else "'{}'")
     ts = q(m.ts)
     common = {"source": lit(name), "ts": ts, "resource": col(m.resource), "org_unit": col(m.org_unit),
@@ -148,14 +162,21 @@ def stage(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, ba
                    "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values), "channel": channel,
                    "direction": direction, "start_ts": "null::timestamptz"}
         order = EVENTS.names
+        if m.case_id:
+            checks.append(("case_id", m.case_id, "case id is empty"))
         checks.append(("activity", m.activity, "activity is empty"))
         if known:
             checks.append(("process", src.process_column, f"value not in process_values ({', '.join(known)})"))
     fail = [(f"{field} is null" + ("" if field == "ts" else f" or {field} = ''"), source_col, reason)
             for field, source_col, reason in checks]
+    earliest, latest = plausible(src)  # the same window, and the same order of checks, as the chunk path's
+    fail.insert(1, (f"ts < {lit(earliest.isoformat())}::timestamptz or ts > {lit(latest.isoformat())}::timestamptz",
+                    m.ts, f"timestamp outside {earliest:%Y-%m-%d} to {latest:%Y-%m-%d} (sources.{name}: earliest, "
+                          "days_ahead)"))
     verdict = "case " + " ".join(f"when {cond} then {lit(reason)}" for cond, _, reason in fail) + " end"
     failed_field = "case " + " ".join(f"when {cond} then {lit(col_)}" for cond, col_, _ in fail) + " end"
-    row = "to_json(struct_pack(" + ", ".join(f"{q(f.name)} := {_polars_text(f.name) if f.name == m.ts else q(f.name)}"
+    row = "to_json(struct_pack(" + ", ".join(f"{q(names[f.name])} := "
+                                             f"{_polars_text(f.name) if f.name == m.ts else q(f.name)}"
                                              for f in schema) + "))"
     key = f"{q(m.source_key)}::varchar" if m.source_key else "null::varchar"
     con.execute("create or replace view main._canonical as select *, " + f"{verdict} as _reason, "
@@ -163,7 +184,8 @@ def stage(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, ba
                 + f", {key} as _key, {row} as _row from main._protected)")
     con.execute("create or replace view main._batch as select " + ", ".join(order) + ", _key from main._canonical "
                 "where _reason is null")
-    con.execute(f"insert into main._quarantine select {batch_id}, {lit(name)}, {lit(str(path))}, source_seq, _field, "
+    con.execute(f"insert into main._quarantine select {batch_id}, {lit(name)}, {lit(redact(str(path)))}, source_seq, "
+                "_field, "
                 "_reason, _row from main._canonical where _reason is not null").fetchall()
     read, bad = con.execute("select count(*), count(_reason) from main._canonical").fetchall()[0]
     return read, bad

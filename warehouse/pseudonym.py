@@ -5,9 +5,22 @@ published (databeskyttelsesloven § 11). The warehouse therefore stores `citizen
 keyed hash of the normalised ten digits: the same citizen gets the same pseudonym in
 every system and every night (for the same key), and nobody without the key can go
 back from pseudonym to number. CPR-shaped strings inside free text (notes, case titles,
-e-mail subjects) are replaced by the same pseudonym. CPR-shaped means ddmmyy, an optional
-dash or space, and four digits, with a real birth date, and not part of a longer run of
-digits (an 11- or 13-digit number is an order number or an EAN, not a CPR number).
+e-mail subjects) are replaced by the same pseudonym. CPR-shaped means ddmmyy, then either
+nothing or a separator (a hyphen, an en or em dash or a slash, with or without spaces around it,
+or spaces alone), then four digits, with a real birth date in 19yy or 20yy, and not part of a
+longer run of digits (an 11- or 13-digit number is an order number or an EAN, not a CPR number).
+A CPR number held as a number (a JSON or Parquet integer, an Excel number cell) has lost its
+leading zero when the day is 01-09: a whole number of nine or ten digits that is CPR-shaped once
+written with ten is one too.
+
+False positives are accepted, since a missed CPR number is the worse error: any ten-digit number
+that starts with a valid ddmmyy date is taken for one (a phone number such as 2512 991234 is not,
+as no month 99 exists; an account or order number such as 0101011234 is), and so is a date written
+ddmmyy next to a four-digit number ("311224 1530"). Such a value is replaced by a pseudonym, never
+lost: its row is kept.
+
+Outside the warehouse, where no key is at hand (messages, file names in the load's records,
+names taken from file names), `redact` replaces a CPR-shaped string by a fixed mark instead.
 
 The key is 32 random bytes, hex-encoded, from the environment variable
 `VAERDISTROM_PSEUDONYM_KEY` or from a key file. Nothing here ever puts a CPR number
@@ -28,9 +41,13 @@ import polars as pl
 KEY_ENV = "VAERDISTROM_PSEUDONYM_KEY"
 KEY_BYTES = 32
 PREFIX = "cz_"  # a pseudonym is recognisable as one, and never CPR-shaped
-# ddmmyy, an optional dash or space, four digits; not part of a longer number
-CPR_PATTERN = re.compile(r"(?<![0-9])([0-3][0-9])([01][0-9])([0-9]{2})[- ]?([0-9]{4})(?![0-9])")
-CPR_PATTERN_POLARS = r"(^|[^0-9])[0-3][0-9][01][0-9][0-9]{2}[- ]?[0-9]{4}([^0-9]|$)"
+# what may stand between the date and the last four digits: nothing, a hyphen, en dash, em dash or slash with or
+# without spaces (or no-break spaces) around it, or spaces alone
+SEPARATOR = "(?:[ \u00a0]*[-\u2013\u2014/][ \u00a0]*|[ \u00a0]+)?"  # the characters, not \\u escapes: RE2 (DuckDB) reads none
+# ddmmyy, a separator, four digits; not part of a longer number
+CPR_PATTERN = re.compile(r"(?<![0-9])([0-3][0-9])([01][0-9])([0-9]{2})" + SEPARATOR + r"([0-9]{4})(?![0-9])")
+CPR_PATTERN_POLARS = r"(^|[^0-9])[0-3][0-9][01][0-9][0-9]{2}" + SEPARATOR + r"[0-9]{4}([^0-9]|$)"
+MARK = "[CPR]"  # what `redact` puts where a CPR number stood
 
 
 _LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
@@ -131,7 +148,7 @@ class Pseudonymiser:
         text = value.strip()
         if not text:
             return None
-        digits = text.replace("-", "").replace(" ", "")
+        digits = re.sub(r"[-\u2013\u2014/ \u00a0]", "", text)
         if len(digits) == 10 and digits.isdigit():
             return self.of_digits(digits)
         return PREFIX + letters(self._hmac_hex(b"value:" + text.encode("utf-8"))[:32])
@@ -161,6 +178,35 @@ class Pseudonymiser:
             return s
         scrubbed = s.filter(hit).map_elements(self.scrub, return_dtype=pl.Utf8)
         return s.scatter(hit.arg_true(), scrubbed)
+
+    def scrub_numbers(self, s: pl.Series) -> pl.Series:
+        """A number column with CPR numbers held as numbers replaced by their pseudonyms (the column becomes text);
+        unchanged when it holds none."""
+        whole = s.cast(pl.Int64, strict=False)
+        if s.dtype.is_float():  # an Excel number cell: only whole numbers
+            whole = pl.select(pl.when(s == whole.cast(pl.Float64)).then(whole)).to_series()
+        candidates = (whole >= 100_000_000) & (whole < 10_000_000_000)  # nine digits: a day 01-09 lost its zero
+        if not candidates.fill_null(False).any():
+            return s
+        padded = whole.cast(pl.Utf8).str.zfill(10)
+        hit = candidates.fill_null(False) & padded.map_elements(cpr_digits, return_dtype=pl.Boolean).fill_null(False)
+        if not hit.any():
+            return s
+        text = s.cast(pl.Utf8)
+        return text.scatter(hit.arg_true(), [self.of_digits(d) for d in padded.filter(hit).to_list()])
+
+
+def cpr_digits(digits: str) -> bool:
+    """Ten digits that are CPR-shaped: a valid ddmmyy date first."""
+    return len(digits) == 10 and digits.isdigit() and _valid_date(digits[:2], digits[2:4], digits[4:6])
+
+
+def redact(text: str | None) -> str | None:
+    """`text` with every CPR-shaped string replaced by a fixed mark: for messages and names, where no key is at hand
+    and a pseudonym is not needed."""
+    if text is None:
+        return None
+    return CPR_PATTERN.sub(lambda m: MARK if _valid_date(*m.groups()[:3]) else m.group(0), text)
 
 
 def contains_cpr(text: str | None) -> bool:

@@ -26,6 +26,7 @@ import duckdb
 
 from warehouse.changes import replace_changed
 from warehouse.migrations import read_only
+from warehouse.parquet_sql import lit
 from warehouse.schema import TOUCHED_CASES
 
 SNAPSHOT = "vaerdistrom.duckdb"
@@ -93,39 +94,50 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, kill_point=lambda n
         leftover.unlink()
     live = con.execute("select current_database()").fetchall()[0][0]
     marts = _columns(con, live, "marts")
-    if target.exists():
-        shutil.copyfile(target, tmp)
-    con.execute(f"attach '{tmp}' as snapshot")
-    how: dict[str, str] = {}
-    try:
-        con.execute("create schema if not exists snapshot.marts")
-        con.execute("create schema if not exists snapshot.meta")
-        had, before, now = _columns(con, "snapshot", "marts"), _state(con, "snapshot"), _state(con, live)
-        for gone in sorted(set(had) - set(marts)):
-            con.execute(f"drop table snapshot.marts.{gone}")
-        for mart in sorted(marts):
-            if mart in per_case and had.get(mart) == marts[mart] and _in_step(before.get(mart), now.get(mart)):
-                _update_cases(con, mart, before[mart][1])
-                how[mart] = "cases"
-            elif keys.get(mart) and had.get(mart) == marts[mart]:
-                replace_changed(con, f"marts.{mart}", f"snapshot.marts.{mart}", keys[mart])
-                how[mart] = "changed"
-            else:
-                con.execute(f"create or replace table snapshot.marts.{mart} as select * from marts.{mart}"
-                            + _clustered(marts[mart]))
-                how[mart] = "whole"
-        history = _columns(con, "snapshot", "meta")
-        for table, key in TABLES.items():
-            schema, name = table.split(".")
-            if key and history.get(name) == _columns(con, live, schema).get(name):
-                replace_changed(con, table, f"snapshot.{table}", key)
-            else:
-                con.execute(f"create or replace table snapshot.{table} as select * from {table}")
-        con.execute("checkpoint snapshot")
-    finally:
-        con.execute("detach snapshot")
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
+    try:  # a publish that fails (a full disk) leaves last night's snapshot, and no half-written file beside it
+        if target.exists():
+            shutil.copyfile(target, tmp)
+        con.execute(f"attach {lit(str(tmp))} as snapshot")  # a quote in the path is a quote, not the end of the SQL
+        how: dict[str, str] = {}
+        written = False
+        try:
+            con.execute("create schema if not exists snapshot.marts")
+            con.execute("create schema if not exists snapshot.meta")
+            had, before, now = _columns(con, "snapshot", "marts"), _state(con, "snapshot"), _state(con, live)
+            for gone in sorted(set(had) - set(marts)):
+                con.execute(f"drop table snapshot.marts.{gone}")
+            for mart in sorted(marts):
+                if mart in per_case and had.get(mart) == marts[mart] and _in_step(before.get(mart), now.get(mart)):
+                    _update_cases(con, mart, before[mart][1])
+                    how[mart] = "cases"
+                elif keys.get(mart) and had.get(mart) == marts[mart]:
+                    replace_changed(con, f"marts.{mart}", f"snapshot.marts.{mart}", keys[mart])
+                    how[mart] = "changed"
+                else:
+                    con.execute(f"create or replace table snapshot.marts.{mart} as select * from marts.{mart}"
+                                + _clustered(marts[mart]))
+                    how[mart] = "whole"
+            history = _columns(con, "snapshot", "meta")
+            for table, key in TABLES.items():
+                schema, name = table.split(".")
+                if key and history.get(name) == _columns(con, live, schema).get(name):
+                    replace_changed(con, table, f"snapshot.{table}", key)
+                else:
+                    con.execute(f"create or replace table snapshot.{table} as select * from {table}")
+            con.execute("checkpoint snapshot")
+            written = True
+        finally:
+            try:
+                con.execute("detach snapshot")
+            except duckdb.Error:
+                if written:  # nothing else went wrong: this is the error to report
+                    raise
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+    except BaseException:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
     kill_point("publish:written")
     os.replace(tmp, target)
     directory = os.open(published, os.O_RDONLY)

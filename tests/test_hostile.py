@@ -1,0 +1,229 @@
+"""A CPR-salted corpus through `import`, `load`, `run`, `status` and `query`: no raw CPR number, in any spelling,
+anywhere the program writes: any table or column name of the warehouse and the snapshot, any value of theirs, the
+config it wrote, the morning report, stdout and stderr. And the rows add up: read = loaded + quarantined."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from hostile import find_cpr, write_corpus
+
+ENV = {**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "9a" * 32}
+
+
+def cli(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600, env=ENV)
+
+
+def database_text(path: Path) -> str:
+    """Every name and every value of every table of a DuckDB file, as text."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        parts = []
+        tables = con.execute("select database_name, schema_name, table_name from duckdb_tables()").fetchall()
+        for db, schema, table in tables:
+            columns = [c for (c,) in con.execute("select column_name from duckdb_columns() where database_name = ? "
+                                                 "and schema_name = ? and table_name = ?", [db, schema, table])
+                       .fetchall()]
+            parts.append(f"{schema}.{table}: {', '.join(columns)}")
+            cast = ", ".join(f'"{c}"::varchar' for c in columns)
+            for row in con.execute(f'select {cast} from "{schema}"."{table}"').fetchall():
+                parts.append("\t".join("" if v is None else v for v in row))
+        return "\n".join(parts)
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_no_cpr_number_survives_import_load_run_status_or_query(tmp_path):
+    planted = write_corpus(tmp_path)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    said = []
+    r = cli("import", *files, cwd=tmp_path)
+    said.append(r)
+    assert r.returncode == 0, r.stderr
+    for args in (["load"], ["run"], ["status"], ["status", "--json"], ["query", "variants", "--format", "json"],
+                 ["query", "dfg", "--format", "csv"]):
+        said.append(cli(*args, cwd=tmp_path))
+        assert said[-1].returncode in (0, 1), said[-1].stderr  # run: 1 when a source failed (none should)
+    everything = {
+        "stdout and stderr": "\n".join(r.stdout + r.stderr for r in said),
+        "vaerdistrom.toml": (tmp_path / "vaerdistrom.toml").read_text(encoding="utf-8"),
+        "last_run.md": (tmp_path / "published" / "last_run.md").read_text(encoding="utf-8"),
+        "warehouse": database_text(tmp_path / "vaerdistrom.duckdb"),
+        "snapshot": database_text(tmp_path / "published" / "vaerdistrom.duckdb"),
+    }
+    found = {where: find_cpr(text, planted) for where, text in everything.items()}
+    assert found == {where: [] for where in everything}
+    # the scanner finds what it looks for: every planted number is in the files the corpus wrote
+    corpus = "\n".join(p.name + "\n" + p.read_bytes().decode("utf-8", "replace") for p in tmp_path.glob("*.*")
+                       if p.suffix in (".csv", ".jsonl", ".xes")) + "\n".join(files)
+    assert set(find_cpr(corpus, planted)) >= set(planted) - {"parquet_int", "excel_number"}
+
+    con = duckdb.connect(str(tmp_path / "vaerdistrom.duckdb"), read_only=True)
+    try:
+        batches = con.execute("select file, rows_read, rows_loaded, rows_quarantined from meta.batches "
+                              "order by file").fetchall()
+        quarantined = con.execute("select field, reason from raw.quarantine").fetchall()
+    finally:
+        con.close()
+    assert all(read == loaded + bad for _, read, loaded, bad in batches)
+    assert [(f, read) for f, read, _, _ in batches] == [
+        ("eksport_[CPR].csv", 5), ("forloeb.xes", 2), ("henvendelser.jsonl", 2), ("pladser.xlsx", 2),
+        ("ydelser.parquet", 2)]
+    assert quarantined == [("tid", "timestamp missing or not readable")]  # the row whose time is a CPR number
+    # the config finds the file named after a citizen by a pattern, and a second import knows it
+    assert 'path = "eksport_??????-????.csv"' in everything["vaerdistrom.toml"]
+    again = cli("import", *files, cwd=tmp_path)
+    assert again.returncode == 0 and "Nothing new" in again.stdout
+
+
+def test_load_goes_on_past_a_failing_source_and_keeps_the_failed_file_on_record(tmp_path):
+    (tmp_path / "a.csv").write_text("sag,trin,tid\nS1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text("case,activity,timestamp\nB1,Modtaget,2025-01-06 10:00\n"
+                                    "B1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
+    (tmp_path / "vaerdistrom.toml").write_text('''warehouse = "w.duckdb"
+
+[municipality]
+name = "Prøve Kommune"
+
+[sources.esdh]
+kind = "csv"
+path = "a.csv"
+process = "p"
+[sources.esdh.mapping]
+case_id = "sag"
+activity = "aktivitet 010190-1234"
+ts = "tid"
+
+[sources.other]
+kind = "csv"
+path = "b.csv"
+process = "p"
+[sources.other.mapping]
+case_id = "case"
+activity = "activity"
+ts = "timestamp"
+''', encoding="utf-8")
+    r = cli("load", cwd=tmp_path)
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: sources.esdh: ")
+    assert "column 'aktivitet [CPR]' named in sources.esdh is not in the file" in lines[0]
+    assert "(1 other files loaded)" in lines[0] and "Traceback" not in r.stderr
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        batches = con.execute("select source, file, status, rows_loaded, error from meta.batches order by batch_id"
+                              ).fetchall()
+        events = con.execute("select count(*) from staging.events").fetchall()[0][0]
+    finally:
+        con.close()
+    assert [b[:4] for b in batches] == [("esdh", "a.csv", "failed", 0), ("other", "b.csv", "done", 2)]
+    assert "not in the file" in batches[0][4] and not find_cpr(batches[0][4], {"x": "0101901234"})
+    assert events == 2
+    status = cli("status", "--json", cwd=tmp_path).stdout
+    assert '"n_batches": 1' in status  # a failed load is not a batch of loaded rows
+
+
+def test_a_warehouse_held_by_a_run_is_one_line_naming_the_run(tmp_path):
+    from flows.lock import run_lock
+    from warehouse.migrations import connect
+
+    (tmp_path / "b.csv").write_text("case,activity,timestamp\nB1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
+    assert cli("import", "b.csv", cwd=tmp_path).returncode == 0
+    with run_lock(tmp_path / "vaerdistrom.duckdb"):
+        con = connect(tmp_path / "vaerdistrom.duckdb")  # the run's writer
+        try:
+            said = {args[0]: cli(*args, cwd=tmp_path) for args in (["status"], ["load"], ["query", "dfg"])}
+        finally:
+            con.close()
+    for command, r in said.items():
+        assert r.returncode == 1, command
+        assert r.stderr.startswith("error: a vaerdistrom run holds vaerdistrom.duckdb (pid "
+                                   f"{os.getpid()}, started "), command
+        assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, command
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """An 80 MB file system of its own (tmpfs, mounted as root), to fill."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=80m", "tmpfs", str(folder)], capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must be able to mount a tmpfs as root for the full-disk test: {r.stderr.strip()}")
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {r.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_one_line_and_leaves_the_last_snapshot_whole(small_disk):
+    (small_disk / "a.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n"
+                                      "A1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
+    assert cli("import", "a.csv", cwd=small_disk).returncode == 0
+    (small_disk / "b.csv").write_text("case,activity,timestamp\n" + "".join(
+        f"B{i},Modtaget,2025-02-{1 + i % 28:02d} 10:00\n" for i in range(20000)), encoding="utf-8")
+    filler = small_disk / "filler"
+    with filler.open("wb") as fh:  # the disk filled, then 256 kB given back: enough to start, not to finish
+        try:
+            while True:
+                fh.write(b"\0" * (1 << 20))
+                fh.flush()
+        except OSError:
+            pass
+    os.truncate(filler, max(0, filler.stat().st_size - (256 << 10)))
+    r = cli("import", "b.csv", cwd=small_disk)
+    assert r.returncode in (1, 2)
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr and "cannot rollback" not in r.stderr
+    assert "No space left on device" in r.stderr
+    published = small_disk / "published"
+    assert sorted(p.name for p in published.iterdir() if p.name.startswith(".")) == []  # no half-written snapshot
+    con = duckdb.connect(str(published / "vaerdistrom.duckdb"), read_only=True)
+    try:  # last night's snapshot, whole
+        assert con.execute("select count(*) from marts.event_sequence").fetchall() == [(2,)]
+    finally:
+        con.close()
+    filler.unlink()
+    r = cli("run", cwd=small_disk)
+    assert r.returncode == 0, r.stderr
+    con = duckdb.connect(str(published / "vaerdistrom.duckdb"), read_only=True)
+    try:  # with room again, the next run loads what failed
+        assert con.execute("select count(*) from marts.event_sequence").fetchall() == [(20002,)]
+    finally:
+        con.close()
+
+
+def test_csv_downloads_show_formulas_as_text():
+    import pandas as pd
+
+    from dashboards.data import csv_bytes
+
+    frame = pd.DataFrame({"activity": ['=HYPERLINK("http://x","klik")', "+45 1234", "-5", "@SUM(A1)", "Afgjort"],
+                          "n": [1, 2, 3, 4, -5]})
+    assert csv_bytes(frame).decode().splitlines() == [
+        "activity,n", "\"'=HYPERLINK(\"\"http://x\"\",\"\"klik\"\")\",1", "'+45 1234,2", "'-5,3", "'@SUM(A1),4",
+        "Afgjort,-5"]  # numbers stay numbers
+
+
+@pytest.mark.slow
+def test_a_folder_with_a_quote_in_its_name_imports_and_publishes(tmp_path):
+    folder = tmp_path / "kommunens 'data'"
+    folder.mkdir()
+    (folder / "a.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n"
+                                  "A1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
+    r = cli("import", "a.csv", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    con = duckdb.connect(str(folder / "published" / "vaerdistrom.duckdb"), read_only=True)
+    try:
+        assert con.execute("select count(*) from marts.event_sequence").fetchall() == [(2,)]
+    finally:
+        con.close()
