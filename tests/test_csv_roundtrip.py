@@ -38,7 +38,9 @@ SOURCE = Source.model_validate({
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
 activity = text.filter(lambda s: strip_white_space(s) not in ("", "NULL", "null"))
 note = st.one_of(st.none(), text.filter(lambda s: s not in ("", "NULL", "null")))
-when = st.datetimes(min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2037, 12, 31)).map(
+# times a source may hold: from 1971 (epoch seconds would be read as such) to within a year from now (later ones are
+# quarantined as implausible)
+when = st.datetimes(min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime.now() + dt.timedelta(days=300)).map(
     lambda d: d.replace(microsecond=0))
 
 

@@ -228,7 +228,9 @@ def test_a_crash_in_the_middle_of_a_batch_leaves_nothing(baseline, tmp_path, mon
     with pytest.raises(LoadError, match="load failed, nothing kept: OSError: disk gone"):
         load_file(con, cfg.sources["sbsys"], "sbsys", path, PSEUDO, chunk_rows=1000)
     assert con.execute("select count(*) from staging.events").fetchall() == [(0,)]
-    assert con.execute("select count(*) from meta.batches").fetchall() == [(0,)]
+    # no batch of rows; the failed load keeps a row of its own, with its error
+    assert con.execute("select status, rows_loaded, error like '%load failed, nothing kept: OSError: disk gone%' "
+                       "from meta.batches").fetchall() == [("failed", 0, True)]
     # the stage tables the file was read into (outside the batch's transaction) are gone too
     assert con.execute("select table_name from information_schema.tables where table_schema = 'main'"
                        ).fetchall() == []
@@ -252,7 +254,7 @@ def test_rows_lost_while_staging_refuse_the_batch(baseline, tmp_path, monkeypatc
     with pytest.raises(LoadError, match=r"the database lost rows while staging; nothing kept"):
         load_source(con, cfg.sources["sbsys"], "sbsys", root, PSEUDO)
     assert con.execute("select count(*) from staging.events").fetchall() == [(0,)]
-    assert con.execute("select count(*) from meta.batches").fetchall() == [(0,)]
+    assert con.execute("select status, rows_loaded from meta.batches").fetchall() == [("failed", 0)]
 
 
 def test_a_missing_column_names_itself_and_the_file(tmp_path):
@@ -319,4 +321,5 @@ def test_a_half_written_file_is_refused_whole_and_the_message_holds_no_cpr(basel
     with pytest.raises(LoadError, match=r"cut.xes.gz: .*cannot read as XES after event 0"):
         load_file(con, src, "x", xes, PSEUDO)
     assert con.execute("select (select count(*) from staging.contacts) + (select count(*) from staging.events) "
-                       "+ (select count(*) from meta.batches)").fetchall() == [(0,)]
+                       "+ (select count(*) from meta.batches where status = 'done')").fetchall() == [(0,)]
+    assert {s for (s,) in con.execute("select status from meta.batches").fetchall()} == {"failed"}

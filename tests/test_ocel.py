@@ -217,7 +217,7 @@ def test_an_object_without_id_refuses_the_file_and_keeps_nothing(tmp_path):
     with pytest.raises(LoadError, match=r"broken.jsonocel: OCEL objects record 2: ocel:oid is empty"):
         load_file(con, _source("sag"), "s", path, PSEUDO)
     assert _table_counts(con) == dict.fromkeys(_table_counts(con), 0)
-    assert con.execute("select count(*) from meta.batches").fetchall() == [(0,)]
+    assert con.execute("select status, rows_loaded from meta.batches").fetchall() == [("failed", 0)]
 
 
 @pytest.mark.parametrize("content, message", [
