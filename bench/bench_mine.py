@@ -79,7 +79,7 @@ if what == "night":  # tonight's batch arrives; the marts were built last night
     batch = con.execute("select nextval('meta.batch_ids')").fetchall()[0][0]
     con.execute("insert into meta.batches (batch_id, source, started_at, status) values (?, 'tonight', now(), 'done')",
                 [batch])
-    con.execute("insert into staging.events select * exclude (batch_id), ? from main.tonight", [batch])
+    con.execute("insert into staging.events by name select * replace (? as batch_id) from main.tonight", [batch])
     n = con.execute("select count(*), count(distinct case_id) from main.tonight").fetchall()[0]
     print(json.dumps({"night_events": n[0], "night_cases": n[1]}))
 if what in ("same", "same_night"):

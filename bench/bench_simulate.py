@@ -59,7 +59,7 @@ print(events, time.perf_counter() - t0)
 # shape, for the benchmarks that need more events than one simulation gives.
 COPY_EVENTS = ("insert into staging.events select md5(e.event_id::varchar || '-' || c.i)::uuid, e.source, e.process, "
                "e.case_id || '-' || c.i, e.activity, e.ts, e.lifecycle, e.resource, e.org_unit, e.channel, e.direction, "
-               "e.citizen_key || '-' || c.i, e.attributes, e.source_seq + c.i * 1000000000, e.batch_id "
+               "e.citizen_key || '-' || c.i, e.attributes, e.source_seq + c.i * 1000000000, e.batch_id, e.start_ts "
                "from staging.events as e, main.copy_of as c")
 
 
