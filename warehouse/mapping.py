@@ -165,8 +165,8 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
 
     row_cols = [c for c in frame.columns if c != "row_number"]
     names = safe_names(row_cols, pseudo)  # a CPR number in a column's name is stored as its pseudonym
-    mapped = {m.ts, m.start_ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key, m.direction,
-              m.duration, src.process_column, src.channel_column}
+    mapped = {m.ts, m.start_ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key,
+              m.direction, m.duration, src.process_column, src.channel_column}
     attrs_cols = [c for c in row_cols if c not in mapped]  # everything else the source has, kept
     text = pl.lit(None, dtype=pl.Utf8)
     common = {
@@ -188,7 +188,7 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
         columns = {"contact_id": text, **common, "channel": channel, "direction": direction,
                    "case_ref": col(m.case_id), "duration_seconds": _seconds(m.duration, src)}
         schema = CONTACTS
-        checks = [("ts", m.ts, unreadable_ts)]
+        checks: list[tuple] = [("ts", m.ts, unreadable_ts, None)]
     else:
         process = col(src.process_column, src.process, src.process_values)
         known = sorted(set(src.process_values.values())) if src.process_column and src.process_values else None
@@ -199,33 +199,32 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
                    "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values), "channel": channel,
                    "direction": direction, "start_ts": pl.col("_start")}
         schema = EVENTS
-        checks = [("ts", m.ts, unreadable_ts), ("activity", m.activity, "activity is empty")]
+        checks = [("ts", m.ts, unreadable_ts, None), ("activity", m.activity, "activity is empty", None)]
         if m.case_id:  # an event without its case would vanish from every mart
-            checks.insert(1, ("case_id", m.case_id, "case id is empty"))
+            checks.insert(1, ("case_id", m.case_id, "case id is empty", None))
         if start is not None:  # an empty start is no start (the row is one event); a start given must be read
             given = frame[m.start_ts].cast(pl.Utf8).str.strip_chars()
-            start_unreadable = start.is_null() & given.is_not_null() & (given != "")
             checks.append(("start_ts", m.start_ts, "start timestamp not readable"
-                           + (f" as {src.timestamp_format}" if src.timestamp_format else "")))
+                           + (f" as {src.timestamp_format}" if src.timestamp_format else ""),
+                           start.is_null() & given.is_not_null() & (given != "")))
         if known:
-            checks.append(("process", src.process_column, f"value not in process_values ({', '.join(known)})"))
+            checks.append(("process", src.process_column, f"value not in process_values ({', '.join(known)})",
+                           None))
     key = pl.col(m.source_key).cast(pl.Utf8) if m.source_key else text
     out = frame.with_columns(_ts=ts, _start=start if start is not None else pl.lit(None, dtype=ts.dtype)) \
         .select(**{c: columns[c] for c in schema.names}, _key=key)
+    # a time read, but not one that can be true (a year 0001, a 9999 placeholder)
     earliest, latest = plausible(src)
     checks.insert(1, ("ts", m.ts, f"timestamp outside {earliest:%Y-%m-%d} to {latest:%Y-%m-%d} (sources.{name}: "
-                                  "earliest, days_ahead)"))
+                                  "earliest, days_ahead)",
+                      ((out["ts"] < earliest) | (out["ts"] > latest)).fill_null(False)))
     if start is not None:
-        checks.append(("start_ts", m.start_ts, f"start timestamp outside {earliest:%Y-%m-%d} to {latest:%Y-%m-%d}"))
+        checks.append(("start_ts", m.start_ts, f"start timestamp outside {earliest:%Y-%m-%d} to {latest:%Y-%m-%d}",
+                       ((out["start_ts"] < earliest) | (out["start_ts"] > latest)).fill_null(False)))
     bad = None
-    for i, (field, source_col, reason) in enumerate(checks):
-        if field == "start_ts" and "not readable" in reason:
-            hit = start_unreadable
-        elif "outside" in reason:  # a time read, but not one that can be true (a year 0001, a 9999 placeholder)
-            hit = ((out[field] < earliest) | (out[field] > latest)).fill_null(False)
-        else:
-            hit = out[field].is_null()
-        if out[field].dtype == pl.Utf8:
+    for field, source_col, reason, failing in checks:  # failing: the rows that fail it; None: a null or empty field
+        hit = out[field].is_null() if failing is None else failing
+        if failing is None and out[field].dtype == pl.Utf8:
             hit = hit | (out[field] == "")
         if bad is not None:
             hit = hit & ~bad
