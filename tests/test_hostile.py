@@ -227,3 +227,73 @@ def test_a_folder_with_a_quote_in_its_name_imports_and_publishes(tmp_path):
         assert con.execute("select count(*) from marts.event_sequence").fetchall() == [(2,)]
     finally:
         con.close()
+
+
+def test_a_file_written_to_while_it_is_read_is_refused_whole_then_loaded_once(tmp_path, monkeypatch):
+    """An export still being written: the run that reads it half keeps nothing, the next one reads it whole, and no
+    row is stored twice (before, a writer appending during the run left 300,236 events for 300,235 rows)."""
+    from connectors import files
+    from warehouse.config import Source
+    from warehouse.load import LoadError, load_file
+    from warehouse.migrations import connect
+    from warehouse.pseudonym import Pseudonymiser
+
+    path = tmp_path / "export.csv"
+    path.write_text("case,activity,timestamp\n" + "".join(f"C{i},Modtaget,2025-01-06 10:{i:02d}\n"
+                                                          for i in range(10)), encoding="utf-8")
+    real = files.READERS["csv"]
+
+    def while_written(p, **kw):  # the export appends its last rows after the loader has read the first chunk
+        for i, chunk in enumerate(real(p, **kw)):
+            yield chunk
+            if i == 0:
+                with path.open("a", encoding="utf-8") as fh:
+                    fh.write("C10,Modtaget,2025-01-06 10:10\nC11,Modt")
+    monkeypatch.setitem(files.READERS, "csv", while_written)
+    src = Source.model_validate({"kind": "csv", "path": "export.csv", "process": "p",
+                                 "mapping": {"case_id": "case", "activity": "activity", "ts": "timestamp"}})
+    con = connect(tmp_path / "w.duckdb")
+    pseudo = Pseudonymiser(bytes(range(32)))
+    with pytest.raises(LoadError, match=r"export.csv: the file changed while it was read .*nothing kept"):
+        load_file(con, src, "s", path, pseudo, chunk_rows=4)
+    assert con.execute("select count(*) from staging.events").fetchall() == [(0,)]
+    monkeypatch.setitem(files.READERS, "csv", real)
+    with path.open("a", encoding="utf-8") as fh:  # the export finishes its last row
+        fh.write("aget,2025-01-06 10:11\n")
+    report = load_file(con, src, "s", path, pseudo, chunk_rows=4)
+    assert (report.rows_read, report.rows_new) == (12, 12)
+    rows = con.execute("select case_id, activity from staging.events order by case_id").fetchall()
+    assert len(rows) == 12 and ("C11", "Modtaget") in rows
+    assert con.execute("select status from meta.batches order by batch_id").fetchall() == [("failed",), ("done",)]
+    con.close()
+
+
+def test_a_source_is_read_only_when_its_export_says_it_is_done(tmp_path):
+    (tmp_path / "a.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
+    (tmp_path / "vaerdistrom.toml").write_text('''warehouse = "w.duckdb"
+
+[municipality]
+name = "Prøve Kommune"
+
+[sources.esdh]
+kind = "csv"
+path = "a.csv"
+process = "p"
+ready_file = "a.csv.done"
+[sources.esdh.mapping]
+case_id = "case"
+activity = "activity"
+ts = "timestamp"
+''', encoding="utf-8")
+    r = cli("load", cwd=tmp_path)
+    assert r.returncode == 1
+    assert r.stderr == ("error: sources.esdh: not ready: a.csv.done is not there yet (the export says it is done by "
+                        "writing it); read on a later run\n")
+    (tmp_path / "a.csv.done").touch()
+    r = cli("load", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    config = (tmp_path / "vaerdistrom.toml").read_text(encoding="utf-8").replace('ready_file = "a.csv.done"',
+                                                                                  "min_age_seconds = 3600")
+    (tmp_path / "vaerdistrom.toml").write_text(config, encoding="utf-8")
+    r = cli("load", cwd=tmp_path)
+    assert r.returncode == 1 and "not ready: a.csv was written less than 3600 s ago" in r.stderr

@@ -138,6 +138,8 @@ class Source(Strict):
     timezone: str = "Europe/Copenhagen"
     earliest: dt.date = dt.date(1900, 1, 1)  # a time before this day, or more than days_ahead days from now, is
     days_ahead: int = 366  # a placeholder (0001-01-01, 9999-12-31) or a typo: the row goes to quarantine
+    ready_file: str | None = None  # a file the export writes when it is done: the source is read only once it is there
+    min_age_seconds: int = 0  # a file modified more recently than this is left for a later run
     sheets: str | None = None
     channel: str | None = None
     channel_column: str | None = None

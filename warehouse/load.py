@@ -94,9 +94,19 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
               *, chunk_rows: int | None = None, on_rows: Callable[[int], None] | None = None) -> BatchReport:
     """Load one file of a source as one batch: staged, then stored in one transaction.
 
-    `on_rows(n)` is called as rows are read (for progress bars).
+    `on_rows(n)` is called as rows are read (for progress bars). A file that changes between its hash and the end
+    of its read (its size or modification time; an export still being written) is refused whole, never loaded
+    half: nothing is kept, and the next run reads it again.
     """
+    before = path.stat()
     digest = sha256_of(path)
+
+    def unchanged(_con: duckdb.DuckDBPyConnection, _report: BatchReport) -> None:  # last, inside the transaction
+        now = path.stat()
+        if (now.st_size, now.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+            raise LoadError("the file changed while it was read (an export still being written?): nothing kept; "
+                            "it is read again on the next run")
+
     done = con.execute("select batch_id from meta.batches where source = ? and file = ? and sha256 = ? "
                        "and status = 'done'", [name, file_label(path), digest]).fetchall()
     if done:
@@ -108,7 +118,7 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
         opts["chunk_rows"] = chunk_rows
     if src.kind == "ocel":
         return _load_batch(con, src, name, path, pseudo, digest=digest, on_rows=on_rows,
-                           stage_with=lambda stage: stage_ocel(stage, opts))
+                           stage_with=lambda stage: stage_ocel(stage, opts), on_store=unchanged)
     if src.kind == "parquet" and parquet_sql.eligible(src, path):  # parquet_sql makes `_batch` a view over the file
         def in_sql(stage: _Stager) -> None:
             r = stage.report
@@ -118,9 +128,9 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
                 on_rows(r.rows_read)
 
         return _load_batch(con, src, name, path, pseudo, digest=digest, on_rows=on_rows, stage_with=in_sql,
-                           batch_table=False)
+                           batch_table=False, on_store=unchanged)
     return load_chunks(con, src, name, path, READERS[src.kind](path, **opts), pseudo, digest=digest,
-                       on_rows=on_rows)
+                       on_rows=on_rows, on_store=unchanged)
 
 
 def load_chunks(con: duckdb.DuckDBPyConnection, src: Source, name: str, label: Path | str,
@@ -368,12 +378,22 @@ def matching_files(pattern: str, root: Path) -> list[Path]:
 
 
 def source_files(src: Source, name: str, root: Path) -> list[Path]:
-    """A source's files (its path may be a glob), in name order; an error when there are none."""
+    """A source's files (its path may be a glob), in name order; an error when there are none, or when the source
+    is not ready (its `ready_file` is not there yet, or a file is younger than `min_age_seconds`)."""
+    import time
+
     pattern = src.path
     files = matching_files(pattern, root)
     missing = [f for f in files if not f.is_file()]
     if not files or missing:
         raise LoadError(f"sources.{name}: no file at {root / pattern}")
+    if src.ready_file and not (root / src.ready_file).exists():
+        raise LoadError(f"sources.{name}: not ready: {src.ready_file} is not there yet (the export says it is done "
+                        "by writing it); read on a later run")
+    young = [f for f in files if time.time() - f.stat().st_mtime < src.min_age_seconds]
+    if young:
+        raise LoadError(f"sources.{name}: not ready: {young[0].name} was written less than {src.min_age_seconds} s "
+                        "ago (min_age_seconds); read on a later run")
     return files
 
 
