@@ -19,6 +19,21 @@ def cli(*args, cwd: Path) -> subprocess.CompletedProcess:
                           timeout=600, env=ENV)
 
 
+def write_config(folder: Path, sources: str) -> None:
+    """`vaerdistrom.toml` in `folder`: a warehouse, a municipality and the `sources` given (TOML)."""
+    (folder / "vaerdistrom.toml").write_text('warehouse = "w.duckdb"\n\n[municipality]\nname = "Prøve Kommune"\n\n'
+                                             + sources, encoding="utf-8")
+
+
+def rows_of(path: Path, sql: str) -> list[tuple]:
+    """The rows of one query of a DuckDB file, opened read-only and closed again."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
 def database_text(path: Path) -> str:
     """Every name and every value of every table of a DuckDB file, as text."""
     con = duckdb.connect(str(path), read_only=True)
@@ -86,12 +101,7 @@ def test_load_goes_on_past_a_failing_source_and_keeps_the_failed_file_on_record(
     (tmp_path / "a.csv").write_text("sag,trin,tid\nS1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
     (tmp_path / "b.csv").write_text("case,activity,timestamp\nB1,Modtaget,2025-01-06 10:00\n"
                                     "B1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
-    (tmp_path / "vaerdistrom.toml").write_text('''warehouse = "w.duckdb"
-
-[municipality]
-name = "Prøve Kommune"
-
-[sources.esdh]
+    write_config(tmp_path, '''[sources.esdh]
 kind = "csv"
 path = "a.csv"
 process = "p"
@@ -108,7 +118,7 @@ process = "p"
 case_id = "case"
 activity = "activity"
 ts = "timestamp"
-''', encoding="utf-8")
+''')
     r = cli("load", cwd=tmp_path)
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
@@ -187,19 +197,13 @@ def test_a_full_disk_is_one_line_and_leaves_the_last_snapshot_whole(small_disk):
     assert "No space left on device" in r.stderr
     published = small_disk / "published"
     assert sorted(p.name for p in published.iterdir() if p.name.startswith(".")) == []  # no half-written snapshot
-    con = duckdb.connect(str(published / "vaerdistrom.duckdb"), read_only=True)
-    try:  # last night's snapshot, whole
-        assert con.execute("select count(*) from marts.event_sequence").fetchall() == [(2,)]
-    finally:
-        con.close()
+    # last night's snapshot, whole
+    assert rows_of(published / "vaerdistrom.duckdb", "select count(*) from marts.event_sequence") == [(2,)]
     filler.unlink()
     r = cli("run", cwd=small_disk)
     assert r.returncode == 0, r.stderr
-    con = duckdb.connect(str(published / "vaerdistrom.duckdb"), read_only=True)
-    try:  # with room again, the next run loads what failed
-        assert con.execute("select count(*) from marts.event_sequence").fetchall() == [(20002,)]
-    finally:
-        con.close()
+    # with room again, the next run loads what failed
+    assert rows_of(published / "vaerdistrom.duckdb", "select count(*) from marts.event_sequence") == [(20002,)]
 
 
 def test_csv_downloads_show_formulas_as_text():
@@ -222,11 +226,8 @@ def test_a_folder_with_a_quote_in_its_name_imports_and_publishes(tmp_path):
                                   "A1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
     r = cli("import", "a.csv", cwd=folder)
     assert r.returncode == 0, r.stderr
-    con = duckdb.connect(str(folder / "published" / "vaerdistrom.duckdb"), read_only=True)
-    try:
-        assert con.execute("select count(*) from marts.event_sequence").fetchall() == [(2,)]
-    finally:
-        con.close()
+    assert rows_of(folder / "published" / "vaerdistrom.duckdb",
+                   "select count(*) from marts.event_sequence") == [(2,)]
 
 
 def test_a_file_written_to_while_it_is_read_is_refused_whole_then_loaded_once(tmp_path, monkeypatch):
@@ -270,12 +271,7 @@ def test_a_file_written_to_while_it_is_read_is_refused_whole_then_loaded_once(tm
 
 def test_a_source_is_read_only_when_its_export_says_it_is_done(tmp_path):
     (tmp_path / "a.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
-    (tmp_path / "vaerdistrom.toml").write_text('''warehouse = "w.duckdb"
-
-[municipality]
-name = "Prøve Kommune"
-
-[sources.esdh]
+    write_config(tmp_path, '''[sources.esdh]
 kind = "csv"
 path = "a.csv"
 process = "p"
@@ -284,7 +280,7 @@ ready_file = "a.csv.done"
 case_id = "case"
 activity = "activity"
 ts = "timestamp"
-''', encoding="utf-8")
+''')
     r = cli("load", cwd=tmp_path)
     assert r.returncode == 1
     assert r.stderr == ("error: sources.esdh: not ready: a.csv.done is not there yet (the export says it is done by "
