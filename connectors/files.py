@@ -13,6 +13,7 @@ import csv
 import fnmatch
 import io
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import pyarrow.parquet as pq
 
 CHUNK_ROWS = 50_000
 NULL_STRINGS = ["", "NULL", "null"]
+MAX_FIELD_BYTES = 1 << 20  # a longer field is no value a process step has: its row goes to quarantine
 
 
 @dataclass
@@ -51,15 +53,29 @@ def _numbered(frame: pl.DataFrame, first: int) -> pl.DataFrame:
 
 
 def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None = None,
-             chunk_rows: int = CHUNK_ROWS) -> Iterator[RawChunk]:
-    """A delimited text file, every column as text; encoding and delimiter detected when not given."""
-    encoding = encoding or detect_encoding(path)
+             chunk_rows: int = CHUNK_ROWS, max_field_bytes: int = MAX_FIELD_BYTES) -> Iterator[RawChunk]:
+    """A delimited text file, every column as text; encoding and delimiter detected when not given.
+
+    Read fast by Arrow while every row is well formed. At the first row Arrow cannot take (a
+    row with more or fewer fields than the header, a last line cut off, a field longer than
+    Arrow's 4 MB block), the rest of the file is read row by row instead, and each such row
+    is reported as unreadable with its row number and reason (it goes to quarantine), so one
+    bad row never costs the file. A file that is not text at all (binary, broken gzip) is
+    refused whole, in one line.
+    """
+    try:
+        encoding = encoding or detect_encoding(path)
+    except (OSError, EOFError) as e:  # a gzip cut off or corrupt
+        raise ReadError(f"{path}: not readable ({e}); refused whole") from None
+    _refuse_binary(path, encoding)
     delimiter = delimiter or detect_delimiter(path, encoding)
     with io.TextIOWrapper(_open(path), encoding=encoding, newline="") as fh:
         try:
             header = fh.readline().lstrip("\ufeff").rstrip("\r\n")
         except UnicodeDecodeError as e:
             raise ReadError(f"{path}: the header is not {encoding} text ({e.reason}); give the encoding") from None
+        except (OSError, EOFError) as e:
+            raise ReadError(f"{path}: not a readable file ({e}); refused whole") from None
     names = next(csv.reader([header], delimiter=delimiter)) if header else []  # quoted names unquoted
     if names and names[-1] == "":  # a trailing delimiter on every line: a nameless empty last column
         names[-1] = "_trailing"
@@ -68,21 +84,38 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
     for n in names:
         seen[n] = seen.get(n, 0) + 1
         unique.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+    row = 1
+    try:
+        for chunk in _arrow_chunks(path, encoding, delimiter, unique, chunk_rows):
+            yield chunk
+            row += chunk.frame.height
+    except _Malformed:
+        yield from _row_by_row(path, encoding, delimiter, unique, row, chunk_rows, max_field_bytes)
+
+
+class _Malformed(Exception):
+    """Arrow met a row it cannot take: the rest of the file is read row by row."""
+
+
+def _arrow_chunks(path: Path, encoding: str, delimiter: str, names: list[str], chunk_rows: int
+                  ) -> Iterator[RawChunk]:
+    """The file's rows by Arrow, `chunk_rows` at a time; _Malformed at the first row it cannot take (before
+    yielding the chunk that would hold it)."""
     try:
         reader = pacsv.open_csv(
             pa.input_stream(str(path), compression="gzip" if path.name.lower().endswith(".gz") else None),
             read_options=pacsv.ReadOptions(encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
-                                           column_names=unique, skip_rows=1, block_size=1 << 22),
+                                           column_names=names, skip_rows=1, block_size=1 << 22),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in unique},
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  null_values=NULL_STRINGS, strings_can_be_null=True))
-    except (pa.ArrowInvalid, OSError) as e:
-        raise ReadError(f"{path}: cannot read as CSV ({encoding}, {delimiter!r}): {e}") from None
+    except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError):
+        raise _Malformed from None
     row = 1
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
 
-    def emit(final: bool):
+    def emit(final: bool) -> Iterator[RawChunk]:
         nonlocal row, pending, pending_rows
         table = pa.Table.from_batches(pending)
         take = table.num_rows if final else table.num_rows - table.num_rows % chunk_rows
@@ -93,16 +126,91 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
         rest = table.slice(take)
         pending, pending_rows = ([b for b in rest.to_batches()], rest.num_rows)
 
-    try:
-        for batch in reader:
-            pending.append(batch)
-            pending_rows += batch.num_rows
-            if pending_rows >= chunk_rows:
-                yield from emit(final=False)
-    except pa.ArrowInvalid as e:
-        raise ReadError(f"{path}: CSV broken after data row {row + pending_rows - 1}: {e}") from None
+    batches = iter(reader)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError):
+            raise _Malformed from None
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        if pending_rows >= chunk_rows:
+            yield from emit(final=False)
     if pending_rows:
         yield from emit(final=True)
+
+
+def _row_by_row(path: Path, encoding: str, delimiter: str, names: list[str], first: int, chunk_rows: int,
+                max_field_bytes: int) -> Iterator[RawChunk]:
+    """The file's data rows from row `first` on, by Python's csv module: a row with another number of fields than
+    the header, or a field over `max_field_bytes`, is reported unreadable (row number, reason, its text)."""
+    csv.field_size_limit(sys.maxsize)  # a long field is judged here, by max_field_bytes, not by the csv module
+    width = len(names)
+    keep = [i for i, n in enumerate(names) if n != "_trailing"]
+    rows: list[list[str | None]] = []
+    numbers: list[int] = []
+    unreadable: list[tuple[int, str, str]] = []
+
+    def chunk() -> RawChunk:
+        frame = pl.DataFrame([[r[i] for i in keep] for r in rows], schema={names[i]: pl.Utf8 for i in keep},
+                             orient="row")
+        frame = frame.with_columns(pl.Series("row_number", numbers, dtype=pl.Int64)).select(
+            "row_number", pl.exclude("row_number"))
+        return RawChunk(frame, unreadable)
+
+    row = 0
+    try:
+        with io.TextIOWrapper(_open(path), encoding=encoding, newline="") as fh:
+            records = csv.reader(fh, delimiter=delimiter)
+            next(records, None)  # the header
+            for fields in records:
+                if not fields:  # an empty line is no row (as Arrow reads it)
+                    continue
+                row += 1
+                if row < first:
+                    continue
+                long = next((i for i, f in enumerate(fields)
+                             if len(f) > max_field_bytes // 4 and len(f.encode()) > max_field_bytes), None)
+                if len(fields) != width:
+                    unreadable.append((row, f"row has {len(fields)} fields, the header {width} (cut off, or a "
+                                            "delimiter or quote out of place)", _line(fields, delimiter)))
+                elif long is not None:
+                    unreadable.append((row, f"field {names[long]!r} is longer than {max_field_bytes:,} bytes "
+                                            "(max_field_bytes)", _line(fields, delimiter)))
+                else:
+                    rows.append([None if f in NULL_STRINGS else f for f in fields])
+                    numbers.append(row)
+                if len(rows) + len(unreadable) >= chunk_rows:
+                    yield chunk()
+                    rows, numbers, unreadable = [], [], []
+    except UnicodeDecodeError as e:
+        raise ReadError(f"{path}: data row {row + 1} is not {encoding} text ({e.reason}); give the encoding") \
+            from None
+    except (OSError, EOFError) as e:  # a gzip cut off or corrupt
+        raise ReadError(f"{path}: not readable after data row {row} ({e}); refused whole") from None
+    if rows or unreadable:
+        yield chunk()
+
+
+def _line(fields: list[str], delimiter: str) -> str:
+    """A row's text as quarantine keeps it: its fields joined, each cut to 2,000 characters."""
+    return delimiter.join(f if len(f) <= 2000 else f[:2000] + "…" for f in fields)
+
+
+def _refuse_binary(path: Path, encoding: str) -> None:
+    """ReadError when the file is not text: NUL bytes in its first 64 KB (outside UTF-16), or gzip that does not
+    open."""
+    if encoding.lower().replace("_", "-").startswith("utf-16"):
+        return
+    try:
+        with _open(path) as fh:
+            head = fh.read(1 << 16)
+    except (OSError, EOFError) as e:
+        raise ReadError(f"{path}: not readable ({e}); refused whole") from None
+    if b"\x00" in head:
+        raise ReadError(f"{path}: a binary file, not delimited text (NUL bytes in its first 64 KB); refused whole")
 
 
 def detect_encoding(path: Path) -> str:

@@ -29,7 +29,13 @@ OFFSET = r"(Z|[+-]\d\d:?\d\d)$"  # an ISO 8601 offset at the end of a time
 
 
 def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
-    """Source timestamps -> UTC; returns (utc, dst ambiguous, dst nonexistent). Unreadable values -> null."""
+    """Source timestamps -> UTC; returns (utc, dst ambiguous, dst nonexistent). Unreadable values -> null.
+
+    `timestamp_format = "epoch_seconds"` (or strptime's "%s") and `"epoch_milliseconds"` read numbers since
+    1970-01-01 UTC, never local time; without a format, a chunk whose every time is such a number is read so too.
+    """
+    if src.timestamp_format in EPOCH_SCALE and raw.dtype != pl.Datetime:
+        return _epoch_at(raw, EPOCH_SCALE[src.timestamp_format]), 0, 0
     epoch = _epoch(raw) if not src.timestamp_format else None
     if epoch is not None:
         return epoch, 0, 0
@@ -52,6 +58,7 @@ def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
     return result.utc, result.ambiguous, result.nonexistent
 
 
+EPOCH_SCALE = {"epoch_seconds": 1, "%s": 1, "epoch_milliseconds": 1_000}  # per second
 EPOCH = r"^\d{9,13}(\.\d+)?$"  # seconds (9-11 digits) or milliseconds (12-13 digits) since 1970, UTC
 
 
@@ -73,9 +80,16 @@ def _epoch(raw: pl.Series) -> pl.Series | None:
     present = seconds.drop_nulls()
     if present.is_empty():
         return None
-    scale = 1_000 if present.abs().max() >= 1e11 else 1  # milliseconds
-    micros = (seconds * (1_000_000 / scale)).round().cast(pl.Int64)
-    return micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias(raw.name)
+    return _epoch_at(seconds, 1_000 if present.abs().max() >= 1e11 else 1)  # 12 digits or more: milliseconds
+
+
+def _epoch_at(raw: pl.Series, per_second: int) -> pl.Series:
+    """Numbers (or their text) counted `per_second` since 1970-01-01 UTC as UTC instants; anything else null."""
+    numbers = raw.cast(pl.Float64, strict=False) if raw.dtype.is_numeric() else \
+        raw.cast(pl.Utf8).str.strip_chars().cast(pl.Float64, strict=False)
+    micros = (numbers * (1_000_000 / per_second)).round()
+    micros = pl.select(pl.when(micros.abs() < 2**62).then(micros)).to_series()  # beyond any datetime: unreadable
+    return micros.cast(pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias(raw.name)
 
 
 def staged(schema: pa.Schema) -> pa.Schema:
@@ -128,6 +142,29 @@ def plausible(src: Source, now: dt.datetime | None = None) -> tuple[dt.datetime,
             now + dt.timedelta(days=src.days_ahead))
 
 
+def _oversized(frame: pl.DataFrame, src: Source, pseudo: Pseudonymiser, quarantine: list[tuple]
+               ) -> tuple[pl.DataFrame, list[tuple]]:
+    """The rows with a text field longer than the source's `max_field_bytes` set aside for quarantine (each value
+    cut to 2,000 characters there), and the frame without them. `frame` is protected already."""
+    text = [c for c, t in frame.schema.items() if t == pl.Utf8]
+    if not text:
+        return frame, quarantine
+    lengths = frame.select([pl.col(c).str.len_bytes().fill_null(0) for c in text])
+    over = lengths.select(pl.max_horizontal(pl.all()) > src.max_field_bytes).to_series()
+    if not over.any():
+        return frame, quarantine
+    rows = frame.filter(over)
+    first_long = lengths.filter(over).select(pl.concat_list(pl.all()).list.arg_max()).to_series()
+    names = safe_names([c for c in frame.columns if c != "row_number"], pseudo)
+    cut = rows.select("row_number", *[pl.col(c).cast(pl.Utf8).str.slice(0, 2000).alias(names[c])
+                                      for c in frame.columns if c != "row_number"])
+    for r, i in zip(cut.iter_rows(named=True), first_long.to_list()):
+        rn = r.pop("row_number")
+        data = json.dumps(r, ensure_ascii=False, default=str)
+        quarantine.append((rn, text[i], f"field longer than {src.max_field_bytes:,} bytes (max_field_bytes)", data))
+    return frame.filter(~over), quarantine
+
+
 def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo: Pseudonymiser
                  ) -> tuple[pa.Table, list[tuple], int, int]:
     """(canonical rows, quarantine rows (row number, field, reason, row json), dst ambiguous, dst nonexistent)."""
@@ -151,6 +188,9 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
         schema = CONTACTS if src.records == "contacts" else EVENTS
         return staged(schema).empty_table(), quarantine, 0, 0
     frame = protect(frame, src.personal, pseudo, (m.ts, m.start_ts, m.duration))
+    frame, quarantine = _oversized(frame, src, pseudo, quarantine)
+    if not frame.height:
+        return staged(CONTACTS if src.records == "contacts" else EVENTS).empty_table(), quarantine, 0, 0
     ts, ambiguous, nonexistent = parse_ts(frame[m.ts], src)
     start = None
     if m.start_ts and src.records != "contacts":
