@@ -229,7 +229,8 @@ def _report_line(r) -> None:
         typer.echo(f"  {r.source:<14} {name:<26} unchanged since batch {r.batch_id}: nothing to load")
     else:
         typer.echo(f"  {r.source:<14} {name:<26} read {r.rows_read:>9,}  loaded {r.rows_loaded:>9,} "
-                   f"(new {r.rows_new:,})  quarantined {r.rows_quarantined:,}")
+                   f"(new {r.rows_new:,})  quarantined {r.rows_quarantined:,}"
+                   + (f" (and {r.records_quarantined:,} other OCEL records)" if r.records_quarantined else ""))
 
 
 class _Bars:

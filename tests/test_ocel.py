@@ -4,6 +4,8 @@ The logs are written by pm4py itself (its OCEL 2.0 writers), so both the files a
 oracle (pm4py.read_ocel2, pm4py.ocel_flattening) come from code nobody here wrote.
 """
 
+import datetime as dt
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +14,7 @@ import pytest
 from connectors.files import ReadError
 from connectors.ocel import detect_format, read_ocel
 from warehouse.config import Source
-from warehouse.load import LoadError, load_file
+from warehouse.load import load_file
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser, contains_cpr
 
@@ -203,21 +205,46 @@ def test_an_event_without_time_is_quarantined_with_its_number(tmp_path):
     con = connect(":memory:")
     r = load_file(con, _source("sag"), "s", path, PSEUDO)
     assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (3, 2, 1)
-    assert con.execute("select row_number, field, reason from raw.quarantine").fetchall() == \
-        [(2, "ocel:timestamp", "timestamp missing or not readable")]
+    assert con.execute("select record, row_number, field, reason from raw.quarantine order by record").fetchall() == \
+        [("relation", 2, "ocel:eid", "event b is not among the log's events (missing, or quarantined)"),
+         ("row", 2, "ocel:timestamp", "timestamp missing or not readable")]
     # a naive time is read in the source's zone (Copenhagen, +01:00 in January)
     assert con.execute("select activity, strftime(ts at time zone 'UTC', '%H:%M') from staging.events "
                        "order by ts").fetchall() == [("Start", "09:00"), ("Slut", "08:00")]
 
 
-def test_an_object_without_id_refuses_the_file_and_keeps_nothing(tmp_path):
-    path = tmp_path / "broken.jsonocel"
-    path.write_text('{"objects": [{"id": "s1", "type": "sag"}, {"type": "sag"}], "events": []}', encoding="utf-8")
+def test_nothing_of_an_ocel_log_is_merged_or_dropped_unseen(tmp_path):
+    """A duplicate event id, an event whose only object is missing, relations to objects the log does not have, an
+    object without its id: each goes to quarantine with its kind, number and reason; the rest loads."""
+    path = tmp_path / "hostile.jsonocel"
+    ev = lambda i, t, time, *objs: {"id": i, "type": t, "time": time,  # noqa: E731
+                                    "relationships": [{"objectId": o, "qualifier": ""} for o in objs]}
+    path.write_text(json.dumps({
+        "objectTypes": [{"name": "sag", "attributes": []}], "eventTypes": [],
+        "objects": [{"id": "s1", "type": "sag", "relationships": [{"objectId": "ghost3", "qualifier": "del af"}]},
+                    {"id": "s2", "type": "sag"}, {"type": "sag"}],
+        "events": [ev("a", "Start", "2025-01-02T09:00:00Z", "s1"), ev("b", "Midt", "2025-01-03T09:00:00Z", "s1"),
+                   ev("a", "Forfalsket", "2025-06-01T09:00:00Z", "s1"), ev("c", "Slut", "2025-01-04T09:00:00Z", "ghost"),
+                   ev("d", "Slut", "2025-01-05T09:00:00Z", "s2", "ghost2")]}), encoding="utf-8")
     con = connect(":memory:")
-    with pytest.raises(LoadError, match=r"broken.jsonocel: OCEL objects record 2: ocel:oid is empty"):
-        load_file(con, _source("sag"), "s", path, PSEUDO)
-    assert _table_counts(con) == dict.fromkeys(_table_counts(con), 0)
-    assert con.execute("select status, rows_loaded from meta.batches").fetchall() == [("failed", 0)]
+    r = load_file(con, _source("sag"), "s", path, PSEUDO)
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined, r.records_quarantined) == (5, 3, 2, 4)
+    assert con.execute("select record, row_number, field, reason from raw.quarantine order by record, row_number"
+                       ).fetchall() == [
+        ("o2o", 1, "ocel:oid_2", "object ghost3 is not among the log's objects"),
+        ("object", 3, "ocel:oid", "ocel:oid is empty"),
+        ("relation", 4, "ocel:oid", "object ghost is not among the log's objects"),
+        ("relation", 6, "ocel:oid", "object ghost2 is not among the log's objects"),
+        ("row", 3, "ocel:eid", "duplicate event id a: row 1 has it already (nothing merged)"),
+        ("row", 4, "ocel:oid", "every object it names is missing from the log's objects (ghost)")]
+    # the event 'a' is the first row's, never a mix of the two
+    assert con.execute("select case_id, activity, ts at time zone 'UTC' from staging.events order by ts").fetchall() \
+        == [("s1", "Start", dt.datetime(2025, 1, 2, 9)), ("s1", "Midt", dt.datetime(2025, 1, 3, 9)),
+            ("s2", "Slut", dt.datetime(2025, 1, 5, 9))]
+    assert con.execute("select rows_read, rows_loaded, rows_quarantined from meta.batches").fetchall() == [(5, 3, 2)]
+    assert _table_counts(con) | {"cases": None} == {"ocel_events": 3, "objects": 2, "object_changes": 0,
+                                                    "event_objects": 3, "object_objects": 0, "events": 3,
+                                                    "cases": None}
 
 
 @pytest.mark.parametrize("content, message", [

@@ -84,7 +84,12 @@ def test_a_warehouse_made_before_interval_rows_gets_their_start_column_and_keeps
     con.execute("alter table staging.events drop column start_ts")  # migration 2 creates today's schema
     con.execute("insert into staging.events values (gen_random_uuid(), 'nexus', 'visitation', 'NX-1', 'Visit', "
                 "'2025-01-01 10:00+00', 'complete', null, null, 'case_system', null, null, '{}', 1, 1)")
-    assert migrate(con) == [10, 11]
+    con.execute("insert into raw.quarantine values (1, 'nexus', 'a.csv', 7, 'ts', 'timestamp missing', '{}')")
+    assert migrate(con) == [10, 11, 12]
+    # migration 12: the quarantine's rows kept, each a 'row' record, and an OCEL relation may share its number
+    assert con.execute("select row_number, reason, record from raw.quarantine").fetchall() == [
+        (7, "timestamp missing", "row")]
+    con.execute("insert into raw.quarantine values (1, 'nexus', 'a.csv', 7, 'ocel:oid', 'x', '{}', 'relation')")
     columns = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = "
                                          "'staging' and table_name = 'events' order by ordinal_position").fetchall()]
     assert columns == EVENTS.names

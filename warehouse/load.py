@@ -49,6 +49,7 @@ class BatchReport:
     dst_ambiguous: int = 0
     dst_nonexistent: int = 0
     skipped: bool = False  # the same file (same sha256) was loaded before
+    records_quarantined: int = 0  # OCEL: records other than events quarantined (relations, objects, changes)
 
 
 def file_label(path: Path | str) -> str:
@@ -95,15 +96,16 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
     """Load one file of a source as one batch: staged, then stored in one transaction.
 
     `on_rows(n)` is called as rows are read (for progress bars). A file that changes between its hash and the end
-    of its read (its size or modification time; an export still being written) is refused whole, never loaded
-    half: nothing is kept, and the next run reads it again.
+    of its read (its size, modification time or hash taken again after the read; an export still being written,
+    or rewritten in place with its old time) is refused whole, never loaded half: nothing is kept, and the next
+    run reads it again.
     """
     before = path.stat()
     digest = sha256_of(path)
 
     def unchanged(_con: duckdb.DuckDBPyConnection, _report: BatchReport) -> None:  # last, inside the transaction
         now = path.stat()
-        if (now.st_size, now.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        if (now.st_size, now.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or sha256_of(path) != digest:
             raise LoadError("the file changed while it was read (an export still being written?): nothing kept; "
                             "it is read again on the next run")
 
@@ -273,7 +275,7 @@ APPEND_ROWS = 50_000
 COMMIT_ROWS = 500_000
 QUARANTINE = pa.schema([("batch_id", pa.int64()), ("source", pa.string()), ("file", pa.string()),
                         ("row_number", pa.int64()), ("field", pa.string()), ("reason", pa.string()),
-                        ("row_data", pa.string())])
+                        ("row_data", pa.string()), ("record", pa.string())])
 
 
 @dataclass
@@ -325,7 +327,8 @@ class _Stager:
         if quarantine:
             self.insert("_quarantine", pa.Table.from_pylist(
                 [{"batch_id": self.batch_id, "source": self.name, "file": file_label(self.path), "row_number": rn,
-                  "field": fld, "reason": reason, "row_data": data} for rn, fld, reason, data in quarantine],
+                  "field": fld, "reason": reason, "row_data": data, "record": "row"}
+                 for rn, fld, reason, data in quarantine],
                 schema=QUARANTINE))
         if self.on_rows:
             self.on_rows(read)

@@ -64,6 +64,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "the start of an interval row (an activity instance with a start and a completion column)",
               sql_file("010_start_ts.sql")),
     Migration(11, "a failed load's row in meta.batches, with its error", sql_file("011_failed_batches.sql")),
+    Migration(12, "quarantined records of an object-centric log beside its rows", sql_file("012_quarantine_records.sql")),
 )
 
 

@@ -2,7 +2,10 @@
 
 Events go through the same mapping as any source's rows (counted, quarantined), under
 the log's own names for time, activity and key; objects, attribute changes and relations
-are checked (a record without its id refuses the file) and kept as they are.
+are checked and kept as they are. Nothing is merged or dropped unseen: a record without
+its id or time, a duplicate event id (every row after the first), a relation to an event
+or object the log does not have, and an event none of whose objects the log has go to
+`raw.quarantine` with their kind (`record`), number, field and reason.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
+import pyarrow as pa
 
 from warehouse.config import Mapping, Source
 from warehouse.mapping import LoadError, parse_ts, protect
@@ -22,11 +26,12 @@ SQL = Path(__file__).with_name("sql")
 
 
 OCEL_STAGE_TABLES = {
-    "_ocel_objects": "object_id varchar, object_type varchar, attributes json",
-    "_ocel_changes": "object_id varchar, ts timestamptz, field varchar, value varchar",
-    "_ocel_relations": "event_key varchar, object_id varchar, qualifier varchar",
-    "_ocel_o2o": "object_id varchar, related_id varchar, qualifier varchar",
+    "_ocel_objects": "object_id varchar, object_type varchar, attributes json, row_number bigint",
+    "_ocel_changes": "object_id varchar, ts timestamptz, field varchar, value varchar, row_number bigint",
+    "_ocel_relations": "event_key varchar, object_id varchar, qualifier varchar, row_number bigint",
+    "_ocel_o2o": "object_id varchar, related_id varchar, qualifier varchar, row_number bigint",
 }
+RECORD = {"objects": "object", "changes": "change", "relations": "relation", "o2o": "o2o"}  # raw.quarantine.record
 # each OCEL record kind: its temporary table, its columns as the reader names them, and which must be there
 OCEL_RECORDS = {
     "objects": ("_ocel_objects", ("ocel:oid", "ocel:type")),
@@ -46,7 +51,8 @@ def ocel_events_source(src: Source) -> Source:
 
 
 def stage_ocel(stage: "_Stager", opts: dict) -> None:
-    """An OCEL file's events (counted and quarantined like any source's rows), objects and relations, staged."""
+    """An OCEL file's events (counted and quarantined like any source's rows), objects and relations, staged; a
+    record without its id (or a change without a readable time) quarantined."""
     from connectors.ocel import read_ocel
 
     events_src = ocel_events_source(stage.src)
@@ -57,37 +63,71 @@ def stage_ocel(stage: "_Stager", opts: dict) -> None:
         table, required = OCEL_RECORDS[part.part]
         frame = protect(part.chunk.frame, stage.src.personal, stage.pseudo)
         for column in required:
-            empty = frame.filter(pl.col(column).is_null() | (pl.col(column) == ""))
-            if empty.height:
-                raise LoadError(f"OCEL {part.part} record {empty['row_number'][0]}: {column} is empty")
+            empty = pl.col(column).is_null() | (pl.col(column) == "")
+            _reject(stage, part.part, frame.filter(empty), column, f"{column} is empty")
+            frame = frame.filter(~empty)
         if part.part == "objects":
             extra = [c for c in frame.columns if c not in ("row_number", "ocel:oid", "ocel:type")]
             attributes = (frame.select(pl.struct(extra).struct.json_encode())[:, 0] if extra
-                          else pl.Series(["{}"] * frame.height))
+                          else pl.Series(["{}"] * frame.height, dtype=pl.Utf8))
             out = pl.DataFrame({"object_id": frame["ocel:oid"], "object_type": frame["ocel:type"],
-                                "attributes": attributes})
+                                "attributes": attributes, "row_number": frame["row_number"]})
         elif part.part == "changes":
             ts, _, _ = parse_ts(frame["ocel:timestamp"], stage.src)
-            if ts.null_count():
-                bad = frame.filter(ts.is_null())["row_number"][0]
-                raise LoadError(f"OCEL object change {bad}: time not readable")
+            _reject(stage, part.part, frame.filter(ts.is_null()), "ocel:timestamp", "time not readable")
+            frame, ts = frame.filter(ts.is_not_null()), ts.filter(ts.is_not_null())
             out = pl.DataFrame({"object_id": frame["ocel:oid"], "ts": ts, "field": frame["ocel:field"],
-                                "value": frame["ocel:value"]})
+                                "value": frame["ocel:value"], "row_number": frame["row_number"]})
         else:
             first = "ocel:eid" if part.part == "relations" else "ocel:oid"
             second = "ocel:oid" if part.part == "relations" else "ocel:oid_2"
             out = pl.DataFrame({"a": frame[first], "b": frame[second],
-                                "qualifier": frame["ocel:qualifier"].fill_null("")})
-        stage.insert(table, out)
+                                "qualifier": frame["ocel:qualifier"].fill_null(""), "row_number": frame["row_number"]})
+        if out.height:
+            stage.insert(table, out)
+
+
+def _reject(stage: "_Stager", part: str, rows: pl.DataFrame, field: str, reason: str) -> None:
+    """An OCEL part's `rows` (protected already) into the batch's quarantine, as records of their kind."""
+    if not rows.height:
+        return
+    from warehouse.load import QUARANTINE, file_label
+
+    data = rows.select(pl.struct(pl.exclude("row_number")).struct.json_encode())[:, 0].to_list()
+    stage.insert("_quarantine", pa.Table.from_pylist(
+        [{"batch_id": stage.batch_id, "source": stage.name, "file": file_label(stage.path), "row_number": rn,
+          "field": field, "reason": reason, "row_data": d, "record": RECORD[part]}
+         for rn, d in zip(rows["row_number"].to_list(), data)], schema=QUARANTINE))
+    stage.report.records_quarantined += rows.height
 
 
 def store_ocel(stage: "_Stager") -> None:
     """An OCEL batch's staged parts into staging, and its events flattened into the batch's events."""
+    from warehouse.load import file_label
+
     con = stage.con
-    params = {"source": stage.name, "batch_id": stage.batch_id, "object_type": stage.src.object_type}
-    for statement in (SQL / "ocel_store.sql").read_text(encoding="utf-8").split(";"):
+    params = {"source": stage.name, "batch_id": stage.batch_id, "object_type": stage.src.object_type,
+              "file": file_label(stage.path)}
+    before = _quarantined(con)
+    _run_sql(con, "ocel_quarantine.sql", params)
+    after = _quarantined(con)
+    events = after.get("row", 0) - before.get("row", 0)
+    stage.report.rows_loaded -= events
+    stage.report.rows_quarantined += events
+    stage.report.records_quarantined += sum(after.values()) - sum(before.values()) - events
+    _run_sql(con, "ocel_store.sql", params)
+    stage.report.rows_new = con.execute("select count(*) from staging.ocel_events where batch_id = ?",
+                                        [stage.batch_id]).fetchall()[0][0]
+
+
+def _quarantined(con) -> dict[str, int]:
+    """The batch's quarantined records so far, by kind."""
+    return dict(con.execute("select record, count(*) from _quarantine group by record").fetchall())
+
+
+def _run_sql(con, name: str, params: dict) -> None:
+    """The statements of one .sql file of warehouse/sql, each with the parameters it names."""
+    for statement in (SQL / name).read_text(encoding="utf-8").split(";"):
         body = "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--")).strip()
         if body:
             con.execute(body, {k: v for k, v in params.items() if f"${k}" in body}).fetchall()
-    stage.report.rows_new = con.execute("select count(*) from staging.ocel_events where batch_id = ?",
-                                        [stage.batch_id]).fetchall()[0][0]

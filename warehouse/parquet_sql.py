@@ -186,6 +186,6 @@ def stage(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, ba
                 "where _reason is null")
     con.execute(f"insert into main._quarantine select {batch_id}, {lit(name)}, {lit(redact(str(path)))}, source_seq, "
                 "_field, "
-                "_reason, _row from main._canonical where _reason is not null").fetchall()
+                "_reason, _row, 'row' from main._canonical where _reason is not null").fetchall()
     read, bad = con.execute("select count(*), count(_reason) from main._canonical").fetchall()[0]
     return read, bad
