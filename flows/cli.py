@@ -231,6 +231,10 @@ def _report_line(r) -> None:
         typer.echo(f"  {r.source:<14} {name:<26} read {r.rows_read:>9,}  loaded {r.rows_loaded:>9,} "
                    f"(new {r.rows_new:,})  quarantined {r.rows_quarantined:,}"
                    + (f" (and {r.records_quarantined:,} other OCEL records)" if r.records_quarantined else ""))
+    if r.columns_pseudonymised:
+        from flows.pipeline import pseudonymised_whole
+
+        typer.echo(f"    {pseudonymised_whole(r.source, r)}")
 
 
 class _Bars:

@@ -290,6 +290,16 @@ class Steps:
     log: Callable[[str], None] = lambda message: None
 
 
+def pseudonymised_whole(source: str, report: BatchReport) -> str:
+    """The line saying which columns of a file held CPR numbers without being declared personal."""
+    from warehouse.pseudonym import redact
+
+    columns = sorted(report.columns_pseudonymised)
+    names = ", ".join(repr(redact(c)) for c in columns)
+    return (f"sources.{source}: {names} held CPR numbers in most rows and {'was' if len(columns) == 1 else 'were'} "
+            f"pseudonymised whole; declare {'it' if len(columns) == 1 else 'them'} under `personal`")
+
+
 def night(cfg: Config, root: Path, result: NightResult, steps: Steps) -> None:
     """The night's steps in order, filling `result`; the caller holds the run lock."""
     from warehouse.migrations import connect
@@ -308,6 +318,7 @@ def night(cfg: Config, root: Path, result: NightResult, steps: Steps) -> None:
             source = SourceResult(name)
             try:
                 source.reports = steps.load(con, cfg, root, extracted(), pseudo, progress)
+                result.warnings += [pseudonymised_whole(name, r) for r in source.reports if r.columns_pseudonymised]
             except Exception as e:  # noqa: BLE001 - one source's failure must not stop the others
                 source.error = describe(e)
                 steps.log(f"source {name} failed: {source.error}")

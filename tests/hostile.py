@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 PLANTED = {
@@ -93,3 +94,121 @@ def spellings(cpr: str) -> re.Pattern:
 def find_cpr(text: str, planted: dict[str, str]) -> list[str]:
     """The places (keys of `planted`) whose number `text` still holds, in any spelling."""
     return [where for where, cpr in planted.items() if spellings(cpr).search(text)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The hostile corpus: one case per way an export has been seen to go wrong, each with what `vaerdistrom load` must
+# do with it. Every file is made here, when a test runs.
+
+HEADER = "case,activity,timestamp\n"
+
+
+def _rows(n: int, first: int = 0) -> str:
+    """`n` well-formed rows: case C<i>, activity Modtaget, a time on 2025-01-06."""
+    return "".join(f"C{i},Modtaget,2025-01-06 10:{i % 60:02d}\n" for i in range(first, first + n))
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, mtime=0)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hostile export: its files, the source's extra config (TOML lines), and what a load must say and keep.
+
+    `said`: a fragment of stdout, stderr or a quarantined row's reason. `rows`: (read, loaded, quarantined) over
+    the source's batches. `sql`/`expected`: a query of the warehouse and its rows, where the values matter."""
+
+    name: str
+    files: dict[str, str | bytes]
+    exit_code: int
+    said: str
+    rows: tuple[int, int, int]
+    config: str = ""
+    kind: str = "csv"
+    sql: str | None = None
+    expected: list[tuple] | None = None
+
+
+CASES: list[Case] = [
+    Case("ragged_row", {"x.csv": HEADER + _rows(3) + "C9,Afgjort\n" + _rows(2, 3)}, 0,
+         "row has 2 fields, the header 3", (6, 5, 1),
+         sql="select row_number, reason from raw.quarantine",
+         expected=[(4, "row has 2 fields, the header 3 (cut off, or a delimiter or quote out of place)")]),
+    Case("extra_field", {"x.csv": HEADER + _rows(2) + "C9,Afgjort,2025-01-07 10:00,ekstra\n"}, 0,
+         "row has 4 fields, the header 3", (3, 2, 1)),
+    Case("cut_last_line", {"x.csv": HEADER + _rows(4) + 'C9,"Afg'}, 0, "row has 2 fields", (5, 4, 1)),
+    Case("oversized_field", {"x.csv": HEADER + _rows(2) + "C9," + "x" * 5000 + ",2025-01-07 10:00\n"}, 0,
+         "longer than 1,000 bytes (max_field_bytes)", (3, 2, 1), config="max_field_bytes = 1000"),
+    Case("field_over_arrow_block", {"x.csv": HEADER + _rows(2) + "C9," + "x" * (5 << 20) + ",2025-01-07 10:00\n"
+                                    + _rows(2, 2)}, 0,
+         "longer than 1,048,576 bytes", (5, 4, 1)),
+    Case("binary", {"x.csv": bytes(range(256)) * 64}, 1, "a binary file, not delimited text", (0, 0, 0)),
+    Case("broken_gzip", {"x.csv.gz": _gzip((HEADER + _rows(5000)).encode())[:-300]}, 1, "not readable",
+         (0, 0, 0)),
+    Case("gzip", {"x.csv.gz": _gzip((HEADER + _rows(7)).encode())}, 0, "read         7", (7, 7, 0)),
+    Case("empty_file", {"x.csv": ""}, 0, "read         0", (0, 0, 0)),
+    Case("header_only", {"x.csv": HEADER}, 0, "read         0", (0, 0, 0)),
+    Case("quoted_header", {"x.csv": '"case","activity","timestamp"\n' + _rows(3)}, 0, "read         3",
+         (3, 3, 0)),
+    Case("epoch_seconds", {"x.csv": HEADER + "C1,Modtaget,1736157600\nC1,Afgjort,1736161200.5\nC1,Slut,i går\n"},
+         0, "timestamp missing or not readable as epoch_seconds", (3, 2, 1), config='timestamp_format = "epoch_seconds"',
+         sql="select activity, strftime(ts at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%g') from staging.events order by ts",
+         expected=[("Modtaget", "2025-01-06 10:00:00.000"), ("Afgjort", "2025-01-06 11:00:00.500")]),
+    Case("strptime_epoch", {"x.csv": HEADER + "C1,Modtaget,1736157600\n"}, 0, "read         1", (1, 1, 0),
+         config='timestamp_format = "%s"',
+         sql="select strftime(ts at time zone 'UTC', '%Y-%m-%d %H:%M') from staging.events",
+         expected=[("2025-01-06 10:00",)]),
+    Case("epoch_milliseconds", {"x.csv": HEADER + "C1,Modtaget,1736157600000\nC1,Afgjort,1736157600123\n"}, 0,
+         "read         2", (2, 2, 0), config='timestamp_format = "epoch_milliseconds"',
+         sql="select strftime(ts at time zone 'UTC', '%H:%M:%S.%g') from staging.events order by ts",
+         expected=[("10:00:00.000",), ("10:00:00.123",)]),
+    Case("zoned_and_naive", {"x.csv": HEADER + "C1,A,2025-01-06T10:00:00+01:00\nC1,B,2025-01-06T10:00:00Z\n"
+                                               "C1,C,2025-01-06 12:00\n"}, 0, "read         3", (3, 3, 0),
+         sql="select activity, strftime(ts at time zone 'UTC', '%H:%M') from staging.events order by activity",
+         expected=[("A", "09:00"), ("B", "10:00"), ("C", "11:00")]),  # a naive time in Copenhagen's zone
+    Case("utf16_bom", {"x.csv": ("case;activity;timestamp\nC1;Ærø;2025-01-06 10:00\n").encode("utf-16")}, 0,
+         "read         1", (1, 1, 0), config='encoding = "utf-16"',
+         sql="select activity from staging.events", expected=[("Ærø",)]),
+    Case("utf16_no_bom", {"x.csv": ("case;activity;timestamp\nC1;Øst;2025-01-06 10:00\n").encode("utf-16-le")}, 0,
+         "read         1", (1, 1, 0), config='encoding = "utf-16-le"',
+         sql="select activity from staging.events", expected=[("Øst",)]),
+    Case("latin1_late", {"x.csv": (HEADER + _rows(40_000) + "Z9,Søg om hjælp,2025-01-07 10:00\n").encode("latin-1")},
+         0, "read    40,001", (40_001, 40_001, 0), config='encoding = "latin-1"',
+         sql="select activity from staging.events where case_id = 'Z9'", expected=[("Søg om hjælp",)]),
+    Case("latin1_detected", {"x.csv": (HEADER + _rows(40_000) + "Z9,Søg,2025-01-07 10:00\n").encode("latin-1")},
+         0, "read    40,001", (40_001, 40_001, 0),
+         sql="select activity from staging.events where case_id = 'Z9'", expected=[("Søg",)]),
+    Case("empty_case_ids", {"x.csv": HEADER + ",Modtaget,2025-01-06 10:00\n  ,Modtaget,2025-01-06 10:00\n"
+                            + _rows(2)}, 0, "case id is empty", (4, 2, 2)),
+    Case("implausible_years", {"x.csv": HEADER + "C1,A,0001-01-01 00:00\nC1,B,9999-12-31 00:00\n" + _rows(1)}, 0,
+         "timestamp outside 1900-01-01", (3, 1, 2)),
+    Case("unreadable_time", {"x.csv": HEADER + "C1,A,31-31-2025\n" + _rows(1)}, 0,
+         "timestamp missing or not readable", (2, 1, 1)),
+    Case("missing_column", {"x.csv": "sag,activity,timestamp\n" + _rows(1)}, 1,
+         "column 'case' named in sources.s is not in the file", (0, 0, 0)),
+    Case("jsonl_bad_line", {"x.jsonl": '{"case": "C1", "activity": "A", "timestamp": "2025-01-06T10:00:00Z"}\n'
+                            '{"case": "C1", "activity": \n[1, 2]\n'}, 0, "not JSON", (3, 1, 2), kind="jsonl"),
+    Case("cpr_column_not_declared", {"x.csv": "case,activity,timestamp,borger\n"
+                                     "C1,A,2025-01-06 10:00,010190-1234\nC1,B,2025-01-06 11:00,0201901234\n"
+                                     "C2,A,2025-01-06 12:00,0301901-234\n"}, 0,
+         "'borger' held CPR numbers in most rows and was pseudonymised whole", (3, 3, 0),
+         sql="select count(*) from staging.events where attributes->>'borger' like 'cz_%'", expected=[(3,)]),
+]
+CASES.append(Case("ocel_dangling_and_duplicates", {"x.jsonocel": json.dumps({
+    "objectTypes": [{"name": "sag", "attributes": []}], "eventTypes": [],
+    "objects": [{"id": "s1", "type": "sag"}],
+    "events": [{"id": e, "type": a, "time": "2025-01-0%dT09:00:00Z" % (i + 2),
+                "relationships": [{"objectId": o, "qualifier": ""}]}
+               for i, (e, a, o) in enumerate([("a", "Start", "s1"), ("a", "Falsk", "s1"), ("b", "Slut", "spøgelse")])]
+})}, 0, "duplicate event id a", (3, 1, 2), kind="ocel", config='object_type = "sag"'))
+
+
+def case_config(case: Case) -> str:
+    """The [sources.s] table of a case (TOML), its file found by a pattern."""
+    name = next(iter(case.files))
+    mapping = "" if case.kind == "ocel" else ('[sources.s.mapping]\ncase_id = "case"\nactivity = "activity"\n'
+                                              'ts = "timestamp"\n')
+    return (f'[sources.s]\nkind = "{case.kind}"\npath = "{name}"\nprocess = "p"\n{case.config}\n{mapping}')

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hostile import find_cpr, write_corpus
+from hostile import CASES, Case, case_config, find_cpr, write_corpus
 
 ENV = {**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "9a" * 32}
 
@@ -269,6 +269,39 @@ def test_a_file_written_to_while_it_is_read_is_refused_whole_then_loaded_once(tm
     con.close()
 
 
+def test_a_file_rewritten_in_place_with_its_old_size_and_time_is_refused(tmp_path, monkeypatch):
+    """An export rewritten while it is read, to the same size, with its modification time set back: only the hash
+    taken again after the read tells, and the load keeps nothing."""
+    from connectors import files
+    from warehouse.config import Source
+    from warehouse.load import LoadError, load_file
+    from warehouse.migrations import connect
+    from warehouse.pseudonym import Pseudonymiser
+
+    path = tmp_path / "export.csv"
+    path.write_text("case,activity,timestamp\n" + "".join(f"C{i},Modtaget,2025-01-06 10:{i:02d}\n"
+                                                          for i in range(10)), encoding="utf-8")
+    real = files.READERS["csv"]
+
+    def rewritten(p, **kw):
+        for i, chunk in enumerate(real(p, **kw)):
+            yield chunk
+            if i == 0:
+                before = path.stat()
+                path.write_text(path.read_text(encoding="utf-8").replace("C9,Modtaget", "C9,Annuller"),
+                                encoding="utf-8")
+                os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+                assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    monkeypatch.setitem(files.READERS, "csv", rewritten)
+    src = Source.model_validate({"kind": "csv", "path": "export.csv", "process": "p",
+                                 "mapping": {"case_id": "case", "activity": "activity", "ts": "timestamp"}})
+    con = connect(tmp_path / "w.duckdb")
+    with pytest.raises(LoadError, match=r"export.csv: the file changed while it was read"):
+        load_file(con, src, "s", path, Pseudonymiser(bytes(range(32))), chunk_rows=4)
+    assert con.execute("select count(*) from staging.events").fetchall() == [(0,)]
+    con.close()
+
+
 def test_a_source_is_read_only_when_its_export_says_it_is_done(tmp_path):
     (tmp_path / "a.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
     write_config(tmp_path, '''[sources.esdh]
@@ -293,3 +326,25 @@ ts = "timestamp"
     (tmp_path / "vaerdistrom.toml").write_text(config, encoding="utf-8")
     r = cli("load", cwd=tmp_path)
     assert r.returncode == 1 and "not ready: a.csv was written less than 3600 s ago" in r.stderr
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_hostile_corpus_through_vaerdistrom_load(tmp_path, case: Case):
+    """Each hostile export through `vaerdistrom load`: its exit code, its one line (or quarantine reason), and its
+    rows: read = loaded + quarantined in every batch, and the counts each case expects."""
+    for name, content in case.files.items():
+        (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    write_config(tmp_path, case_config(case))
+    r = cli("load", cwd=tmp_path)
+    assert r.returncode == case.exit_code, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and r.stderr.count("\n") <= 1, r.stderr
+    if case.exit_code:
+        assert r.stderr.startswith("error: sources.s: "), r.stderr
+    batches = rows_of(tmp_path / "w.duckdb", "select status, rows_read, rows_loaded, rows_quarantined from meta.batches")
+    reasons = [reason for (reason,) in rows_of(tmp_path / "w.duckdb", "select reason from raw.quarantine")]
+    assert case.said in "\n".join([r.stdout, r.stderr, *reasons])
+    assert all(read == loaded + bad for _, read, loaded, bad in batches)
+    assert tuple(sum(b[i] for b in batches) for i in (1, 2, 3)) == case.rows
+    assert [b[0] for b in batches] == ["failed" if case.exit_code else "done"]
+    if case.sql:
+        assert rows_of(tmp_path / "w.duckdb", case.sql) == case.expected

@@ -121,3 +121,21 @@ def test_redact_marks_cpr_numbers_where_no_key_is_at_hand():
     assert redact("eksport_070790-7777.csv: column 'note 111190–1212' failed") == \
         "eksport_[CPR].csv: column 'note [CPR]' failed"
     assert redact("ordre 12345678901, tlf 2512 9912 34") == "ordre 12345678901, tlf 2512 9912 34"
+
+
+@pytest.mark.parametrize("values, expected", [
+    (["010190-1234", "0201901234", "ukendt", None, ""], True),  # two of three present values
+    (["010190-1234", "Modtaget", "Afgjort"], False),  # a CPR number in one row of three: scrubbed, not whole
+    (["010190 1234", "020190–1234", "030190/1234", "x", "y", "z"], True),  # every separator; half
+    (["2025-01-06 10:00", "2025-01-07 10:00"], False),
+    (["320190-1234", "321390-1234"], False),  # no such dates
+    ([101901234, 201901234, 7], True),  # numbers that lost their leading zero
+    ([101901234, 7, 8], False),
+    ([None, None], False),
+])
+def test_a_column_mostly_of_cpr_numbers_is_told_from_one_with_a_few(values, expected):
+    import polars as pl
+
+    from warehouse.pseudonym import mostly_cpr
+
+    assert mostly_cpr(pl.Series(values)) is expected

@@ -17,7 +17,7 @@ import glob
 import hashlib
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -50,6 +50,7 @@ class BatchReport:
     dst_nonexistent: int = 0
     skipped: bool = False  # the same file (same sha256) was loaded before
     records_quarantined: int = 0  # OCEL: records other than events quarantined (relations, objects, changes)
+    columns_pseudonymised: set[str] = field(default_factory=set)  # not declared personal, but mostly CPR numbers
 
 
 def file_label(path: Path | str) -> str:
@@ -310,7 +311,8 @@ class _Stager:
     def map(self, chunk: RawChunk, src: Source | None = None) -> "_Mapped":
         """A chunk mapped to the canonical schema (no database work: `ahead` runs it in a thread)."""
         return _Mapped(chunk.frame.height + len(chunk.unreadable),
-                       *to_canonical(chunk, src or self.src, self.name, self.batch_id, self.pseudo))
+                       *to_canonical(chunk, src or self.src, self.name, self.batch_id, self.pseudo,
+                                     self.report.columns_pseudonymised))
 
     def put(self, mapped: "_Mapped", target: str) -> None:
         """A mapped chunk counted, and staged: its rows into `target`, its rejects into `_quarantine`."""

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from connectors.files import RawChunk
 from warehouse.config import PULLED, SECONDS_PER, Source
-from warehouse.pseudonym import Pseudonymiser
+from warehouse.pseudonym import Pseudonymiser, mostly_cpr
 from warehouse.schema import CONTACTS, EVENTS
 from warehouse.timezones import local_to_utc
 
@@ -97,11 +97,18 @@ def staged(schema: pa.Schema) -> pa.Schema:
     return pa.schema([f.with_nullable(True) for f in schema] + [pa.field("_key", pa.string())])
 
 
-def protect(frame: pl.DataFrame, personal: list[str], pseudo: Pseudonymiser, times: tuple[str | None, ...] = ()
-            ) -> pl.DataFrame:
+def protect(frame: pl.DataFrame, personal: list[str], pseudo: Pseudonymiser, times: tuple[str | None, ...] = (),
+            whole: set[str] | None = None) -> pl.DataFrame:
     """Personal columns pseudonymised, every other text column scrubbed of CPR-shaped strings, and every number
-    column of CPR numbers held as numbers (but the columns in `times`: an epoch second can look like one)."""
-    personal_cols = [c for c in frame.columns if c in personal]
+    column of CPR numbers held as numbers (but the columns in `times`: an epoch second can look like one).
+
+    A column not declared personal whose values are mostly CPR numbers (`mostly_cpr`) is pseudonymised whole too,
+    and its name added to `whole` (a load's set, kept across its chunks, so the file's column is treated alike in
+    every chunk and the load's summary can name it)."""
+    whole = set() if whole is None else whole
+    candidates = [c for c in frame.columns if c not in personal and c not in times and c != "row_number"]
+    whole.update(c for c in candidates if c not in whole and mostly_cpr(frame[c]))
+    personal_cols = [c for c in frame.columns if c in personal or c in whole]
     text_cols = [c for c, t in frame.schema.items() if t == pl.Utf8 and c not in personal_cols and c != "row_number"]
     number_cols = [c for c, t in frame.schema.items() if (t.is_integer() or t.is_float()) and c not in personal_cols
                    and c != "row_number" and c not in times]
@@ -165,9 +172,11 @@ def _oversized(frame: pl.DataFrame, src: Source, pseudo: Pseudonymiser, quaranti
     return frame.filter(~over), quarantine
 
 
-def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo: Pseudonymiser
-                 ) -> tuple[pa.Table, list[tuple], int, int]:
-    """(canonical rows, quarantine rows (row number, field, reason, row json), dst ambiguous, dst nonexistent)."""
+def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo: Pseudonymiser,
+                 whole: set[str] | None = None) -> tuple[pa.Table, list[tuple], int, int]:
+    """(canonical rows, quarantine rows (row number, field, reason, row json), dst ambiguous, dst nonexistent).
+
+    `whole`: the load's columns found to hold CPR numbers (see `protect`), filled as chunks come."""
     frame = chunk.frame
     quarantine = [(row, None, reason, json.dumps({"line": pseudo.scrub(text)[:2000]}, ensure_ascii=False))
                   for row, reason, text in chunk.unreadable]
@@ -187,7 +196,7 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
     if not frame.height:
         schema = CONTACTS if src.records == "contacts" else EVENTS
         return staged(schema).empty_table(), quarantine, 0, 0
-    frame = protect(frame, src.personal, pseudo, (m.ts, m.start_ts, m.duration))
+    frame = protect(frame, src.personal, pseudo, (m.ts, m.start_ts, m.duration), whole)
     frame, quarantine = _oversized(frame, src, pseudo, quarantine)
     if not frame.height:
         return staged(CONTACTS if src.records == "contacts" else EVENTS).empty_table(), quarantine, 0, 0

@@ -196,6 +196,33 @@ class Pseudonymiser:
         return text.scatter(hit.arg_true(), [self.of_digits(d) for d in padded.filter(hit).to_list()])
 
 
+MOSTLY = 0.5  # a column at least this share of whose values are CPR numbers is a CPR column
+WHOLE_CPR = re.compile(r"^([0-3][0-9])([01][0-9])([0-9]{2})" + SEPARATOR + r"([0-9]{4})$")
+
+
+def mostly_cpr(s: pl.Series, *, sample: int = 1000) -> bool:
+    """True when at least half of the column's first `sample` values (nulls and blanks aside) are each a CPR
+    number, whole, in any spelling or as a number: a column of CPR numbers not declared personal. Such a column is
+    pseudonymised whole, so a value the pattern misses there (a typo, a number with one digit too few) is not kept
+    in clear either."""
+    if s.dtype.is_integer() or s.dtype.is_float():
+        whole = s.drop_nulls().head(sample).cast(pl.Int64, strict=False).drop_nulls()
+        values = [str(v).zfill(10) for v in whole.to_list() if 100_000_000 <= v < 10_000_000_000]
+        present = s.drop_nulls().head(sample).len()
+        return present > 0 and sum(cpr_digits(v) for v in values) >= MOSTLY * present
+    if s.dtype != pl.Utf8:
+        return False
+    text = s.drop_nulls().str.strip_chars()
+    text = text.filter(text != "").head(sample)
+    if text.is_empty():
+        return False
+    hits = 0
+    for value in text.filter(text.str.contains(r"^[0-9]{6}[^0-9]{0,3}[0-9]{4}$")).to_list():
+        m = WHOLE_CPR.match(value)
+        hits += bool(m and _valid_date(*m.groups()[:3]))
+    return hits >= MOSTLY * text.len()
+
+
 def cpr_digits(digits: str) -> bool:
     """Ten digits that are CPR-shaped: a valid ddmmyy date first."""
     return len(digits) == 10 and digits.isdigit() and _valid_date(digits[:2], digits[2:4], digits[4:6])
