@@ -53,7 +53,8 @@ def _numbered(frame: pl.DataFrame, first: int) -> pl.DataFrame:
 
 
 def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None = None,
-             chunk_rows: int = CHUNK_ROWS, max_field_bytes: int = MAX_FIELD_BYTES) -> Iterator[RawChunk]:
+             chunk_rows: int = CHUNK_ROWS, max_field_bytes: int = MAX_FIELD_BYTES,
+             unterminated_last_line: str = "quarantine") -> Iterator[RawChunk]:
     """A delimited text file, every column as text; encoding and delimiter detected when not given.
 
     Read fast by Arrow while every row is well formed. At the first row Arrow cannot take (a
@@ -62,6 +63,10 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
     is reported as unreadable with its row number and reason (it goes to quarantine), so one
     bad row never costs the file. A file that is not text at all (binary, broken gzip) is
     refused whole, in one line.
+
+    A last line without a line ending, in a file whose lines have them, is an export cut off
+    mid-write (a time "10:1" for "10:15" reads as 10:01): with `unterminated_last_line =
+    "quarantine"` (the default) it goes to quarantine, and loads once a later export ends it.
     """
     try:
         encoding = encoding or detect_encoding(path)
@@ -84,23 +89,44 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
     for n in names:
         seen[n] = seen.get(n, 0) + 1
         unique.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+    cut = unterminated_last_line == "quarantine" and _unterminated(path, encoding)
     row = 1
     try:
-        for chunk in _arrow_chunks(path, encoding, delimiter, unique, chunk_rows):
+        for chunk in _arrow_chunks(path, encoding, delimiter, unique, chunk_rows, cut):
             yield chunk
-            row += chunk.frame.height
+            row += chunk.frame.height + len(chunk.unreadable)
     except _Malformed:
-        yield from _row_by_row(path, encoding, delimiter, unique, row, chunk_rows, max_field_bytes)
+        yield from _row_by_row(path, encoding, delimiter, unique, row, chunk_rows, max_field_bytes, cut)
+
+
+CUT = "the last line has no line ending: cut off mid-write? (it loads once an export ends it)"
+
+
+def _unterminated(path: Path, encoding: str) -> bool:
+    """True when the file's last line has no line ending and an earlier line has one (not known for gzip: False)."""
+    if path.name.lower().endswith(".gz"):
+        return False
+    with path.open("rb") as fh:
+        size = fh.seek(0, io.SEEK_END)
+        if size < 4:
+            return False
+        fh.seek(max(0, size - 4))
+        tail = fh.read()
+        fh.seek(0)
+        head = fh.read(1 << 20)
+    wide = encoding.lower().replace("_", "-").startswith("utf-16")
+    newline = (b"\n\x00", b"\x00\n", b"\r\x00", b"\x00\r") if wide else (b"\n", b"\r")
+    return not tail.endswith(newline) and (b"\n" in head or b"\r" in head)
 
 
 class _Malformed(Exception):
     """Arrow met a row it cannot take: the rest of the file is read row by row."""
 
 
-def _arrow_chunks(path: Path, encoding: str, delimiter: str, names: list[str], chunk_rows: int
+def _arrow_chunks(path: Path, encoding: str, delimiter: str, names: list[str], chunk_rows: int, cut: bool
                   ) -> Iterator[RawChunk]:
     """The file's rows by Arrow, `chunk_rows` at a time; _Malformed at the first row it cannot take (before
-    yielding the chunk that would hold it)."""
+    yielding the chunk that would hold it). `cut`: the last row is reported unreadable (see `read_csv`)."""
     try:
         reader = pacsv.open_csv(
             pa.input_stream(str(path), compression="gzip" if path.name.lower().endswith(".gz") else None),
@@ -118,11 +144,17 @@ def _arrow_chunks(path: Path, encoding: str, delimiter: str, names: list[str], c
     def emit(final: bool) -> Iterator[RawChunk]:
         nonlocal row, pending, pending_rows
         table = pa.Table.from_batches(pending)
-        take = table.num_rows if final else table.num_rows - table.num_rows % chunk_rows
+        # a row is always held back until the file's end is known: the last one may be cut
+        take = table.num_rows if final else (table.num_rows - 1) // chunk_rows * chunk_rows
         for offset in range(0, take, chunk_rows):
             frame = pl.from_arrow(table.slice(offset, min(chunk_rows, take - offset)))
-            yield RawChunk(_numbered(frame.drop("_trailing", strict=False), row))
-            row += frame.height
+            unreadable = []
+            if final and cut and offset + frame.height == take:
+                last = frame.row(frame.height - 1)
+                unreadable = [(row + frame.height - 1, CUT, _line(["" if v is None else v for v in last], delimiter))]
+                frame = frame.head(frame.height - 1)
+            yield RawChunk(_numbered(frame.drop("_trailing", strict=False), row), unreadable)
+            row += frame.height + len(unreadable)
         rest = table.slice(take)
         pending, pending_rows = ([b for b in rest.to_batches()], rest.num_rows)
 
@@ -143,9 +175,10 @@ def _arrow_chunks(path: Path, encoding: str, delimiter: str, names: list[str], c
 
 
 def _row_by_row(path: Path, encoding: str, delimiter: str, names: list[str], first: int, chunk_rows: int,
-                max_field_bytes: int) -> Iterator[RawChunk]:
+                max_field_bytes: int, cut: bool) -> Iterator[RawChunk]:
     """The file's data rows from row `first` on, by Python's csv module: a row with another number of fields than
-    the header, or a field over `max_field_bytes`, is reported unreadable (row number, reason, its text)."""
+    the header, or a field over `max_field_bytes`, is reported unreadable (row number, reason, its text); so is
+    the last row when `cut` (see `read_csv`)."""
     csv.field_size_limit(sys.maxsize)  # a long field is judged here, by max_field_bytes, not by the csv module
     width = len(names)
     keep = [i for i, n in enumerate(names) if n != "_trailing"]
@@ -171,6 +204,9 @@ def _row_by_row(path: Path, encoding: str, delimiter: str, names: list[str], fir
                 row += 1
                 if row < first:
                     continue
+                if len(rows) + len(unreadable) >= chunk_rows:  # yielded before the next row: the last stays here
+                    yield chunk()
+                    rows, numbers, unreadable = [], [], []
                 long = next((i for i, f in enumerate(fields)
                              if len(f) > max_field_bytes // 4 and len(f.encode()) > max_field_bytes), None)
                 if len(fields) != width:
@@ -182,14 +218,14 @@ def _row_by_row(path: Path, encoding: str, delimiter: str, names: list[str], fir
                 else:
                     rows.append([None if f in NULL_STRINGS else f for f in fields])
                     numbers.append(row)
-                if len(rows) + len(unreadable) >= chunk_rows:
-                    yield chunk()
-                    rows, numbers, unreadable = [], [], []
     except UnicodeDecodeError as e:
         raise ReadError(f"{path}: data row {row + 1} is not {encoding} text ({e.reason}); give the encoding") \
             from None
     except (OSError, EOFError) as e:  # a gzip cut off or corrupt
         raise ReadError(f"{path}: not readable after data row {row} ({e}); refused whole") from None
+    if cut and numbers and numbers[-1] == row:  # the last row was read as good: it may be cut
+        unreadable.append((row, CUT, _line(["" if v is None else v for v in rows.pop()], delimiter)))
+        numbers.pop()
     if rows or unreadable:
         yield chunk()
 

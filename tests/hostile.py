@@ -140,6 +140,11 @@ CASES: list[Case] = [
     Case("extra_field", {"x.csv": HEADER + _rows(2) + "C9,Afgjort,2025-01-07 10:00,ekstra\n"}, 0,
          "row has 4 fields, the header 3", (3, 2, 1)),
     Case("cut_last_line", {"x.csv": HEADER + _rows(4) + 'C9,"Afg'}, 0, "row has 2 fields", (5, 4, 1)),
+    Case("cut_in_its_time", {"x.csv": HEADER + _rows(4) + "C9,Afgjort,2025-01-07 10:1"}, 0,
+         "the last line has no line ending: cut off mid-write?", (5, 4, 1),
+         sql="select row_number, record from raw.quarantine", expected=[(5, "row")]),
+    Case("unterminated_by_habit", {"x.csv": HEADER + _rows(4) + "C9,Afgjort,2025-01-07 10:15"}, 0,
+         "read         5", (5, 5, 0), config='unterminated_last_line = "load"'),
     Case("oversized_field", {"x.csv": HEADER + _rows(2) + "C9," + "x" * 5000 + ",2025-01-07 10:00\n"}, 0,
          "longer than 1,000 bytes (max_field_bytes)", (3, 2, 1), config="max_field_bytes = 1000"),
     Case("field_over_arrow_block", {"x.csv": HEADER + _rows(2) + "C9," + "x" * (5 << 20) + ",2025-01-07 10:00\n"

@@ -302,6 +302,32 @@ def test_a_file_rewritten_in_place_with_its_old_size_and_time_is_refused(tmp_pat
     con.close()
 
 
+def test_a_last_row_cut_one_night_and_ended_the_next_is_stored_once(tmp_path):
+    """Night one's export stops mid-row ("An"); night two's ends it ("Anna"): the cut row waits in quarantine, and the
+    whole one is stored once (before, both were kept)."""
+    head = "case,activity,timestamp,resource\n" + "".join(f"C{i},Modtaget,2025-01-06 10:{i:02d},Bo\n" for i in range(3))
+    (tmp_path / "x.csv").write_text(head + "C9,Afgjort,2025-01-07 10:15,An", encoding="utf-8")
+    write_config(tmp_path, '''[sources.s]
+kind = "csv"
+path = "x.csv"
+process = "p"
+[sources.s.mapping]
+case_id = "case"
+activity = "activity"
+ts = "timestamp"
+resource = "resource"
+''')
+    first = cli("load", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (tmp_path / "x.csv").write_text(head + "C9,Afgjort,2025-01-07 10:15,Anna\n", encoding="utf-8")
+    second = cli("load", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert rows_of(tmp_path / "w.duckdb", "select rows_read, rows_loaded, rows_quarantined, rows_already_loaded "
+                                          "from meta.batches order by batch_id") == [(4, 3, 1, 0), (4, 4, 0, 3)]
+    assert rows_of(tmp_path / "w.duckdb", "select case_id, resource from staging.events where case_id = 'C9'") == [
+        ("C9", "Anna")]
+
+
 def test_a_source_is_read_only_when_its_export_says_it_is_done(tmp_path):
     (tmp_path / "a.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
     write_config(tmp_path, '''[sources.esdh]

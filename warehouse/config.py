@@ -136,6 +136,8 @@ class Source(Strict):
     duration_unit: Literal["seconds", "minutes", "hours"] = "seconds"
     timestamp_format: str | None = None  # a strptime format, or epoch_seconds / epoch_milliseconds (UTC)
     max_field_bytes: int = Field(default=1 << 20, gt=0)  # a row with a longer field goes to quarantine
+    # CSV: a last line without a line ending (an export cut off mid-write) goes to quarantine, or loads ("load")
+    unterminated_last_line: Literal["quarantine", "load"] = "quarantine"
     timezone: str = "Europe/Copenhagen"
     earliest: dt.date = dt.date(1900, 1, 1)  # a time before this day, or more than days_ahead days from now, is
     days_ahead: int = 366  # a placeholder (0001-01-01, 9999-12-31) or a typo: the row goes to quarantine

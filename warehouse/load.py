@@ -114,8 +114,8 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
                        "and status = 'done'", [name, file_label(path), digest]).fetchall()
     if done:
         return BatchReport(name, str(path), done[0][0], skipped=True)
-    opts = {"encoding": src.encoding, "delimiter": src.delimiter, "max_field_bytes": src.max_field_bytes} \
-        if src.kind == "csv" else {}
+    opts = {"encoding": src.encoding, "delimiter": src.delimiter, "max_field_bytes": src.max_field_bytes,
+            "unterminated_last_line": src.unterminated_last_line} if src.kind == "csv" else {}
     if src.kind == "excel":
         opts["sheets"] = src.sheets
     if chunk_rows:
