@@ -342,12 +342,37 @@ def _json_chunk(lines: list[bytes], first: int) -> RawChunk:
         good.append(text)
         numbers.append(first + i)
     if good:
-        frame = _flatten(pl.read_ndjson(io.BytesIO(b"\n".join(good)), infer_schema_length=None))
+        try:
+            frame = _flatten(pl.read_ndjson(io.BytesIO(b"\n".join(good)), infer_schema_length=None))
+        except Exception:  # noqa: BLE001 - a key whose value changes shape (1, then {"a": 1}), or a NaN: as text
+            frame = _as_text([json.loads(line) for line in good])
         frame = frame.with_columns(pl.Series("row_number", numbers, dtype=pl.Int64)).select(
             "row_number", pl.exclude("row_number"))
     else:
         frame = pl.DataFrame({"row_number": pl.Series([], dtype=pl.Int64)})
     return RawChunk(frame, unreadable)
+
+
+def _as_text(objects: list[dict]) -> pl.DataFrame:
+    """JSON objects as a frame of text columns: nested objects as `parent.child`, lists as their JSON, every other
+    value as its text (true/false for booleans); for lines polars cannot read as one table."""
+    def flat(obj: dict, prefix: str = "") -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for key, value in obj.items():
+            name = prefix + str(key)
+            if isinstance(value, dict):
+                out.update(flat(value, name + "."))
+            elif isinstance(value, list):
+                out[name] = json.dumps(value, ensure_ascii=False)
+            elif isinstance(value, bool):
+                out[name] = "true" if value else "false"
+            else:
+                out[name] = None if value is None else str(value)
+        return out
+
+    rows = [flat(o) for o in objects]
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    return pl.DataFrame({n: [r.get(n) for r in rows] for n in names}, schema={n: pl.Utf8 for n in names})
 
 
 def read_parquet(path: Path, *, chunk_rows: int = CHUNK_ROWS, **_) -> Iterator[RawChunk]:

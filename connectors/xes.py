@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import gzip
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from xml.etree.ElementTree import iterparse
 
@@ -39,6 +41,34 @@ def reader_for(path: Path) -> str:
     if chosen in ("whole", "stream"):
         return chosen
     return "whole" if path.stat().st_size <= WHOLE_BYTES else "stream"
+
+
+LOSSY = "Failed to parse"  # what rustxes writes to stderr for a value it drops (a date it cannot read: null)
+
+
+class Lossy(Exception):
+    """rustxes dropped a value it could not parse: the stream reader, which keeps every value as text, reads it."""
+
+
+@contextmanager
+def _rust_stderr() -> Iterator[Callable[[], str]]:
+    """Standard error (file descriptor 2) kept from the terminal for the block: rustxes writes there from Rust, past
+    Python's streams (and so past the CLI's redaction), with the value it could not parse. Gives a call that returns
+    what was written."""
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as kept:
+        os.dup2(kept.fileno(), 2)
+        text = ""
+        try:
+            yield lambda: text
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            kept.seek(0)
+            text = kept.read().decode("utf-8", "replace")
 
 
 _cache: dict[tuple, pl.DataFrame] = {}  # the last file read whole, kept for the load that follows detection
@@ -64,12 +94,17 @@ def read_whole(path: Path, *, keep: bool = False) -> pl.DataFrame:
 
         try:
             # a large log in parts, one per core (rustxes holds the GIL while it parses)
-            frames, defaults = read_in_parts(path, cores()) or ([rustxes.import_xes(str(path))[0]], {})
+            with _rust_stderr() as said:
+                frames, defaults = read_in_parts(path, cores()) or ([rustxes.import_xes(str(path))[0]], {})
+        except Lossy:
+            raise
         except BaseException as e:  # a Rust panic is a BaseException (pyo3's PanicException)
             if isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise
             raise ReadError(f"{path}: cannot read as XES: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
                             ) from None
+        if LOSSY in said():
+            raise Lossy(path)
         frame = join_parts([f.select([_as_text(name, dtype) for name, dtype in f.schema.items()]) for f in frames],
                            defaults)
         # in name order: rustxes' order changes from read to read (a hash map's), and the attributes' order makes the
@@ -140,7 +175,10 @@ def complete(path: Path) -> bool:
 def columns_of(path: Path) -> list[str]:
     """Every attribute key of a log's events (trace attributes as `case:<key>`), whichever event has it."""
     if reader_for(path) == "whole" and complete(path):
-        return read_whole(path, keep=True).columns
+        try:
+            return read_whole(path, keep=True).columns
+        except Lossy:
+            pass
     seen: dict[str, None] = {}
     for chunk in read_stream(path):
         seen.update(dict.fromkeys(c for c in chunk.frame.columns if c != "row_number"))
@@ -175,7 +213,11 @@ def read_xes(path: Path, *, chunk_rows: int = CHUNK_ROWS, **_) -> Iterator[RawCh
     if reader_for(path) == "stream" or not complete(path):  # a cut file: the stream reader says where it breaks
         yield from read_stream(path, chunk_rows=chunk_rows)
         return
-    frame = read_whole(path)
+    try:
+        frame = read_whole(path)
+    except Lossy:  # a value rustxes cannot parse is kept, as text, by the stream reader (and judged by the loader)
+        yield from read_stream(path, chunk_rows=chunk_rows)
+        return
     for start in range(0, frame.height, chunk_rows):
         part = frame.slice(start, chunk_rows)
         yield RawChunk(part.with_columns(pl.int_range(start + 1, start + 1 + part.height, dtype=pl.Int64)

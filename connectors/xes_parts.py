@@ -133,6 +133,8 @@ def read_in_parts(path: Path, parts: int, *, min_bytes: int = PARALLEL_BYTES
             if child.returncode != 0:
                 raise ValueError(err.decode("utf-8", "replace").strip().splitlines()[-1] if err.strip()
                                  else f"the reader of part {fifo.name} stopped with exit code {child.returncode}")
+            if err:  # rustxes' word on a value it dropped: to our standard error, where the caller looks for it
+                os.write(2, err)
             frames.append(pl.read_ipc(f"{fifo}.arrow"))
         return frames, defaults_of(bytes(data[:points[0]]))
 

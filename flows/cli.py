@@ -26,7 +26,9 @@ class _App(typer.Typer):
         except WarehouseBusy as e:
             typer.echo(f"error: {e}", err=True)
             raise SystemExit(1) from None
-        except Exception as e:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        except BaseException as e:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+            if isinstance(e, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                raise
             import traceback
 
             from warehouse.pseudonym import redact
@@ -38,7 +40,7 @@ class _App(typer.Typer):
                 where = f" (the traceback is in {log})"
             except OSError:
                 where = ""
-            typer.echo(f"error: {type(e).__name__}: {redact(str(e))}{where}", err=True)
+            typer.echo(f"error: {type(e).__name__}: {redact(' '.join(str(e).split()))}{where}", err=True)
             raise SystemExit(1) from None
 
 
@@ -89,7 +91,7 @@ def guard_output() -> None:
 
 def fail(message: str) -> None:
     """Print one line to stderr and exit with code 2 (bad input)."""
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
     raise typer.Exit(code=2)
 
 

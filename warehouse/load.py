@@ -101,8 +101,16 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
     or rewritten in place with its old time) is refused whole, never loaded half: nothing is kept, and the next
     run reads it again.
     """
-    before = path.stat()
-    digest = sha256_of(path)
+    try:
+        before = path.stat()
+        digest = sha256_of(path)
+    except OSError as e:  # gone between the listing and the read (moved or deleted by the export), or unreadable
+        error = LoadError(redact(f"{path}: cannot be read ({e.strerror or type(e).__name__}); nothing kept, it is "
+                                 "tried again on the next run"))
+        batch_id = con.execute("select nextval('meta.batch_ids')").fetchall()[0][0]
+        _record_failure(con, BatchReport(name, str(path), batch_id), None, con.execute("select now()").fetchall()[0][0],
+                        str(error))
+        raise error from None
 
     def unchanged(_con: duckdb.DuckDBPyConnection, _report: BatchReport) -> None:  # last, inside the transaction
         now = path.stat()
@@ -187,19 +195,28 @@ def _load_batch(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Pa
             rollback(con)
             raise
         return report
-    except Exception as e:
+    except BaseException as e:  # PanicException (a Rust library's panic) is a BaseException too
+        if isinstance(e, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+            raise
         if isinstance(e, LoadError):
             error = LoadError(redact(f"{path}: {e}"))
         elif isinstance(e, ReadError):
             error = LoadError(redact(f"{pseudo.scrub(str(e))} (load failed, nothing kept)"))
         else:
-            error = LoadError(redact(f"{path}: load failed, nothing kept: {type(e).__name__}: {pseudo.scrub(str(e))}"))
+            error = LoadError(redact(f"{path}: load failed, nothing kept: {type(e).__name__}: "
+                                     f"{one_line(pseudo.scrub(str(e)) or '')}"))
         stage.abandon()
         _record_failure(con, report, digest, started, str(error))
         raise error from (None if isinstance(e, (LoadError, ReadError)) else e)
     finally:
         stage.abandon()
         _drop_stage(con)
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """A message as one line: its white space runs (line breaks too) as single spaces, cut to `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _record_failure(con: duckdb.DuckDBPyConnection, report: BatchReport, digest: str | None, started: dt.datetime,
@@ -449,8 +466,9 @@ def load_all(cfg, root: Path, only: list[str] | None = None, *, progress: Progre
                 continue
             try:  # one source's failure does not stop the others (as in the nightly run)
                 reports += load_source(con, src, name, root, pseudo, progress)
-            except LoadError as e:
-                failed.append(f"sources.{name}: {e}" if not str(e).startswith("sources.") else str(e))
+            except Exception as e:  # noqa: BLE001 - whatever one source raises, the others load
+                said = str(e) if isinstance(e, LoadError) else redact(f"{type(e).__name__}: {one_line(str(e))}")
+                failed.append(f"sources.{name}: {said}" if not said.startswith("sources.") else said)
     finally:
         con.close()
     if failed:

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from connectors.files import RawChunk
 from warehouse.config import PULLED, SECONDS_PER, Source
-from warehouse.pseudonym import Pseudonymiser, mostly_cpr
+from warehouse.pseudonym import Pseudonymiser, cpr_digits, mostly_cpr
 from warehouse.schema import CONTACTS, EVENTS
 from warehouse.timezones import local_to_utc
 
@@ -106,6 +106,7 @@ def protect(frame: pl.DataFrame, personal: list[str], pseudo: Pseudonymiser, tim
     and its name added to `whole` (a load's set, kept across its chunks, so the file's column is treated alike in
     every chunk and the load's summary can name it)."""
     whole = set() if whole is None else whole
+    frame = _plain(frame, pseudo)
     candidates = [c for c in frame.columns if c not in personal and c not in times and c != "row_number"]
     whole.update(c for c in candidates if c not in whole and mostly_cpr(frame[c]))
     personal_cols = [c for c in frame.columns if c in personal or c in whole]
@@ -115,6 +116,40 @@ def protect(frame: pl.DataFrame, personal: list[str], pseudo: Pseudonymiser, tim
     return frame.with_columns([pseudo.column(frame[c]).alias(c) for c in personal_cols]
                               + [pseudo.scrub_column(frame[c]).alias(c) for c in text_cols]
                               + [pseudo.scrub_numbers(frame[c]).alias(c) for c in number_cols])
+
+
+def _plain(frame: pl.DataFrame, pseudo: Pseudonymiser) -> pl.DataFrame:
+    """Every column in a type the scrubber reads: categories and bytes as text, decimals as numbers, and lists and
+    structs with CPR numbers anywhere inside (a value, a key, a number) as the JSON text of their scrubbed value."""
+    out = []
+    for name, dtype in frame.schema.items():
+        column = frame[name]
+        if isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype == pl.Binary:
+            out.append(column.cast(pl.Utf8))
+        elif isinstance(dtype, pl.Decimal):
+            out.append(column.cast(pl.Int64 if dtype.scale == 0 else pl.Float64))
+        elif dtype.is_nested():
+            values = column.to_list()
+            scrubbed = [_scrub_value(v, pseudo) for v in values]
+            if scrubbed != values:
+                out.append(pl.Series(name, [None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                                            for v in scrubbed], dtype=pl.Utf8))
+    return frame.with_columns(out) if out else frame
+
+
+def _scrub_value(value, pseudo: Pseudonymiser):
+    """A nested value with CPR numbers replaced by their pseudonyms in its texts, its keys and its whole numbers."""
+    if isinstance(value, str):
+        return pseudo.scrub_column(pl.Series([value]))[0]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return pseudo.of_digits(str(value).zfill(10)) if cpr_digits(str(value).zfill(10)) and value >= 10**8 else value
+    if isinstance(value, dict):
+        return {pseudo.scrub(str(k)): _scrub_value(v, pseudo) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub_value(v, pseudo) for v in value]
+    return value
 
 
 def safe_names(columns: list[str], pseudo: Pseudonymiser) -> dict[str, str]:
@@ -168,7 +203,8 @@ def _oversized(frame: pl.DataFrame, src: Source, pseudo: Pseudonymiser, quaranti
     for r, i in zip(cut.iter_rows(named=True), first_long.to_list()):
         rn = r.pop("row_number")
         data = json.dumps(r, ensure_ascii=False, default=str)
-        quarantine.append((rn, text[i], f"field longer than {src.max_field_bytes:,} bytes (max_field_bytes)", data))
+        quarantine.append((rn, names[text[i]], f"field longer than {src.max_field_bytes:,} bytes (max_field_bytes)",
+                           data))
     return frame.filter(~over), quarantine
 
 
@@ -282,7 +318,7 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
             for rn, data in zip(rows["row_number"].to_list(),
                                 rows.select(pl.struct([pl.col(c).alias(names[c]) for c in row_cols])
                                             .struct.json_encode())[:, 0].to_list()):
-                quarantine.append((rn, source_col, reason, data))
+                quarantine.append((rn, names.get(source_col, source_col), reason, data))
         bad = hit if bad is None else bad | hit
     if bad is not None and bad.any():
         out = out.filter(~bad)

@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow as pa
 
 from warehouse.config import Mapping, Source
-from warehouse.mapping import LoadError, parse_ts, protect
+from warehouse.mapping import parse_ts, protect, safe_names
 
 if TYPE_CHECKING:
     from warehouse.load import _Stager
@@ -68,7 +68,9 @@ def stage_ocel(stage: "_Stager", opts: dict) -> None:
             frame = frame.filter(~empty)
         if part.part == "objects":
             extra = [c for c in frame.columns if c not in ("row_number", "ocel:oid", "ocel:type")]
-            attributes = (frame.select(pl.struct(extra).struct.json_encode())[:, 0] if extra
+            names = safe_names(extra, stage.pseudo)  # a CPR number in an attribute's name: its pseudonym
+            attributes = (frame.select(pl.struct([pl.col(c).alias(names[c]) for c in extra]).struct.json_encode())[:, 0]
+                          if extra
                           else pl.Series(["{}"] * frame.height, dtype=pl.Utf8))
             out = pl.DataFrame({"object_id": frame["ocel:oid"], "object_type": frame["ocel:type"],
                                 "attributes": attributes, "row_number": frame["row_number"]})
@@ -93,7 +95,8 @@ def _reject(stage: "_Stager", part: str, rows: pl.DataFrame, field: str, reason:
         return
     from warehouse.load import QUARANTINE, file_label
 
-    data = rows.select(pl.struct(pl.exclude("row_number")).struct.json_encode())[:, 0].to_list()
+    names = safe_names([c for c in rows.columns if c != "row_number"], stage.pseudo)
+    data = rows.select(pl.struct([pl.col(c).alias(n) for c, n in names.items()]).struct.json_encode())[:, 0].to_list()
     stage.insert("_quarantine", pa.Table.from_pylist(
         [{"batch_id": stage.batch_id, "source": stage.name, "file": file_label(stage.path), "row_number": rn,
           "field": field, "reason": reason, "row_data": d, "record": RECORD[part]}

@@ -52,7 +52,9 @@ def eligible(src: Source, path: Path) -> bool:
         return False  # the chunk path reports it, with the file's name
     names = set(schema.names)
     needed = mapped_columns(src) + ([src.mapping.source_key] if src.mapping.source_key else [])
-    if (any(pa.types.is_nested(f.type) for f in schema) or not set(needed) <= names or src.timestamp_format
+    odd = (pa.types.is_nested, pa.types.is_dictionary, pa.types.is_decimal, pa.types.is_binary,
+           pa.types.is_large_binary, pa.types.is_fixed_size_binary)  # the chunk path turns these into what it scrubs
+    if (any(any(kind(f.type) for kind in odd) for f in schema) or not set(needed) <= names or src.timestamp_format
             or src.mapping.start_ts):  # an interval row's start: the chunk path reads it
         return False
     ts = schema.field(src.mapping.ts).type

@@ -41,12 +41,21 @@ import polars as pl
 KEY_ENV = "VAERDISTROM_PSEUDONYM_KEY"
 KEY_BYTES = 32
 PREFIX = "cz_"  # a pseudonym is recognisable as one, and never CPR-shaped
-# what may stand between the date and the last four digits: nothing, a hyphen, en dash, em dash or slash with or
-# without spaces (or no-break spaces) around it, or spaces alone
-SEPARATOR = "(?:[ \u00a0]*[-\u2013\u2014/][ \u00a0]*|[ \u00a0]+)?"  # the characters, not \\u escapes: RE2 (DuckDB) reads none
+# what may stand between the date and the last four digits: nothing, one or two dashes (hyphen, non-breaking
+# hyphen, figure dash, en dash, em dash, minus sign), a slash, an underscore or a dot, with or without white space
+# around (space, tab, line break, no-break, thin and narrow spaces), or white space alone
+SPACES = " \t\r\n\u00a0\u2007\u2009\u200a\u202f"
+DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212/_."
+SEPARATOR = f"(?:[{SPACES}]*[{DASHES}]{{1,2}}[{SPACES}]*|[{SPACES}]+)?"  # the characters, not \\u escapes: RE2 (DuckDB)
+# reads none
+DATE_SEPARATOR = "[ ./\\-]?"  # within the date: 01.01.90-1234, 0101 90 1234
 # ddmmyy, a separator, four digits; not part of a longer number
-CPR_PATTERN = re.compile(r"(?<![0-9])([0-3][0-9])([01][0-9])([0-9]{2})" + SEPARATOR + r"([0-9]{4})(?![0-9])")
-CPR_PATTERN_POLARS = r"(^|[^0-9])[0-3][0-9][01][0-9][0-9]{2}" + SEPARATOR + r"[0-9]{4}([^0-9]|$)"
+_CPR = (r"([0-3][0-9])" + DATE_SEPARATOR + r"([01][0-9])" + DATE_SEPARATOR + r"([0-9]{2})" + SEPARATOR
+        + r"([0-9]{4})")
+CPR_PATTERN = re.compile(r"(?<![0-9])" + _CPR + r"(?![0-9])")
+CPR_PATTERN_POLARS = (r"(^|[^0-9])[0-3][0-9]" + DATE_SEPARATOR + "[01][0-9]" + DATE_SEPARATOR + "[0-9]{2}"
+                      + SEPARATOR + r"[0-9]{4}([^0-9]|$)")
+WHOLE_CPR = re.compile(r"^" + _CPR + r"$")
 MARK = "[CPR]"  # what `redact` puts where a CPR number stood
 
 
@@ -148,9 +157,11 @@ class Pseudonymiser:
         text = value.strip()
         if not text:
             return None
-        digits = re.sub(r"[-\u2013\u2014/ \u00a0]", "", text)
-        if len(digits) == 10 and digits.isdigit():
-            return self.of_digits(digits)
+        m = WHOLE_CPR.match(text)
+        if m:
+            return self.of_digits("".join(m.groups()))
+        if len(text) in (9, 10) and text.isdigit():  # ten digits, or nine that lost a leading zero
+            return self.of_digits(text.zfill(10))
         return PREFIX + letters(self._hmac_hex(b"value:" + text.encode("utf-8"))[:32])
 
     def scrub(self, text: str | None) -> str | None:
@@ -171,9 +182,18 @@ class Pseudonymiser:
         return s.replace_strict(distinct, [self.of(v) for v in distinct], default=None, return_dtype=pl.Utf8)
 
     def scrub_column(self, s: pl.Series) -> pl.Series:
-        """A free-text column with CPR-shaped strings replaced; rows without digits are not touched."""
+        """A free-text column with CPR-shaped strings replaced, and a value of nine digits alone that is a CPR number
+        once its lost leading zero is put back (a number that became text: a JSON, Excel or XES number in a column
+        that also holds text); rows without such digits are not touched."""
         s = s.cast(pl.Utf8)
         hit = s.str.contains(CPR_PATTERN_POLARS).fill_null(False)
+        nine = s.str.strip_chars().str.contains(r"^[0-9]{9}$").fill_null(False) & ~hit
+        if nine.any():
+            lost = nine.arg_true()
+            padded = [v.strip().zfill(10) for v in s.gather(lost).to_list()]
+            keep = [i for i, d in zip(lost.to_list(), padded) if cpr_digits(d)]
+            if keep:
+                s = s.scatter(keep, [self.of_digits(d) for d in padded if cpr_digits(d)])
         if not hit.any():
             return s
         scrubbed = s.filter(hit).map_elements(self.scrub, return_dtype=pl.Utf8)
@@ -197,7 +217,6 @@ class Pseudonymiser:
 
 
 MOSTLY = 0.5  # a column at least this share of whose values are CPR numbers is a CPR column
-WHOLE_CPR = re.compile(r"^([0-3][0-9])([01][0-9])([0-9]{2})" + SEPARATOR + r"([0-9]{4})$")
 
 
 def mostly_cpr(s: pl.Series, *, sample: int = 1000) -> bool:
@@ -217,9 +236,9 @@ def mostly_cpr(s: pl.Series, *, sample: int = 1000) -> bool:
     if text.is_empty():
         return False
     hits = 0
-    for value in text.filter(text.str.contains(r"^[0-9]{6}[^0-9]{0,3}[0-9]{4}$")).to_list():
+    for value in text.filter(text.str.contains(r"^[0-9]")).to_list():
         m = WHOLE_CPR.match(value)
-        hits += bool(m and _valid_date(*m.groups()[:3]))
+        hits += bool(m and _valid_date(*m.groups()[:3])) or cpr_digits(value.zfill(10))
     return hits >= MOSTLY * text.len()
 
 
