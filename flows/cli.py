@@ -831,6 +831,9 @@ def _run_nightly(config: Path) -> None:
     except PseudonymKeyError as e:
         fail(str(e))
     _quiet_prefect()
+    from flows.prefect_server import start_server
+
+    start_server()  # tied to this process: it dies with it, or the next run reaps it
     from flows.nightly import nightly
 
     state = nightly(str(config), return_state=True)
@@ -851,7 +854,8 @@ def run(
 ) -> None:
     """Run the nightly flow once, now: load what is new, mine, record the KPIs, publish, report.
 
-    Needs no Prefect server: Prefect starts a temporary one for the run (about 20 s). The
+    Needs no Prefect server: Prefect starts a temporary one for the run (about 20 s), which
+    dies with the run, however it ends (one left by a killed run is reaped by the next). The
     morning report is printed and kept in the published folder as last_run.md. Exit code 1
     when the run failed (a source that failed, by default; see `[nightly]` in the config).
     """
