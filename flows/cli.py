@@ -827,10 +827,17 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
 
 
+RUN_LOG = "vaerdistrom-run.log"  # beside the warehouse: what `run` logs (Prefect's lines, tracebacks), redacted
+
+
 def _run_nightly(config: Path) -> None:
-    """Run the nightly flow once; print its morning report; exit 1 when the run failed."""
+    """Run the nightly flow once: the morning report on stdout, one line per failure on stderr (exit 1 when the run
+    failed), everything Prefect logs (tracebacks too) in `RUN_LOG` beside the warehouse."""
+    import contextlib
+    import os
+
     from warehouse.load import resolve_key
-    from warehouse.pseudonym import PseudonymKeyError
+    from warehouse.pseudonym import PseudonymKeyError, redact
 
     cfg, root = _open_config(config)
     try:
@@ -838,15 +845,31 @@ def _run_nightly(config: Path) -> None:
     except PseudonymKeyError as e:
         fail(str(e))
     _quiet_prefect()
-    from flows.nightly import nightly
+    from flows.boundary import log_to_file
+    from flows.prefect_server import start_server
 
-    state = nightly(str(config), return_state=True)
-    data = state.result(raise_on_failure=False)
-    report = root / cfg.nightly.published / "last_run.md"
-    if isinstance(data, dict) and report.exists():
-        typer.echo(report.read_text(encoding="utf-8"))
+    log = (root / cfg.warehouse).parent / RUN_LOG
+    try:
+        output = log_to_file(log)
+    except OSError as e:
+        fail(f"cannot write the run's log {log}: {e.strerror or e}")
+    output.write(f"--- vaerdistrom run --config {redact(str(config))}, pid {os.getpid()}, "
+                 f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')}\n")
+    with contextlib.redirect_stderr(Redacting(output)):  # a library that prints to stderr prints to the log
+        start_server(output)  # tied to this process: it dies with it, or the next run reaps it
+        from flows.nightly import nightly
+
+        state = nightly(str(config), return_state=True)
+        data = state.result(raise_on_failure=False)
+    if isinstance(data, dict) and data.get("report"):
+        typer.echo(data["report"])
+    failures = data.get("failures", []) if isinstance(data, dict) else []
+    for line in failures:
+        typer.echo(f"error: {line}", err=True)
     if not state.is_completed():
-        typer.echo(f"error: the run ended {state.type.value.lower()}: {state.message or data}", err=True)
+        if not failures:
+            typer.echo(f"error: the run ended {state.type.value.lower()}: {redact(state.message or '')}", err=True)
+        typer.echo(f"The run's log, with its tracebacks: {log}")
         raise typer.Exit(code=1)
     typer.echo(f"Published {data['snapshot']}: the read-only snapshot dashboards and reports read.")
 
@@ -858,8 +881,11 @@ def run(
 ) -> None:
     """Run the nightly flow once, now: load what is new, mine, record the KPIs, publish, report.
 
-    Needs no Prefect server: Prefect starts a temporary one for the run (about 20 s). The
-    morning report is printed and kept in the published folder as last_run.md. Exit code 1
+    Needs no Prefect server: Prefect starts a temporary one for the run (about 20 s), which
+    dies with the run, however it ends (one left by a killed run is reaped by the next). The
+    morning report is printed and kept in the published folder as last_run.md;
+    each failure (a source, mining, publishing) is one line on stderr, and what Prefect logs,
+    tracebacks included, is appended to vaerdistrom-run.log beside the warehouse. Exit code 1
     when the run failed (a source that failed, by default; see `[nightly]` in the config).
     """
     _run_nightly(config)

@@ -22,45 +22,67 @@ from prefect.states import Completed, Failed
 from prefect.tasks import exponential_backoff
 
 from flows import pipeline
+from flows.boundary import guard_logging, scrubbed
 from warehouse.config import Config, load_config
+from warehouse.pseudonym import redact
 
 
 @task(name="extract", cache_policy=NO_CACHE)
+@scrubbed
 def extract_task(cfg: Config, root: Path, name: str, loaded: set[tuple[str, str]]) -> pipeline.Extracted:
     """One source's files: hashed, checked complete, the new ones picked out."""
     return pipeline.extract(cfg, root, name, loaded)
 
 
 @task(name="load", cache_policy=NO_CACHE)
+@scrubbed
 def load_task(con, cfg: Config, root: Path, extracted: pipeline.Extracted, pseudo, progress) -> list:
     """One source's new files into the warehouse (one writer: sources load one after the other)."""
     return pipeline.load(con, cfg, root, extracted, pseudo, progress)
 
 
 @task(name="mine", cache_policy=NO_CACHE)
+@scrubbed
 def mine_task(con, cfg: Config, root: Path, warnings: list[str]) -> dict[str, float]:
     return pipeline.mine(con, cfg, root, warnings)
 
 
 @task(name="record", cache_policy=NO_CACHE)
+@scrubbed
 def record_task(con, night: dt.date):
     return pipeline.record(con, night)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
+@scrubbed
 def publish_task(con, published: Path) -> tuple[Path, dict[str, str]]:
     return pipeline.publish_snapshot(con, published)
 
 
+def _cell(value):
+    """A table artifact's cell: dates as ISO text, text redacted."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        value = value.isoformat()
+    return redact(value) if isinstance(value, str) else value
+
+
 def _artifacts(result: pipeline.NightResult) -> None:
-    create_markdown_artifact(result.summary_md, key="vaerdistrom-night",
+    """The morning report and its tables as Prefect artifacts, every text redacted (they are kept on the server)."""
+    create_markdown_artifact(redact(result.summary_md) or "", key="vaerdistrom-night",
                              description=f"vaerdistrom, night of {result.night.isoformat()}")
-    create_table_artifact([{"source": s.source, **s.rows, "error": s.error or ""} for s in result.sources],
-                          key="vaerdistrom-sources", description="rows per source tonight")
+    create_table_artifact([{k: _cell(v) for k, v in {"source": s.source, **s.rows, "error": s.error or ""}.items()}
+                           for s in result.sources], key="vaerdistrom-sources", description="rows per source tonight")
     if result.kpis:
-        create_table_artifact([{k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v)
-                                for k, v in r.items()} for r in result.kpis],
+        create_table_artifact([{k: _cell(v) for k, v in r.items()} for r in result.kpis],
                               key="vaerdistrom-kpis", description="KPIs per process tonight")
+
+
+def failures(result: pipeline.NightResult) -> list[str]:
+    """Each failure of the night in one line: every source that failed (named as `sources.NAME`), then the step
+    that failed, if one did."""
+    lines = [s.error if s.error.startswith(f"sources.{s.source}: ") else f"sources.{s.source}: {s.error}"
+             for s in result.sources if s.error]
+    return [redact(line) or "" for line in lines + ([result.failure] if result.failure else [])]
 
 
 def _night(cfg: Config, root: Path, result: pipeline.NightResult) -> None:
@@ -79,25 +101,36 @@ def _night(cfg: Config, root: Path, result: pipeline.NightResult) -> None:
 
 
 @flow(name="vaerdistrom-nightly", log_prints=False)
+@scrubbed
 def nightly(config: str = "vaerdistrom.toml"):
-    """Tonight's run for the municipality `config` describes; its final state follows the policy above."""
+    """Tonight's run for the municipality `config` describes; its final state follows the policy above. Its data:
+    the night's figures, `failures` (one line each) and `report` (the morning report)."""
     from flows.lock import RunLocked, run_lock
 
+    guard_logging()  # in whichever process runs the flow (a deployment's runs each have their own)
     cfg, root = load_config(config)
     result = pipeline.new_night(cfg)
     try:
         with run_lock(root / cfg.warehouse):
             _night(cfg, root, result)
     except RunLocked as e:
-        return Failed(message=str(e))
+        return Failed(message=redact(str(e)))
+    except Exception as e:  # noqa: BLE001 - mining or publishing failed: reported in one line, traceback logged
+        get_run_logger().error(f"the run failed: {pipeline.describe(e)}", exc_info=True)
+        if not result.failure:  # publishing says how it failed; a step before it does not
+            result.status = "failed"
+            result.message = result.failure = f"the run failed ({pipeline.describe(e)}): last night's snapshot stays"
+            result.summary_md = pipeline.summary_markdown(result)
     _artifacts(result)
-    (root / cfg.nightly.published / "last_run.md").write_text(result.summary_md, encoding="utf-8")
+    if not result.failure:  # the report beside the snapshot it describes
+        (root / cfg.nightly.published / "last_run.md").write_text(result.summary_md, encoding="utf-8")
     data = {"night": result.night.isoformat(), "status": result.status, "snapshot": str(result.snapshot),
             "failed_sources": result.failed_sources, "new_breaches": len(result.breaches),
-            "rows_new": sum(s.rows["rows_new"] for s in result.sources)}
+            "rows_new": sum(s.rows["rows_new"] for s in result.sources), "failures": failures(result),
+            "report": result.summary_md}
     if result.status == "failed":
-        return Failed(message=result.message, data=data)
-    return Completed(message=f"night of {result.night.isoformat()} published to {result.snapshot}", data=data)
+        return Failed(message=redact(result.message), data=data)
+    return Completed(message=redact(f"night of {result.night.isoformat()} published to {result.snapshot}"), data=data)
 
 
 def serve(config: Path, name: str = "nightly") -> None:

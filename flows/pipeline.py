@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from flows.boundary import Redacted
 from warehouse.config import PULLED, Config
 from warehouse.load import (BatchReport, LoadError, Progress, file_label, load_file, resolve_key, sha256_of,
                             source_files)
@@ -43,7 +44,7 @@ class SourceNotReady(RuntimeError):
 def describe(e: BaseException) -> str:
     """An error in one line for the morning report: our own errors as they are, others with their type; a CPR number
     in it (a failing value, a file's name) replaced by a mark."""
-    return redact(str(e) if isinstance(e, (LoadError, SourceNotReady)) else f"{type(e).__name__}: {e}") or ""
+    return redact(str(e) if isinstance(e, (LoadError, SourceNotReady, Redacted)) else f"{type(e).__name__}: {e}") or ""
 
 
 def kill_point(name: str) -> None:
@@ -90,6 +91,7 @@ class NightResult:
     published: dict[str, str] = field(default_factory=dict)  # mart -> 'whole' or 'cases' (updated case by case)
     status: str = "running"
     message: str = ""
+    failure: str = ""  # the step that failed (mining, publishing, ...), in one line
     summary_md: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -335,7 +337,7 @@ def night(cfg: Config, root: Path, result: NightResult, steps: Steps) -> None:
             result.snapshot, result.published = steps.publish(con, root / cfg.nightly.published)
         except Exception as e:
             result.status = "failed"
-            result.message = f"publishing failed ({describe(e)}): last night's snapshot stays"
+            result.message = result.failure = f"publishing failed ({describe(e)}): last night's snapshot stays"
             result.summary_md = summary_markdown(result)
             save_run(con, result)
             raise

@@ -1,6 +1,7 @@
 """A CPR-salted corpus through `import`, `load`, `run`, `status` and `query`: no raw CPR number, in any spelling,
 anywhere the program writes: any table or column name of the warehouse and the snapshot, any value of theirs, the
-config it wrote, the morning report, stdout and stderr. And the rows add up: read = loaded + quarantined."""
+config it wrote, the morning report, the run's log, stdout and stderr, and everything Prefect's temporary server
+kept (its database, every table). And the rows add up: read = loaded + quarantined."""
 
 import os
 import subprocess
@@ -14,9 +15,9 @@ from hostile import CASES, Case, case_config, find_cpr, write_corpus
 ENV = {**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "9a" * 32}
 
 
-def cli(*args, cwd: Path) -> subprocess.CompletedProcess:
+def cli(*args, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=600, env=ENV)
+                          timeout=600, env={**ENV, **(env or {})})
 
 
 def write_config(folder: Path, sources: str) -> None:
@@ -53,24 +54,68 @@ def database_text(path: Path) -> str:
         con.close()
 
 
+def prefect_text(home: Path) -> str:
+    """Everything Prefect's temporary server kept under `home` (PREFECT_HOME), as text: every name and every value of
+    every table of its database (prefect.db), and every other file there."""
+    import sqlite3
+
+    con = sqlite3.connect(home / "prefect.db")
+    try:
+        parts = []
+        for (table,) in con.execute("select name from sqlite_master where type = 'table'").fetchall():
+            rows = con.execute(f'select * from "{table}"')
+            parts.append(f"{table}: {', '.join(c[0] for c in rows.description)}")
+            for row in rows:
+                parts.append("\t".join("" if v is None else v.decode("utf-8", "replace") if isinstance(v, bytes)
+                                       else str(v) for v in row))
+    finally:
+        con.close()
+    for path in sorted(p for p in home.rglob("*") if p.is_file() and not p.name.startswith("prefect.db")):
+        parts.append(f"{path.name}: {path.read_bytes().decode('utf-8', 'replace')}")
+    return "\n".join(parts)
+
+
 @pytest.mark.slow
 def test_no_cpr_number_survives_import_load_run_status_or_query(tmp_path):
     planted = write_corpus(tmp_path)
     files = sorted(p.name for p in tmp_path.iterdir())
     said = []
-    r = cli("import", *files, cwd=tmp_path)
+    home = {"PREFECT_HOME": str(tmp_path / "prefect")}  # the temporary server's database, to scan
+    r = cli("import", *files, cwd=tmp_path, env=home)
     said.append(r)
     assert r.returncode == 0, r.stderr
+    config = (tmp_path / "vaerdistrom.toml").read_text(encoding="utf-8")
+    # a source named after a citizen's folder, not there: its error (raw, the path as configured) reaches Prefect as
+    # a task's exception, its Failed state's message, an event and a log record
+    (tmp_path / "vaerdistrom.toml").write_text(config + f"""
+[sources.borger]
+kind = "csv"
+path = "borger_{planted['file_name'][:6]}-{planted['file_name'][6:]}/eksport.csv"
+process = "forloeb"
+[sources.borger.mapping]
+case_id = "sag"
+activity = "aktivitet"
+ts = "tid"
+
+[nightly]
+retries = 0
+""", encoding="utf-8")
     for args in (["load"], ["run"], ["status"], ["status", "--json"], ["query", "variants", "--format", "json"],
                  ["query", "dfg", "--format", "csv"]):
-        said.append(cli(*args, cwd=tmp_path))
-        assert said[-1].returncode in (0, 1), said[-1].stderr  # run: 1 when a source failed (none should)
+        said.append(cli(*args, cwd=tmp_path, env=home))
+        assert said[-1].returncode in (0, 1), said[-1].stderr  # load and run: 1, for the source not there
+    assert said[2].stderr == "error: sources.borger: no file at borger_[CPR]/eksport.csv\n"  # run
+    (tmp_path / "vaerdistrom.toml").write_text(config, encoding="utf-8")  # as import wrote it, for the import below
+    prefect = prefect_text(tmp_path / "prefect")
+    assert "LoadError: sources.borger: no file at borger_[CPR]/eksport.csv" in prefect  # it reached Prefect
     everything = {
         "stdout and stderr": "\n".join(r.stdout + r.stderr for r in said),
-        "vaerdistrom.toml": (tmp_path / "vaerdistrom.toml").read_text(encoding="utf-8"),
+        "vaerdistrom.toml": config,
         "last_run.md": (tmp_path / "published" / "last_run.md").read_text(encoding="utf-8"),
         "warehouse": database_text(tmp_path / "vaerdistrom.duckdb"),
         "snapshot": database_text(tmp_path / "published" / "vaerdistrom.duckdb"),
+        "vaerdistrom-run.log": (tmp_path / "vaerdistrom-run.log").read_text(encoding="utf-8"),
+        "Prefect's database": prefect,
     }
     found = {where: find_cpr(text, planted) for where, text in everything.items()}
     assert found == {where: [] for where in everything}
