@@ -13,6 +13,7 @@ import csv
 import fnmatch
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -74,21 +75,19 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
         raise ReadError(f"{path}: not readable ({e}); refused whole") from None
     _refuse_binary(path, encoding)
     delimiter = delimiter or detect_delimiter(path, encoding)
-    with io.TextIOWrapper(_open(path), encoding=encoding, newline="") as fh:
+    with io.TextIOWrapper(_open(path), encoding=encoding, newline="", errors="surrogateescape") as fh:
         try:
             header = fh.readline().lstrip("\ufeff").rstrip("\r\n")
         except UnicodeDecodeError as e:
             raise ReadError(f"{path}: the header is not {encoding} text ({e.reason}); give the encoding") from None
         except (OSError, EOFError) as e:
             raise ReadError(f"{path}: not a readable file ({e}); refused whole") from None
+    if _UNDECODED.search(header):
+        raise ReadError(f"{path}: the header is not {encoding} text; give the encoding")
     names = next(csv.reader([header], delimiter=delimiter)) if header else []  # quoted names unquoted
     if names and names[-1] == "":  # a trailing delimiter on every line: a nameless empty last column
         names[-1] = "_trailing"
-    seen: dict[str, int] = {}
-    unique = []
-    for n in names:
-        seen[n] = seen.get(n, 0) + 1
-        unique.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+    unique = _unique(names)
     cut = unterminated_last_line == "quarantine" and _unterminated(path, encoding)
     row = 1
     try:
@@ -99,6 +98,7 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
         yield from _row_by_row(path, encoding, delimiter, unique, row, chunk_rows, max_field_bytes, cut)
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")  # a byte the encoding could not read, as surrogateescape keeps it
 CUT = "the last line has no line ending: cut off mid-write? (it loads once an export ends it)"
 
 
@@ -117,6 +117,16 @@ def _unterminated(path: Path, encoding: str) -> bool:
     wide = encoding.lower().replace("_", "-").startswith("utf-16")
     newline = (b"\n\x00", b"\x00\n", b"\r\x00", b"\x00\r") if wide else (b"\n", b"\r")
     return not tail.endswith(newline) and (b"\n" in head or b"\r" in head)
+
+
+def _trailing(frame: pl.DataFrame) -> pl.DataFrame:
+    """The nameless last column (a header that ends in a delimiter) left out when it is empty throughout, as a
+    trailing delimiter on every line makes it; kept as column_<n> when some row has a value there."""
+    if "_trailing" not in frame.columns:
+        return frame
+    if frame["_trailing"].null_count() == frame.height:
+        return frame.drop("_trailing")
+    return frame.rename({"_trailing": f"column_{frame.columns.index('_trailing') + 1}"})
 
 
 class _Malformed(Exception):
@@ -153,7 +163,7 @@ def _arrow_chunks(path: Path, encoding: str, delimiter: str, names: list[str], c
                 last = frame.row(frame.height - 1)
                 unreadable = [(row + frame.height - 1, CUT, _line(["" if v is None else v for v in last], delimiter))]
                 frame = frame.head(frame.height - 1)
-            yield RawChunk(_numbered(frame.drop("_trailing", strict=False), row), unreadable)
+            yield RawChunk(_numbered(_trailing(frame), row), unreadable)
             row += frame.height + len(unreadable)
         rest = table.slice(take)
         pending, pending_rows = ([b for b in rest.to_batches()], rest.num_rows)
@@ -181,7 +191,7 @@ def _row_by_row(path: Path, encoding: str, delimiter: str, names: list[str], fir
     the last row when `cut` (see `read_csv`)."""
     csv.field_size_limit(sys.maxsize)  # a long field is judged here, by max_field_bytes, not by the csv module
     width = len(names)
-    keep = [i for i, n in enumerate(names) if n != "_trailing"]
+    keep = list(range(width))
     rows: list[list[str | None]] = []
     numbers: list[int] = []
     unreadable: list[tuple[int, str, str]] = []
@@ -189,13 +199,13 @@ def _row_by_row(path: Path, encoding: str, delimiter: str, names: list[str], fir
     def chunk() -> RawChunk:
         frame = pl.DataFrame([[r[i] for i in keep] for r in rows], schema={names[i]: pl.Utf8 for i in keep},
                              orient="row")
-        frame = frame.with_columns(pl.Series("row_number", numbers, dtype=pl.Int64)).select(
+        frame = _trailing(frame).with_columns(pl.Series("row_number", numbers, dtype=pl.Int64)).select(
             "row_number", pl.exclude("row_number"))
         return RawChunk(frame, unreadable)
 
     row = 0
     try:
-        with io.TextIOWrapper(_open(path), encoding=encoding, newline="") as fh:
+        with io.TextIOWrapper(_open(path), encoding=encoding, newline="", errors="surrogateescape") as fh:
             records = csv.reader(fh, delimiter=delimiter)
             next(records, None)  # the header
             for fields in records:
@@ -209,7 +219,13 @@ def _row_by_row(path: Path, encoding: str, delimiter: str, names: list[str], fir
                     rows, numbers, unreadable = [], [], []
                 long = next((i for i, f in enumerate(fields)
                              if len(f) > max_field_bytes // 4 and len(f.encode()) > max_field_bytes), None)
-                if len(fields) != width:
+                odd = next((i for i, f in enumerate(fields) if _UNDECODED.search(f)), None)
+                if odd is not None:
+                    byte = ord(_UNDECODED.search(fields[odd]).group(0)) - 0xDC00
+                    unreadable.append((row, f"not {encoding} text (byte 0x{byte:02x} in field "
+                                            f"{names[odd] if odd < width else odd + 1!r}; give the encoding)",
+                                       _UNDECODED.sub("\ufffd", _line(fields, delimiter))))
+                elif len(fields) != width:
                     unreadable.append((row, f"row has {len(fields)} fields, the header {width} (cut off, or a "
                                             "delimiter or quote out of place)", _line(fields, delimiter)))
                 elif long is not None:
@@ -251,7 +267,8 @@ def _refuse_binary(path: Path, encoding: str) -> None:
 
 def detect_encoding(path: Path) -> str:
     """The encoding of a text file, from all of it: a BOM (UTF-8, UTF-16), UTF-16 by its zero bytes, UTF-8 when
-    every byte decodes as UTF-8, else cp1252 (Latin-1 with the Windows characters).
+    every byte decodes as UTF-8 (or nearly: a stray byte among many valid characters), else cp1252 (Latin-1 with
+    the Windows characters).
 
     The whole file is checked, not its first megabyte: an export whose first rows are ASCII can hold an "ø"
     on row 900,000.
@@ -274,9 +291,21 @@ def detect_encoding(path: Path) -> str:
                 decoder.decode(block)
                 block = fh.read(1 << 20)
             decoder.decode(b"", final=True)
+            return "utf-8"
         except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8"
+            pass
+    # Not UTF-8 throughout: UTF-8 with a stray byte or two (its rows with them go to quarantine) when its other
+    # characters beyond ASCII are valid UTF-8 and outnumber the bytes that are not, else cp1252.
+    invalid = valid = 0
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    with _open(path) as fh:
+        while block := fh.read(1 << 20):
+            text = decoder.decode(block)
+            bad = text.count("\ufffd")
+            invalid += bad
+            valid += len(text) - len(text.encode("ascii", "ignore").decode()) - bad
+        invalid += decoder.decode(b"", final=True).count("\ufffd")
+    return "utf-8" if valid > invalid else "cp1252"
 
 
 def detect_delimiter(path: Path, encoding: str) -> str:
@@ -408,21 +437,49 @@ def read_excel(path: Path, *, sheets: str | None = None, chunk_rows: int = CHUNK
             header = next(it, None)
             if header is None:
                 continue
-            names = [str(h) if h is not None else f"column_{i + 1}" for i, h in enumerate(header)]
+            names = _unique([str(h) if h is not None else f"column_{i + 1}" for i, h in enumerate(header)])
             buf = []
             for values in it:
                 buf.append(values)
                 if len(buf) >= chunk_rows:
-                    yield RawChunk(_numbered(pl.DataFrame(buf, schema=names, orient="row",
-                                                          infer_schema_length=None), row))
+                    yield RawChunk(_numbered(_cells(buf, names), row))
                     row += len(buf)
                     buf = []
             if buf:
-                yield RawChunk(_numbered(pl.DataFrame(buf, schema=names, orient="row", infer_schema_length=None),
-                                         row))
+                yield RawChunk(_numbered(_cells(buf, names), row))
                 row += len(buf)
     finally:
         book.close()
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Column names made unique as a CSV header's are: a repeated name gets _2, _3, ..."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+    return out
+
+
+def _cells(rows: list[tuple], names: list[str]) -> pl.DataFrame:
+    """Rows of cells as a frame, each column typed by its cells; a column whose cells mix kinds (a text cell in a
+    column of dates: "ukendt") as text, dates in ISO 8601, so one odd cell is judged in its row, not fatal."""
+    rows = [tuple(r) + (None,) * (len(names) - len(r)) if len(r) < len(names) else tuple(r[:len(names)])
+            for r in rows]
+    try:
+        return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+    except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError):
+        pass
+    columns = {}
+    for i, name in enumerate(names):
+        values = [r[i] for r in rows]
+        try:
+            columns[name] = pl.Series(name, values, strict=True)
+        except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError):
+            columns[name] = pl.Series(name, [None if v is None else v.isoformat(sep=" ") if hasattr(v, "isoformat")
+                                             and not isinstance(v, str) else str(v) for v in values], dtype=pl.Utf8)
+    return pl.DataFrame(columns)
 
 
 def _read_xes(path: Path, **kw) -> Iterator[RawChunk]:

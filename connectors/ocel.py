@@ -167,15 +167,27 @@ def _ocel2_json(path: Path) -> Iterator[tuple[Part, dict]]:
     import ijson
 
     with path.open("rb") as fh:
-        for o in ijson.items(fh, "objects.item", use_float=True):
+        for o in map(_mapping, ijson.items(fh, "objects.item", use_float=True)):
             yield from _object_rows(o.get("id"), o.get("type"),
-                                    ((a.get("name"), a.get("time"), a.get("value")) for a in o.get("attributes") or []),
-                                    ((r.get("objectId"), r.get("qualifier")) for r in o.get("relationships") or []))
+                                    ((a.get("name"), a.get("time"), a.get("value")) for a in _items(o, "attributes")),
+                                    ((r.get("objectId"), r.get("qualifier")) for r in _items(o, "relationships")))
     with path.open("rb") as fh:
-        for e in ijson.items(fh, "events.item", use_float=True):
+        for e in map(_mapping, ijson.items(fh, "events.item", use_float=True)):
             yield from _event_rows(e.get("id"), e.get("type"), e.get("time"),
-                                   ((a.get("name"), a.get("value")) for a in e.get("attributes") or []),
-                                   ((r.get("objectId"), r.get("qualifier")) for r in e.get("relationships") or []))
+                                   ((a.get("name"), a.get("value")) for a in _items(e, "attributes")),
+                                   ((r.get("objectId"), r.get("qualifier")) for r in _items(e, "relationships")))
+
+
+def _mapping(item) -> dict:
+    """A record as the log has it, or {} where it has something else (a number, null): a record with no id and
+    no time, which the loader quarantines as such, counted."""
+    return item if isinstance(item, dict) else {}
+
+
+def _items(record: dict, key: str) -> list[dict]:
+    """A record's list of attributes or relationships, each a mapping (see `_mapping`)."""
+    value = record.get(key)
+    return [_mapping(v) for v in value] if isinstance(value, list) else []
 
 
 def _ocel1_json(path: Path) -> Iterator[tuple[Part, dict]]:

@@ -26,8 +26,8 @@ import duckdb
 
 from flows.boundary import Redacted
 from warehouse.config import PULLED, Config
-from warehouse.load import (BatchReport, LoadError, Progress, file_label, load_file, resolve_key, sha256_of,
-                            source_files)
+from warehouse.load import (BatchReport, LoadError, Progress, SourceError, file_label, load_file, resolve_key,
+                            sha256_of, source_files)
 from warehouse.pseudonym import redact
 from warehouse.pull import check, load_pull
 
@@ -156,10 +156,13 @@ def load(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path, extracted: Ext
         reports = [load_pull(con, cfg.sources[extracted.source], extracted.source, pseudo, on_rows=progress.rows)]
         progress.file_done(reports[0])
         return reports
-    reports = []
+    reports: list[BatchReport] = []
     for path in extracted.new:
-        reports.append(load_file(con, cfg.sources[extracted.source], extracted.source, path, pseudo,
-                                 on_rows=progress.rows))
+        try:
+            reports.append(load_file(con, cfg.sources[extracted.source], extracted.source, path, pseudo,
+                                     on_rows=progress.rows))
+        except LoadError as e:  # the files stored before it stay stored, and counted
+            raise SourceError(str(e), reports) from None
         progress.file_done(reports[-1])
     return reports
 
@@ -322,6 +325,7 @@ def night(cfg: Config, root: Path, result: NightResult, steps: Steps) -> None:
                 source.reports = steps.load(con, cfg, root, extracted(), pseudo, progress)
                 result.warnings += [pseudonymised_whole(name, r) for r in source.reports if r.columns_pseudonymised]
             except Exception as e:  # noqa: BLE001 - one source's failure must not stop the others
+                source.reports = getattr(e, "reports", [])
                 source.error = describe(e)
                 steps.log(f"source {name} failed: {source.error}")
             source.seconds = time.perf_counter() - start

@@ -6,12 +6,15 @@ valid birth date. `spellings(cpr)` are the ways one can be written; `find_cpr(te
 names the planted numbers a text still holds in any of them.
 
 Where they are planted:
-- CSV: a column's name, free text with an en dash, a slash and " - ", a bare ten-digit value, a
-  value that fails as a time (so its row is quarantined), and the file's own name;
-- JSON lines: a number (a JSON integer) and a key;
+- CSV: a column's name, free text with an en dash, a slash, " - ", an underscore, a tab, a narrow
+  no-break space, a minus sign and dots inside the date, a bare ten-digit value, a value that fails
+  as a time (so its row is quarantined), and the file's own name;
+- JSON lines: a number (a JSON integer), a key, a value in a list, and a number that lost its
+  leading zero in a column that also holds text;
 - Parquet: an int64 column;
 - Excel: a number cell (its leading zero lost);
-- XES: an attribute key and a trace attribute's value.
+- XES: an attribute key, a trace attribute's value, and a date attribute rustxes cannot parse
+  (it writes the value to stderr from Rust).
 """
 
 from __future__ import annotations
@@ -35,6 +38,14 @@ PLANTED = {
     "excel_number": "0606906666",
     "xes_key": "1501901515",
     "xes_value": "1601901616",
+    "underscore": "1701901717",
+    "tab": "1801901818",
+    "narrow_space": "1901901919",
+    "dotted_date": "2001902020",
+    "minus_sign": "2101902121",
+    "json_list": "2201902222",
+    "json_nine_digits": "0301903030",
+    "xes_date_value": "2301902323",
 }
 
 
@@ -55,12 +66,19 @@ def write_corpus(folder: Path) -> dict[str, str]:
         f"S1;Modtaget;2025-01-06 10:00;ringede om {_dashed(p['en_dash'], '–')}\n"
         f"S1;Behandlet;2025-01-07 10:00;se {_dashed(p['slash'], '/')} og {_dashed(p['spaced_dash'], ' - ')}\n"
         f"S1;Afgjort;2025-01-08 10:00;{p['bare']}\n"
+        f"S1;Noteret;2025-01-08 11:00;a {_dashed(p['underscore'], '_')} b {_dashed(p['tab'], chr(9))}\n"
+        f"S1;Noteret;2025-01-08 12:00;{_dashed(p['narrow_space'], chr(0x202f))} og {p['dotted_date'][:2]}."
+        f"{p['dotted_date'][2:4]}.{p['dotted_date'][4:6]}-{p['dotted_date'][6:]}\n"
+        f"S1;Noteret;2025-01-08 13:00;{_dashed(p['minus_sign'], chr(0x2212))}\n"
         f"S2;Modtaget;{_dashed(p['failing_time'])};tid mangler\n"
         f"S2;Afgjort;2025-01-09 10:00;\n", encoding="utf-8")
     (folder / "henvendelser.jsonl").write_text("\n".join(json.dumps(r) for r in [
         {"sag": "J1", "aktivitet": "Modtaget", "tid": "2025-02-03T09:00:00+01:00", "borger": int(p["json_int"])},
         {"sag": "J1", "aktivitet": "Afgjort", "tid": "2025-02-04T09:00:00+01:00",
          f"borger {_dashed(p['json_key'], ' ')}": "ja"},
+        {"sag": "J2", "aktivitet": "Modtaget", "tid": "2025-02-05T09:00:00+01:00", "parter": [_dashed(p["json_list"])],
+         "nr": int(p["json_nine_digits"])},
+        {"sag": "J2", "aktivitet": "Afgjort", "tid": "2025-02-06T09:00:00+01:00", "nr": "ukendt"},
     ]) + "\n", encoding="utf-8")
     pl.DataFrame({"sag": ["P1", "P1"], "aktivitet": ["Modtaget", "Afgjort"],
                   "tid": ["2025-03-03 09:00", "2025-03-04 09:00"],
@@ -77,15 +95,18 @@ def write_corpus(folder: Path) -> dict[str, str]:
         '<event><string key="concept:name" value="Modtaget"/><date key="time:timestamp" '
         f'value="2025-05-05T09:00:00+02:00"/><string key="note {p["xes_key"]}" value="x"/></event>\n'
         '<event><string key="concept:name" value="Afgjort"/><date key="time:timestamp" '
-        'value="2025-05-06T09:00:00+02:00"/></event>\n</trace>\n</log>\n', encoding="utf-8")
+        'value="2025-05-06T09:00:00+02:00"/>'
+        f'<date key="foedt" value="{_dashed(p["xes_date_value"])}"/></event>\n</trace>\n</log>\n', encoding="utf-8")
     return dict(PLANTED)
 
 
 def spellings(cpr: str) -> re.Pattern:
-    """Every way the number can be written: its ten digits with any separator (or spaces, or none) after the
-    sixth, or as a number that lost its leading zero."""
-    head, tail = cpr[:6], cpr[6:]
-    forms = [re.escape(head) + r"[\s\-\u2013\u2014/]*" + re.escape(tail)]
+    """Every way the number can be written: its ten digits with any run of white space, dashes, slashes,
+    underscores or dots after the sixth (a dot, dash, slash or space between day, month and year too), or as a
+    number that lost its leading zero."""
+    dd, mm, yy, tail = cpr[:2], cpr[2:4], cpr[4:6], cpr[6:]
+    gap = r"[\s\-\u2010-\u2014\u2212/_.]*"
+    forms = [re.escape(dd) + r"[ ./\-]?" + re.escape(mm) + r"[ ./\-]?" + re.escape(yy) + gap + re.escape(tail)]
     if cpr.startswith("0"):
         forms.append(re.escape(cpr.lstrip("0")))
     return re.compile(r"(?<![0-9])(?:" + "|".join(forms) + r")(?![0-9])")
@@ -209,6 +230,93 @@ CASES.append(Case("ocel_dangling_and_duplicates", {"x.jsonocel": json.dumps({
                 "relationships": [{"objectId": o, "qualifier": ""}]}
                for i, (e, a, o) in enumerate([("a", "Start", "s1"), ("a", "Falsk", "s1"), ("b", "Slut", "spøgelse")])]
 })}, 0, "duplicate event id a", (3, 1, 2), kind="ocel", config='object_type = "sag"'))
+
+
+def _xlsx(rows: list[list]) -> bytes:
+    """An Excel workbook of one sheet holding `rows` (the first the header), as bytes."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for r in rows:
+        book.active.append(r)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _parquet(columns: dict) -> bytes:
+    """A Parquet file of the given Arrow arrays, as bytes."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    pq.write_table(pa.table(columns), out)
+    return out.getvalue()
+
+
+def _odd_parquet(naive: bool) -> bytes:
+    """Parquet whose CPR numbers sit in a dictionary column, a decimal and bytes."""
+    import datetime as dt
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    times = [dt.datetime(2025, 1, 6, 10), dt.datetime(2025, 1, 6, 11)]
+    return _parquet({"case": pa.array(["C1", "C1"]), "activity": pa.array(["A", "B"]),
+                     "timestamp": pa.array(times, pa.timestamp("us", None if naive else "UTC")),
+                     "note": pa.array(["ring 010490-1111", "x"]).dictionary_encode(),
+                     "nr": pa.array([Decimal("0204902222"), Decimal("7")], pa.decimal128(12, 0)),
+                     "raw": pa.array([b"note 030490-3333", b"y"], pa.binary())})
+
+
+NO_SIX_DIGITS = "select count(*) from staging.events where regexp_matches(attributes, '[0-9]{6}')"
+CASES += [
+    Case("utf8_stray_byte", {"x.csv": (HEADER + _rows(3000)).replace("Modtaget", "Søg").encode()
+                             + b"Z2,Afgj\xf8rt,2025-01-07 10:00\n" + _rows(1, 5000).encode()}, 0,
+         "not utf-8 text (byte 0xf8 in field 'activity'", (3002, 3001, 1),
+         sql="select count(*) from staging.events where activity = 'Søg'", expected=[(3000,)]),
+    Case("utf8_stray_byte_configured", {"x.csv": HEADER.encode() + b"Z2,Afgj\xf8rt,2025-01-07 10:00\n"
+                                        + _rows(2).encode()}, 0, "not utf-8 text", (3, 2, 1),
+         config='encoding = "utf-8"'),
+    Case("jsonl_nan_and_changing_shape", {"x.jsonl": '{"case": "C1", "activity": "A", "timestamp": '
+                                          '"2025-01-06T10:00:00Z", "v": NaN}\n{"case": "C1", "activity": "B", '
+                                          '"timestamp": "2025-01-06T11:00:00Z", "v": 1}\n{"case": "C1", "activity": '
+                                          '"C", "timestamp": "2025-01-06T12:00:00Z", "v": {"a": 1}}\n'}, 0,
+         "read         3", (3, 3, 0), kind="jsonl"),
+    Case("jsonl_nested_cpr", {"x.jsonl": json.dumps({"case": "C1", "activity": "A", "timestamp": "2025-01-06T10:00:00Z",
+                                                     "parter": ["010390-1111"], "ids": [203902222],
+                                                     "personer": [{"cpr": "0303903333"}]}) + "\n"}, 0,
+         "read         1", (1, 1, 0), kind="jsonl", sql=NO_SIX_DIGITS, expected=[(0,)]),
+    Case("excel_text_in_a_date_column", {"x.xlsx": _xlsx(
+        [["case", "activity", "timestamp"]] + [[f"C{i}", "A", __import__("datetime").datetime(2025, 1, 6, 10, i)]
+                                               for i in range(5)] + [["C9", "B", "ukendt"]])}, 0,
+         "timestamp missing or not readable", (6, 5, 1), kind="excel"),
+    Case("excel_repeated_header", {"x.xlsx": _xlsx([["case", "activity", "timestamp", "note", "note"],
+                                                     ["C1", "A", "2025-01-06 10:00", "a", "b"]])}, 0,
+         "read         1", (1, 1, 0), kind="excel",
+         sql="select attributes from staging.events", expected=[('{"note":"a","note_2":"b"}',)]),
+    Case("mixed_time_shapes", {"x.csv": HEADER + "C1,A,2025-01-06 10:00\nC1,B,2025-01-06T11:00:00+01:00\n"
+                                                 "C1,C,2025-01-06T12:00:00\nC1,D,06-01-2025 13:00\n"}, 0,
+         "read         4", (4, 4, 0),
+         sql="select activity, strftime(ts at time zone 'UTC', '%H:%M') from staging.events order by activity",
+         expected=[("A", "09:00"), ("B", "10:00"), ("C", "11:00"), ("D", "12:00")]),
+    Case("no_time_readable", {"x.csv": HEADER + "C1,A,ukendt\nC1,B,i går\n"}, 0,
+         "timestamp missing or not readable", (2, 0, 2)),
+    Case("ocel_records_not_objects", {"x.jsonocel": '{"objects": [{"id": "s1", "type": "sag"}, 7], "events": [1, null, '
+                                      '{"id": "a", "type": "A", "time": "2025-01-02T09:00:00Z", "relationships": '
+                                      '[{"objectId": "s1"}]}]}'}, 0, "timestamp missing or not readable", (3, 1, 2),
+         kind="ocel", config='object_type = "sag"'),
+    Case("trailing_header_column_with_values", {"x.csv": "case,activity,timestamp,\nC1,A,2025-01-06 10:00,x\n"}, 0,
+         "read         1", (1, 1, 0), sql="select attributes from staging.events", expected=[('{"column_4":"x"}',)]),
+    Case("parquet_odd_types", {"x.parquet": _odd_parquet(naive=False)}, 0, "read         2", (2, 2, 0),
+         kind="parquet", sql=NO_SIX_DIGITS, expected=[(0,)]),
+    Case("parquet_odd_types_naive_time", {"x.parquet": _odd_parquet(naive=True)}, 0, "read         2", (2, 2, 0),
+         kind="parquet", sql=NO_SIX_DIGITS, expected=[(0,)]),
+]
 
 
 def case_config(case: Case) -> str:

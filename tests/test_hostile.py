@@ -133,7 +133,7 @@ retries = 0
         con.close()
     assert all(read == loaded + bad for _, read, loaded, bad in batches)
     assert [(f, read) for f, read, _, _ in batches] == [
-        ("eksport_[CPR].csv", 5), ("forloeb.xes", 2), ("henvendelser.jsonl", 2), ("pladser.xlsx", 2),
+        ("eksport_[CPR].csv", 8), ("forloeb.xes", 2), ("henvendelser.jsonl", 4), ("pladser.xlsx", 2),
         ("ydelser.parquet", 2)]
     assert quarantined == [("tid", "timestamp missing or not readable")]  # the row whose time is a CPR number
     # the config finds the file named after a citizen by a pattern, and a second import knows it
@@ -419,3 +419,31 @@ def test_the_hostile_corpus_through_vaerdistrom_load(tmp_path, case: Case):
     assert [b[0] for b in batches] == ["failed" if case.exit_code else "done"]
     if case.sql:
         assert rows_of(tmp_path / "w.duckdb", case.sql) == case.expected
+
+
+def test_a_file_gone_between_listing_and_read_fails_alone_and_stays_on_record(tmp_path, monkeypatch):
+    """An export moved away after the source's files were listed: one line naming it, a failed row in
+    meta.batches, and the other source loads (before: a FileNotFoundError stopped every source after it)."""
+    from warehouse import load
+    from warehouse.config import load_config
+
+    (tmp_path / "a1.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
+    (tmp_path / "t.csv").write_text("case,activity,timestamp\nT1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
+    mapping = '\n[sources.{0}.mapping]\ncase_id = "case"\nactivity = "activity"\nts = "timestamp"\n'
+    write_config(tmp_path, '[sources.s]\nkind = "csv"\npath = "a*.csv"\nprocess = "p"\n' + mapping.format("s")
+                 + '\n[sources.t]\nkind = "csv"\npath = "t.csv"\nprocess = "p"\n' + mapping.format("t"))
+    listed = load.source_files
+
+    def listed_then_moved(src, name, root):
+        files = listed(src, name, root)
+        return files + [files[0].with_name("a2.csv")] if name == "s" else files  # listed, then moved away
+    monkeypatch.setattr(load, "source_files", listed_then_moved)
+    monkeypatch.setenv("VAERDISTROM_PSEUDONYM_KEY", "9a" * 32)
+    cfg, root = load_config(tmp_path / "vaerdistrom.toml")
+    with pytest.raises(load.LoadError) as e:
+        load.load_all(cfg, root)
+    assert "\n" not in str(e.value) and "a2.csv: cannot be read (No such file or directory)" in str(e.value)
+    assert "(2 other files loaded)" in str(e.value)
+    batches = rows_of(tmp_path / "w.duckdb", "select source, file, status from meta.batches order by batch_id")
+    assert [(s, Path(f).name, status) for s, f, status in batches] == [
+        ("s", "a1.csv", "done"), ("s", "a2.csv", "failed"), ("t", "t.csv", "done")]

@@ -116,7 +116,7 @@ retries = 0
     assert r.stdout.rstrip().endswith("The run's log, with its tracebacks: vaerdistrom-run.log")
     log = (tmp_path / "vaerdistrom-run.log").read_text(encoding="utf-8")
     assert log.count("Traceback (most recent call last):") >= 3
-    for said in ("warehouse.mapping.LoadError: a.csv: column 'aktivitet' named in sources.esdh",
+    for said in ("warehouse.load.SourceError: a.csv: column 'aktivitet' named in sources.esdh",
                  "warehouse.mapping.LoadError: sources.gone: no file at borger_[CPR]/eksport.csv",
                  "FileExistsError: [Errno 17] File exists: 'published'", "Starting temporary server",
                  "Stopping temporary server"):

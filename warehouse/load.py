@@ -431,12 +431,23 @@ def load_source(con: duckdb.DuckDBPyConnection, src: Source, name: str, root: Pa
         reports = [load_pull(con, src, name, pseudo, on_rows=progress.rows)]
         progress.file_done(reports[0])
         return reports
-    reports = []
+    reports: list[BatchReport] = []
     for f in source_files(src, name, root):
         progress.file_started(name, f)
-        reports.append(load_file(con, src, name, f, pseudo, on_rows=progress.rows))
+        try:
+            reports.append(load_file(con, src, name, f, pseudo, on_rows=progress.rows))
+        except LoadError as e:
+            raise SourceError(str(e), reports) from None
         progress.file_done(reports[-1])
     return reports
+
+
+class SourceError(LoadError):
+    """A source's file failed after `reports`, its files stored before it (they stay stored and counted)."""
+
+    def __init__(self, message: str, reports: list[BatchReport]) -> None:
+        super().__init__(message)
+        self.reports = reports
 
 
 def resolve_key(cfg, root: Path) -> Pseudonymiser:
@@ -467,6 +478,7 @@ def load_all(cfg, root: Path, only: list[str] | None = None, *, progress: Progre
             try:  # one source's failure does not stop the others (as in the nightly run)
                 reports += load_source(con, src, name, root, pseudo, progress)
             except Exception as e:  # noqa: BLE001 - whatever one source raises, the others load
+                reports += getattr(e, "reports", [])
                 said = str(e) if isinstance(e, LoadError) else redact(f"{type(e).__name__}: {one_line(str(e))}")
                 failed.append(f"sources.{name}: {said}" if not said.startswith("sources.") else said)
     finally:

@@ -48,14 +48,36 @@ def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
         else:
             offset = text.str.contains(OFFSET).fill_null(False)
             if offset.any():
-                aware = text.str.to_datetime(time_zone="UTC", strict=False, time_unit="us")
-                naive_part = text.str.replace(OFFSET, "").str.to_datetime(strict=False, time_unit="us")
+                aware = by_shape(pl.select(pl.when(pl.lit(offset)).then(pl.lit(text))).to_series(), "UTC")
+                naive_part = by_shape(pl.select(pl.when(~pl.lit(offset)).then(pl.lit(text))).to_series())
                 utc_naive = local_to_utc(naive_part, src.timezone)
                 utc = pl.select(pl.when(pl.lit(offset)).then(aware).otherwise(utc_naive.utc)).to_series()
                 return utc, utc_naive.ambiguous, utc_naive.nonexistent
-            naive = text.str.to_datetime(strict=False, time_unit="us")
+            naive = by_shape(text)
     result = local_to_utc(naive, src.timezone)
     return result.utc, result.ambiguous, result.nonexistent
+
+
+SHAPES = 50  # the most common shapes of a chunk's times that are tried; a real export has one to three
+
+
+def by_shape(text: pl.Series, time_zone: str | None = None) -> pl.Series:
+    """Text times read shape by shape (a shape: the text with every digit as 9), each shape's format inferred from
+    its own values: polars infers one format per call from the first value, so a column mixing
+    '2025-01-06 10:00' and '2025-01-06T11:00:00', or one whose first value fits no format, would lose the rest.
+    A value no format fits is null. `time_zone`: the values carry offsets, read as instants in it."""
+    dtype = pl.Datetime("us", time_zone)
+    shape = text.str.replace_all(r"[0-9]", "9")
+    common = shape.drop_nulls().value_counts(sort=True).head(SHAPES)[shape.name or ""]
+    out = pl.Series(text.name, [None] * text.len(), dtype=dtype)
+    for one in common.to_list():
+        rows = (shape == one).fill_null(False)
+        try:
+            read = text.filter(rows).str.to_datetime(strict=False, time_unit="us", time_zone=time_zone)
+        except pl.exceptions.PolarsError:  # no format fits this shape: its values stay null
+            continue
+        out = out.scatter(rows.arg_true(), read.cast(dtype))
+    return out
 
 
 EPOCH_SCALE = {"epoch_seconds": 1, "%s": 1, "epoch_milliseconds": 1_000}  # per second
