@@ -5,13 +5,17 @@ published (databeskyttelsesloven § 11). The warehouse therefore stores `citizen
 keyed hash of the normalised ten digits: the same citizen gets the same pseudonym in
 every system and every night (for the same key), and nobody without the key can go
 back from pseudonym to number. CPR-shaped strings inside free text (notes, case titles,
-e-mail subjects) are replaced by the same pseudonym. CPR-shaped means ddmmyy, then either
-nothing or a separator (a hyphen, an en or em dash or a slash, with or without spaces around it,
-or spaces alone), then four digits, with a real birth date in 19yy or 20yy, and not part of a
-longer run of digits (an 11- or 13-digit number is an order number or an EAN, not a CPR number).
-A CPR number held as a number (a JSON or Parquet integer, an Excel number cell) has lost its
+e-mail subjects) are replaced by the same pseudonym. CPR-shaped means ddmmyy (a dot, dash,
+slash or space may stand between day, month and year: 01.01.90), then either nothing or a
+separator (one or two dashes of any kind, a slash, an underscore or a dot, with or without white
+space around it, or white space alone: spaces, tabs, line breaks, no-break, thin and narrow
+spaces), then four digits, with a real birth date in 19yy or 20yy, and not part of a longer run
+of digits (an 11- or 13-digit number is an order number or an EAN, not a CPR number). A CPR
+number held as a number (a JSON or Parquet integer, an Excel number cell, a decimal) has lost its
 leading zero when the day is 01-09: a whole number of nine or ten digits that is CPR-shaped once
-written with ten is one too.
+written with ten is one too, and so is such a number that became text (nine digits alone in a
+value). Lists and structs are scrubbed inside (values, keys, numbers). A column not declared
+personal whose values are mostly CPR numbers is pseudonymised whole (`mostly_cpr`).
 
 False positives are accepted, since a missed CPR number is the worse error: any ten-digit number
 that starts with a valid ddmmyy date is taken for one (a phone number such as 2512 991234 is not,
