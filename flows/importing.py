@@ -118,11 +118,11 @@ def write(config: Path, planned: Planned, *, warehouse: str) -> None:
     if config.exists():
         known = set(load_config(config)[0].processes)
         text = config.read_text(encoding="utf-8").rstrip("\n") + "\n"
-        files = ", ".join(s.path for s, _ in planned.sources.values())
+        files = " ".join(", ".join(s.path for s, _ in planned.sources.values()).split())  # one comment line
         text += f"\n# added by `vaerdistrom import` from {files}\n"
     else:
         known = set()
-        files = ", ".join(s.path for s, _ in planned.sources.values())
+        files = " ".join(", ".join(s.path for s, _ in planned.sources.values()).split())
         text = HEADER.format(files=files, warehouse=_toml(warehouse),
                              municipality=_toml(config.resolve().parent.name or "Kommune"))
     for name, (src, _) in planned.sources.items():
@@ -131,5 +131,9 @@ def write(config: Path, planned: Planned, *, warehouse: str) -> None:
         text += "\n" + process_toml(key)
     tmp = config.with_name(config.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
-    load_config(tmp)  # what was written reads back as a valid config, or nothing is replaced
+    try:
+        load_config(tmp)  # what was written reads back as a valid config, or nothing is replaced
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(config)
