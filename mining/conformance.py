@@ -8,16 +8,20 @@ checks, both pm4py's own:
   per marking, `mining.replay`): its token-based fitness, the tokens behind pm4py's log
   fitness (0.5 (1 - missing/consumed) + 0.5 (1 - remaining/produced)), and the activities
   that fired out of place.
-- **Alignments** (pm4py's A*, standard costs), most frequent variants first, for as long
-  as the process's time budget (`conformance_seconds`) lasts: the exact fitness
-  (1 - cost / worst cost) and which activity was skipped, inserted or done out of order.
+- **Alignments** (pm4py's A*, standard costs, `mining.alignment`), most frequent variants
+  first, for as long as the process's time budget (`conformance_seconds`) lasts: the exact
+  fitness (1 - cost / worst cost) and which activity was skipped, inserted or done out of
+  order. Where several alignments cost the same, one stable rule picks one (an event the
+  model has no room for yet is out of order where it happened; of skipped alternatives, the
+  first by name), so the same data give byte-identical marts run after run.
 
 A process whose variants were all aligned reports alignment fitness; one where the budget
 ran out reports token-based fitness for all its cases (the two are not mixed in one
 number) and says how many cases were aligned. Precision is pm4py's ETConformance (the same
 replay of every prefix, weighted by how many cases share it). Results:
 `marts.conformance_variants` and `marts.conformance_models`; SQL marts derive cases,
-months and deviations. pm4py is called only from here and from `mining.discovery`.
+months and deviations. pm4py is called only from here, the two helpers above
+(`mining.replay`, `mining.alignment`) and `mining.discovery`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from mining.alignment import TIE_RULE, Aligner
 from mining.discovery import variants
 from mining.replay import Replayer
 
@@ -45,7 +50,8 @@ VARIANTS = pa.schema([
     ("cost", pa.float64()), ("worst_cost", pa.float64()),  # alignment: null when not aligned
     ("token_fitness", pa.float64()), ("token_fit", pa.bool_()), ("missing_tokens", pa.int64()),
     ("consumed_tokens", pa.int64()), ("remaining_tokens", pa.int64()), ("produced_tokens", pa.int64()),
-    ("deviations", pa.list_(DEVIATION)), ("model_sha256", pa.string())])
+    ("deviations", pa.list_(DEVIATION)), ("model_sha256", pa.string()),
+    ("tie_rule", pa.string())])  # alignment: the rule that chose among equal-cost alignments (mining.alignment)
 MODELS = pa.schema([
     ("process", pa.string()), ("model", pa.string()), ("model_sha256", pa.string()),
     ("n_cases", pa.int64()), ("n_variants", pa.int64()), ("n_variants_aligned", pa.int64()),
@@ -114,19 +120,6 @@ def warm_up() -> threading.Thread:
     return thread
 
 
-def _log(traces: list[tuple]):
-    """pm4py's event log of `traces` (activity names only: neither check reads anything else)."""
-    from pm4py.objects.log.obj import Event, EventLog, Trace
-
-    return EventLog([Trace([Event({"concept:name": a}) for a in t]) for t in traces])
-
-
-def _quiet() -> None:
-    from pm4py.util import constants
-
-    constants.SHOW_PROGRESS_BAR = False  # no progress bars in a nightly job's log
-
-
 def replay(keys: list[tuple], replayer: Replayer) -> list[dict]:
     """Token replay of each variant, as `pm4py.fitness_token_based_replay` replays a log's traces."""
     modelled = set(replayer.trans_map) - {None}
@@ -140,28 +133,29 @@ def replay(keys: list[tuple], replayer: Replayer) -> list[dict]:
 
 
 def align(keys: list[tuple], net, im, fm, budget_seconds: float = float("inf")) -> dict[tuple, dict]:
-    """pm4py's alignment of each variant, in the order given, until `budget_seconds` are spent.
+    """An optimal alignment of each variant (pm4py's A* and standard costs, `mining.alignment`), in the order
+    given, until `budget_seconds` are spent.
 
-    A variant still searching when the budget runs out is left unaligned, as are those after
-    it. Returns cost, worst cost (pm4py's `bwc`: the trace's log moves plus the model's
-    cheapest run), fitness and deviations per aligned variant.
+    Of equal-cost alignments the same one is chosen in every run (the rule in `mining.alignment`), so
+    the same data give the same deviations. A variant still searching when the budget runs out
+    is left unaligned, as are those after it. Returns cost, worst cost (pm4py's `bwc`: the
+    trace's log moves plus the model's cheapest run), fitness and deviations per aligned variant.
     """
-    from pm4py.algo.conformance.alignments.petri_net import algorithm as alignments
-    from pm4py.util import exec_utils
-
-    _quiet()
     if not keys or budget_seconds <= 0:
         return {}
-    variant = exec_utils.get_variant(alignments.DEFAULT_VARIANT)
-    model_worst = variant.get_best_worst_cost(net, im, fm, parameters={})
-    modelled = {t.label for t in net.transitions if t.label}
     deadline = time.perf_counter() + budget_seconds
+    aligner = Aligner(net, im, fm)
+    cheapest_run = aligner.align((), budget_seconds)  # the empty trace's alignment
+    if cheapest_run is None:  # out of time, or a net whose final marking cannot be reached
+        return {}
+    model_worst = cheapest_run["cost"]
+    modelled = {t.label for t in net.transitions if t.label}
     out = {}
-    for trace, key in zip(_log(keys), keys, strict=True):
+    for key in keys:
         left = deadline - time.perf_counter()
         if left <= 0:
             break
-        r = variant.apply(trace, net, im, fm, parameters={"max_align_time_trace": left})
+        r = aligner.align(key, left)
         if r is None:  # out of time (or no alignment: a net whose final marking cannot be reached)
             break
         worst = STD_COST * len(key) + model_worst
@@ -228,14 +222,16 @@ TOKENS = ("token_fitness", "token_fit", "missing_tokens", "consumed_tokens", "re
 
 
 def _checked_before(con: duckdb.DuckDBPyConnection, process: str, model_sha256: str) -> dict[tuple, dict]:
-    """The last run's variants of this process checked against the same model (same file content)."""
+    """The last run's variants of this process checked against the same model (same file content), aligned under
+    today's tie rule (an alignment chosen otherwise is aligned again)."""
     have = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = "
                                       "'marts' and table_name = 'conformance_variants' order by ordinal_position"
                                       ).fetchall()]
     if have != VARIANTS.names:  # none yet, or written by an older vaerdistrom
         return {}
-    rows = con.sql("select * from marts.conformance_variants where process = $p and model_sha256 = $m",
-                   params={"p": process, "m": model_sha256}).to_arrow_table().to_pylist()
+    rows = con.sql("select * from marts.conformance_variants where process = $p and model_sha256 = $m "
+                   "and tie_rule = $r", params={"p": process, "m": model_sha256, "r": TIE_RULE}
+                   ).to_arrow_table().to_pylist()
     return {tuple(r["activities"]): r for r in rows}
 
 
@@ -270,10 +266,11 @@ def check_process(con: duckdb.DuckDBPyConnection, process: str, model: Intended,
                **{f: t[f] for f in TOKENS}}
         if a is not None:
             row |= {"method": "alignment", "fitness": a["fitness"], "is_fitting": a["fitness"] == 1,
-                    "cost": a["cost"], "worst_cost": a["worst_cost"], "deviations": a["deviations"]}
+                    "cost": a["cost"], "worst_cost": a["worst_cost"], "deviations": a["deviations"],
+                    "tie_rule": TIE_RULE}
         else:
             row |= {"method": "token_replay", "fitness": t["token_fitness"], "is_fitting": t["token_fit"],
-                    "cost": None, "worst_cost": None, "deviations": t["replay_deviations"]}
+                    "cost": None, "worst_cost": None, "deviations": t["replay_deviations"], "tie_rule": None}
         row["deviations"] = [{"kind": kind, "activity": act} for kind, act in row["deviations"]]
         rows.append(row)
     n_cases = sum(counts.values())
