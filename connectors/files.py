@@ -331,9 +331,10 @@ def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def read_jsonl(path: Path, *, chunk_rows: int = CHUNK_ROWS, **_) -> Iterator[RawChunk]:
-    """JSON lines, one object per line; a line that is not a JSON object is reported, not fatal."""
+    """JSON lines (gzipped when the name ends in .gz), one object per line; a line that is not a JSON object, or
+    not UTF-8, is reported, not fatal."""
     row = 1
-    with path.open("rb") as fh:
+    with _open(path) as fh:
         while True:
             lines = fh.readlines(1 << 22)
             if not lines:
@@ -361,7 +362,11 @@ def _json_chunk(lines: list[bytes], first: int) -> RawChunk:
             unreadable.append((first + i, "empty line", ""))
             continue
         try:
-            obj = json.loads(text)
+            obj = json.loads(text.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            unreadable.append((first + i, f"not UTF-8 text (byte 0x{text[e.start]:02x} at column {e.start + 1})",
+                               text.decode("utf-8", "replace")))
+            continue
         except ValueError as e:
             unreadable.append((first + i, f"not JSON: {e.msg} at column {e.colno}", text.decode("utf-8", "replace")))
             continue
@@ -374,7 +379,7 @@ def _json_chunk(lines: list[bytes], first: int) -> RawChunk:
         try:
             frame = _flatten(pl.read_ndjson(io.BytesIO(b"\n".join(good)), infer_schema_length=None))
         except Exception:  # noqa: BLE001 - a key whose value changes shape (1, then {"a": 1}), or a NaN: as text
-            frame = _as_text([json.loads(line) for line in good])
+            frame = _as_text([json.loads(line.decode("utf-8")) for line in good])
         frame = frame.with_columns(pl.Series("row_number", numbers, dtype=pl.Int64)).select(
             "row_number", pl.exclude("row_number"))
     else:

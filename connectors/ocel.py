@@ -240,15 +240,16 @@ def _ocel2_sqlite(path: Path) -> Iterator[tuple[Part, dict]]:
             raise ReadError(f"{path}: not an OCEL 2.0 SQLite file (no table {', '.join(sorted(missing))})")
         object_maps = dict(con.execute("select ocel_type, ocel_type_map from object_map_type"))
         event_maps = dict(con.execute("select ocel_type, ocel_type_map from event_map_type"))
+        # `is ?`, not `= ?`: a record whose type is NULL is read too (and quarantined for it), not lost
         for (otype,) in con.execute("select distinct ocel_type from object order by 1").fetchall():
             table = f"object_{object_maps[otype]}" if otype in object_maps else None
             columns = {r[1] for r in con.execute(f'pragma table_info("{table}")')} if table in tables else set()
             if columns:  # the type's attribute rows, if any, beside each object (left join: none is lost)
                 order = "o.ocel_id, t.ocel_time" if "ocel_time" in columns else "o.ocel_id"
                 cur = con.execute(f'select o.ocel_id as _oid, t.* from object o left join "{table}" t '
-                                  f"on t.ocel_id = o.ocel_id where o.ocel_type = ? order by {order}", [otype])
+                                  f"on t.ocel_id = o.ocel_id where o.ocel_type is ? order by {order}", [otype])
             else:
-                cur = con.execute("select ocel_id as _oid from object where ocel_type = ? order by ocel_id", [otype])
+                cur = con.execute("select ocel_id as _oid from object where ocel_type is ? order by ocel_id", [otype])
             cols = [d[0] for d in cur.description]
             current, attrs = None, []
             for values in _fetch(cur):
@@ -269,10 +270,10 @@ def _ocel2_sqlite(path: Path) -> Iterator[tuple[Part, dict]]:
             table = f"event_{event_maps[etype]}" if etype in event_maps else None
             if table in tables:  # an event without its attribute row has no time: read, then quarantined
                 cur = con.execute(f'select e.rowid as _row, e.ocel_id as _eid, t.* from event e '
-                                  f'left join "{table}" t on t.ocel_id = e.ocel_id where e.ocel_type = ? '
+                                  f'left join "{table}" t on t.ocel_id = e.ocel_id where e.ocel_type is ? '
                                   "order by e.rowid", [etype])
             else:
-                cur = con.execute("select rowid as _row, ocel_id as _eid from event where ocel_type = ? order by rowid",
+                cur = con.execute("select rowid as _row, ocel_id as _eid from event where ocel_type is ? order by rowid",
                                   [etype])
             cols = [d[0] for d in cur.description]
             for values in _fetch(cur):

@@ -77,7 +77,7 @@ def plan(files: list[Path], config: Path, *, process: str | None = None, **given
         i = 2
         while name in existing or name in planned.sources:
             name, i = f"{base}_{i}", i + 1
-        src, notes = guess_source(f, process=process or name, **given)
+        src, notes = guess_source(f, process=(redact(process) if process else None) or name, **given)
         planned.sources[name] = (src.model_copy(update={"path": relative(f, root)}), notes)
     return planned
 
@@ -106,8 +106,10 @@ def source_toml(name: str, src: Source) -> str:
 
 
 def process_toml(key: str) -> str:
+    """A process's table; its key quoted unless it is a bare TOML key (a name given with spaces, say)."""
     label = _toml(key.replace("_", " "))
-    return f"[processes.{key}]\nname_da = {label}\nname_en = {label}\n"
+    table = key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml(key)
+    return f"[processes.{table}]\nname_da = {label}\nname_en = {label}\n"
 
 
 def write(config: Path, planned: Planned, *, warehouse: str) -> None:
@@ -124,7 +126,7 @@ def write(config: Path, planned: Planned, *, warehouse: str) -> None:
         known = set()
         files = " ".join(", ".join(s.path for s, _ in planned.sources.values()).split())
         text = HEADER.format(files=files, warehouse=_toml(warehouse),
-                             municipality=_toml(config.resolve().parent.name or "Kommune"))
+                             municipality=_toml(redact(config.resolve().parent.name) or "Kommune"))
     for name, (src, _) in planned.sources.items():
         text += "\n" + source_toml(name, src)
     for key in sorted(processes - known):

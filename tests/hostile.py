@@ -105,7 +105,7 @@ def spellings(cpr: str) -> re.Pattern:
     underscores or dots after the sixth (a dot, dash, slash or space between day, month and year too), or as a
     number that lost its leading zero."""
     dd, mm, yy, tail = cpr[:2], cpr[2:4], cpr[4:6], cpr[6:]
-    gap = r"[\s\-\u2010-\u2014\u2212/_.]*"
+    gap = r"[\s\-\u00ad\u200b-\u200d\u2060\ufeff\u2010-\u2015\u2212\ufe63\uff0d/_.+]*"
     forms = [re.escape(dd) + r"[ ./\-]?" + re.escape(mm) + r"[ ./\-]?" + re.escape(yy) + gap + re.escape(tail)]
     if cpr.startswith("0"):
         forms.append(re.escape(cpr.lstrip("0")))
@@ -319,9 +319,39 @@ CASES += [
 ]
 
 
+CASES += [
+    Case("cpr_behind_invisible_separators", {"x.csv": "case,activity,timestamp,note\n"
+                                             "C1,A,2025-01-06 10:00,fra 010190\u20031234\n"
+                                             "C1,B,2025-01-06 11:00,til 020290\u00ad2345 og 030390\u200b3456\n"
+                                             "C1,C,2025-01-06 12:00,080890+8901\n"
+                                             "C1,D,2025-01-06 13:00,101901234.0\n"}, 0,  # a float's text, alone
+         "read         4", (4, 4, 0), sql=NO_SIX_DIGITS, expected=[(0,)]),
+    Case("jsonl_stray_byte", {"x.jsonl": b'{"case": "C1", "activity": "A", "timestamp": "2025-01-06T10:00:00Z"}\n'
+                              b'{"case": "C1", "activity": "S\xf8g", "timestamp": "2025-01-06T11:00:00Z"}\n'}, 0,
+         "not UTF-8 text (byte 0xf8", (2, 1, 1), kind="jsonl"),
+    Case("jsonl_gzip", {"x.jsonl.gz": _gzip(b'{"case": "C1", "activity": "A", "timestamp": "2025-01-06T10:00:00Z"}\n')},
+         0, "read         1", (1, 1, 0), kind="jsonl"),
+    Case("repeated_key", {"x.csv": "id,case,activity,timestamp\n1,C1,Modtaget,2025-01-06 10:00\n"
+                                   "1,C1,Afgjort,2025-01-06 11:00\n2,C1,Lukket,2025-01-06 12:00\n"}, 0,
+         "duplicate key 1: row 1 has it", (3, 2, 1), config="[sources.s.mapping]\nsource_key = \"id\"",
+         sql="select activity from staging.events order by ts", expected=[("Modtaget",), ("Lukket",)]),
+    Case("postgres_offsets", {"x.csv": HEADER + "C1,A,2025-01-06 10:00:00+01\nC1,B,2025-07-07 10:00:00+02\n"
+                                                "C1,C,2025-01-06 10:00:00-05\n"}, 0, "read         3", (3, 3, 0),
+         sql="select activity, strftime(ts at time zone 'UTC', '%m-%d %H:%M') from staging.events order by activity",
+         expected=[("A", "01-06 09:00"), ("B", "07-07 08:00"), ("C", "01-06 15:00")]),
+    Case("compact_time_is_no_epoch", {"x.csv": HEADER + "C1,A,202501061000\n"}, 0,
+         "timestamp missing or not readable", (1, 0, 1)),
+    Case("epoch_seconds_and_milliseconds_mixed", {"x.csv": HEADER + "C1,A,1736157600\nC1,B,1736161200000\n"}, 0,
+         "read         2", (2, 2, 0),
+         sql="select activity, strftime(ts at time zone 'UTC', '%Y-%m-%d %H:%M') from staging.events order by ts",
+         expected=[("A", "2025-01-06 10:00"), ("B", "2025-01-06 11:00")]),
+]
+
+
 def case_config(case: Case) -> str:
     """The [sources.s] table of a case (TOML), its file found by a pattern."""
     name = next(iter(case.files))
     mapping = "" if case.kind == "ocel" else ('[sources.s.mapping]\ncase_id = "case"\nactivity = "activity"\n'
                                               'ts = "timestamp"\n')
-    return (f'[sources.s]\nkind = "{case.kind}"\npath = "{name}"\nprocess = "p"\n{case.config}\n{mapping}')
+    own, _, more = case.config.partition("[sources.s.mapping]\n")  # a case may add mapping lines
+    return (f'[sources.s]\nkind = "{case.kind}"\npath = "{name}"\nprocess = "p"\n{own}\n{mapping}{more}\n')

@@ -58,6 +58,8 @@ def kind_of(path: Path) -> str:
         return "xes"
     if name.endswith((".csv.gz", ".tsv.gz", ".txt.gz")):
         return "csv"
+    if name.endswith((".jsonl.gz", ".ndjson.gz")):
+        return "jsonl"
     if path.suffix.lower() in (".json", ".xml"):
         from connectors.ocel import detect_format
 

@@ -260,6 +260,8 @@ def _store(con: duckdb.DuckDBPyConnection, stage: "_Stager", table: str, schema:
                 [batch_id, stage.name, file_label(stage.path), digest, started]).fetchall()
     if src.kind == "ocel":
         store_ocel(stage)
+    elif src.mapping.source_key:
+        _quarantine_repeated_keys(stage)
     keyed = src.kind == "ocel" or bool(src.mapping.source_key)
     new = con.execute(_insert_new_sql(table, schema.names, keyed)).fetchall()[0][0]
     stored = con.execute(f"select count(*) from {table} where batch_id = ?", [batch_id]).fetchall()[0][0]
@@ -277,6 +279,22 @@ def _store(con: duckdb.DuckDBPyConnection, stage: "_Stager", table: str, schema:
                 [report.rows_read, report.rows_loaded, report.rows_quarantined,
                  report.rows_loaded - report.rows_new, report.dst_ambiguous, report.dst_nonexistent,
                  watermark.isoformat() if watermark else None, batch_id]).fetchall()
+
+
+def _quarantine_repeated_keys(stage: "_Stager") -> None:
+    """A source's key given to more than one row of a file: the first row is the record, every later one goes to
+    quarantine (counted there, not as loaded), so no row is dropped unseen."""
+    con, report = stage.con, stage.report
+    before = con.execute("select count(*) from _quarantine").fetchall()[0][0]
+    con.execute("insert into _quarantine select ?, ?, ?, source_seq, ?, 'duplicate key ' || _key || ': row ' || "
+                "first_seq || ' has it (the first row with a key is kept)', to_json(b), 'row' from "
+                "(select *, min(source_seq) over (partition by _key) as first_seq from _batch) as b "
+                "where _key is not null and source_seq > first_seq",
+                [stage.batch_id, stage.name, file_label(stage.path), stage.pseudo.scrub(stage.src.mapping.source_key)]
+                ).fetchall()
+    repeated = con.execute("select count(*) from _quarantine").fetchall()[0][0] - before
+    report.rows_loaded -= repeated
+    report.rows_quarantined += repeated
 
 
 def _sql(name: str) -> str:

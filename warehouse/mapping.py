@@ -25,7 +25,9 @@ class LoadError(RuntimeError):
     """A file could not be loaded; nothing of it was kept."""
 
 
-OFFSET = r"(Z|[+-]\d\d:?\d\d)$"  # an ISO 8601 offset at the end of a time
+# an offset at the end of a time (ISO 8601's Z, +01:00, +0100, and PostgreSQL's +01), after the time's minutes
+OFFSET = r"\d\d:\d\d(:\d\d(\.\d+)?)?\s?(Z|[+-]\d\d(:?\d\d)?)$"
+_TIME_AND_OFFSET = r"(\d\d:\d\d(?::\d\d(?:\.\d+)?)?)\s?(Z|[+-]\d\d(?::?\d\d)?)$"
 
 
 def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
@@ -48,7 +50,9 @@ def parse_ts(raw: pl.Series, src: Source) -> tuple[pl.Series, int, int]:
         else:
             offset = text.str.contains(OFFSET).fill_null(False)
             if offset.any():
-                aware = by_shape(pl.select(pl.when(pl.lit(offset)).then(pl.lit(text))).to_series(), "UTC")
+                zoned = pl.select(pl.when(pl.lit(offset)).then(pl.lit(text))).to_series()
+                zoned = zoned.str.replace(r"([+-]\d\d)$", "${1}:00").str.replace(_TIME_AND_OFFSET, "${1}${2}")
+                aware = by_shape(zoned, "UTC")
                 naive_part = by_shape(pl.select(pl.when(~pl.lit(offset)).then(pl.lit(text))).to_series())
                 utc_naive = local_to_utc(naive_part, src.timezone)
                 utc = pl.select(pl.when(pl.lit(offset)).then(aware).otherwise(utc_naive.utc)).to_series()
@@ -81,13 +85,15 @@ def by_shape(text: pl.Series, time_zone: str | None = None) -> pl.Series:
 
 
 EPOCH_SCALE = {"epoch_seconds": 1, "%s": 1, "epoch_milliseconds": 1_000}  # per second
-EPOCH = r"^\d{9,13}(\.\d+)?$"  # seconds (9-11 digits) or milliseconds (12-13 digits) since 1970, UTC
+# seconds (9-11 digits) or milliseconds (13 digits) since 1970, UTC; twelve digits are not read as either unasked
+# (milliseconds before 2001, or a compact 202501061000)
+EPOCH = r"^(\d{9,11}|\d{13})(\.\d+)?$"
 
 
 def _epoch(raw: pl.Series) -> pl.Series | None:
     """Epoch times as UTC instants, when every value of the chunk is one (a number, or text of digits); else None.
 
-    Up to 11 digits are seconds (to the year 5138), 12 or 13 milliseconds: a time column holds one or the other.
+    Up to 11 digits are seconds (to the year 5138), 13 milliseconds.
     """
     if raw.dtype.is_numeric():
         seconds = raw.cast(pl.Float64)
@@ -102,7 +108,10 @@ def _epoch(raw: pl.Series) -> pl.Series | None:
     present = seconds.drop_nulls()
     if present.is_empty():
         return None
-    return _epoch_at(seconds, 1_000 if present.abs().max() >= 1e11 else 1)  # 12 digits or more: milliseconds
+    # each value by its own size: 13 digits are milliseconds, up to 11 seconds (a chunk may hold both)
+    millis = _epoch_at(seconds, 1_000)
+    return pl.select(pl.when(seconds.abs() >= 1e11).then(millis).otherwise(_epoch_at(seconds, 1))).to_series() \
+        .alias(raw.name)
 
 
 def _epoch_at(raw: pl.Series, per_second: int) -> pl.Series:

@@ -48,8 +48,9 @@ PREFIX = "cz_"  # a pseudonym is recognisable as one, and never CPR-shaped
 # what may stand between the date and the last four digits: nothing, one or two dashes (hyphen, non-breaking
 # hyphen, figure dash, en dash, em dash, minus sign), a slash, an underscore or a dot, with or without white space
 # around (space, tab, line break, no-break, thin and narrow spaces), or white space alone
-SPACES = " \t\r\n\u00a0\u2007\u2009\u200a\u202f"
-DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212/_."
+# (and the invisible ones: soft hyphen, zero-width space and joiner, byte order mark)
+SPACES = " \t\r\n\u00a0\u00ad\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u200c\u200d\u202f\u205f\u2060\u3000\ufeff"
+DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d/_.+"
 SEPARATOR = f"(?:[{SPACES}]*[{DASHES}]{{1,2}}[{SPACES}]*|[{SPACES}]+)?"  # the characters, not \\u escapes: RE2 (DuckDB)
 # reads none
 DATE_SEPARATOR = "[ ./\\-]?"  # within the date: 01.01.90-1234, 0101 90 1234
@@ -177,7 +178,8 @@ class Pseudonymiser:
             dd, mm, yy, tail = m.groups()
             return self.of_digits(dd + mm + yy + tail) if _valid_date(dd, mm, yy) else m.group(0)
 
-        return CPR_PATTERN.sub(repl, text)
+        lost = _nine(text)
+        return self.of_digits(lost) if lost else CPR_PATTERN.sub(repl, text)
 
     def column(self, s: pl.Series) -> pl.Series:
         """A personal column, pseudonymised (each distinct value hashed once)."""
@@ -191,10 +193,10 @@ class Pseudonymiser:
         that also holds text); rows without such digits are not touched."""
         s = s.cast(pl.Utf8)
         hit = s.str.contains(CPR_PATTERN_POLARS).fill_null(False)
-        nine = s.str.strip_chars().str.contains(r"^[0-9]{9}$").fill_null(False) & ~hit
+        nine = s.str.strip_chars().str.contains(NINE).fill_null(False) & ~hit
         if nine.any():
             lost = nine.arg_true()
-            padded = [v.strip().zfill(10) for v in s.gather(lost).to_list()]
+            padded = [v.strip().split(".")[0].zfill(10) for v in s.gather(lost).to_list()]
             keep = [i for i, d in zip(lost.to_list(), padded) if cpr_digits(d)]
             if keep:
                 s = s.scatter(keep, [self.of_digits(d) for d in padded if cpr_digits(d)])
@@ -220,6 +222,7 @@ class Pseudonymiser:
         return text.scatter(hit.arg_true(), [self.of_digits(d) for d in padded.filter(hit).to_list()])
 
 
+NINE = r"^[0-9]{9}(\.0+)?$"  # a number alone that lost its leading zero (as a float's text too: 101901234.0)
 MOSTLY = 0.5  # a column at least this share of whose values are CPR numbers is a CPR column
 
 
@@ -242,7 +245,7 @@ def mostly_cpr(s: pl.Series, *, sample: int = 1000) -> bool:
     hits = 0
     for value in text.filter(text.str.contains(r"^[0-9]")).to_list():
         m = WHOLE_CPR.match(value)
-        hits += bool(m and _valid_date(*m.groups()[:3])) or cpr_digits(value.zfill(10))
+        hits += bool(m and _valid_date(*m.groups()[:3])) or cpr_digits(value.split(".")[0].zfill(10))
     return hits >= MOSTLY * text.len()
 
 
@@ -256,11 +259,24 @@ def redact(text: str | None) -> str | None:
     and a pseudonym is not needed."""
     if text is None:
         return None
-    return CPR_PATTERN.sub(lambda m: MARK if _valid_date(*m.groups()[:3]) else m.group(0), text)
+    text = CPR_PATTERN.sub(lambda m: MARK if _valid_date(*m.groups()[:3]) else m.group(0), text)
+    return NINE_IN_TEXT.sub(lambda m: MARK if cpr_digits(m.group(0).zfill(10)) else m.group(0), text)
+
+
+NINE_IN_TEXT = re.compile(r"(?<![0-9.,])[0-9]{9}(?![0-9])")  # in a message: a number that lost its leading zero
+
+
+def _nine(text: str) -> str | None:
+    """The ten CPR digits of a text that is nine digits alone (a number that lost its leading zero), else None."""
+    value = text.strip()
+    if re.fullmatch(NINE, value):
+        digits = value.split(".")[0].zfill(10)
+        return digits if cpr_digits(digits) else None
+    return None
 
 
 def contains_cpr(text: str | None) -> bool:
     """True when `text` holds a CPR-shaped string with a valid birth date (for scans and tests)."""
     if not text:
         return False
-    return any(_valid_date(*m.groups()[:3]) for m in CPR_PATTERN.finditer(text))
+    return any(_valid_date(*m.groups()[:3]) for m in CPR_PATTERN.finditer(text)) or redact(text) != text
