@@ -74,16 +74,21 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
     except (OSError, EOFError) as e:  # a gzip cut off or corrupt
         raise ReadError(f"{path}: not readable ({e}); refused whole") from None
     _refuse_binary(path, encoding)
-    delimiter = delimiter or detect_delimiter(path, encoding)
+    skip = 1  # lines before the first data row
     with io.TextIOWrapper(_open(path), encoding=encoding, newline="", errors="surrogateescape") as fh:
         try:
             header = fh.readline().lstrip("\ufeff").rstrip("\r\n")
+            hint = SEP_HINT.fullmatch(header)
+            if hint:  # Excel's "sep=;" line: the delimiter, said before the header
+                delimiter = delimiter or hint.group(1)
+                header, skip = fh.readline().rstrip("\r\n"), 2
         except UnicodeDecodeError as e:
             raise ReadError(f"{path}: the header is not {encoding} text ({e.reason}); give the encoding") from None
         except (OSError, EOFError) as e:
             raise ReadError(f"{path}: not a readable file ({e}); refused whole") from None
     if _UNDECODED.search(header):
         raise ReadError(f"{path}: the header is not {encoding} text; give the encoding")
+    delimiter = delimiter or detect_delimiter(path, encoding)
     names = next(csv.reader([header], delimiter=delimiter)) if header else []  # quoted names unquoted
     if names and names[-1] == "":  # a trailing delimiter on every line: a nameless empty last column
         names[-1] = "_trailing"
@@ -91,13 +96,14 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
     cut = unterminated_last_line == "quarantine" and _unterminated(path, encoding)
     row = 1
     try:
-        for chunk in _arrow_chunks(path, encoding, delimiter, unique, chunk_rows, cut):
+        for chunk in _arrow_chunks(path, encoding, delimiter, unique, chunk_rows, cut, skip):
             yield chunk
             row += chunk.frame.height + len(chunk.unreadable)
     except _Malformed:
-        yield from _row_by_row(path, encoding, delimiter, unique, row, chunk_rows, max_field_bytes, cut)
+        yield from _row_by_row(path, encoding, delimiter, unique, row, chunk_rows, max_field_bytes, cut, skip)
 
 
+SEP_HINT = re.compile(r'"?sep=(.)"?')  # Excel's first line naming the delimiter
 _UNDECODED = re.compile("[\udc80-\udcff]")  # a byte the encoding could not read, as surrogateescape keeps it
 CUT = "the last line has no line ending: cut off mid-write? (it loads once an export ends it)"
 
@@ -133,15 +139,15 @@ class _Malformed(Exception):
     """Arrow met a row it cannot take: the rest of the file is read row by row."""
 
 
-def _arrow_chunks(path: Path, encoding: str, delimiter: str, names: list[str], chunk_rows: int, cut: bool
-                  ) -> Iterator[RawChunk]:
+def _arrow_chunks(path: Path, encoding: str, delimiter: str, names: list[str], chunk_rows: int, cut: bool,
+                  skip: int = 1) -> Iterator[RawChunk]:
     """The file's rows by Arrow, `chunk_rows` at a time; _Malformed at the first row it cannot take (before
     yielding the chunk that would hold it). `cut`: the last row is reported unreadable (see `read_csv`)."""
     try:
         reader = pacsv.open_csv(
             pa.input_stream(str(path), compression="gzip" if path.name.lower().endswith(".gz") else None),
             read_options=pacsv.ReadOptions(encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
-                                           column_names=names, skip_rows=1, block_size=1 << 22),
+                                           column_names=names, skip_rows=skip, block_size=1 << 22),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  null_values=NULL_STRINGS, strings_can_be_null=True))
@@ -185,7 +191,7 @@ def _arrow_chunks(path: Path, encoding: str, delimiter: str, names: list[str], c
 
 
 def _row_by_row(path: Path, encoding: str, delimiter: str, names: list[str], first: int, chunk_rows: int,
-                max_field_bytes: int, cut: bool) -> Iterator[RawChunk]:
+                max_field_bytes: int, cut: bool, skip: int = 1) -> Iterator[RawChunk]:
     """The file's data rows from row `first` on, by Python's csv module: a row with another number of fields than
     the header, or a field over `max_field_bytes`, is reported unreadable (row number, reason, its text); so is
     the last row when `cut` (see `read_csv`)."""
@@ -207,7 +213,8 @@ def _row_by_row(path: Path, encoding: str, delimiter: str, names: list[str], fir
     try:
         with io.TextIOWrapper(_open(path), encoding=encoding, newline="", errors="surrogateescape") as fh:
             records = csv.reader(fh, delimiter=delimiter)
-            next(records, None)  # the header
+            for _ in range(skip):  # the header (and Excel's "sep=" line before it)
+                next(records, None)
             for fields in records:
                 if not fields:  # an empty line is no row (as Arrow reads it)
                     continue
@@ -254,6 +261,8 @@ def _line(fields: list[str], delimiter: str) -> str:
 def _refuse_binary(path: Path, encoding: str) -> None:
     """ReadError when the file is not text: NUL bytes in its first 64 KB (outside UTF-16), or gzip that does not
     open."""
+    if path.name.lower().endswith(".gz") and path.stat().st_size == 0:
+        raise ReadError(f"{path}: an empty file, not gzip (a gzip file has a header even when empty); refused whole")
     if encoding.lower().replace("_", "-").startswith("utf-16"):
         return
     try:

@@ -348,6 +348,16 @@ CASES += [
 ]
 
 
+CASES += [
+    Case("excel_sep_line", {"x.csv": "sep=;\ncase;activity;timestamp\nC1;A;2025-01-06 10:00\nC1;B;2025-01-06 11:00\n"},
+         0, "read         2", (2, 2, 0), sql="select activity from staging.events order by ts",
+         expected=[("A",), ("B",)]),
+    Case("two_exports_joined_with_a_bom", {"x.csv": HEADER + "C1,A,2025-01-06 10:00\n\ufeffC1,B,2025-01-06 11:00\n"},
+         0, "read         2", (2, 2, 0), sql="select distinct case_id from staging.events", expected=[("C1",)]),
+    Case("empty_gzip", {"x.csv.gz": b""}, 1, "an empty file, not gzip", (0, 0, 0)),
+]
+
+
 def case_config(case: Case) -> str:
     """The [sources.s] table of a case (TOML), its file found by a pattern."""
     name = next(iter(case.files))

@@ -276,8 +276,8 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
     def col(c: str | None, fixed: str | None = None, values: dict[str, str] | None = None) -> pl.Expr:
         if c is None:
             return pl.lit(fixed, dtype=pl.Utf8)
-        e = pl.col(c).cast(pl.Utf8).str.strip_chars()
-        return e.replace(values) if values else e
+        e = pl.col(c).cast(pl.Utf8).str.strip_chars().str.strip_chars("\ufeff")  # a BOM mid-file (two exports
+        return e.replace(values) if values else e  # joined) is no part of a case id
 
     row_cols = [c for c in frame.columns if c != "row_number"]
     names = safe_names(row_cols, pseudo)  # a CPR number in a column's name is stored as its pseudonym
