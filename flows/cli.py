@@ -857,9 +857,10 @@ def _run_nightly(config: Path) -> None:
                  f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')}\n")
     with contextlib.redirect_stderr(Redacting(output)):  # a library that prints to stderr prints to the log
         start_server(output)  # tied to this process: it dies with it, or the next run reaps it
-        from flows.nightly import nightly
+        from flows.nightly import CONFIG_ENV, nightly
 
-        state = nightly(str(config), return_state=True)
+        os.environ[CONFIG_ENV] = str(config)  # the real path; Prefect keeps only its redacted form
+        state = nightly(redact(str(config)), return_state=True)
         data = state.result(raise_on_failure=False)
     if isinstance(data, dict) and data.get("report"):
         typer.echo(data["report"])

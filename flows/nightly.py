@@ -100,6 +100,18 @@ def _night(cfg: Config, root: Path, result: pipeline.NightResult) -> None:
                                                      log.warning))
 
 
+CONFIG_ENV = "VAERDISTROM_RUN_CONFIG"  # `run`: the config's real path, kept from Prefect (see `real_config`)
+
+
+def real_config(config: str) -> str:
+    """The config the flow reads. `vaerdistrom run` hands Prefect the path with any CPR number redacted (Prefect
+    keeps a flow's parameters in its database) and the real path in this process's environment."""
+    import os
+
+    given = os.environ.get(CONFIG_ENV)
+    return given if given and redact(given) == config else config
+
+
 @flow(name="vaerdistrom-nightly", log_prints=False)
 @scrubbed
 def nightly(config: str = "vaerdistrom.toml"):
@@ -108,7 +120,7 @@ def nightly(config: str = "vaerdistrom.toml"):
     from flows.lock import RunLocked, run_lock
 
     guard_logging()  # in whichever process runs the flow (a deployment's runs each have their own)
-    cfg, root = load_config(config)
+    cfg, root = load_config(real_config(config))
     result = pipeline.new_night(cfg)
     try:
         with run_lock(root / cfg.warehouse):

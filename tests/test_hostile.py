@@ -447,3 +447,22 @@ def test_a_file_gone_between_listing_and_read_fails_alone_and_stays_on_record(tm
     batches = rows_of(tmp_path / "w.duckdb", "select source, file, status from meta.batches order by batch_id")
     assert [(s, Path(f).name, status) for s, f, status in batches] == [
         ("s", "a1.csv", "done"), ("s", "a2.csv", "failed"), ("t", "t.csv", "done")]
+
+
+@pytest.mark.slow
+def test_a_config_in_a_folder_named_after_a_citizen_reaches_prefect_redacted(tmp_path):
+    """`run --config borger_270490-1234/vaerdistrom.toml`: Prefect keeps a flow's parameters in its database, so it
+    is handed the path with the number redacted, and the run still reads the real folder."""
+    folder = tmp_path / "borger_270490-1234"
+    folder.mkdir()
+    (folder / "a.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n"
+                                  "A1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
+    write_config(folder, '[sources.s]\nkind = "csv"\npath = "a.csv"\nprocess = "p"\n[sources.s.mapping]\n'
+                         'case_id = "case"\nactivity = "activity"\nts = "timestamp"\n')
+    home = tmp_path / "prefect"
+    r = cli("run", "--config", "borger_270490-1234/vaerdistrom.toml", cwd=tmp_path, env={"PREFECT_HOME": str(home)})
+    assert r.returncode == 0, r.stderr
+    assert rows_of(folder / "published" / "vaerdistrom.duckdb", "select count(*) from marts.event_sequence") == [(2,)]
+    kept = prefect_text(home)
+    assert "borger_[CPR]/vaerdistrom.toml" in kept  # the flow run's parameter, as Prefect keeps it
+    assert find_cpr(kept + r.stdout + r.stderr, {"config_folder": "2704901234"}) == []
