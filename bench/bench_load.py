@@ -108,6 +108,20 @@ if n <= int(sys.argv[4]):
 """
 
 
+def inputs(work: Path, sim: Path, n: int) -> list[tuple[str, str, str, Path]]:
+    """The files of `n` events each (made from the simulation `sim` by MAKE, written to work/make.py first), as
+    (label, kind, source name, path): the ESDH CSV, the job centre's Parquet and, up to XES_MAX, its XES."""
+    data = work / f"n{n}"
+    data.mkdir()
+    subprocess.run([sys.executable, str(work / "make.py"), str(sim), str(data), str(n), str(XES_MAX)], check=True,
+                   cwd=ROOT)
+    cases = [("CSV (ESDH export, cp1252)", "csv", "sbsys", data / "sagsaktiviteter.csv"),
+             ("Parquet (job centre)", "parquet", "momentum", data / "momentum.parquet")]
+    if n <= XES_MAX:
+        cases.append(("XES (job centre events)", "xes", "xes", data / "events.xes"))
+    return cases
+
+
 def main() -> None:
     args = size_args(__doc__)
     sizes = args.sizes
@@ -120,14 +134,7 @@ def main() -> None:
         (work / "pm4py_path.py").write_text(PM4PY)
         (work / "make.py").write_text(MAKE)
         for n in sizes:
-            data = work / f"n{n}"
-            data.mkdir()
-            subprocess.run([py, str(work / "make.py"), str(sim), str(data), str(n), str(XES_MAX)], check=True,
-                           cwd=ROOT)
-            cases = [("CSV (ESDH export, cp1252)", "csv", "sbsys", data / "sagsaktiviteter.csv"),
-                     ("Parquet (job centre)", "parquet", "momentum", data / "momentum.parquet")]
-            if n <= XES_MAX:
-                cases.append(("XES (job centre events)", "xes", "xes", data / "events.xes"))
+            cases = inputs(work, sim, n)
             if n == sizes[0] and BPIC.exists():
                 cases.append(("XES (BPIC15_1, real)", "xes", "real", BPIC))
             for label, kind, name, path in cases:

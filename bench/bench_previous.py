@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import MAKE, OURS, XES_MAX  # noqa: E402
+from bench_load import MAKE, OURS, inputs  # noqa: E402
 from bench_simulate import ROOT, machine, run_child, simulate_into, write_section  # noqa: E402
 
 BEGIN, END = "<!-- previous:begin -->", "<!-- previous:end -->"
@@ -66,15 +66,7 @@ def main() -> None:
         (work / "ours.py").write_text(OURS)
         (work / "make.py").write_text(MAKE)
         for n in sizes:
-            data = work / f"n{n}"
-            data.mkdir()
-            subprocess.run([py, str(work / "make.py"), str(sim), str(data), str(n), str(XES_MAX)], check=True,
-                           cwd=ROOT)
-            cases = [("CSV (ESDH export, cp1252)", "csv", "sbsys", data / "sagsaktiviteter.csv"),
-                     ("Parquet (job centre)", "parquet", "momentum", data / "momentum.parquet")]
-            if n <= XES_MAX:
-                cases.append(("XES (job centre events)", "xes", "xes", data / "events.xes"))
-            for label, kind, name, path in cases:
+            for label, kind, name, path in inputs(work, sim, n):
                 config = "xes" if kind == "xes" else str(sim / "vaerdistrom.toml")
                 now = timed_load(py, work / "ours.py", config, name, path, work / f"{name}-{n}-now.duckdb",
                                  work / "log.txt", None)

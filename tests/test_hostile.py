@@ -26,6 +26,13 @@ def write_config(folder: Path, sources: str) -> None:
                                              + sources, encoding="utf-8")
 
 
+def csv_source(name: str, path: str, *, case_id: str = "case", activity: str = "activity", ts: str = "timestamp",
+               process: str = "p", options: str = "", mapping: str = "") -> str:
+    """One `[sources.NAME]` table of a CSV source (TOML), with its mapping; `options` and `mapping` add lines."""
+    return (f'[sources.{name}]\nkind = "csv"\npath = "{path}"\nprocess = "{process}"\n{options}'
+            f'[sources.{name}.mapping]\ncase_id = "{case_id}"\nactivity = "{activity}"\nts = "{ts}"\n{mapping}\n')
+
+
 def rows_of(path: Path, sql: str) -> list[tuple]:
     """The rows of one query of a DuckDB file, opened read-only and closed again."""
     con = duckdb.connect(str(path), read_only=True)
@@ -87,19 +94,11 @@ def test_no_cpr_number_survives_import_load_run_status_or_query(tmp_path):
     config = (tmp_path / "vaerdistrom.toml").read_text(encoding="utf-8")
     # a source named after a citizen's folder, not there: its error (raw, the path as configured) reaches Prefect as
     # a task's exception, its Failed state's message, an event and a log record
-    (tmp_path / "vaerdistrom.toml").write_text(config + f"""
-[sources.borger]
-kind = "csv"
-path = "borger_{planted['file_name'][:6]}-{planted['file_name'][6:]}/eksport.csv"
-process = "forloeb"
-[sources.borger.mapping]
-case_id = "sag"
-activity = "aktivitet"
-ts = "tid"
-
-[nightly]
-retries = 0
-""", encoding="utf-8")
+    cpr = planted["file_name"]
+    (tmp_path / "vaerdistrom.toml").write_text(
+        config + "\n" + csv_source("borger", f"borger_{cpr[:6]}-{cpr[6:]}/eksport.csv", case_id="sag",
+                                   activity="aktivitet", ts="tid", process="forloeb") + "[nightly]\nretries = 0\n",
+        encoding="utf-8")
     for args in (["load"], ["run"], ["status"], ["status", "--json"], ["query", "variants", "--format", "json"],
                  ["query", "dfg", "--format", "csv"]):
         said.append(cli(*args, cwd=tmp_path, env=home))
@@ -146,24 +145,8 @@ def test_load_goes_on_past_a_failing_source_and_keeps_the_failed_file_on_record(
     (tmp_path / "a.csv").write_text("sag,trin,tid\nS1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
     (tmp_path / "b.csv").write_text("case,activity,timestamp\nB1,Modtaget,2025-01-06 10:00\n"
                                     "B1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
-    write_config(tmp_path, '''[sources.esdh]
-kind = "csv"
-path = "a.csv"
-process = "p"
-[sources.esdh.mapping]
-case_id = "sag"
-activity = "aktivitet 010190-1234"
-ts = "tid"
-
-[sources.other]
-kind = "csv"
-path = "b.csv"
-process = "p"
-[sources.other.mapping]
-case_id = "case"
-activity = "activity"
-ts = "timestamp"
-''')
+    write_config(tmp_path, csv_source("esdh", "a.csv", case_id="sag", activity="aktivitet 010190-1234", ts="tid")
+                 + csv_source("other", "b.csv"))
     r = cli("load", cwd=tmp_path)
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
@@ -352,16 +335,7 @@ def test_a_last_row_cut_one_night_and_ended_the_next_is_stored_once(tmp_path):
     whole one is stored once (before, both were kept)."""
     head = "case,activity,timestamp,resource\n" + "".join(f"C{i},Modtaget,2025-01-06 10:{i:02d},Bo\n" for i in range(3))
     (tmp_path / "x.csv").write_text(head + "C9,Afgjort,2025-01-07 10:15,An", encoding="utf-8")
-    write_config(tmp_path, '''[sources.s]
-kind = "csv"
-path = "x.csv"
-process = "p"
-[sources.s.mapping]
-case_id = "case"
-activity = "activity"
-ts = "timestamp"
-resource = "resource"
-''')
+    write_config(tmp_path, csv_source("s", "x.csv", mapping='resource = "resource"\n'))
     first = cli("load", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     (tmp_path / "x.csv").write_text(head + "C9,Afgjort,2025-01-07 10:15,Anna\n", encoding="utf-8")
@@ -375,16 +349,7 @@ resource = "resource"
 
 def test_a_source_is_read_only_when_its_export_says_it_is_done(tmp_path):
     (tmp_path / "a.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
-    write_config(tmp_path, '''[sources.esdh]
-kind = "csv"
-path = "a.csv"
-process = "p"
-ready_file = "a.csv.done"
-[sources.esdh.mapping]
-case_id = "case"
-activity = "activity"
-ts = "timestamp"
-''')
+    write_config(tmp_path, csv_source("esdh", "a.csv", options='ready_file = "a.csv.done"\n'))
     r = cli("load", cwd=tmp_path)
     assert r.returncode == 1
     assert r.stderr == ("error: sources.esdh: not ready: a.csv.done is not there yet (the export says it is done by "
@@ -429,9 +394,7 @@ def test_a_file_gone_between_listing_and_read_fails_alone_and_stays_on_record(tm
 
     (tmp_path / "a1.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
     (tmp_path / "t.csv").write_text("case,activity,timestamp\nT1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
-    mapping = '\n[sources.{0}.mapping]\ncase_id = "case"\nactivity = "activity"\nts = "timestamp"\n'
-    write_config(tmp_path, '[sources.s]\nkind = "csv"\npath = "a*.csv"\nprocess = "p"\n' + mapping.format("s")
-                 + '\n[sources.t]\nkind = "csv"\npath = "t.csv"\nprocess = "p"\n' + mapping.format("t"))
+    write_config(tmp_path, csv_source("s", "a*.csv") + csv_source("t", "t.csv"))
     listed = load.source_files
 
     def listed_then_moved(src, name, root):
@@ -457,8 +420,7 @@ def test_a_config_in_a_folder_named_after_a_citizen_reaches_prefect_redacted(tmp
     folder.mkdir()
     (folder / "a.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n"
                                   "A1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
-    write_config(folder, '[sources.s]\nkind = "csv"\npath = "a.csv"\nprocess = "p"\n[sources.s.mapping]\n'
-                         'case_id = "case"\nactivity = "activity"\nts = "timestamp"\n')
+    write_config(folder, csv_source("s", "a.csv"))
     home = tmp_path / "prefect"
     r = cli("run", "--config", "borger_270490-1234/vaerdistrom.toml", cwd=tmp_path, env={"PREFECT_HOME": str(home)})
     assert r.returncode == 0, r.stderr

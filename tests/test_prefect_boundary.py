@@ -12,7 +12,7 @@ import pytest
 
 from flows.boundary import RedactCpr, Redacted, scrub, scrubbed
 from warehouse.pseudonym import contains_cpr
-from test_hostile import write_config
+from test_hostile import csv_source, write_config
 
 
 class _Kept(logging.Handler):
@@ -79,27 +79,9 @@ def test_run_prints_one_line_per_failure_and_keeps_the_tracebacks_in_its_log(tmp
     (tmp_path / "a.csv").write_text("sag,trin,tid\nS1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
     (tmp_path / "b.csv").write_text("case,activity,timestamp\nB1,Modtaget,2025-01-06 10:00\n"
                                     "B1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
-    mapping = '[sources.{0}.mapping]\ncase_id = "case"\nactivity = "activity"\nts = "timestamp"\n\n'
-    write_config(tmp_path, '''[sources.esdh]
-kind = "csv"
-path = "a.csv"
-process = "p"
-[sources.esdh.mapping]
-case_id = "sag"
-activity = "aktivitet"
-ts = "tid"
-
-[sources.other]
-kind = "csv"
-path = "b.csv"
-process = "p"
-''' + mapping.format("other") + '''[sources.gone]
-kind = "csv"
-path = "borger_010190-1234/eksport.csv"
-process = "p"
-''' + mapping.format("gone") + '''[nightly]
-retries = 0
-''')
+    write_config(tmp_path, csv_source("esdh", "a.csv", case_id="sag", activity="aktivitet", ts="tid")
+                 + csv_source("other", "b.csv") + csv_source("gone", "borger_010190-1234/eksport.csv")
+                 + "[nightly]\nretries = 0\n")
     (tmp_path / "published").write_text("a file where the snapshot's folder should be", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     r = subprocess.run([sys.executable, "-m", "flows.cli", "run"], capture_output=True, text=True, cwd=tmp_path,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from flows.prefect_server import NO_DEATH_SIGNAL_ENV, RECORDS, is_prefect_server, reap, started_at
-from test_hostile import write_config
+from test_hostile import csv_source, write_config
 
 APP = "prefect.server.api.server:create_app"
 
@@ -29,15 +29,7 @@ def _municipality(folder: Path) -> None:
     folder.mkdir()
     (folder / "b.csv").write_text("case,activity,timestamp\nB1,Modtaget,2025-01-06 10:00\n"
                                   "B1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
-    write_config(folder, '''[sources.other]
-kind = "csv"
-path = "b.csv"
-process = "p"
-[sources.other.mapping]
-case_id = "case"
-activity = "activity"
-ts = "timestamp"
-''')
+    write_config(folder, csv_source("other", "b.csv"))
 
 
 def _run(folder: Path, env: dict[str, str]) -> subprocess.Popen:

@@ -171,7 +171,7 @@ def _plain(frame: pl.DataFrame, pseudo: Pseudonymiser) -> pl.DataFrame:
 def _scrub_value(value, pseudo: Pseudonymiser):
     """A nested value with CPR numbers replaced by their pseudonyms in its texts, its keys and its whole numbers."""
     if isinstance(value, str):
-        return pseudo.scrub_column(pl.Series([value]))[0]
+        return pseudo.scrub(value)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
