@@ -23,6 +23,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from vaerdistrom.errors import VaerdistromError
 
 CHUNK_ROWS = 50_000
 NULL_STRINGS = ["", "NULL", "null"]
@@ -37,7 +38,7 @@ class RawChunk:
     unreadable: list[tuple[int, str, str]] = field(default_factory=list)  # (row number, reason, text)
 
 
-class ReadError(ValueError):
+class ReadError(VaerdistromError, ValueError):
     """A file that cannot be read as its declared format (said with the file's name)."""
 
 

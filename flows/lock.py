@@ -9,9 +9,10 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+from vaerdistrom.errors import VaerdistromError
 
 
-class RunLocked(RuntimeError):
+class RunLocked(VaerdistromError, RuntimeError):
     """Another run holds the warehouse."""
 
 

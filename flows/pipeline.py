@@ -30,6 +30,7 @@ from warehouse.load import (BatchReport, LoadError, Progress, SourceError, file_
                             sha256_of, source_files)
 from warehouse.pseudonym import redact
 from warehouse.pull import check, load_pull
+from vaerdistrom.errors import VaerdistromError
 
 SQL = Path(__file__).with_name("sql")
 KILL_ENV = "VAERDISTROM_KILL_AT"  # crash tests: the kill point at which the process SIGKILLs itself
@@ -37,7 +38,7 @@ KPIS = ("n_cases", "median_lead_time_days", "p90_lead_time_days", "share_within_
         "contacts_per_case", "process_cycle_efficiency")
 
 
-class SourceNotReady(RuntimeError):
+class SourceNotReady(VaerdistromError, RuntimeError):
     """A source's file changed while it was read (an export still being written): try again later."""
 
 

@@ -39,6 +39,7 @@ import pyarrow as pa
 from mining.alignment import TIE_RULE, Aligner
 from mining.discovery import variants
 from mining.replay import Replayer
+from vaerdistrom.errors import UsageError
 
 PREFIX_CHUNK = 2000  # variants walked between two looks at the clock
 STD_COST = 10000  # pm4py's cost of a move on log or model; a synchronous move costs 0 and a silent one 1
@@ -61,7 +62,7 @@ MODELS = pa.schema([
     ("precision_seconds", pa.float64())])
 
 
-class IntendedModelError(ValueError):
+class IntendedModelError(UsageError, ValueError):
     """An intended BPMN that cannot be used, said with the file's name."""
 
 

@@ -33,7 +33,8 @@ import pyarrow as pa
 from mining.filters import Filters
 from warehouse.changes import replace_changed
 from warehouse.migrations import rollback
-from warehouse.schema import TOUCHED_CASES
+from vaerdistrom.schema import TOUCHED_CASES
+from vaerdistrom.errors import VaerdistromError
 
 SQL = Path(__file__).with_name("sql")
 
@@ -45,7 +46,7 @@ BASE = {"events": "staging.events", "contacts": "staging.contacts", "cases": "st
         "conformance_models": "marts.conformance_models"}
 
 
-class MartsMissing(RuntimeError):
+class MartsMissing(VaerdistromError, RuntimeError):
     """A question was asked of a warehouse whose marts are not built."""
 
 

@@ -17,7 +17,7 @@ import datetime as dt
 import duckdb
 import pyarrow as pa
 
-from warehouse.calendar import WorkCalendar, day_number
+from vaerdistrom.calendar import WorkCalendar, day_number
 from warehouse.config import Process
 
 RULES = pa.schema([
@@ -77,7 +77,7 @@ def _write(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table, extra: st
 def calendar_table(first_year: int, last_year: int, *, closing_days: bool = True) -> pa.Table:
     """One row per day of the years: day, is_working_day, n_working_days (working days up to and including it).
 
-    Working days are `warehouse.calendar.WorkCalendar`'s, the simulator's own.
+    Working days are `vaerdistrom.calendar.WorkCalendar`'s, the simulator's own.
     """
     first, last = dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)
     calendar = WorkCalendar(first, last, closing_days=closing_days)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from math import log
 from dataclasses import dataclass, field
 
-from warehouse.calendar import WorkCalendar
+from vaerdistrom.calendar import WorkCalendar
 
 DAY = 86_400
 WEEK_SECONDS = 7 * DAY

@@ -25,7 +25,8 @@ from simulator.people import Population, make_staff
 from simulator.templates import byggesag, helhedsplan, pladsanvisning, sygedagpenge, visitation
 from simulator.templates.common import ProcessTemplate, Values, pick_weighted
 from simulator.truth import ProcessTruth, jsonl
-from warehouse.calendar import WorkCalendar, day_number
+from vaerdistrom.calendar import WorkCalendar, day_number
+from vaerdistrom.errors import UsageError
 
 GENERATOR_VERSION = 1
 TEMPLATES: dict[str, ProcessTemplate] = {
@@ -47,7 +48,7 @@ STREETS = ("Åbakken", "Ærøvej", "Østergade", "Møllevej", "Skovbrynet", "Kir
            "Bøgevænget", "Højvangen", "Strandvejen", "Kærgårdsvej", "Lærkevej")
 
 
-class SimulationError(ValueError):
+class SimulationError(UsageError, ValueError):
     """A bad argument or an unusable output folder, said in one line."""
 
 

@@ -6,7 +6,7 @@ import holidays
 import pytest
 from hypothesis import given, strategies as st
 
-from warehouse.calendar import WorkCalendar, danish_holidays, day_date, day_number, easter_sunday
+from vaerdistrom.calendar import WorkCalendar, danish_holidays, day_date, day_number, easter_sunday
 
 
 @pytest.mark.parametrize("year", range(2015, 2036))

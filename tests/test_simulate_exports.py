@@ -223,7 +223,7 @@ def test_no_local_time_falls_in_the_dst_gap_or_overlap(baseline):
 
 def test_staff_work_on_working_days_in_office_hours(baseline):
     """Caseworkers (not systems, not citizens' own submissions) act on Danish working days, 08:00-15:59."""
-    from warehouse.calendar import danish_holidays
+    from vaerdistrom.calendar import danish_holidays
 
     df = read_sbsys(baseline).filter(~pl.col("Initialer").is_in(["SYS", "UDV"]))
     ts = df["Udført"].str.strptime(pl.Datetime, "%d-%m-%Y %H:%M", strict=True)

@@ -17,7 +17,7 @@ from logs import process_frame
 from simulator.contacts import ContactMaker, ContactParams
 from simulator.engine import DAY, Case, Citizen, Env, Staff, Wait
 from simulator.templates import byggesag, sygedagpenge, visitation
-from warehouse.calendar import WorkCalendar, day_number
+from vaerdistrom.calendar import WorkCalendar, day_number
 
 
 def traces(out, process) -> dict[str, list[str]]:

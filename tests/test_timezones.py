@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from hypothesis import given, strategies as st
 
-from warehouse.timezones import local_to_utc
+from vaerdistrom.timezones import local_to_utc
 
 UTC = ZoneInfo("UTC")
 

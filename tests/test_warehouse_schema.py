@@ -5,7 +5,7 @@ import pyarrow as pa
 import pytest
 
 from warehouse.migrations import MIGRATIONS, Migration, MigrationError, applied, connect, migrate
-from warehouse.schema import EVENTS, TABLES
+from vaerdistrom.schema import EVENTS, TABLES
 
 
 def test_fresh_warehouse_gets_every_layer_and_table(tmp_path):
@@ -31,7 +31,7 @@ def test_tables_have_exactly_the_canonical_columns(table, schema):
 
 
 def _keys(table):
-    from warehouse.schema import PRIMARY_KEYS
+    from vaerdistrom.schema import PRIMARY_KEYS
     return PRIMARY_KEYS[table]
 
 

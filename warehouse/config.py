@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from vaerdistrom.errors import UsageError
 
 CONTACT_CHANNELS = ("phone", "email", "digital_post", "visit")
 PULLED = ("sql", "rest")  # source kinds pulled from a live system (a database, an API) rather than read from files
 SECONDS_PER = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}  # duration_unit -> seconds
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError, ValueError):
     """The config file is missing, not TOML, or does not describe a usable setup."""
 
 

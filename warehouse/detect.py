@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from warehouse.config import Source
+from vaerdistrom.errors import UsageError
 
 KIND_BY_SUFFIX = {
     ".xes": "xes", ".gz": "xes", ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet",
@@ -43,7 +44,7 @@ CANDIDATES = {
 }
 
 
-class DetectError(ValueError):
+class DetectError(UsageError, ValueError):
     """The file's format or columns could not be guessed; the message says what to give."""
 
 

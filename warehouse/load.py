@@ -32,7 +32,7 @@ from warehouse.mapping import LoadError, to_canonical
 from warehouse.migrations import rollback
 from warehouse.ocel_load import OCEL_STAGE_TABLES, stage_ocel, store_ocel
 from warehouse.pseudonym import Pseudonymiser, redact
-from warehouse.schema import CONTACTS, EVENTS
+from vaerdistrom.schema import CONTACTS, EVENTS
 
 __all__ = ["BatchReport", "LoadError", "Progress", "load_all", "load_file", "load_source", "to_canonical"]
 

@@ -17,11 +17,12 @@ import pyarrow as pa
 from connectors.files import RawChunk
 from warehouse.config import PULLED, SECONDS_PER, Source
 from warehouse.pseudonym import Pseudonymiser, cpr_digits, mostly_cpr
-from warehouse.schema import CONTACTS, EVENTS
-from warehouse.timezones import local_to_utc
+from vaerdistrom.schema import CONTACTS, EVENTS
+from vaerdistrom.timezones import local_to_utc
+from vaerdistrom.errors import VaerdistromError
 
 
-class LoadError(RuntimeError):
+class LoadError(VaerdistromError, RuntimeError):
     """A file could not be loaded; nothing of it was kept."""
 
 

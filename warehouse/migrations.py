@@ -13,7 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.schema import UNINDEXED, create_table_sql
+from vaerdistrom.schema import UNINDEXED, create_table_sql
+from vaerdistrom.errors import VaerdistromError
 
 SQL = Path(__file__).with_name("sql")
 
@@ -33,7 +34,7 @@ def sql_file(name: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
 
 
 def canonical_tables(*tables: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
-    """A migration step creating staging tables from their Arrow schemas in warehouse/schema.py."""
+    """A migration step creating staging tables from their Arrow schemas in vaerdistrom/schema.py."""
     def run(con: duckdb.DuckDBPyConnection) -> None:
         for table in tables:
             con.execute(create_table_sql(table))
@@ -77,7 +78,7 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-class MigrationError(RuntimeError):
+class MigrationError(VaerdistromError, RuntimeError):
     """The warehouse cannot be brought to this version's schema."""
 
 
@@ -139,7 +140,7 @@ def connect(path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckd
     return con
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseBusy(VaerdistromError, RuntimeError):
     """Another process has the warehouse open for writing (DuckDB allows one writer)."""
 
 

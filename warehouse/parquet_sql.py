@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from warehouse.config import SECONDS_PER, Source
 from warehouse.mapping import plausible, safe_names
 from warehouse.pseudonym import CPR_PATTERN_POLARS, Pseudonymiser, redact
-from warehouse.schema import CONTACTS, EVENTS
+from vaerdistrom.schema import CONTACTS, EVENTS
 
 WHITESPACE = "' ' || chr(9) || chr(10) || chr(13)"
 

@@ -41,6 +41,7 @@ import secrets
 from pathlib import Path
 
 import polars as pl
+from vaerdistrom.errors import UsageError
 
 KEY_ENV = "VAERDISTROM_PSEUDONYM_KEY"
 KEY_BYTES = 32
@@ -72,7 +73,7 @@ def letters(hex_digest: str) -> str:
     return hex_digest.translate(_LETTERS)
 
 
-class PseudonymKeyError(RuntimeError):
+class PseudonymKeyError(UsageError, RuntimeError):
     """No usable pseudonymisation key."""
 
 

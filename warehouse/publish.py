@@ -27,7 +27,7 @@ import duckdb
 from warehouse.changes import replace_changed
 from warehouse.migrations import read_only
 from warehouse.parquet_sql import lit
-from warehouse.schema import TOUCHED_CASES
+from vaerdistrom.schema import TOUCHED_CASES
 
 SNAPSHOT = "vaerdistrom.duckdb"
 # the history tables, each with the key its changed rows are found by (none: copied whole)

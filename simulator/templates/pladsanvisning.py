@@ -8,7 +8,7 @@ from simulator.contacts import ContactParams
 from simulator.engine import DAY, OFFICE_START, Case
 from simulator.model import Loop, Opt, Seq, Task, Xor
 from simulator.templates.common import Deadline, Param, Pool, ProcessTemplate, Values
-from warehouse.calendar import day_date, day_number
+from vaerdistrom.calendar import day_date, day_number
 
 OP, KG, VL = "Opskrivning modtaget", "Kvittering med garantidato", "Optaget på venteliste"
 PT, TA, TU, TT = "Pladstilbud sendt", "Tilbud afslået", "Tilbud udløbet", "Tilbud accepteret"
