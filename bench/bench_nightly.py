@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_nightly.py                      # about 6 minutes
     .venv/bin/python bench/bench_nightly.py --rows 200000 --no-write
+    .venv/bin/python bench/bench_nightly.py --previous 5c05ee6   # and an earlier commit, side by side (12 minutes)
 
 Input: a simulated municipality (--rows rows, seed 1). Each export file except the Excel
 one is split in two files of the same format: the first 99% of its rows (yesterday's
@@ -13,6 +14,9 @@ Prefect flow runs, without Prefect's temporary server, which adds a constant 15-
 - night: yesterday's files loaded and mined the night before; tonight only the new files
   are loaded, the marts brought up to date, the snapshot published.
 
+With --previous REV, the same runs on the same files are measured with that commit's code too (a temporary git
+worktree first on the children's PYTHONPATH), the versions taking turns, in one run.
+
 Writes the 'Nightly run' section of docs/benchmarks.md.
 """
 
@@ -21,13 +25,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_simulate import machine, run_child, simulate_into, write_section  # noqa: E402
+from bench_simulate import ROOT, machine, run_child, simulate_into, write_section  # noqa: E402
 
 BEGIN, END = "<!-- nightly:begin -->", "<!-- nightly:end -->"
 SHARE = 0.01
@@ -92,6 +98,7 @@ def split(sim: Path, share: float) -> list[tuple[Path, Path]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--previous", help="an earlier commit measured the same way, side by side")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="vaerdistrom-nightly-bench-"))
@@ -99,55 +106,82 @@ def main() -> None:
     child.write_text(CHILD)
     log = work / "log.txt"
     py = sys.executable
+    versions: dict[str, str | None] = {"this": None}
+    if args.previous:
+        rev = subprocess.run(["git", "rev-parse", "--short", args.previous], capture_output=True, text=True,
+                             check=True, cwd=ROOT).stdout.strip()
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(work / "previous"), rev], check=True, cwd=ROOT)
+        versions[rev] = str(work / "previous")
 
-    def run(folder: Path, night: dt.datetime) -> dict:
-        wall, mb = run_child([py, str(child), str(folder), night.isoformat()], log)
+    def run(folder: Path, night: dt.datetime, code: str | None) -> dict:
+        env = dict(os.environ, **({"PYTHONPATH": code} if code else {}))
+        saved = os.environ.copy()
+        os.environ.clear()
+        os.environ.update(env)
+        try:
+            wall, mb = run_child([py, str(child), str(folder), night.isoformat()], log)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
         return json.loads(log.read_text().splitlines()[-1]) | {"wall": wall, "mb": mb}
 
     try:
         sim = simulate_into(work, args.rows)
         pairs = split(sim, SHARE)
-        full = work / "full"
-        shutil.copytree(sim, full)
-        night1, night2 = dt.datetime(2026, 1, 10, 1, tzinfo=dt.timezone.utc), dt.datetime(2026, 1, 11, 1,
-                                                                                          tzinfo=dt.timezone.utc)
-        result = {"full": run(full, night2)}
-        tonight = work / "tonight"
-        for _, second in pairs:
-            (tonight / second.relative_to(sim)).parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(second, tonight / second.relative_to(sim))
-        result["yesterday"] = run(sim, night1)
-        for _, second in pairs:
-            shutil.move(tonight / second.relative_to(sim), second)
-        result["night"] = run(sim, night2)
-        result["rows"] = args.rows
+        night1, night2 = (dt.datetime(2026, 1, 10, 1, tzinfo=dt.timezone.utc),
+                          dt.datetime(2026, 1, 11, 1, tzinfo=dt.timezone.utc))
+        result: dict = {"rows": args.rows, "versions": {}}
+        for label, code in versions.items():  # each version on its own copies of the same files
+            full, days = work / label / "full", work / label / "days"
+            shutil.copytree(sim, full)
+            shutil.copytree(sim, days)
+            tonight = work / label / "tonight"
+            for _, second in pairs:
+                moved = tonight / second.relative_to(sim)
+                moved.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(days / second.relative_to(sim), moved)
+            mine = {"full": run(full, night2, code), "yesterday": run(days, night1, code)}
+            for _, second in pairs:
+                shutil.move(tonight / second.relative_to(sim), days / second.relative_to(sim))
+            mine["night"] = run(days, night2, code)
+            result["versions"][label] = mine
+            print(label, json.dumps({k: round(v["total"], 1) for k, v in mine.items()}), flush=True)
         print(json.dumps(result, indent=1))
     finally:
+        if args.previous:
+            subprocess.run(["git", "worktree", "remove", "--force", str(work / "previous")], check=False, cwd=ROOT)
         shutil.rmtree(work, ignore_errors=True)
     if not args.no_write:
         write_section(section(result), BEGIN, END)
 
 
 def section(r: dict) -> str:
-    full, night = r["full"], r["night"]
-    share = night["rows_new"] / full["rows_new"]
+    versions = r["versions"]
+    this = versions["this"]
+    share = this["night"]["rows_new"] / this["full"]["rows_new"]
+    others = [v for v in versions if v != "this"]
     lines = [
         BEGIN, "## Nightly run", "",
-        f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_nightly.py`: a simulated "
+        f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_nightly.py"
+        + (f" --previous {others[0]}" if others else "") + "`: a simulated "
         f"municipality of {r['rows']:,} rows (seed 1); every export but the Excel one split into yesterday's file "
         f"and tonight's ({share:.1%} of all rows new tonight). `flows.pipeline.run_night`, the steps of the "
-        "Prefect flow without Prefect's temporary server (15-20 s more per run).", "",
-        "| run | new rows | load (s) | mine (s) | record + publish (s) | total (s) | peak memory (MB) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "Prefect flow without Prefect's temporary server (15-20 s more per run)."
+        + (f" The same runs with commit {others[0]}'s code, on copies of the same files, in the same run."
+           if others else ""), "",
+        "| version | run | new rows | load (s) | mine (s) | record + publish (s) | total (s) | peak memory (MB) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, x in (("full: every file, an empty warehouse", full),
-                     ("night: tonight's files after last night's run", night)):
-        lines.append(f"| {label} | {x['rows_new']:,} | {x['load']:.1f} | {x['mine']:.1f} | {x['rest']:.1f} | "
-                     f"{x['total']:.1f} | {x['mb']:.0f} |")
+    for version, runs in versions.items():
+        name = "this version" if version == "this" else version
+        for label, x in (("full: every file, an empty warehouse", runs["full"]),
+                         ("night: tonight's files after last night's run", runs["night"])):
+            lines.append(f"| {name} | {label} | {x['rows_new']:,} | {x['load']:.1f} | {x['mine']:.1f} | "
+                         f"{x['rest']:.1f} | {x['total']:.1f} | {x['mb']:.0f} |")
+    night, full = this["night"], this["full"]
     slow = ", ".join(f"{name} {sec:.1f} s" for name, sec in night["slowest"])
     lines += ["", f"The night costs {night['total'] / full['total']:.1%} of a full run (target: 10% or less). "
-              "Its slowest mining steps: "
-              f"{slow}.", END]
+              f"Its slowest mining steps: {slow}.", END]
     return "\n".join(lines)
 
 
