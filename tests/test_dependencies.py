@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("flows", "mining", "connectors", "warehouse", "dashboards", "simulator")
+PACKAGES = ("vaerdistrom", "flows", "mining", "connectors", "warehouse", "dashboards", "simulator")
 
 
 def imported_top_level_modules() -> dict[str, str]:
