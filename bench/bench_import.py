@@ -38,7 +38,8 @@ PM4PY_FOUR = ("import pm4py, sys; log = pm4py.read_xes(sys.argv[1]); pm4py.disco
 
 def make_log(out: Path, copies: int) -> int:
     """The help-desk log written `copies` times, each copy's case ids suffixed; returns the events written."""
-    text = gzip.open(SOURCE, "rt", encoding="utf-8").read()
+    with gzip.open(SOURCE, "rt", encoding="utf-8") as fh:
+        text = fh.read()
     first = text.index("<trace")
     last = text.rindex("</trace>") + len("</trace>")
     traces = text[first:last]

@@ -130,7 +130,7 @@ def main() -> None:
             events = int(log.read_text().split()[-1])
             config = str(sim / "vaerdistrom.toml")
 
-            def ours(what: str) -> tuple[dict, float]:
+            def ours(what: str, config: str = config, db: Path = db) -> tuple[dict, float]:
                 seconds, mb = run_child([py, str(work / "ours.py"), config, str(db), what], log)
                 lines = log.read_text().splitlines()
                 return json.loads(lines[-1]) | (json.loads(lines[-2]) if what == "night" else {}), mb

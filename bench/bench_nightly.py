@@ -128,8 +128,8 @@ def main() -> None:
     try:
         sim = simulate_into(work, args.rows)
         pairs = split(sim, SHARE)
-        night1, night2 = (dt.datetime(2026, 1, 10, 1, tzinfo=dt.timezone.utc),
-                          dt.datetime(2026, 1, 11, 1, tzinfo=dt.timezone.utc))
+        night1, night2 = (dt.datetime(2026, 1, 10, 1, tzinfo=dt.UTC),
+                          dt.datetime(2026, 1, 11, 1, tzinfo=dt.UTC))
         result: dict = {"rows": args.rows, "versions": {}}
         for label, code in versions.items():  # each version on its own copies of the same files
             full, days = work / label / "full", work / label / "days"

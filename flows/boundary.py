@@ -14,8 +14,9 @@ from __future__ import annotations
 import functools
 import logging
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable, ParamSpec, TypeVar
+from typing import IO, ParamSpec, TypeVar
 
 from warehouse.pseudonym import contains_cpr, redact
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+
 from vaerdistrom.errors import VaerdistromError
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable
-from math import log
 from dataclasses import dataclass, field
+from math import log
 
 from vaerdistrom.calendar import WorkCalendar
 
@@ -254,10 +254,7 @@ class Case:
         start = self.t if at is None else at
         self.clock_started_at = start
         day = start // DAY
-        if working_days:
-            end_day = self.env.calendar.add_working_days(day, days)
-        else:
-            end_day = day + days
+        end_day = self.env.calendar.add_working_days(day, days) if working_days else day + days
         self.deadline_at = end_day * DAY + DAY - 1
 
     def stop_clock(self) -> None:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from operator import attrgetter
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 import polars as pl
@@ -101,7 +101,7 @@ class CaseExport:
 
     def flush(self) -> None:
         if self.rows:
-            self.buf = dict(zip(self.FIELDS, map(list, zip(*self.rows))))
+            self.buf = dict(zip(self.FIELDS, map(list, zip(*self.rows, strict=True)), strict=False))  # no rows: {}
             self._write()
         self.rows = []
         self.buf = {}
@@ -334,7 +334,7 @@ class ContactSpill:
     def flush(self) -> None:
         if not self.rows:
             return
-        cols = dict(zip(CONTACT_COLUMNS, map(list, zip(*map(_CONTACT_FIELDS, self.rows)))))
+        cols = dict(zip(CONTACT_COLUMNS, map(list, zip(*map(_CONTACT_FIELDS, self.rows), strict=True)), strict=False))
         df = pl.DataFrame(cols, schema=CONTACT_COLUMNS).with_columns(week=pl.col("ts") // WEEK_SECONDS)
         for (w,), part in df.partition_by("week", as_dict=True, include_key=False).items():
             folder = self.dir / f"w{w}"
@@ -504,7 +504,7 @@ class BorgerserviceCsv(ContactExport):
 
     def _tickets(self, df: pl.DataFrame) -> list[str]:
         out = []
-        for ts, queue in zip(df["ts"].to_list(), df["queue"].to_list()):
+        for ts, queue in zip(df["ts"].to_list(), df["queue"].to_list(), strict=True):
             day = ts // DAY
             if day != self._day:
                 self._day, self._count = day, 0

@@ -18,9 +18,9 @@ class Task:
 
 @dataclass(frozen=True)
 class Seq:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
 
-    def __init__(self, *items: "Node") -> None:
+    def __init__(self, *items: Node) -> None:
         object.__setattr__(self, "items", tuple(items))
 
 
@@ -28,9 +28,9 @@ class Seq:
 class Xor:
     """Exactly one branch; an empty `Seq()` branch means the block may be skipped."""
 
-    branches: tuple["Node", ...]
+    branches: tuple[Node, ...]
 
-    def __init__(self, *branches: "Node") -> None:
+    def __init__(self, *branches: Node) -> None:
         object.__setattr__(self, "branches", tuple(branches))
 
 
@@ -38,8 +38,8 @@ class Xor:
 class Loop:
     """`body` once, then as often as wanted: `redo` (may be empty) and `body` again."""
 
-    body: "Node"
-    redo: "Node | None" = None
+    body: Node
+    redo: Node | None = None
 
 
 Node = Task | Seq | Xor | Loop

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from functools import lru_cache
+from functools import cache, lru_cache
 from math import gcd
 
 from simulator.engine import Citizen, Staff
@@ -33,7 +33,7 @@ SURNAMES = ("Nielsen", "Jensen", "Hansen", "Pedersen", "Andersen", "Christensen"
 def cpr_mod11_ok(cpr: str) -> bool:
     """True when the ten digits pass the classic modulus-11 check."""
     digits = cpr.replace("-", "")
-    return sum(w * (ord(ch) - 48) for w, ch in zip(CPR_WEIGHTS, digits)) % 11 == 0
+    return sum(w * (ord(ch) - 48) for w, ch in zip(CPR_WEIGHTS, digits, strict=True)) % 11 == 0
 
 
 def century_digits(year: int) -> tuple[int, ...]:
@@ -61,7 +61,7 @@ def make_cpr(rng: random.Random, birth: dt.date, female: bool) -> str:
             return f"{head}-{tail}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tail_order(year: int, female: bool) -> tuple[tuple[int, ...], int, int, int]:
     """(century digits, n, a, b): tail j is the (a*j + b) mod n-th allowed tail, a fixed shuffled order."""
     digits = century_digits(year)

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from simulator.contacts import Contact
@@ -48,7 +48,7 @@ class ProcessTruth:
         end = case.env.period_end
         self.activities.update([e.activity for e in visible])
         last_visible = visible[-1].ts if visible else None
-        for (frm, to, mean_days, seconds), w in zip(case.configured_waits, case.waits):
+        for (frm, to, mean_days, seconds), w in zip(case.configured_waits, case.waits, strict=True):  # appended together
             if w.end > end:
                 break
             t = self.transitions.setdefault((frm, to), [0, 0, 0.0, 0])
@@ -182,7 +182,7 @@ def _deviation_probability(t: ProcessTemplate, kind: str, activity: str, scenari
 _COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _day_parts(half_day: int) -> tuple[str, str]:
     """(date, UTC offset) of a day before 03:00 (even) or from 03:00 (odd); nothing happens 02:00-03:00."""
     day, late = divmod(half_day, 2)

@@ -96,7 +96,7 @@ class XlsxWriter:
         names = df.columns
         r = pl.int_range(self.row, self.row + df.height, eager=False).cast(pl.Utf8).alias("_r")
         cells = []
-        for i, (name, kind) in enumerate(zip(names, self.kinds)):
+        for i, (name, kind) in enumerate(zip(names, self.kinds, strict=True)):
             ref = pl.lit(f'<c r="{_letters(i)}') + pl.col("_r")
             if kind == "str":
                 cell = ref + pl.lit('" t="inlineStr"><is><t xml:space="preserve">') + _xml_text(name) \

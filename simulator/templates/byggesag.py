@@ -81,20 +81,9 @@ def run(c: Case, v: Values) -> None:
     else:
         c.wait_wd(v.screening_wd)
         c.do(SC, env.pick("t4_screening"), minutes=20)
-    if rng.random() < v.p_missing_info:
-        while True:
-            c.wait_wd(1)
-            who = c.owner if rng.random() < 0.8 else env.other("t4_caseworker", c.owner)
-            c.do(MB, who, minutes=30)
-            if rng.random() < v.p_dismissed:
-                c.wait_cd(28, 6.0, citizen_waits=False, office=True)
-                c.do(AF, c.owner, minutes=15)
-                c.finish()
-                return
-            c.wait_cd(v.reply_cd, citizen_waits=False)
-            c.do(SO, system)
-            if rng.random() >= v.p_second_letter:
-                break
+    if rng.random() < v.p_missing_info and _dismissed_for_missing_information(c, v, system):
+        c.finish()
+        return
     early_review = env.deviations and rng.random() < v.p_review_before_informed
     if early_review:
         c.deviate("wrong_order", FB)
@@ -109,26 +98,7 @@ def run(c: Case, v: Values) -> None:
         c.start_clock(TARGET_DAYS[c.attrs["subtype"]], working_days=False)
         c.wait_cd(v.queue_cd, 3.0, office=True)
         c.do(FB, c.owner, minutes=v.review_hours * 60 * rng.uniform(0.67, 1.33))
-    if rng.random() < v.p_neighbours:
-        c.wait_wd(2)
-        c.do(NS, c.owner, minutes=30)
-        c.wait_cd(v.neighbours_cd * 2, 8.0, office=True)
-        c.do(NA, c.owner, minutes=30)
-    if rng.random() < v.p_other_authority:
-        c.wait_wd(1)
-        c.do(UA, c.owner, minutes=20)
-        c.wait_cd(v.other_authority_cd, 3.0, office=True)
-        c.do(UM, system)
-    if rng.random() < v.p_political:
-        c.wait_wd(3)
-        c.do(IP, c.owner, minutes=120)
-        c.wait_cd(v.political_cd, 4.0, office=True)
-        c.do(PB, env.pick("t4_committee"), minutes=15)
-    if env.deviations and rng.random() < v.p_hearing_of_parties:
-        c.deviate("insert", PH)
-        c.wait_wd(1)
-        c.do(PH, c.owner, minutes=30)
-        c.wait_cd(14, 6.0, office=True)
+    _hearings(c, v, system)
     decision = pick_weighted(rng, DECISIONS)
     c.wait_wd(2)
     if decision == "Henlagt":
@@ -149,6 +119,49 @@ def run(c: Case, v: Values) -> None:
         c.wait_wd(10)
         c.do(IT, c.owner, minutes=30)
     c.finish()
+
+
+def _dismissed_for_missing_information(c: Case, v: Values, system: str) -> bool:
+    """Letters asking for missing information, answered or not; True when the case was dismissed for want of it."""
+    env, rng = c.env, c.env.rng
+    while True:
+        c.wait_wd(1)
+        who = c.owner if rng.random() < 0.8 else env.other("t4_caseworker", c.owner)
+        c.do(MB, who, minutes=30)
+        if rng.random() < v.p_dismissed:
+            c.wait_cd(28, 6.0, citizen_waits=False, office=True)
+            c.do(AF, c.owner, minutes=15)
+            return True
+        c.wait_cd(v.reply_cd, citizen_waits=False)
+        c.do(SO, system)
+        if rng.random() >= v.p_second_letter:
+            return False
+
+
+def _hearings(c: Case, v: Values, system: str) -> None:
+    """The hearings a case may need before its decision: neighbours, another authority, the committee, and a
+    hearing of parties outside the intended process."""
+    env, rng = c.env, c.env.rng
+    if rng.random() < v.p_neighbours:
+        c.wait_wd(2)
+        c.do(NS, c.owner, minutes=30)
+        c.wait_cd(v.neighbours_cd * 2, 8.0, office=True)
+        c.do(NA, c.owner, minutes=30)
+    if rng.random() < v.p_other_authority:
+        c.wait_wd(1)
+        c.do(UA, c.owner, minutes=20)
+        c.wait_cd(v.other_authority_cd, 3.0, office=True)
+        c.do(UM, system)
+    if rng.random() < v.p_political:
+        c.wait_wd(3)
+        c.do(IP, c.owner, minutes=120)
+        c.wait_cd(v.political_cd, 4.0, office=True)
+        c.do(PB, env.pick("t4_committee"), minutes=15)
+    if env.deviations and rng.random() < v.p_hearing_of_parties:
+        c.deviate("insert", PH)
+        c.wait_wd(1)
+        c.do(PH, c.owner, minutes=30)
+        c.wait_cd(14, 6.0, office=True)
 
 
 TEMPLATE = ProcessTemplate(

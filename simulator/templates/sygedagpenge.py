@@ -69,35 +69,8 @@ def run(c: Case, v: Values) -> None:
     c.attrs["first_sick_day"] = first_sick // DAY
     cat = c.attrs["category"] = pick_weighted(rng, CATEGORIES)
     sick_until = first_sick + int(SICK_WEEKS[cat] * 7 * DAY * math.exp(rng.gauss(0, 0.5)))
-    c.do(AN, system)
-    c.start_clock(56, working_days=False, at=first_sick)
-    c.wait_wd(1)
-    c.do(OS, system)
-    if rng.random() < v.p_form_late:
-        c.wait_cd(v.form_cd + 4, citizen_waits=False, office=True)
-        c.do(RO, system)
-        while rng.random() < v.p_reminder_again:
-            c.wait_cd(7, 4.0, citizen_waits=False, office=True)
-            c.do(RO, system)
-    c.wait_cd(v.form_cd, citizen_waits=False)
-    c.do(OM, system)
-    c.wait_wd(v.visitation_wd)
-    if env.deviations and rng.random() < v.p_skip_visitation:
-        c.deviate("skip", VI)
-    else:
-        c.do(VI, c.owner, minutes=30, note=f"Kategori {cat}")
-    late_gp = False
-    if cat != "1" or rng.random() < v.p_attest_cat1:
-        c.wait_wd(2)
-        c.do(LA, c.owner, minutes=10)
-        late_gp = rng.random() < v.p_gp_late
-        if late_gp:
-            c.wait_cd(v.gp_cd + 1, 4.0, citizen_waits=False, office=True)
-            c.do(RL, system)
-            c.wait_cd(10, citizen_waits=False, office=True)
-        else:
-            c.wait_cd(v.gp_cd * 0.5, 4.0, citizen_waits=False, office=True)
-        c.do(LM, system)
+    _notification(c, v, system, first_sick, cat)
+    late_gp = _medical_statement(c, v, system, cat)
     plan_early = env.deviations and rng.random() < v.p_plan_before_meeting
     if plan_early:
         c.deviate("wrong_order", PL)
@@ -124,6 +97,53 @@ def run(c: Case, v: Values) -> None:
     if not plan_early:
         c.wait_wd(5)
         c.do(PL, c.owner, minutes=40)
+    _follow_up(c, v, system, cat, first_sick, sick_until)
+    c.finish()
+
+
+def _notification(c: Case, v: Values, system: str, first_sick: int, cat: str) -> None:
+    """From the employer's notification to the visitation: the form, its reminders, the category."""
+    env, rng = c.env, c.env.rng
+    c.do(AN, system)
+    c.start_clock(56, working_days=False, at=first_sick)
+    c.wait_wd(1)
+    c.do(OS, system)
+    if rng.random() < v.p_form_late:
+        c.wait_cd(v.form_cd + 4, citizen_waits=False, office=True)
+        c.do(RO, system)
+        while rng.random() < v.p_reminder_again:
+            c.wait_cd(7, 4.0, citizen_waits=False, office=True)
+            c.do(RO, system)
+    c.wait_cd(v.form_cd, citizen_waits=False)
+    c.do(OM, system)
+    c.wait_wd(v.visitation_wd)
+    if env.deviations and rng.random() < v.p_skip_visitation:
+        c.deviate("skip", VI)
+    else:
+        c.do(VI, c.owner, minutes=30, note=f"Kategori {cat}")
+
+
+def _medical_statement(c: Case, v: Values, system: str, cat: str) -> bool:
+    """The GP's statement (LÆ 285) where the category asks for one; True when the GP answered late."""
+    rng = c.env.rng
+    late_gp = False
+    if cat != "1" or rng.random() < v.p_attest_cat1:
+        c.wait_wd(2)
+        c.do(LA, c.owner, minutes=10)
+        late_gp = rng.random() < v.p_gp_late
+        if late_gp:
+            c.wait_cd(v.gp_cd + 1, 4.0, citizen_waits=False, office=True)
+            c.do(RL, system)
+            c.wait_cd(10, citizen_waits=False, office=True)
+        else:
+            c.wait_cd(v.gp_cd * 0.5, 4.0, citizen_waits=False, office=True)
+        c.do(LM, system)
+    return late_gp
+
+
+def _follow_up(c: Case, v: Values, system: str, cat: str, first_sick: int, sick_until: int) -> None:
+    """The follow-up meetings every few weeks until the citizen is back, stopped at week 22, or at week 52."""
+    env, rng = c.env, c.env.rng
     rehab_at = first_sick + int(v.rehab_week * 7 * DAY) if cat == "3" else None
     week22 = first_sick + 22 * 7 * DAY
     limit = first_sick + 52 * 7 * DAY
@@ -132,7 +152,7 @@ def run(c: Case, v: Values) -> None:
         if sick_until <= nxt:
             c.wait_cd((max(sick_until, c.t) - c.t) / DAY + 1, 50.0, office=True, planned=True)
             c.do(RA, c.owner, minutes=10)
-            break
+            return
         if rehab_at is not None and rehab_at <= nxt:
             c.at_least(rehab_at)
             c.wait_wd(1, planned=True)
@@ -151,17 +171,16 @@ def run(c: Case, v: Values) -> None:
                 if rng.random() < v.p_complaint:
                     complaint(c, "t3_caseworker", p_changed=v.p_changed, reconsider_wd=v.reconsider_wd,
                               ankestyrelsen_cd=v.ankestyrelsen_cd, system=system)
-                break
+                return
             continue
         if nxt >= limit:
             c.at_least(limit)
             c.wait_wd(1)
             c.do(OH, c.owner, minutes=20)
-            break
+            return
         c.at_least(nxt)
         c.wait_wd(0.5, planned=True)
         c.do(OP, c.owner, minutes=30, lifecycle=True)
-    c.finish()
 
 
 TEMPLATE = ProcessTemplate(
