@@ -96,7 +96,7 @@ class WorkCalendar:
     def __post_init__(self) -> None:
         if self.last < self.first:
             raise ValueError(f"calendar ends ({self.last}) before it starts ({self.first})")
-        off = set()
+        off: set[dt.date] = set()
         for year in range(self.first.year, self.last.year + 1):
             off.update(danish_holidays(year, closing_days=self.closing_days))
         self._offset = day_number(self.first)
