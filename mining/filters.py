@@ -58,9 +58,10 @@ class Filters:
         return start, end, (params | {"zone": self.timezone} if params else {})
 
     def cases_sql(self, case_variants: str = "marts.case_variants",
-                  event_sequence: str = "marts.event_sequence") -> tuple[str, dict]:
+                  event_sequence: str = "marts.event_sequence") -> tuple[str, dict[str, object]]:
         """A query of the kept cases (process, case_id) and its parameters."""
-        where, params = ["true"], {}
+        where: list[str] = ["true"]
+        params: dict[str, object] = {}
         if self.process is not None:
             where.append("c.process = $process")
             params["process"] = self.process
