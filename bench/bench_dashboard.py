@@ -106,17 +106,25 @@ def _serve(config: Path, port: int, code: Path | None = None) -> subprocess.Pope
             time.sleep(0.5)
 
 
-def measure(url: str, processes: list[str], first: dt.date, last: dt.date) -> list[dict]:
+def measure(url: str, processes: list[str], first: dt.date, last: dt.date, by_path: bool = True) -> list[dict]:
     """Every interaction's seconds, from the browser's action to the page's run marker. In the app first, each on
     what nothing before computed (the dashboard caches what it computed for every session): the pages chosen in
     the sidebar, a filter set in the sidebar, the pages under that filter, in-page changes. Then the app opened
-    by addresses (a full load of the app, as a shared link is), with a filter no interaction before computed."""
+    by addresses (a full load of the app, as a shared link is), with a filter no interaction before computed: a
+    page's own path (`/flaskehalse?lang=da`), or with `by_path` False, for a version before st.navigation, its
+    `?side=` (`/?side=flaskehalse&lang=da`)."""
     from playwright.sync_api import sync_playwright
 
     from dashboards.i18n import TEXT
-    from dashboards.pages import PAGES as APP_PAGES
+    from dashboards.screens import PAGES as APP_PAGES
 
     titles = {side: TEXT[key] for side, (key, _) in APP_PAGES.items()}
+
+    def address(side: str, query: str) -> str:
+        if by_path:
+            return f"{url}/{'' if side == 'overblik' else side}?{query}"
+        return f"{url}/?side={side}&{query}"
+
     out = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
@@ -148,7 +156,7 @@ def measure(url: str, processes: list[str], first: dt.date, last: dt.date) -> li
             page.keyboard.type(day.strftime("%Y%m%d"))
             return lambda: page.locator("h1").first.click()
 
-        timed("full load", "overblik (da)", lambda: page.goto(f"{url}/?side=overblik&lang=da"), fresh=True)
+        timed("full load", "overblik (da)", lambda: page.goto(address("overblik", "lang=da")), fresh=True)
         for lang, i in (("da", 0), ("en", 1)):
             if lang == "en":
                 timed("page chosen in the sidebar", "language switched to English",
@@ -171,12 +179,12 @@ def measure(url: str, processes: list[str], first: dt.date, last: dt.date) -> li
             timed("in the page", f"process {process} chosen in the sidebar", choose(process))
         for lang in ("da", "en"):
             for side in PAGES:
-                timed("full load", f"{side} ({lang})", lambda: page.goto(f"{url}/?side={side}&lang={lang}"),
+                timed("full load", f"{side} ({lang})", lambda: page.goto(address(side, f"lang={lang}")),
                       fresh=True)
         for side in PAGES:
-            query = f"side={side}&lang=da&process={processes[0]}&from={first}&to={middle}"
+            query = f"lang=da&process={processes[0]}&from={first}&to={middle}"
             timed("full load with a filter", f"{side}: {processes[0]}, {first}..{middle}",
-                  lambda: page.goto(f"{url}/?{query}"), fresh=True)
+                  lambda: page.goto(address(side, query)), fresh=True)
         browser.close()
     return out
 
@@ -253,7 +261,7 @@ def _measured(sim: Path, code: Path | None, processes: list[str], first: dt.date
         port = s.getsockname()[1]
     proc = _serve(sim / "vaerdistrom.toml", port, code)
     try:
-        return measure(f"http://127.0.0.1:{port}", processes, first, last)
+        return measure(f"http://127.0.0.1:{port}", processes, first, last, by_path=code is None)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -212,7 +212,8 @@ class Reader:
 
     What a view computed again (its kept cases, the marts computed over them) stays in temporary tables for the
     next mart of the same view: a page reads several marts, and many of them read the same ones (the process map
-    under the contacts per wait, rework under the value stream). The `keep` views used last are kept.
+    under the contacts per wait, rework under the value stream). The `keep` views used last are kept. Each method
+    but `over` is this module's function of the same name on this connection.
     """
 
     def __init__(self, path: Path, keep: int = 8) -> None:
@@ -246,13 +247,49 @@ class Reader:
             source = relation(self.con, name, view, self._made(view))
             return self.con.execute(text.format(mart=source), params or {}).df()
 
-    def call(self, what: str, *args):
-        """`dashboards.data.<what>(connection, *args)` on this connection (given what was made for the view, when
-        the first argument is one)."""
+    def mart_of_transition(self, view: View, name: str, process: str, source: str, target: str) -> pd.DataFrame:
         with self.lock:
-            if args and isinstance(args[0], View):
-                return globals()[what](self.con, *args, made=self._made(args[0]))
-            return globals()[what](self.con, *args)
+            return mart_of_transition(self.con, view, name, process, source, target, made=self._made(view))
+
+    def kept_count(self, view: View) -> int:
+        with self.lock:
+            return kept_count(self.con, view, made=self._made(view))
+
+    def case_list(self, view: View, limit: int | None) -> pd.DataFrame:
+        with self.lock:
+            return case_list(self.con, view, limit, made=self._made(view))
+
+    def wait_days(self, view: View, process: str, source: str, target: str) -> pd.DataFrame:
+        with self.lock:
+            return wait_days(self.con, view, process, source, target, made=self._made(view))
+
+    def sql(self, text: str, params: list | None = None) -> pd.DataFrame:
+        with self.lock:
+            return sql(self.con, text, params)
+
+    def processes(self) -> list[str]:
+        with self.lock:
+            return processes(self.con)
+
+    def org_units(self, process: str | None) -> list[str]:
+        with self.lock:
+            return org_units(self.con, process)
+
+    def variants(self, process: str | None) -> pd.DataFrame:
+        with self.lock:
+            return variants(self.con, process)
+
+    def has_variant(self, process: str | None, prefix: str) -> bool:
+        with self.lock:
+            return has_variant(self.con, process, prefix)
+
+    def date_range(self) -> tuple[dt.date, dt.date]:
+        with self.lock:
+            return date_range(self.con)
+
+    def last_run(self) -> tuple[dt.date, str] | None:
+        with self.lock:
+            return last_run(self.con)
 
     def close(self) -> None:
         self.con.close()

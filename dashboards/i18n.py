@@ -1,23 +1,13 @@
-"""The dashboards' words and number formats, in Danish (the default) and English.
+"""The dashboards' words, in Danish (the default) and English.
 
 Every label the app shows is a key of `TEXT`; `t(key, lang)` gives it in the chosen
-language. Numbers, percentages, days, hours, kroner and dates are formatted with Babel's
-CLDR data for da_DK and en_GB (shipped in the package: nothing is downloaded), so Danish
-shows `1.234,5` and English `1,234.5`.
+language. Numbers, dates and durations in the language's style are `dashboards.format`'s.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-import re
-
-from babel import Locale
-from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
-
 LANGS = ("da", "en")
-LOCALES = {"da": "da_DK", "en": "en_GB"}
+LANGUAGE_NAMES = {"da": "Dansk", "en": "English"}  # each language named in itself, on the language switch
 
 TEXT: dict[str, tuple[str, str]] = {  # key: (Danish, English)
     "app_title": ("vaerdistrom: værdistrøm og borgerrejse", "vaerdistrom: value stream and citizen journey"),
@@ -194,45 +184,3 @@ def t(key: str, lang: str, **values) -> str:
     da, en = TEXT[key]
     text = da if lang == "da" else en
     return text.format(**values) if values else text
-
-
-def _missing(x) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def number(x: float | int | None, lang: str, decimals: int = 1) -> str:
-    """`x` with thousands separators and `decimals` decimals in the language's style; '–' when missing."""
-    if _missing(x):
-        return "–"
-    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return format_decimal(x, format=pattern, locale=LOCALES[lang])
-
-
-def percent(x: float | None, lang: str, decimals: int = 1) -> str:
-    """A share (0.25) as a percentage in the language's style ('25,0 %' in Danish, '25.0%' in English)."""
-    if _missing(x):
-        return "–"
-    pattern = Locale.parse(LOCALES[lang]).percent_formats[None].pattern  # '#,##0 %' in Danish, '#,##0%' in English
-    if decimals > 0:
-        pattern = re.sub(r"0(?!.*0)", "0." + "0" * decimals, pattern)
-    return format_percent(x, format=pattern, locale=LOCALES[lang])
-
-
-def kroner(x: float | None, lang: str) -> str:
-    """An amount in Danish kroner, without øre ('12.345 kr.' / 'DKK 12,345')."""
-    if _missing(x):
-        return "–"
-    value = number(x, lang, 0)
-    return f"{value} kr." if lang == "da" else f"DKK {value}"
-
-
-def days(x: float | None, lang: str, decimals: int = 1) -> str:
-    """A number of days with its unit."""
-    return "–" if _missing(x) else f"{number(x, lang, decimals)} {t('days', lang)}"
-
-
-def date(x: dt.date | dt.datetime | None, lang: str) -> str:
-    """A date in the language's medium style ('23. nov. 2026' / '23 Nov 2026')."""
-    if x is None:
-        return "–"
-    return format_date(x, format="medium", locale=LOCALES[lang])
