@@ -314,7 +314,7 @@ def night(cfg: Config, root: Path, result: NightResult, steps: Steps) -> None:
     progress = RunProgress()
     con = connect(root / cfg.warehouse, cfg.memory_limit)
     if any(p.bpmn for p in cfg.processes.values()):
-        from mining.conformance import warm_up
+        from mining.pm4py_adapter import warm_up
 
         warm_up()  # pm4py imports while the sources load
     try:
