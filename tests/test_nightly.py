@@ -19,22 +19,14 @@ from flows.lock import RunLocked, run_lock
 from warehouse.config import load_config
 from warehouse.publish import open_snapshot, snapshot_path
 
-from compare import same
-from conftest import _simulate
-
-KEY = "ef" * 32
+from support.compare import same
+from support.simulations import KEY
 NIGHT1 = dt.datetime(2026, 1, 10, 1, 0, tzinfo=dt.timezone.utc)
 NIGHT2 = dt.datetime(2026, 1, 11, 1, 0, tzinfo=dt.timezone.utc)
 PARTIAL = ("sbsys/sagsaktiviteter.csv", "nexus/haendelser.jsonl", "telefoni/opkald.csv")
 # what may differ between two equal runs: conformance_models holds the seconds each check took (equal-cost
 # alignments are broken by a stable rule, so deviations are compared too)
 TIMINGS = "(model, alignment_seconds, replay_seconds, precision_seconds)"  # model: the folder's own path
-
-
-@pytest.fixture(scope="session")
-def small(sim_root) -> Path:
-    """A small municipality (about 20,000 rows) for runs that are repeated many times."""
-    return _simulate(sim_root, "nightly", citizens=1_500, seed=21, start=dt.date(2025, 1, 1))
 
 
 @pytest.fixture(autouse=True)
