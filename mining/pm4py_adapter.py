@@ -16,17 +16,17 @@ Timestamps never reach pm4py: it sees variants (activity sequences with their ca
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-Net = Any  # pm4py's PetriNet, Marking, Transition, ProcessTree and BPMN: typed loosely so pm4py stays unimported
-Marking = Any
-Transition = Any
+if TYPE_CHECKING:  # pm4py's own classes, for the signatures only: pm4py is imported when a function runs
+    from pm4py import BPMN, Marking, PetriNet, ProcessTree
 
 
 def warm_up() -> threading.Thread:
@@ -35,10 +35,8 @@ def warm_up() -> threading.Thread:
     later import to report."""
 
     def load() -> None:
-        try:
+        with contextlib.suppress(Exception):  # the conformance step imports it again and says what went wrong
             import pm4py  # noqa: F401
-        except Exception:  # noqa: BLE001 - the conformance step imports it again and says what went wrong
-            pass
 
     thread = threading.Thread(target=load, name="vaerdistrom-import-pm4py", daemon=True)
     thread.start()
@@ -47,7 +45,7 @@ def warm_up() -> threading.Thread:
 
 # -- discovery and models: the simplified interface, but for the miner's input --------------------------------------
 
-def discover_tree(counts: Counter, noise_threshold: float) -> Any:
+def discover_tree(counts: Counter, noise_threshold: float) -> ProcessTree:
     """pm4py's inductive miner on variant counts: IMf when there is a noise threshold, else IM.
 
     The same as `pm4py.discover_process_tree_inductive` on the whole log, which turns the log into exactly these
@@ -68,21 +66,21 @@ def discover_tree(counts: Counter, noise_threshold: float) -> Any:
     return tree
 
 
-def tree_to_net(tree: Any) -> tuple[Net, Marking, Marking]:
+def tree_to_net(tree: ProcessTree) -> tuple[PetriNet, Marking, Marking]:
     """A process tree as a Petri net with its initial and final markings."""
     import pm4py
 
     return pm4py.convert_to_petri_net(tree)
 
 
-def tree_to_bpmn(tree: Any) -> Any:
+def tree_to_bpmn(tree: ProcessTree) -> BPMN:
     """A process tree as a BPMN model."""
     import pm4py
 
     return pm4py.convert_to_bpmn(tree)
 
 
-def read_bpmn_net(path: Path) -> tuple[Net, Marking, Marking]:
+def read_bpmn_net(path: Path) -> tuple[PetriNet, Marking, Marking]:
     """The BPMN file at `path` as a Petri net with its markings; raises whatever pm4py's XML parser or converter
     raises for a file it cannot use."""
     import pm4py
@@ -90,28 +88,28 @@ def read_bpmn_net(path: Path) -> tuple[Net, Marking, Marking]:
     return pm4py.convert_to_petri_net(pm4py.read_bpmn(str(path)))
 
 
-def write_bpmn(bpmn: Any, path: Path) -> None:
+def write_bpmn(bpmn: BPMN, path: Path) -> None:
     """A BPMN model to `path` as laid out already (pm4py's own layout needs the Graphviz program)."""
     import pm4py
 
     pm4py.write_bpmn(bpmn, str(path), auto_layout=False)
 
 
-def write_pnml(net: Net, initial_marking: Marking, final_marking: Marking, path: Path) -> None:
+def write_pnml(net: PetriNet, initial_marking: Marking, final_marking: Marking, path: Path) -> None:
     """A Petri net with its markings to `path` as PNML."""
     import pm4py
 
     pm4py.write_pnml(net, initial_marking, final_marking, str(path))
 
 
-def is_bpmn_start_event(node: Any) -> bool:
+def is_bpmn_start_event(node: object) -> bool:
     """Whether a node of a pm4py BPMN is a start event."""
     import pm4py
 
     return isinstance(node, pm4py.BPMN.StartEvent)
 
 
-def is_bpmn_task(node: Any) -> bool:
+def is_bpmn_task(node: object) -> bool:
     """Whether a node of a pm4py BPMN is a task."""
     import pm4py
 
@@ -123,35 +121,36 @@ def is_bpmn_task(node: Any) -> bool:
 # `pm4py.precision_token_based_replay`); `mining.replay` needs the steps of its `token_replay.apply_trace` one at a
 # time, to compute each (marking, activity) step once. These are the functions `apply_trace` itself calls.
 
-def enabled_transitions(net: Net, marking: Marking) -> set[Transition]:
+def enabled_transitions(net: PetriNet, marking: Marking) -> set[PetriNet.Transition]:
     """The transitions enabled at `marking` (pm4py's Petri net semantics)."""
     from pm4py.objects.petri_net import semantics
 
     return semantics.enabled_transitions(net, marking)
 
 
-def is_enabled(t: Transition, net: Net, marking: Marking) -> bool:
+def is_enabled(t: PetriNet.Transition, net: PetriNet, marking: Marking) -> bool:
     """Whether `t` is enabled at `marking`."""
     from pm4py.objects.petri_net import semantics
 
     return semantics.is_enabled(t, net, marking)
 
 
-def fire(t: Transition, net: Net, marking: Marking) -> Marking:
+def fire(t: PetriNet.Transition, net: PetriNet, marking: Marking) -> Marking:
     """The marking after `t` fires at `marking` (a new marking)."""
     from pm4py.objects.petri_net import semantics
 
     return semantics.execute(t, net, marking)
 
 
-def shortest_paths_by_hidden(net: Net, max_depth: int) -> dict:
+def shortest_paths_by_hidden(net: PetriNet, max_depth: int) -> dict:
     """pm4py's shortest paths between places through hidden transitions, as token replay uses them."""
     from pm4py.objects.petri_net.utils.petri_utils import get_places_shortest_path_by_hidden
 
     return get_places_shortest_path_by_hidden(net, max_depth)
 
 
-def walk_hidden_to_enable(t: Transition, net: Net, marking: Marking, paths: dict) -> tuple[Marking, list[Transition]]:
+def walk_hidden_to_enable(t: PetriNet.Transition, net: PetriNet, marking: Marking, paths: dict
+                          ) -> tuple[Marking, list[PetriNet.Transition]]:
     """The marking reached by the hidden transitions token replay fires to enable `t`, and those transitions
     (`apply_hidden_trans` as `apply_trace` calls it: no exhaustive invisible exploration); `marking` is copied."""
     from copy import copy
@@ -162,21 +161,21 @@ def walk_hidden_to_enable(t: Transition, net: Net, marking: Marking, paths: dict
     return reached, walked
 
 
-def add_missing_tokens(t: Transition, marking: Marking) -> int:
+def add_missing_tokens(t: PetriNet.Transition, marking: Marking) -> int:
     """Adds to `marking`, in place, the tokens `t` lacks; returns how many."""
     from pm4py.algo.conformance.tokenreplay.variants.token_replay import add_missing_tokens as add
 
     return add(t, marking)[0]
 
 
-def consumed_tokens(t: Transition) -> int:
+def consumed_tokens(t: PetriNet.Transition) -> int:
     """The tokens `t` consumes when it fires."""
     from pm4py.algo.conformance.tokenreplay.variants.token_replay import get_consumed_tokens
 
     return get_consumed_tokens(t)[0]
 
 
-def produced_tokens(t: Transition) -> int:
+def produced_tokens(t: PetriNet.Transition) -> int:
     """The tokens `t` produces when it fires."""
     from pm4py.algo.conformance.tokenreplay.variants.token_replay import get_produced_tokens
 
@@ -191,14 +190,14 @@ def reached_final_marking(marking: Marking, final_marking: Marking) -> bool:
 
 
 def transitions_towards_final_marking(marking: Marking, final_marking: Marking, paths: dict
-                                      ) -> Iterable[Iterable[Transition]]:
+                                      ) -> Iterable[Iterable[PetriNet.Transition]]:
     """The groups of hidden transitions token replay tries, in its order, to reach the final marking."""
     from pm4py.algo.conformance.tokenreplay.variants.token_replay import get_req_transitions_for_final_marking
 
     return get_req_transitions_for_final_marking(marking, final_marking, paths)
 
 
-def visible_eventually_enabled(net: Net, marking: Marking) -> set[Transition]:
+def visible_eventually_enabled(net: PetriNet, marking: Marking) -> set[PetriNet.Transition]:
     """The visible transitions enabled at `marking` through hidden transitions, as pm4py's precision replay finds
     them (the simplified `pm4py.precision_token_based_replay` does not return them per prefix)."""
     from pm4py.objects.petri_net.utils.align_utils import get_visible_transitions_eventually_enabled_by_marking
