@@ -12,12 +12,11 @@ publishing leaves the last published snapshot as it was.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -33,7 +32,6 @@ from warehouse.pull import check, load_pull
 from vaerdistrom.errors import VaerdistromError
 
 SQL = Path(__file__).with_name("sql")
-KILL_ENV = "VAERDISTROM_KILL_AT"  # crash tests: the kill point at which the process SIGKILLs itself
 KPIS = ("n_cases", "median_lead_time_days", "p90_lead_time_days", "share_within_deadline", "rework_rate",
         "contacts_per_case", "process_cycle_efficiency")
 
@@ -48,10 +46,14 @@ def describe(e: BaseException) -> str:
     return redact(str(e) if isinstance(e, (LoadError, SourceNotReady, Redacted)) else f"{type(e).__name__}: {e}") or ""
 
 
-def kill_point(name: str) -> None:
-    """Stop the process here, as a power cut would, when the crash tests ask for it (VAERDISTROM_KILL_AT)."""
-    if os.environ.get(KILL_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
+StepHook = Callable[[str], None]
+"""Told each step a night reaches, as it reaches it: "load:rows" (rows of a file stored), "load:file" (a file
+done), "mine:<mart>" (a mart built), "publish:written" (the snapshot written, not yet swapped in). The crash
+tests hand `run_night` one that stops the process at a step they choose."""
+
+
+def no_step(name: str) -> None:
+    """The hook of a night nobody follows step by step."""
 
 
 @dataclass
@@ -135,18 +137,16 @@ def loaded_files(con: duckdb.DuckDBPyConnection, source: str) -> set[tuple[str, 
 
 
 class RunProgress(Progress):
-    """A run's loading progress across its sources: offers the crash tests a kill point in the middle of a
-    file, once another file was stored in the same run."""
+    """A run's loading progress across its sources, told to its step hook."""
 
-    def __init__(self) -> None:
-        self.done = 0
+    def __init__(self, on_step: StepHook = no_step) -> None:
+        self.on_step = on_step
 
     def rows(self, n: int) -> None:
-        if self.done:
-            kill_point("load:rows")
+        self.on_step("load:rows")
 
     def file_done(self, report: BatchReport) -> None:
-        self.done += 1
+        self.on_step("load:file")
 
 
 def load(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path, extracted: Extracted, pseudo,
@@ -168,18 +168,13 @@ def load(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path, extracted: Ext
     return reports
 
 
-def mine(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path, warnings: list[str]) -> dict[str, float]:
-    """Every mart brought up to date (per-case marts only for the cases new batches touched)."""
+def mine(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path, warnings: list[str], on_step: StepHook = no_step
+         ) -> dict[str, float]:
+    """Every mart brought up to date (per-case marts only for the cases new batches touched), each told to
+    `on_step` as "mine:<mart>" once built."""
     from mining.build import build_all
 
-    done = []
-
-    def after(mart: str) -> None:
-        done.append(mart)
-        if len(done) == 5:
-            kill_point("mine:marts")
-
-    return build_all(con, cfg, root, warnings=warnings, after=after)
+    return build_all(con, cfg, root, warnings=warnings, after=lambda mart: on_step(f"mine:{mart}"))
 
 
 def record(con: duckdb.DuckDBPyConnection, night: dt.date) -> tuple[list[dict], dict[str, dict], list[dict]]:
@@ -268,14 +263,15 @@ def new_night(cfg: Config, now: dt.datetime | None = None) -> NightResult:
     return NightResult(night_of(now, cfg.nightly.timezone), uuid.uuid4().hex, now)
 
 
-def publish_snapshot(con: duckdb.DuckDBPyConnection, published: Path) -> tuple[Path, dict[str, str]]:
+def publish_snapshot(con: duckdb.DuckDBPyConnection, published: Path, on_step: StepHook = no_step
+                     ) -> tuple[Path, dict[str, str]]:
     """The snapshot published to the folder `published`, and how each mart got there (the per-case marts are
-    updated for the cases new batches touched, the keyed ones for the keys whose rows changed; the crash tests
-    may stop the process before the swap)."""
+    updated for the cases new batches touched, the keyed ones for the keys whose rows changed); `on_step` is told
+    "publish:written" between writing the snapshot and swapping it in."""
     from mining.marts import MARTS
     from warehouse.publish import publish
 
-    return publish(con, published, kill_point, frozenset(m for m, mart in MARTS.items() if mart.per_case),
+    return publish(con, published, on_step, frozenset(m for m, mart in MARTS.items() if mart.per_case),
                    {m: mart.key for m, mart in MARTS.items() if mart.key})
 
 
@@ -294,6 +290,7 @@ class Steps:
     record: Callable = record
     publish: Callable = publish_snapshot
     log: Callable[[str], None] = lambda message: None
+    on_step: StepHook = no_step  # told the loading steps; `run_night` hands its `mine` and `publish` the same hook
 
 
 def pseudonymised_whole(source: str, report: BatchReport) -> str:
@@ -311,10 +308,10 @@ def night(cfg: Config, root: Path, result: NightResult, steps: Steps) -> None:
     from warehouse.migrations import connect
 
     pseudo = resolve_key(cfg, root)
-    progress = RunProgress()
+    progress = RunProgress(steps.on_step)
     con = connect(root / cfg.warehouse, cfg.memory_limit)
     if any(p.bpmn for p in cfg.processes.values()):
-        from mining.conformance import warm_up
+        from mining.pm4py_adapter import warm_up
 
         warm_up()  # pm4py imports while the sources load
     try:
@@ -350,14 +347,16 @@ def night(cfg: Config, root: Path, result: NightResult, steps: Steps) -> None:
         con.close()
 
 
-def run_night(cfg: Config, root: Path, now: dt.datetime | None = None) -> NightResult:
-    """The whole night without Prefect, in order, under the warehouse's run lock."""
+def run_night(cfg: Config, root: Path, now: dt.datetime | None = None, on_step: StepHook = no_step) -> NightResult:
+    """The whole night without Prefect, in order, under the warehouse's run lock; `on_step` is told each step
+    it reaches (see `StepHook`)."""
     from flows.lock import run_lock
 
     result = new_night(cfg, now)
     with run_lock(root / cfg.warehouse), ThreadPoolExecutor(max_workers=EXTRACT_THREADS) as pool:
         # every source hashed at once (hashing lets go of the GIL), loaded one by one as each is ready
         at_once = Steps(extract_all=lambda loaded: {
-            name: pool.submit(extract, cfg, root, name, files).result for name, files in loaded.items()})
+            name: pool.submit(extract, cfg, root, name, files).result for name, files in loaded.items()},
+            mine=partial(mine, on_step=on_step), publish=partial(publish_snapshot, on_step=on_step), on_step=on_step)
         night(cfg, root, result, at_once)
     return result

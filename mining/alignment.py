@@ -8,8 +8,9 @@ a deviation another way (byggesag: "Faglig behandling" or "Sag fuldt oplyst" out
 
 This is the same search (A* over the synchronous product of trace and net, pm4py's standard
 costs: 10000 a move on log or model, 1 a silent move, 0 a synchronous move; pm4py's state
-equation heuristic with pm4py's LP solver), over nets indexed in an order that does not
-depend on memory, and with one rule for ties, so that the answer is a function of the data:
+equation heuristic with pm4py's LP solver, by way of `mining.pm4py_adapter`), over nets
+indexed in an order that does not depend on memory, and with one rule for ties, so that the
+answer is a function of the data:
 
     Of the optimal alignments, the one whose visible moves come first, compared move by move:
     a synchronous move before a move on log only, before a move on model only; moves of the
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+
+from mining.pm4py_adapter import state_equation
 
 STD_COST = 10000  # pm4py's cost of a move on log or model
 TAU_COST = 1  # pm4py's cost of a silent move
@@ -128,7 +131,7 @@ class Aligner:
             a[n + i, c], a[n + i + 1, c] = -1, 1
         costs = ([TAU_COST if label is None else STD_COST for label in self.labels] + [STD_COST] * length
                  + [0] * len(syncs))
-        solve = _state_equation(a, costs)
+        solve = state_equation(a, costs)
         final = np.array(self.fm + (0,) * length + (1,), dtype=np.float64)
 
         def heuristic(marking: tuple[int, ...], at: int) -> tuple[int | None, np.ndarray]:
@@ -201,32 +204,3 @@ def _moves(node: _Node) -> list[tuple[str | None, str | None]]:
         out.append(node.move)
         node = node.parent
     return out[::-1]
-
-
-def _state_equation(a: np.ndarray, costs: list[int]):
-    """pm4py's state-equation LP (minimise costs · x with a · x = b, x >= 0) with pm4py's default solver, as a
-    function of b: the optimum and its x, or None (and zeros) when b cannot be reached."""
-    from pm4py.util.lp import solver
-
-    variant = solver.DEFAULT_LP_SOLVER_VARIANT
-    columns = a.shape[1]
-    g, h = -np.eye(columns), np.zeros((columns, 1))
-    c = [float(v) for v in costs]
-    cvxopt = variant in (solver.CVXOPT_SOLVER_CUSTOM_ALIGN, solver.CVXOPT_SOLVER_CUSTOM_ALIGN_ILP)
-    if cvxopt:
-        from cvxopt import matrix
-
-        a_, g_, h_, c_ = matrix(a), matrix(g), matrix(h), matrix(c)
-    else:
-        a_, g_, h_, c_ = np.asmatrix(a), g, np.asmatrix(h), c
-
-    def solve(b: np.ndarray) -> tuple[float | None, np.ndarray]:
-        b_ = matrix(b.reshape(-1, 1)) if cvxopt else np.asmatrix(b.reshape(-1, 1))
-        sol = solver.apply(c_, g_, h_, a_, b_, parameters={"solver": "glpk"}, variant=variant)
-        value = solver.get_prim_obj_from_sol(sol, variant=variant)
-        x = solver.get_points_from_sol(sol, variant=variant)
-        if value is None or x is None:
-            return None, np.zeros(columns)
-        return float(value), np.array(list(x), dtype=np.float64)
-
-    return solve

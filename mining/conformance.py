@@ -20,14 +20,12 @@ ran out reports token-based fitness for all its cases (the two are not mixed in 
 number) and says how many cases were aligned. Precision is pm4py's ETConformance (the same
 replay of every prefix, weighted by how many cases share it). Results:
 `marts.conformance_variants` and `marts.conformance_models`; SQL marts derive cases,
-months and deviations. pm4py is called only from here, the two helpers above
-(`mining.replay`, `mining.alignment`) and `mining.discovery`.
+months and deviations. pm4py is called only through `mining.pm4py_adapter`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -38,6 +36,7 @@ import pyarrow as pa
 
 from mining.alignment import TIE_RULE, Aligner
 from mining.discovery import variants
+from mining.pm4py_adapter import read_bpmn_net
 from mining.replay import Replayer
 from vaerdistrom.errors import UsageError
 
@@ -78,12 +77,10 @@ class Intended:
 
 def intended_net(path: Path):
     """The intended BPMN at `path` as a Petri net with its markings; a clear error when it cannot be read."""
-    import pm4py
-
     if not path.is_file():
         raise IntendedModelError(f"{path}: no such BPMN file")
     try:
-        return pm4py.convert_to_petri_net(pm4py.read_bpmn(str(path)))
+        return read_bpmn_net(path)
     except Exception as e:  # pm4py raises whatever its XML parser or converter raises
         raise IntendedModelError(f"{path}: not a BPMN 2.0 model pm4py can read ({type(e).__name__}: {e})") from None
 
@@ -103,22 +100,6 @@ def deviations_of(alignment: list[tuple], modelled: set[str]) -> list[tuple[str,
     wrong = moved_in_log & (modelled | moved_in_model)
     return sorted([("wrong_order", a) for a in wrong] + [("inserted", a) for a in moved_in_log - wrong]
                   + [("skipped", a) for a in moved_in_model - wrong])
-
-
-def warm_up() -> threading.Thread:
-    """Import pm4py in a background thread (about 1.5 s of a night), so that it is ready when the sources are
-    loaded; the import system makes a later `import pm4py` wait for it. A failed import here is left to that
-    later import to report."""
-
-    def load() -> None:
-        try:
-            import pm4py  # noqa: F401
-        except Exception:  # noqa: BLE001 - the conformance step imports it again and says what went wrong
-            pass
-
-    thread = threading.Thread(target=load, name="vaerdistrom-import-pm4py", daemon=True)
-    thread.start()
-    return thread
 
 
 def replay(keys: list[tuple], replayer: Replayer) -> list[dict]:

@@ -5,16 +5,18 @@ counts; it never needs the events themselves. So the variants come from the ware
 (`marts.case_variants`, the activities each case completed, in order) and go to pm4py as
 its own variant-count structure: the same model `pm4py.discover_process_tree_inductive`
 finds on the whole log (a test checks that), at the cost of the variants, not the events.
-pm4py is called only from this module.
+pm4py is called through `mining.pm4py_adapter`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from mining import pm4py_adapter
 
 DEFAULT_NOISE = 0.2  # IMf's threshold: behaviour rarer than this, relative to the rest, is left out
 
@@ -40,51 +42,26 @@ def variants(con: duckdb.DuckDBPyConnection, process: str) -> Counter:
     return Counter({tuple(activities): n for activities, n in rows})
 
 
-def discover_tree(counts: Counter, noise_threshold: float = DEFAULT_NOISE):
-    """pm4py's inductive miner on variant counts: IMf when there is a noise threshold, else IM.
-
-    The same as `pm4py.discover_process_tree_inductive` on the whole log: pm4py's simplified
-    interface turns a log into exactly these counts first, but takes no counts directly.
-    """
-    from pm4py.algo.discovery.inductive.dtypes.im_ds import IMDataStructureUVCL
-    from pm4py.algo.discovery.inductive.variants.im import IMUVCL
-    from pm4py.algo.discovery.inductive.variants.imf import IMFUVCL
-    from pm4py.objects.process_tree.utils import generic as pt_util
-
-    parameters = {"noise_threshold": noise_threshold, "multiprocessing": False, "disable_fallthroughs": False}
-    miner = IMFUVCL(parameters) if noise_threshold > 0 else IMUVCL(parameters)
-    tree = miner.apply(IMDataStructureUVCL(counts), parameters)
-    tree = pt_util.fold(tree)
-    pt_util.tree_sort(tree)
-    return tree
-
-
 def discover(con: duckdb.DuckDBPyConnection, process: str, noise_threshold: float = DEFAULT_NOISE) -> Discovered:
     """The model of one process; a clear error when the process has no cases."""
-    import pm4py
-
     counts = variants(con, process)
     if not counts:
         known = [p for (p,) in con.execute("select distinct process from marts.case_variants order by 1").fetchall()]
         raise KeyError(f"no cases of process {process!r} in the warehouse (it has: {', '.join(map(str, known))})")
-    tree = discover_tree(counts, noise_threshold)
-    net, im, fm = pm4py.convert_to_petri_net(tree)
-    return Discovered(process, sum(counts.values()), len(counts), tree, net, im, fm, pm4py.convert_to_bpmn(tree))
+    tree = pm4py_adapter.discover_tree(counts, noise_threshold)
+    net, im, fm = pm4py_adapter.tree_to_net(tree)
+    return Discovered(process, sum(counts.values()), len(counts), tree, net, im, fm, pm4py_adapter.tree_to_bpmn(tree))
 
 
 def layout(bpmn) -> None:
     """Positions for every node and flow of a pm4py BPMN, so modelers can draw it (pm4py's own layout needs the
     Graphviz program, which a municipality's server may not have): left to right by the shortest path from the
     start, top to bottom in the order nodes are met."""
-    from collections import deque
-
-    from pm4py.objects.bpmn.obj import BPMN
-
     nodes = list(bpmn.get_nodes())
     outgoing: dict = {n: [] for n in nodes}
     for flow in bpmn.get_flows():
         outgoing[flow.get_source()].append(flow.get_target())
-    starts = [n for n in nodes if isinstance(n, BPMN.StartEvent)] or nodes[:1]
+    starts = [n for n in nodes if pm4py_adapter.is_bpmn_start_event(n)] or nodes[:1]
     layer = {n: 0 for n in starts}
     queue = deque(starts)
     while queue:
@@ -97,7 +74,7 @@ def layout(bpmn) -> None:
         layer.setdefault(n, max(layer.values(), default=0) + 1)
     rows: dict[int, int] = {}
     for n in sorted(nodes, key=lambda n: layer[n]):
-        width, height = (100, 60) if isinstance(n, BPMN.Task) else (36, 36)
+        width, height = (100, 60) if pm4py_adapter.is_bpmn_task(n) else (36, 36)
         row = rows.get(layer[n], 0)
         rows[layer[n]] = row + 1
         n.set_width(width)
@@ -113,11 +90,9 @@ def layout(bpmn) -> None:
 
 def write(model: Discovered, out: Path) -> list[Path]:
     """`out/<process>.bpmn` (with a layout) and `out/<process>.pnml`; returns the paths."""
-    import pm4py
-
     out.mkdir(parents=True, exist_ok=True)
     bpmn, pnml = out / f"{model.process}.bpmn", out / f"{model.process}.pnml"
     layout(model.bpmn)
-    pm4py.write_bpmn(model.bpmn, str(bpmn), auto_layout=False)
-    pm4py.write_pnml(model.net, model.initial_marking, model.final_marking, str(pnml))
+    pm4py_adapter.write_bpmn(model.bpmn, bpmn)
+    pm4py_adapter.write_pnml(model.net, model.initial_marking, model.final_marking, pnml)
     return [bpmn, pnml]

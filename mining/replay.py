@@ -6,10 +6,10 @@ event does (which transition fires, which hidden transitions are walked to enabl
 many tokens are missing, consumed and produced) depends only on the marking it meets and
 the event's activity; what the end does (walking hidden transitions towards the final
 marking, counting the tokens left) depends only on the marking reached. So each (marking,
-activity) step and each end is computed once here, with pm4py's own functions in pm4py's
-order, and every variant and every prefix is replayed as a walk through these memos. The
-counts, and so the fitness, are pm4py's: `tests/test_replay.py` compares every variant's
-result with pm4py's own replay of the same log.
+activity) step and each end is computed once here, with pm4py's own functions (by way of
+`mining.pm4py_adapter`) in pm4py's order, and every variant and every prefix is replayed as
+a walk through these memos. The counts, and so the fitness, are pm4py's: `tests/test_replay.py`
+compares every variant's result with pm4py's own replay of the same log.
 
 A variant of a few thousand cases costs microseconds once its steps are known; pm4py
 replays each variant from scratch, about a millisecond each. Not covered (pm4py's defaults
@@ -21,6 +21,20 @@ from __future__ import annotations
 
 from copy import copy
 from dataclasses import dataclass
+
+from mining.pm4py_adapter import (
+    add_missing_tokens,
+    consumed_tokens,
+    enabled_transitions,
+    fire,
+    is_enabled,
+    produced_tokens,
+    reached_final_marking,
+    shortest_paths_by_hidden,
+    transitions_towards_final_marking,
+    visible_eventually_enabled,
+    walk_hidden_to_enable,
+)
 
 MAX_REC_DEPTH = 50  # pm4py's TechnicalParameters.MAX_REC_DEPTH, for the shortest paths through hidden transitions
 MAX_IT_FINAL = 5  # pm4py's MAX_IT_FINAL1 and MAX_IT_FINAL2: rounds of hidden moves towards the final marking
@@ -53,11 +67,9 @@ class Replayer:
     `pm4py.precision_token_based_replay`."""
 
     def __init__(self, net, im, fm) -> None:
-        from pm4py.objects.petri_net.utils.petri_utils import get_places_shortest_path_by_hidden
-
         self.net, self.im, self.fm = net, im, fm
         self.trans_map = {t.label: t for t in sorted(net.transitions, key=lambda x: x.name)}  # as pm4py: last wins
-        self.paths = get_places_shortest_path_by_hidden(net, MAX_REC_DEPTH)
+        self.paths = shortest_paths_by_hidden(net, MAX_REC_DEPTH)
         self.markings: list = []
         self._ids: dict[tuple, int] = {}
         self._steps: dict[tuple[int, str], Step] = {}
@@ -84,35 +96,26 @@ class Replayer:
         return known
 
     def _replay_event(self, at: int, activity: str) -> Step:
-        from pm4py.algo.conformance.tokenreplay.variants.token_replay import (
-            add_missing_tokens,
-            apply_hidden_trans,
-            get_consumed_tokens,
-            get_produced_tokens,
-        )
-        from pm4py.objects.petri_net import semantics
-
         if activity not in self.trans_map:  # not in the model: pm4py skips the event
             return Step(at, 0, 0, 0, None)
         net, marking = self.net, copy(self.markings[at])
-        enabled = [x for x in semantics.enabled_transitions(net, marking) if x.label == activity]
+        enabled = [x for x in enabled_transitions(net, marking) if x.label == activity]
         t = enabled[0] if enabled else self.trans_map[activity]
         missing = consumed = produced = 0
-        if not semantics.is_enabled(t, net, marking):
-            _, marking, walked, _ = apply_hidden_trans(t, net, copy(marking), self.paths, [], 0, set(),
-                                                       [copy(marking)], False)
+        if not is_enabled(t, net, marking):
+            marking, walked = walk_hidden_to_enable(t, net, marking, self.paths)
             for hidden in walked:
-                consumed += get_consumed_tokens(hidden)[0]
-                produced += get_produced_tokens(hidden)[0]
+                consumed += consumed_tokens(hidden)
+                produced += produced_tokens(hidden)
             marking = copy(marking)  # add_missing_tokens changes it in place
         problem = None
-        if not semantics.is_enabled(t, net, marking):
+        if not is_enabled(t, net, marking):
             problem = t.label
-            missing += add_missing_tokens(t, marking)[0]
-        consumed += get_consumed_tokens(t)[0]
-        produced += get_produced_tokens(t)[0]
-        if semantics.is_enabled(t, net, marking):
-            marking = semantics.execute(t, net, marking)
+            missing += add_missing_tokens(t, marking)
+        consumed += consumed_tokens(t)
+        produced += produced_tokens(t)
+        if is_enabled(t, net, marking):
+            marking = fire(t, net, marking)
         return Step(self._id(marking), missing, consumed, produced, problem)
 
     def end(self, at: int) -> End:
@@ -123,42 +126,34 @@ class Replayer:
         return known
 
     def _replay_end(self, marking) -> End:
-        from pm4py.algo.conformance.tokenreplay.variants.token_replay import (
-            break_condition_final_marking,
-            get_consumed_tokens,
-            get_produced_tokens,
-            get_req_transitions_for_final_marking,
-        )
-        from pm4py.objects.petri_net import semantics
-
         net, fm, paths = self.net, self.fm, self.paths
         consumed = produced = 0
 
-        def fire(t, marking):
+        def step(t, marking):
             nonlocal consumed, produced
-            consumed += get_consumed_tokens(t)[0]
-            produced += get_produced_tokens(t)[0]
-            return semantics.execute(t, net, marking)
+            consumed += consumed_tokens(t)
+            produced += produced_tokens(t)
+            return fire(t, net, marking)
 
         for _ in range(MAX_IT_FINAL):
-            if break_condition_final_marking(marking, fm):
+            if reached_final_marking(marking, fm):
                 break
-            for group in get_req_transitions_for_final_marking(marking, fm, paths):
+            for group in transitions_towards_final_marking(marking, fm, paths):
                 for t in group:
-                    if semantics.is_enabled(t, net, marking):
-                        marking = fire(t, marking)
-                if break_condition_final_marking(marking, fm):
+                    if is_enabled(t, net, marking):
+                        marking = step(t, marking)
+                if reached_final_marking(marking, fm):
                     break
-        if not break_condition_final_marking(marking, fm) and len(fm) == 1:
+        if not reached_final_marking(marking, fm) and len(fm) == 1:
             sink = list(fm)[0]
             connections = sorted([[p, paths[p][sink]] for p in marking if p in paths and sink in paths[p]],
                                  key=lambda x: len(x[1]))
             for _ in range(MAX_IT_FINAL):
                 for _, path in connections:
                     for t in path:
-                        if not semantics.is_enabled(t, net, marking):
+                        if not is_enabled(t, net, marking):
                             break
-                        marking = fire(t, marking)
+                        marking = step(t, marking)
         missing = sum(max(0, fm[p] - marking[p]) for p in fm)
         remaining = sum(max(0, n - fm[p]) if p in fm else n for p, n in marking.items())
         return End(consumed + self.fm_tokens, produced, missing, remaining)
@@ -197,11 +192,6 @@ class Replayer:
         """The visible labels eventually enabled at marking `at` (through hidden transitions), sorted."""
         known = self._enabled.get(at)
         if known is None:
-            from pm4py.objects.petri_net.utils.align_utils import (
-                get_visible_transitions_eventually_enabled_by_marking,
-            )
-
             known = self._enabled[at] = tuple(sorted({
-                t.label for t in get_visible_transitions_eventually_enabled_by_marking(self.net, self.markings[at])
-                if t.label is not None}))
+                t.label for t in visible_eventually_enabled(self.net, self.markings[at]) if t.label is not None}))
         return known

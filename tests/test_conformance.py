@@ -10,7 +10,7 @@ from mining.conformance import Intended, build_conformance, deviations_of, inten
 from mining.discovery import layout, variants
 from mining.marts import build, query
 
-from conftest import truth_cases
+from support.exports import truth_cases
 
 
 def test_moves_become_deviations():

@@ -10,7 +10,7 @@ import pytest
 from mining.marts import build, query
 from warehouse.migrations import connect
 
-from conftest import truth_contacts
+from support.exports import truth_contacts
 
 T0 = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.timezone.utc)
 

@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from served import free_port, wait_healthy
+from support.served import free_port, wait_healthy
 
 from dashboards import data
 from dashboards.format import date, days, kroner, number, percent

@@ -12,7 +12,7 @@ from mining.rules import calendar_table, write_rules
 from warehouse.config import Process
 from warehouse.migrations import connect
 
-from conftest import truth_cases
+from support.exports import truth_cases
 
 UTC = dt.timezone.utc
 

@@ -5,13 +5,13 @@ import uuid
 
 import pytest
 
-from mining.dfg import build_dfg, dfg, endpoints
 from mining.marts import query
-from mining.sequence import build_event_sequence
 from warehouse.config import Source
 from warehouse.load import load_file
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser
+
+from support.mart_views import build_dfg, build_event_sequence, dfg, endpoints
 
 # (case, activity, hh:mm, file row, resource): c1 has a tie (B and C at 10:00, file order B first), c2 a
 # self-loop redone by another caseworker, c3 one event, c4 a tie whose file order is the reverse of the names
@@ -99,7 +99,7 @@ def test_real_logs_match_pm4py(shared_data, name):
 
 
 def test_golden_variants(golden):
-    from mining.variants import build_variants, variants
+    from support.mart_views import build_variants, variants
 
     build_variants(golden)
     got = {tuple(r["activities"]): (r["n_cases"], r["share_of_cases"], r["median_lead_time_seconds"])
@@ -109,7 +109,7 @@ def test_golden_variants(golden):
 
 
 def test_golden_rework(golden):
-    from mining.rework import build_rework, rework
+    from support.mart_views import build_rework, rework
 
     build_rework(golden)
     got = {r["activity"]: r for r in rework(golden, process="p").to_pylist()}
@@ -124,7 +124,7 @@ def test_golden_rework(golden):
 def test_rework_cases_match_pm4py(shared_data):
     import pm4py
 
-    from mining.rework import build_rework, rework
+    from support.mart_views import build_rework, rework
 
     path = shared_data / "BPIC15_1.xes.gz"
     oracle = pm4py.get_rework_cases_per_activity(pm4py.read_xes(str(path)))
@@ -139,7 +139,7 @@ def test_rework_cases_match_pm4py(shared_data):
 def test_variants_match_pm4py(shared_data):
     import pm4py
 
-    from mining.variants import build_variants, variants
+    from support.mart_views import build_variants, variants
 
     path = shared_data / "receipt_wabo.xes.gz"
     oracle = pm4py.get_variants(pm4py.read_xes(str(path)))

@@ -3,7 +3,8 @@
 import duckdb
 import pytest
 
-from mining.discovery import discover, discover_tree, variants, write
+from mining.discovery import discover, variants, write
+from mining.pm4py_adapter import discover_tree
 
 pytestmark = pytest.mark.slow
 

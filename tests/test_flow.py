@@ -13,7 +13,7 @@ from flows import pipeline
 from flows.lock import run_lock
 from warehouse.config import load_config
 
-from test_nightly import KEY, small  # noqa: F401 - the small municipality fixture
+from support.simulations import KEY
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +21,7 @@ def _key(monkeypatch):
     monkeypatch.setenv("VAERDISTROM_PSEUDONYM_KEY", KEY)
 
 
-def _config(small: Path, where: Path, extra: str = "") -> Path:  # noqa: F811
+def _config(small: Path, where: Path, extra: str = "") -> Path:
     shutil.copytree(small, where)
     config = where / "vaerdistrom.toml"
     config.write_text(config.read_text(encoding="utf-8") + extra, encoding="utf-8")
@@ -86,10 +86,10 @@ def test_the_flow_runs_retries_a_source_that_is_not_ready_and_reports(prefect_ha
 def test_municipalities_fan_out_over_a_local_dask_cluster(prefect_harness, small, sim_root, tmp_path):  # noqa: F811
     import os
 
-    from conftest import _simulate
+    from support.simulations import simulate_into
     from flows.national import run_national, slug
 
-    other = _simulate(sim_root, "national-other", citizens=800, seed=22, municipality="Høje-Taastrup Kommune")
+    other = simulate_into(sim_root, "national-other", citizens=800, seed=22, municipality="Høje-Taastrup Kommune")
     configs = [_config(small, tmp_path / "a"), _config(other, tmp_path / "b")]
     state = run_national(configs, tmp_path / "national", workers=2)
     assert state.is_completed(), state.message

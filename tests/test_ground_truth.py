@@ -6,7 +6,7 @@ import pytest
 
 from mining.marts import query
 
-from conftest import truth, truth_contacts
+from support.exports import truth, truth_contacts
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hostile import CASES, Case, case_config, find_cpr, write_corpus
+from support.configs import csv_source, write_config
+from support.hostile import CASES, Case, case_config, find_cpr, write_corpus
 
 ENV = {**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "9a" * 32}
 
@@ -18,19 +19,6 @@ ENV = {**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "9a" * 32}
 def cli(*args, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, cwd=cwd,
                           timeout=600, env={**ENV, **(env or {})})
-
-
-def write_config(folder: Path, sources: str) -> None:
-    """`vaerdistrom.toml` in `folder`: a warehouse, a municipality and the `sources` given (TOML)."""
-    (folder / "vaerdistrom.toml").write_text('warehouse = "w.duckdb"\n\n[municipality]\nname = "Prøve Kommune"\n\n'
-                                             + sources, encoding="utf-8")
-
-
-def csv_source(name: str, path: str, *, case_id: str = "case", activity: str = "activity", ts: str = "timestamp",
-               process: str = "p", options: str = "", mapping: str = "") -> str:
-    """One `[sources.NAME]` table of a CSV source (TOML), with its mapping; `options` and `mapping` add lines."""
-    return (f'[sources.{name}]\nkind = "csv"\npath = "{path}"\nprocess = "{process}"\n{options}'
-            f'[sources.{name}.mapping]\ncase_id = "{case_id}"\nactivity = "{activity}"\nts = "{ts}"\n{mapping}\n')
 
 
 def rows_of(path: Path, sql: str) -> list[tuple]:
@@ -258,13 +246,12 @@ def test_a_folder_with_a_quote_in_its_name_imports_and_publishes(tmp_path):
                    "select count(*) from marts.event_sequence") == [(2,)]
 
 
-def test_a_file_written_to_while_it_is_read_is_refused_whole_then_loaded_once(tmp_path, monkeypatch):
+def test_a_file_written_to_while_it_is_read_is_refused_whole_then_loaded_once(tmp_path, monkeypatch, fresh_warehouse):
     """An export still being written: the run that reads it half keeps nothing, the next one reads it whole, and no
     row is stored twice (before, a writer appending during the run left 300,236 events for 300,235 rows)."""
     from connectors import files
     from warehouse.config import Source
     from warehouse.load import LoadError, load_file
-    from warehouse.migrations import connect
     from warehouse.pseudonym import Pseudonymiser
 
     path = tmp_path / "export.csv"
@@ -281,7 +268,7 @@ def test_a_file_written_to_while_it_is_read_is_refused_whole_then_loaded_once(tm
     monkeypatch.setitem(files.READERS, "csv", while_written)
     src = Source.model_validate({"kind": "csv", "path": "export.csv", "process": "p",
                                  "mapping": {"case_id": "case", "activity": "activity", "ts": "timestamp"}})
-    con = connect(tmp_path / "w.duckdb")
+    con = fresh_warehouse
     pseudo = Pseudonymiser(bytes(range(32)))
     with pytest.raises(LoadError, match=r"export.csv: the file changed while it was read .*nothing kept"):
         load_file(con, src, "s", path, pseudo, chunk_rows=4)
@@ -294,16 +281,14 @@ def test_a_file_written_to_while_it_is_read_is_refused_whole_then_loaded_once(tm
     rows = con.execute("select case_id, activity from staging.events order by case_id").fetchall()
     assert len(rows) == 12 and ("C11", "Modtaget") in rows
     assert con.execute("select status from meta.batches order by batch_id").fetchall() == [("failed",), ("done",)]
-    con.close()
 
 
-def test_a_file_rewritten_in_place_with_its_old_size_and_time_is_refused(tmp_path, monkeypatch):
+def test_a_file_rewritten_in_place_with_its_old_size_and_time_is_refused(tmp_path, monkeypatch, fresh_warehouse):
     """An export rewritten while it is read, to the same size, with its modification time set back: only the hash
     taken again after the read tells, and the load keeps nothing."""
     from connectors import files
     from warehouse.config import Source
     from warehouse.load import LoadError, load_file
-    from warehouse.migrations import connect
     from warehouse.pseudonym import Pseudonymiser
 
     path = tmp_path / "export.csv"
@@ -323,11 +308,10 @@ def test_a_file_rewritten_in_place_with_its_old_size_and_time_is_refused(tmp_pat
     monkeypatch.setitem(files.READERS, "csv", rewritten)
     src = Source.model_validate({"kind": "csv", "path": "export.csv", "process": "p",
                                  "mapping": {"case_id": "case", "activity": "activity", "ts": "timestamp"}})
-    con = connect(tmp_path / "w.duckdb")
+    con = fresh_warehouse
     with pytest.raises(LoadError, match=r"export.csv: the file changed while it was read"):
         load_file(con, src, "s", path, Pseudonymiser(bytes(range(32))), chunk_rows=4)
     assert con.execute("select count(*) from staging.events").fetchall() == [(0,)]
-    con.close()
 
 
 def test_a_last_row_cut_one_night_and_ended_the_next_is_stored_once(tmp_path):

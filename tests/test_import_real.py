@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from served import free_port, wait_healthy
+from support.served import free_port, wait_healthy
 
 ENV = {**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "cd" * 32}
 XES = ["BPIC15_1.xes.gz", "CoSeLoG_WABO_1.xes.gz", "receipt_wabo.xes.gz", "roadtraffic100traces.xes",

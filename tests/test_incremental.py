@@ -11,7 +11,7 @@ from warehouse.config import load_config
 from warehouse.load import load_all
 from warehouse.migrations import connect
 
-from compare import same
+from support.compare import same
 
 KEY = "cd" * 32
 

@@ -12,7 +12,7 @@ from mining.rules import write_rules
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser
 
-from conftest import truth_cases
+from support.exports import truth_cases
 
 T0 = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.timezone.utc)
 # (process, case, activity, day, org unit, resource, citizen)

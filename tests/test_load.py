@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import truth, truth_cases
+from support.exports import truth, truth_cases
 from warehouse.config import ConfigError, load_config
 from warehouse.load import LoadError, load_file, load_source
 from warehouse.migrations import connect
@@ -115,9 +115,9 @@ def test_a_citizen_has_one_pseudonym_across_systems(loaded, baseline):
     assert keys[t5["case_id"]] == keys[t3["case_id"]] == PSEUDO.of(t5["cpr"])
 
 
-def test_loading_the_same_file_again_adds_nothing(baseline, tmp_path):
+def test_loading_the_same_file_again_adds_nothing(baseline, fresh_warehouse):
     cfg, root = load_config(baseline / "vaerdistrom.toml")
-    con = connect(tmp_path / "w.duckdb")
+    con = fresh_warehouse
     first = load_source(con, cfg.sources["nexus"], "nexus", root, PSEUDO)
     again = load_source(con, cfg.sources["nexus"], "nexus", root, PSEUDO)
     assert again[0].skipped and again[0].batch_id == first[0].batch_id
@@ -210,11 +210,11 @@ def test_a_malformed_json_line_is_quarantined_not_fatal(tmp_path):
                        ).fetchall() == [("X", "09:00"), ("Z", "12:00")]
 
 
-def test_a_crash_in_the_middle_of_a_batch_leaves_nothing(baseline, tmp_path, monkeypatch):
+def test_a_crash_in_the_middle_of_a_batch_leaves_nothing(baseline, fresh_warehouse, monkeypatch):
     import warehouse.load as load
 
     cfg, root = load_config(baseline / "vaerdistrom.toml")
-    con = connect(tmp_path / "w.duckdb")
+    con = fresh_warehouse
     real, calls = load.to_canonical, []
 
     def flaky(*args, **kw):
@@ -239,7 +239,7 @@ def test_a_crash_in_the_middle_of_a_batch_leaves_nothing(baseline, tmp_path, mon
     assert r.rows_loaded == con.execute("select count(*) from staging.events").fetchall()[0][0] > 3000
 
 
-def test_rows_lost_while_staging_refuse_the_batch(baseline, tmp_path, monkeypatch):
+def test_rows_lost_while_staging_refuse_the_batch(baseline, fresh_warehouse, monkeypatch):
     """The loader counts what it staged before storing it (DuckDB 2.0 can lose a big append)."""
     from warehouse import load
 
@@ -250,7 +250,7 @@ def test_rows_lost_while_staging_refuse_the_batch(baseline, tmp_path, monkeypatc
         original(self, target, rows.slice(0, len(rows) - 1))
 
     monkeypatch.setattr(load._Stager, "insert", lossy)
-    con = connect(tmp_path / "w.duckdb")
+    con = fresh_warehouse
     with pytest.raises(LoadError, match=r"the database lost rows while staging; nothing kept"):
         load_source(con, cfg.sources["sbsys"], "sbsys", root, PSEUDO)
     assert con.execute("select count(*) from staging.events").fetchall() == [(0,)]

@@ -19,10 +19,10 @@ from flows.lock import RunLocked, run_lock
 from warehouse.config import load_config
 from warehouse.publish import open_snapshot, snapshot_path
 
-from compare import same
-from conftest import _simulate
+from support.compare import same
+from support.simulations import KEY
 
-KEY = "ef" * 32
+CRASH = Path(__file__).with_name("support") / "crash.py"  # a night in a child process, killed at a step
 NIGHT1 = dt.datetime(2026, 1, 10, 1, 0, tzinfo=dt.timezone.utc)
 NIGHT2 = dt.datetime(2026, 1, 11, 1, 0, tzinfo=dt.timezone.utc)
 PARTIAL = ("sbsys/sagsaktiviteter.csv", "nexus/haendelser.jsonl", "telefoni/opkald.csv")
@@ -31,16 +31,9 @@ PARTIAL = ("sbsys/sagsaktiviteter.csv", "nexus/haendelser.jsonl", "telefoni/opka
 TIMINGS = "(model, alignment_seconds, replay_seconds, precision_seconds)"  # model: the folder's own path
 
 
-@pytest.fixture(scope="session")
-def small(sim_root) -> Path:
-    """A small municipality (about 20,000 rows) for runs that are repeated many times."""
-    return _simulate(sim_root, "nightly", citizens=1_500, seed=21, start=dt.date(2025, 1, 1))
-
-
 @pytest.fixture(autouse=True)
 def _key(monkeypatch):
     monkeypatch.setenv("VAERDISTROM_PSEUDONYM_KEY", KEY)
-    monkeypatch.delenv(pipeline.KILL_ENV, raising=False)
 
 
 def _head(path: Path, fraction: float) -> None:
@@ -98,23 +91,10 @@ def _run(root: Path, now: dt.datetime) -> pipeline.NightResult:
     return pipeline.run_night(cfg, base, now)
 
 
-CHILD = """
-import datetime as dt, sys
-from pathlib import Path
-from flows import pipeline
-from warehouse.config import load_config
-cfg, base = load_config(Path(sys.argv[1]) / "vaerdistrom.toml")
-pipeline.run_night(cfg, base, dt.datetime.fromisoformat(sys.argv[2]))
-"""
-
-
 def _run_child(root: Path, now: dt.datetime, kill_at: str | None) -> int:
     env = dict(os.environ, VAERDISTROM_PSEUDONYM_KEY=KEY)
-    env.pop(pipeline.KILL_ENV, None)
-    if kill_at:
-        env[pipeline.KILL_ENV] = kill_at
-    return subprocess.run([sys.executable, "-c", CHILD, str(root), now.isoformat()], env=env,
-                          cwd=Path(__file__).resolve().parents[1], capture_output=True).returncode
+    return subprocess.run([sys.executable, str(CRASH), str(root), now.isoformat(), *([kill_at] if kill_at else [])],
+                          env=env, cwd=Path(__file__).resolve().parents[1], capture_output=True).returncode
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ import pytest
 
 from flows.boundary import RedactCpr, Redacted, scrub, scrubbed
 from warehouse.pseudonym import contains_cpr
-from test_hostile import csv_source, write_config
+from support.configs import csv_source, write_config
 
 
 class _Kept(logging.Handler):

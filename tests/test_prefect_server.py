@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from flows.prefect_server import NO_DEATH_SIGNAL_ENV, RECORDS, is_prefect_server, reap, started_at
-from test_hostile import csv_source, write_config
+from support.configs import csv_source, write_config
 
 APP = "prefect.server.api.server:create_app"
 

@@ -15,7 +15,7 @@ import pytest
 
 from connectors.files import ReadError
 from connectors.rest import RestPull
-from tests.fake_api import FakeApi
+from support.fake_api import FakeApi
 from warehouse.config import Api, Source
 from warehouse.load import LoadError
 from warehouse.migrations import connect

@@ -105,7 +105,7 @@ def test_rules_find_the_simulators_deviations(baseline, baseline_warehouse, tmp_
 
     import duckdb
 
-    from conftest import truth_cases
+    from support.exports import truth_cases
 
     db = tmp_path / "rules.duckdb"
     shutil.copy(baseline_warehouse, db)

@@ -7,8 +7,8 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import (read_borgerservice, read_digital_post, read_momentum, read_nexus, read_pladsanvisning,
-                      read_sbsys, read_telefoni, truth, truth_cases, truth_contacts)
+from support.exports import (read_borgerservice, read_digital_post, read_momentum, read_nexus, read_pladsanvisning,
+                             read_sbsys, read_telefoni, truth, truth_cases, truth_contacts)
 
 CPR_DASH = re.compile(r"^\d{6}-\d{4}$")
 CPR_DIGITS = re.compile(r"^\d{10}$")

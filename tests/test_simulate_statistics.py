@@ -12,8 +12,8 @@ import random
 import polars as pl
 import pytest
 
-from conftest import truth, truth_cases, truth_contacts
-from logs import process_frame
+from support.exports import truth, truth_cases, truth_contacts
+from support.logs import process_frame
 from simulator.contacts import ContactMaker, ContactParams
 from simulator.engine import DAY, Case, Citizen, Env, Staff, Wait
 from simulator.templates import byggesag, sygedagpenge, visitation

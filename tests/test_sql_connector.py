@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import polars as pl
 import pytest
 
-from tests.netcut import CuttingProxy
+from support.netcut import CuttingProxy
 from warehouse.config import Source
 from warehouse.load import LoadError
 from warehouse.migrations import connect

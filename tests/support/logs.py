@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import polars as pl
 
-from conftest import read_momentum, read_nexus, read_pladsanvisning, read_sbsys
+from support.exports import read_momentum, read_nexus, read_pladsanvisning, read_sbsys
 
 
 def process_frame(out: Path, process: str, *, complete_only: bool = True) -> pl.DataFrame:
