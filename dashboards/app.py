@@ -19,7 +19,7 @@ import streamlit as st
 
 from dashboards import data, pages
 from dashboards.i18n import LANGS, number, t
-from mining.marts import MARTS
+from mining.catalogue import MARTS
 
 PARAMS = ("lang", "side", "process", "from", "to", "unit", "variant")
 LANGUAGE_NAMES = {"da": "Dansk", "en": "English"}

@@ -272,7 +272,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, published: Path) -> tuple[P
     """The snapshot published to the folder `published`, and how each mart got there (the per-case marts are
     updated for the cases new batches touched, the keyed ones for the keys whose rows changed; the crash tests
     may stop the process before the swap)."""
-    from mining.marts import MARTS
+    from mining.catalogue import MARTS
     from warehouse.publish import publish
 
     return publish(con, published, kill_point, frozenset(m for m, mart in MARTS.items() if mart.per_case),

@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from mining.filters import Filters
-from mining.marts import query, run_sql
+from mining.engine import query, run_sql
 
 
 def build_dfg(con: duckdb.DuckDBPyConnection) -> None:

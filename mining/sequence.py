@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from mining.marts import run_sql
+from mining.engine import run_sql
 
 
 def build_event_sequence(con: duckdb.DuckDBPyConnection) -> int:

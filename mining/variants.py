@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from mining.filters import Filters
-from mining.marts import query, run_sql
+from mining.engine import query, run_sql
 
 
 def build_variants(con: duckdb.DuckDBPyConnection) -> None:

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from mining.dfg import build_dfg, dfg, endpoints
-from mining.marts import query
+from mining.engine import query
 from mining.sequence import build_event_sequence
 from warehouse.config import Source
 from warehouse.load import load_file
