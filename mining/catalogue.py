@@ -53,7 +53,7 @@ class CatalogueError(VaerdistromError, ValueError):
 
 
 @dataclass(frozen=True)
-class Test:
+class DataTest:
     """One data test: `not_null`, `unique` (of the columns together) or `accepted_values` (`values`)."""
 
     kind: str
@@ -94,9 +94,9 @@ class Mart:
     key: tuple[str, ...] = ()  # columns grouping its rows (by_*): a whole rebuild writes only the groups that changed
     period: tuple[str, ...] = ()  # the case's first and last event, on each row: a period filter is a predicate
     content: tuple[str, ...] = ()  # small: the marts reading it are fingerprinted with these columns of its rows
-    by_transition: str | None = None  # its rows grouped by transition: one transition's rows of this input give its
+    by_transition: str | None = None  # rows grouped by transition: a transition's rows of this input give its rows
     answers: tuple[Answer, ...] = ()
-    tests: tuple[Test, ...] = ()
+    tests: tuple[DataTest, ...] = ()
 
     @property
     def per_case(self) -> bool:
@@ -178,13 +178,13 @@ def _tuple(value: object, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _tests(spec: dict, name: str) -> tuple[list[Column], list[Test]]:
+def _tests(spec: dict, name: str) -> tuple[list[Column], list[DataTest]]:
     """The columns of a mart's .yml and its tests (the table's and each column's)."""
     tests = []
     for test in spec.get("tests") or []:
         if not (isinstance(test, dict) and list(test) == ["unique"]):
             raise CatalogueError(f"{name}.yml: a table test is `unique: [columns]`, not {test!r}")
-        tests.append(Test("unique", _tuple(test["unique"], f"{name}.yml: unique")))
+        tests.append(DataTest("unique", _tuple(test["unique"], f"{name}.yml: unique")))
     columns = []
     for c in spec.get("columns") or []:
         if not (isinstance(c, dict) and {"name", "unit", "description"} <= set(c) <= {"name", "unit", "description",
@@ -193,9 +193,9 @@ def _tests(spec: dict, name: str) -> tuple[list[Column], list[Test]]:
         columns.append(Column(c["name"], str(c["unit"]), str(c["description"])))
         for test in c.get("tests") or []:
             if test in ("not_null", "unique"):
-                tests.append(Test(test, (c["name"],)))
+                tests.append(DataTest(test, (c["name"],)))
             elif isinstance(test, dict) and list(test) == ["accepted_values"]:
-                tests.append(Test("accepted_values", (c["name"],),
+                tests.append(DataTest("accepted_values", (c["name"],),
                                   _tuple(test["accepted_values"], f"{name}.{c['name']}")))
             else:
                 raise CatalogueError(f"{name}.yml: column {c['name']}: unknown test {test!r}")

@@ -8,11 +8,11 @@ question (`relation`: they name temporary tables of the kept cases only). `meta.
 records what each mart was built from (a fingerprint of its SQL, the rule tables it reads and
 its inputs' fingerprints, and the newest batch); a changed fingerprint means a full rebuild.
 
-A filtered question keeps whole cases. The marts `taken` as built keep their rows by their row
-kind (the kept cases' rows, the kept citizens' whole journeys, or all of what the night derived);
-every other mart on the way is computed again with its own SQL over those rows. The warehouse
-takes only the sorted events (`WAREHOUSE`); a snapshot has no staging tables and takes every mart
-whose rows are not aggregates (`SNAPSHOT`).
+A filtered question keeps whole cases. The marts a `Taking` takes as built keep their rows by
+their row kind (the kept cases' rows, the kept citizens' whole journeys, or all of what the night
+derived); every other mart on the way is computed again with its own SQL over those rows. The
+warehouse takes only the sorted events (`WAREHOUSE`); a snapshot has no staging tables and takes
+every mart whose rows are not aggregates, a period alone kept by the period on each row (`SNAPSHOT`).
 """
 
 from __future__ import annotations
@@ -32,8 +32,18 @@ from mining.filters import Filters
 from vaerdistrom.errors import VaerdistromError
 from warehouse.parquet_sql import lit
 
-WAREHOUSE = frozenset({"event_sequence"})  # a filtered question of the warehouse computes the rest again
-SNAPSHOT = frozenset(CATALOGUE.of_rows("cases", "citizens", "as_built"))
+
+@dataclass(frozen=True)
+class Taking:
+    """What a filtered question takes as built: `marts`, kept by their row kind (every other mart on the way is
+    computed again), and whether a filter of a period alone keeps case rows by the case period on each row."""
+
+    marts: frozenset[str]
+    by_period: bool
+
+
+WAREHOUSE = Taking(frozenset({"event_sequence"}), by_period=False)  # the rest computed again from the sorted events
+SNAPSHOT = Taking(frozenset(CATALOGUE.of_rows("cases", "citizens", "as_built")), by_period=True)  # no staging there
 TRANSITION = "process = $process and source_activity = $source and target_activity = $target"  # `match`
 
 
@@ -177,17 +187,18 @@ def by_period(con: duckdb.DuckDBPyConnection, filters: Filters, name: str,
         where.append(f"x.{columns[1]} >= {lit(start.isoformat())}::timestamptz")
     if end is not None:
         where.append(f"x.{columns[0]} < {lit(end.isoformat())}::timestamptz")
-    return "where " + " and ".join(where)
+    return "where " + " and ".join(where) if where else None
 
 
-def relation(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, made: Made, taken: frozenset[str], *,
+def relation(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, made: Made, taking: Taking, *,
              catalogue: Catalogue = CATALOGUE) -> str:
-    """What to read mart `name` from for the filter's kept cases: a temporary view (a mart of case rows in `taken`)
-    or table of its rows; what `made` already holds is not computed again."""
+    """What to read mart `name` from for the filter's kept cases: a temporary view (a mart of case rows taken as
+    built) or table of its rows; what `made` already holds is not computed again."""
     if name in made.relations:
         return made.relations[name]
     for source in catalogue.sources.values():
         made.relations.setdefault(source.name, source.table)
+    taken = taking.marts
     for needed in catalogue.order([name], stop=taken):
         if needed in made.relations:
             continue
@@ -195,11 +206,11 @@ def relation(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, made: 
         if needed in taken and mart.rows == "as_built":
             target = f"marts.{needed}"
         elif needed in taken and mart.rows == "cases":
-            rows = by_period(con, filters, needed, catalogue) or (
+            rows = taking.by_period and by_period(con, filters, needed, catalogue) or (
                 f"semi join {kept(con, filters, made)} as k on k.process = x.process and k.case_id = x.case_id")
             con.execute(f"create or replace temp view {target} as select x.* from marts.{needed} as x {rows}")
         elif needed in taken and mart.rows == "citizens":  # a table: a page asks several questions of the journeys
-            cases = relation(con, "case_variants", filters, made, taken, catalogue=catalogue)
+            cases = relation(con, "case_variants", filters, made, taking, catalogue=catalogue)
             con.execute(f"create or replace temp table {target} as select x.* from marts.{needed} as x semi join "
                         f"{cases} as k on k.citizen_key = x.citizen_key")
         else:
@@ -208,7 +219,7 @@ def relation(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, made: 
     return made.relations[name]
 
 
-def of_transition(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, made: Made, taken: frozenset[str],
+def of_transition(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, made: Made, taking: Taking,
                   match: dict[str, str], *, catalogue: Catalogue = CATALOGUE) -> str:
     """The query of mart `name` (its rows grouped by transition) over one transition's rows of its `by_transition`
     input for the filter: `match` names the process, source and target; those rows are kept for the filter's
@@ -217,19 +228,18 @@ def of_transition(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, m
     one = f"_transition_{zlib.crc32(repr((waits, *match.values())).encode())}"
     if one not in made.relations:
         con.execute(f"create or replace temp table {made.prefix}{one} as select * from "
-                    f"{relation(con, waits, filters, made, taken, catalogue=catalogue)} where {TRANSITION}", match)
+                    f"{relation(con, waits, filters, made, taking, catalogue=catalogue)} where {TRANSITION}", match)
         made.relations[one] = f"{made.prefix}{one}"  # dropped with the filter's other tables
     return render(catalogue.marts[name], made.relations | {waits: made.relations[one]})
 
 
 
-def release(con: duckdb.DuckDBPyConnection, made: Made, taken: frozenset[str],
-            catalogue: Catalogue = CATALOGUE) -> None:
+def release(con: duckdb.DuckDBPyConnection, made: Made, taking: Taking, catalogue: Catalogue = CATALOGUE) -> None:
     """Drop what `made` holds (the views of case rows taken as built, the tables of everything else)."""
     for name, target in made.relations.items():
         if target.startswith(made.prefix):
             rows = catalogue.marts[name].rows if name in catalogue.marts else None
-            con.execute(f"drop {'view' if name in taken and rows == 'cases' else 'table'} if exists {target}")
+            con.execute(f"drop {'view' if name in taking.marts and rows == 'cases' else 'table'} if exists {target}")
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = None, *,
