@@ -11,8 +11,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from mining.filters import Filters
 from mining.engine import query, run_sql
+from mining.filters import Filters
 
 
 def build_dfg(con: duckdb.DuckDBPyConnection) -> None:

@@ -119,8 +119,8 @@ def render() -> str:
     out = [INTRO.replace("{views}", "\n".join(views)).replace("{per_case}", per_case), "## Questions", "",
            "| question | level | mart |", "|---|---|---|"]
     for question, levels in QUESTIONS.items():
-        for i, (level, mart) in enumerate(levels.items()):
-            out.append(f"| `{question}` | `{level}`{' (default)' if i == 0 else ''} | `marts.{mart}` |")
+        for i, (level, answer) in enumerate(levels.items()):
+            out.append(f"| `{question}` | `{level}`{' (default)' if i == 0 else ''} | `marts.{answer}` |")
     out += ["", "## Sources", "", "What the marts read that is no mart (`mining/sql/sources.yml`).", "",
             "| name | table | description |", "|---|---|---|"]
     out += [f"| `{s.name}` | `{s.table}` | {s.description} |" for s in CATALOGUE.sources.values()]

@@ -20,8 +20,8 @@ from __future__ import annotations
 import hashlib
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import duckdb
 import pyarrow as pa
@@ -124,13 +124,13 @@ def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, *,
         fingerprints[name] = fp = _fingerprint(con, catalogue, name, fingerprints)
         if name in skip:
             continue
-        how, before = catalogue.marts[name].refresh, state.get(name)
-        in_step = incremental and name in built and before is not None and before[0] == fp
+        how, (was, since) = catalogue.marts[name].refresh, state.get(name, (None, 0))
+        in_step = incremental and name in built and was == fp
         if in_step and how == "per_case":
-            refresh.update_cases(con, catalogue, name, since=before[1])
+            refresh.update_cases(con, catalogue, name, since=since)
             mode = "incremental"
         elif in_step and how in refresh.GRAINS:
-            refresh.update_keys(con, catalogue, name, since=before[1])
+            refresh.update_keys(con, catalogue, name, since=since)
             mode = "incremental"
         elif incremental and how.startswith("by_") and name in built:
             mode = refresh.rebuild_changed(con, catalogue, name)
@@ -225,6 +225,8 @@ def of_transition(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, m
     input for the filter: `match` names the process, source and target; those rows are kept for the filter's
     other marts of that transition."""
     waits = catalogue.marts[name].by_transition
+    if waits is None:
+        raise KeyError(f"mart {name!r} is not grouped by transition (no by_transition in its .yml)")
     one = f"_transition_{zlib.crc32(repr((waits, *match.values())).encode())}"
     if one not in made.relations:
         con.execute(f"create or replace temp table {made.prefix}{one} as select * from "

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-T0 = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.UTC)
 # (process, case, activity, day, lifecycle, org unit, resource, citizen)
 EVENTS = [
     ("p", "p1", "A", 0, "complete", "u1", "ann", "x"), ("p", "p1", "B", 1, "start", "u2", "bob", "x"),
