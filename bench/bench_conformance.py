@@ -47,7 +47,7 @@ from warehouse.load import load_all
 from warehouse.migrations import connect
 sys.path.insert(0, "bench")
 from bench_simulate import COPY_EVENTS
-from mining.marts import build
+from mining.engine import build
 sim, db, copies = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 os.environ["VAERDISTROM_PSEUDONYM_KEY"] = "00" * 32
 cfg, root = load_config(sim / "vaerdistrom.toml")

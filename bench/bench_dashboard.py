@@ -56,7 +56,7 @@ from mining.build import build_all
 from warehouse.config import load_config
 from warehouse.migrations import connect
 from warehouse.publish import publish
-from mining.marts import MARTS
+from mining.catalogue import MARTS
 sim, copies = Path(sys.argv[1]), int(sys.argv[2])
 cfg, root = load_config(sim / "vaerdistrom.toml")
 pipeline.run_night(cfg, root, dt.datetime(2026, 1, 10, 1, tzinfo=dt.timezone.utc))

@@ -69,7 +69,7 @@ import sys, time, json
 from warehouse.config import load_config
 from warehouse.migrations import connect
 from mining.build import build_all
-from mining.marts import build
+from mining.engine import build
 from mining.rules import write_rules
 config, db, what = sys.argv[1:4]
 cfg, root = load_config(config)

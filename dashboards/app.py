@@ -26,7 +26,7 @@ from dashboards.cache import Context
 from dashboards.format import date
 from dashboards.i18n import LANGS, LANGUAGE_NAMES, t
 from dashboards.screens import PAGES
-from mining.marts import MARTS
+from mining.catalogue import MARTS
 
 HOME = "overblik"  # the page at the app's own address
 

@@ -15,35 +15,26 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import zlib
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from mining import engine
+from mining.catalogue import CATALOGUE, MARTS
+from mining.engine import Made
 from mining.filters import Filters
-from mining.marts import BASE, MARTS, render
 from warehouse.migrations import read_only
-from warehouse.parquet_sql import lit
 from warehouse.publish import snapshot_path
 
 PUBLISHED_ENV = "VAERDISTROM_PUBLISHED"  # the folder of the snapshot, set by `vaerdistrom dashboard`
 K = 5  # the smallest number of cases an aggregate may show
-# marts with one row per case (or per contact, wait or check of a case): a filter keeps the kept cases' rows as
-# they are (a contact stays attributed as the night attributed it); every other mart is computed again from these
-CASE_ROWS = ("event_sequence", "case_variants", "activity_instances", "value_stream_cases", "deadline_clocks",
-             "deadlines", "bottleneck_waits", "bottleneck_cases", "contact_cases", "rule_checks",
-             "conformance_cases")
-# marts whose rows are citizens: a filter keeps the whole journeys (across processes) of the citizens with a kept case
-CITIZEN_ROWS = ("citizen_journeys",)
-# what the night derived to attribute contacts to cases (a grace period, the queues' processes): read as they are
-AS_BUILT = ("contact_grace", "contact_queues")
-# the case's first and last event, on each row of the big marts of cases: a view that selects cases by period alone
-# keeps their rows by a predicate on the row (6x faster than a semi join with the kept cases on 6.6M rows)
-PERIOD = ("case_started_at", "case_ended_at")
-PERIOD_OF = {"case_variants": ("started_at", "ended_at")}  # the case period where a mart of cases names it so
+# the marts whose rows are cases (or contacts, waits, checks of cases): a filter keeps their kept cases' rows as
+# they are, in temporary views (a contact stays attributed as the night attributed it); the catalogue's row kinds
+# say how the engine treats every other mart
+CASE_ROWS = CATALOGUE.of_rows("cases")
 
 
 @dataclass(frozen=True)
@@ -87,124 +78,44 @@ def timezone(con: duckdb.DuckDBPyConnection) -> str:
     return rows[0][0] if rows and rows[0][0] else "Europe/Copenhagen"
 
 
-def _kept(con: duckdb.DuckDBPyConnection, view: View, made: "Made | None" = None) -> str:
+def _kept(con: duckdb.DuckDBPyConnection, view: View, made: Made | None = None) -> str:
     """The temporary table of the view's kept cases (process, case_id), made once per `made`."""
-    made = made or Made("_dash")
-    if "_kept" not in made.relations:
-        sql, params = view.filters(timezone(con)).cases_sql()
-        con.execute(f"create or replace temp table {made.prefix}_kept as {sql}", params)
-        made.relations["_kept"] = f"{made.prefix}_kept"
-    return made.relations["_kept"]
-
-
-def _needed(name: str) -> list[str]:
-    """What computing mart `name` again over the kept cases reads, each after what it reads: a mart in CASE_ROWS
-    is taken as the night computed it, so what it was computed from is not needed (the snapshot has no staging)."""
-    done: list[str] = []
-
-    def visit(n: str) -> None:
-        if n not in CASE_ROWS + CITIZEN_ROWS + AS_BUILT:
-            for dep in MARTS[n].needs:
-                visit(dep)
-        if n not in done:
-            done.append(n)
-
-    visit(name)
-    return done
-
-
-@dataclass
-class Made:
-    """What was computed again for one view in one connection: temporary tables and views named `prefix`_..."""
-
-    prefix: str
-    relations: dict[str, str] = field(default_factory=dict)  # mart (or base table) -> what to read it from
+    return engine.kept(con, view.filters(timezone(con)), made or Made("_dash"))
 
 
 def relation(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made | None = None) -> str:
-    """What to read mart `name` from for the view: the built mart when the view selects no cases, else a temporary
-    table (or, for a mart in CASE_ROWS, view) of its rows over the kept cases; what `made` already holds for the
-    view is not computed again."""
+    """What to read mart `name` from for the view: the built mart when the view selects no cases (or the mart is
+    as the night built it), else what the engine made of it over the kept cases from the snapshot alone (the marts
+    of case and citizen rows taken as built); what `made` already holds for the view is not computed again."""
     if name not in MARTS:
         raise KeyError(f"no mart named {name!r}")
-    if not view.selects_cases or name in AS_BUILT:
+    if not view.selects_cases or MARTS[name].rows == "as_built":
         return f"marts.{name}"
     made = made or Made("_dash")
-    for base, table in BASE.items():
-        made.relations.setdefault(base, table)
-    for needed in _needed(name):
-        if needed in made.relations:
-            continue
-        target = f"{made.prefix}_{needed}"
-        if needed in AS_BUILT:
-            target = f"marts.{needed}"
-        elif needed in CASE_ROWS:
-            rows = _by_period(con, view, needed) or (f"semi join {_kept(con, view, made)} as k on k.process = "
-                                                    "x.process and k.case_id = x.case_id")
-            con.execute(f"create or replace temp view {target} as select x.* from marts.{needed} as x {rows}")
-        elif needed in CITIZEN_ROWS:  # a table: a page asks several questions of the kept journeys
-            cases = relation(con, "case_variants", view, made)
-            con.execute(f"create or replace temp table {target} as select x.* from marts.{needed} as x semi join "
-                        f"{cases} as k on k.citizen_key = x.citizen_key")
-        else:
-            con.execute(f"create or replace temp table {target} as\n" + render(needed, made.relations))
-        made.relations[needed] = target
-    return made.relations[name]
-
-
-def _by_period(con: duckdb.DuckDBPyConnection, view: View, name: str) -> str | None:
-    """A where clause that keeps the view's cases' rows of mart `name` by the case period on each row, when the
-    view selects cases by period alone and the mart carries it (else None: the rows are kept by a semi join). The
-    bounds are `Filters.period_bounds`, as the kept cases', computed once and written as literals (a view takes no
-    parameters)."""
-    if view.org_unit is not None or view.variant is not None:
-        return None
-    columns = PERIOD_OF.get(name, PERIOD)
-    has = con.execute("select count(*) from duckdb_columns() where schema_name = 'marts' and table_name = $t "
-                      "and column_name in $c", {"t": name, "c": list(columns)}).fetchall()[0][0]
-    if has != len(columns):
-        return None
-    first, after, params = view.filters(timezone(con)).period_bounds()
-    start, end = con.execute(f"select {first or 'null'}, {after or 'null'}", params).fetchall()[0]
-    where = []
-    if view.process is not None:
-        where.append("x.process = " + lit(view.process))
-    if start is not None:
-        where.append(f"x.{columns[1]} >= {lit(start.isoformat())}::timestamptz")
-    if end is not None:
-        where.append(f"x.{columns[0]} < {lit(end.isoformat())}::timestamptz")
-    return "where " + " and ".join(where)
+    if name in made.relations:
+        return made.relations[name]
+    return engine.relation(con, name, view.filters(timezone(con)), made, engine.SNAPSHOT)
 
 
 def mart(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made | None = None) -> pd.DataFrame:
     """Mart `name`'s rows for the view: its process, and only the kept cases when the view selects cases (an
     aggregate mart then computed again with its own SQL, over the kept cases' rows, in temporary tables)."""
     source = relation(con, name, view, made)
-    where = " where process = $process" if view.process is not None and name not in CITIZEN_ROWS else ""
+    where = " where process = $process" if view.process is not None and MARTS[name].rows != "citizens" else ""
     return con.execute(f"select * from {source}{where}", {"process": view.process} if where else {}).df()
-
-
-# marts of waits that a page reads for one transition: their rows are grouped by it, so computed over that
-# transition's waits alone they give the transition's rows of the whole mart, at a fraction of the work
-BY_TRANSITION = {"bottleneck_months": "bottleneck_waits", "bottleneck_owners": "bottleneck_waits"}
 
 
 def mart_of_transition(con: duckdb.DuckDBPyConnection, view: View, name: str, process: str, source: str,
                        target: str, made: Made | None = None) -> pd.DataFrame:
     """Mart `name`'s rows of one transition for the view; when the view selects cases, computed with the mart's
-    own SQL over that transition's waits of the kept cases only."""
+    own SQL over that transition's rows of its `by_transition` input (the waits) of the kept cases only: its rows
+    are grouped by transition, so that gives the transition's rows of the whole mart, at a fraction of the work."""
     match = {"process": process, "source": source, "target": target}
-    where = "process = $process and source_activity = $source and target_activity = $target"
     if not view.selects_cases:
-        return con.execute(f"select * from marts.{name} where {where}", match).df()
-    made = made or Made("_dash")
-    waits = relation(con, BY_TRANSITION[name], view, made)
-    one = f"_transition_{zlib.crc32(repr((BY_TRANSITION[name], process, source, target)).encode())}"
-    if one not in made.relations:  # the transition's waits, kept for the view's other marts of that transition
-        con.execute(f"create or replace temp table {made.prefix}{one} as select * from {waits} where {where}", match)
-        made.relations[one] = f"{made.prefix}{one}"  # dropped with the view's other tables
-    relations = made.relations | {BY_TRANSITION[name]: made.relations[one]}
-    return con.execute(render(name, relations)).df()
+        return con.execute(f"select * from marts.{name} where {engine.TRANSITION}", match).df()
+    query = engine.of_transition(con, name, view.filters(timezone(con)), made or Made("_dash"), engine.SNAPSHOT,
+                                 match)
+    return con.execute(query).df()
 
 
 class Reader:
@@ -356,7 +267,7 @@ def _kept_join(con: duckdb.DuckDBPyConnection, view: View, alias: str = "x", mad
 
 def kept_count(con: duckdb.DuckDBPyConnection, view: View, made: Made | None = None) -> int:
     """How many cases the view keeps (a view of a period alone is counted by its predicate: no kept table)."""
-    if view.selects_cases and (by_period := _by_period(con, view, "case_variants")):
+    if view.selects_cases and (by_period := engine.by_period(con, view.filters(timezone(con)), "case_variants")):
         return con.execute(f"select count(*) from marts.case_variants as x {by_period}").fetchall()[0][0]
     keep, params = _kept_join(con, view, made=made)
     return con.execute(f"select count(*) from marts.case_variants as x{keep}", params).fetchall()[0][0]

@@ -647,7 +647,7 @@ def query_command(
     import duckdb
 
     from mining.filters import DEFAULT_ZONE, Filters, parse_attribute
-    from mining.marts import MartsMissing
+    from mining.engine import MartsMissing
     from mining.questions import ask
     from warehouse.migrations import read_only
 
@@ -695,7 +695,7 @@ def discover(
     import duckdb
 
     from mining.discovery import DEFAULT_NOISE, discover as discover_model, write
-    from mining.marts import MartsMissing
+    from mining.engine import MartsMissing
     from warehouse.migrations import read_only
 
     if noise is not None and not 0 <= noise <= 1:
@@ -740,7 +740,7 @@ def conformance(
     Built by `vaerdistrom mine` for the processes whose config names a `bpmn`.
     """
     from mining.filters import Filters
-    from mining.marts import MartsMissing, query
+    from mining.engine import MartsMissing, query
     from warehouse.migrations import read_only
 
     if output not in ("table", "csv", "json"):

@@ -268,7 +268,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, published: Path, on_step: S
     """The snapshot published to the folder `published`, and how each mart got there (the per-case marts are
     updated for the cases new batches touched, the keyed ones for the keys whose rows changed); `on_step` is told
     "publish:written" between writing the snapshot and swapping it in."""
-    from mining.marts import MARTS
+    from mining.catalogue import MARTS
     from warehouse.publish import publish
 
     return publish(con, published, on_step, frozenset(m for m, mart in MARTS.items() if mart.per_case),

@@ -15,7 +15,7 @@ from typing import Callable
 import duckdb
 
 from mining.conformance import Intended, build_conformance
-from mining.marts import build
+from mining.engine import build
 from mining.rules import write_rules
 from warehouse.config import Config
 

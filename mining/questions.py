@@ -1,8 +1,9 @@
 """The questions users ask, each with its levels (bupaR's `level`), and the mart that answers each level.
 
 `vaerdistrom query QUESTION --level LEVEL` and the dashboards ask through `ask`, so a
-question has one name and one answer everywhere. The first level of a question is its
-default.
+question has one name and one answer everywhere. The questions and their levels are
+`mining/sql/questions.yml`; which mart answers a level is said by the mart's own .yml. The
+first level of a question is its default.
 """
 
 from __future__ import annotations
@@ -10,40 +11,25 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from mining.catalogue import CATALOGUE, VIEWS
+from mining.engine import query
 from mining.filters import Filters
-from mining.marts import query
 
+# question -> level -> the mart answering it in the question's default view
 QUESTIONS: dict[str, dict[str, str]] = {
-    "dfg": {"transition": "dfg", "endpoint": "dfg_endpoints"},
-    "variants": {"variant": "variants", "case": "case_variants"},
-    "valuestream": {"activity": "value_stream", "process": "value_stream_summary", "case": "value_stream_cases",
-                    "instance": "activity_instances"},
-    "bottlenecks": {"transition": "bottlenecks", "activity": "bottleneck_activities", "owner": "bottleneck_owners",
-                    "month": "bottleneck_months", "case": "bottleneck_cases"},
-    "rework": {"activity": "rework"},
-    "contacts": {"process": "contact_summary", "wait": "contact_waits", "contact": "contact_cases"},
-    "journeys": {"citizen": "citizen_journeys", "handover": "handovers"},
-    "deadlines": {"month": "deadline_summary", "case": "deadlines"},
-    "rules": {"month": "rule_summary", "case": "rule_checks"},
-    "conformance": {"process": "conformance_processes", "month": "conformance_summary", "deviation": "deviations",
-                    "case": "conformance_cases"},
-}
-
-
+    q.name: {level: CATALOGUE.answering(q.name, level, None) for level in q.levels}
+    for q in CATALOGUE.questions.values()}
 # How a log with start and complete events, or interval rows (a start and a completion column), is counted:
 # - events: every event by its activity name, in case order (ts, then file order): pm4py's view, in which a
 #   started and completed activity is two events (A, A) and an interval row one;
 # - instances: activity instances, as Disco shows them: a start/complete pair, or an interval row, is one
 #   instance with its duration, in the order the instances started.
 # A log of complete events only gives the same answer in both. The default view of each question that has two:
-DEFAULT_VIEW: dict[str, str] = {"dfg": "events", "variants": "events", "rework": "instances"}
+DEFAULT_VIEW: dict[str, str] = {q.name: q.default_view for q in CATALOGUE.questions.values() if q.default_view}
 # the marts of the other view, by (question, level); valuestream counts instances only (it needs their durations)
 OTHER_VIEW: dict[tuple[str, str], str] = {
-    ("dfg", "transition"): "instance_dfg", ("dfg", "endpoint"): "instance_dfg_endpoints",
-    ("variants", "variant"): "instance_variants", ("variants", "case"): "instance_case_variants",
-    ("rework", "activity"): "event_rework",
-}
-VIEWS = ("events", "instances")
+    (q, level): CATALOGUE.answering(q, level, next(v for v in VIEWS if v != view))
+    for q, view in DEFAULT_VIEW.items() for level in QUESTIONS[q]}
 
 
 def mart_for(question: str, level: str | None = None, view: str | None = None) -> str:

@@ -8,7 +8,7 @@ import uuid
 import duckdb
 import pytest
 
-from mining.marts import build, query
+from mining.engine import build, query
 from mining.rules import write_rules
 from warehouse.config import Process, load_config
 from warehouse.migrations import connect

@@ -8,7 +8,7 @@ import pytest
 
 from mining.conformance import Intended, build_conformance, deviations_of, intended_net
 from mining.discovery import layout, variants
-from mining.marts import build, query
+from mining.engine import build, query
 
 from support.exports import truth_cases
 

@@ -7,7 +7,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from mining.marts import build, query
+from mining.engine import build, query
 from warehouse.migrations import connect
 
 from support.exports import truth_contacts

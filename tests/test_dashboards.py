@@ -19,8 +19,9 @@ from support.served import free_port, wait_healthy
 
 from dashboards import data
 from dashboards.format import date, days, kroner, number, percent
+from mining import engine
+from mining.engine import query
 from mining.filters import Filters
-from mining.marts import query
 
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboards" / "app.py")
@@ -321,7 +322,7 @@ def test_every_aggregate_mart_is_computed_again_from_the_snapshot_alone_and_a_re
     """Under a filter, every mart the night aggregates is computed from the snapshot's case rows (the snapshot has
     no staging tables); a Reader, which keeps each view's tables for the next mart, gives the rows of a fresh
     computation, also for a view it dropped and made again."""
-    from mining.marts import MARTS
+    from mining.catalogue import CATALOGUE
 
     con = data.connect(snapshot)
     reader = data.Reader(snapshot, keep=1)
@@ -329,7 +330,7 @@ def test_every_aggregate_mart_is_computed_again_from_the_snapshot_alone_and_a_re
         assert not con.execute("select 1 from information_schema.schemata where schema_name = 'staging'").fetchall()
         a = data.View(process="visitation", period_from=dt.date(2025, 3, 1), period_to=dt.date(2025, 6, 30))
         b = data.View(period_from=dt.date(2025, 5, 1))
-        aggregates = [m for m in MARTS if m not in data.CASE_ROWS + data.CITIZEN_ROWS + data.AS_BUILT]
+        aggregates = CATALOGUE.of_rows("aggregate")
         for view in (a, b, a):
             for name in aggregates:
                 fresh, shared = data.mart(con, name, view), reader.mart(name, view)
@@ -340,7 +341,7 @@ def test_every_aggregate_mart_is_computed_again_from_the_snapshot_alone_and_a_re
         # transition's waits are taken once per view for all its marts
         for view in (a, b, data.View(process="visitation")):
             top = data.mart(con, "bottleneck_months", view).sort_values("n_waits", ascending=False).iloc[0]
-            for name in data.BY_TRANSITION:
+            for name in [m for m, x in CATALOGUE.marts.items() if x.by_transition]:
                 whole = data.mart(con, name, view)
                 one = reader.mart_of_transition(view, name, top.process, top.source_activity,
                                   top.target_activity)
@@ -395,7 +396,7 @@ def test_a_period_keeps_the_same_rows_by_the_case_period_on_each_row_as_by_the_k
         carried = [n for (n,) in con.execute(
             "select table_name from duckdb_columns() where schema_name = 'marts' and column_name = $c "
             "intersect select table_name from duckdb_columns() where schema_name = 'marts' and column_name = $d "
-            "order by 1", {"c": data.PERIOD[0], "d": data.PERIOD[1]}).fetchall()]
+            "order by 1", {"c": "case_started_at", "d": "case_ended_at"}).fetchall()]
         assert carried == ["activity_instances", "bottleneck_waits", "event_sequence", "instance_case_variants",
                            "value_stream_cases"]
         # a day on which cases end and others start: its edges cut through the cases
@@ -404,7 +405,7 @@ def test_a_period_keeps_the_same_rows_by_the_case_period_on_each_row_as_by_the_k
         views = [data.View(period_from=day), data.View(period_to=day), data.View(process="visitation", period_from=day,
                  period_to=day + dt.timedelta(days=30)), data.View(process="byggesag", period_to=day)]
         for view in views:
-            assert data._by_period(con, view, "event_sequence") is not None
+            assert engine.by_period(con, view.filters(zone), "event_sequence") is not None
             kept, params = view.filters(zone).cases_sql()
             assert data.kept_count(con, view) == con.execute(f"select count(*) from ({kept})", params).fetchall()[0][0]
             for name in carried + ["case_variants"]:
@@ -429,8 +430,8 @@ def test_a_period_keeps_the_same_rows_by_the_case_period_on_each_row_as_by_the_k
         ends = data.mart(con, "case_variants", edge)["ended_at"]
         assert ends.min().tz_convert(zone).date() == day
         # an org unit or a variant still keeps rows by the kept cases
-        assert data._by_period(con, data.View(period_from=day, org_unit="x"), "event_sequence") is None
-        assert data._by_period(con, data.View(period_from=day), "deadlines") is None
+        assert engine.by_period(con, data.View(period_from=day, org_unit="x").filters(zone), "event_sequence") is None
+        assert engine.by_period(con, data.View(period_from=day).filters(zone), "deadlines") is None
         assert "_kept" not in (made := data.Made("_t")).relations
         data.mart(con, "dfg", edge, made)  # from the case rows of a period alone: no table of kept cases is made
         assert "_kept" not in made.relations and made.relations["event_sequence"] == "_t_event_sequence"

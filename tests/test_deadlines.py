@@ -6,8 +6,8 @@ import uuid
 import duckdb
 import pytest
 
+from mining.engine import build, query
 from mining.filters import Filters
-from mining.marts import build, query
 from mining.rules import calendar_table, write_rules
 from warehouse.config import Process
 from warehouse.migrations import connect

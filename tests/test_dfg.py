@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from mining.marts import query
+from mining.engine import query
 from warehouse.config import Source
 from warehouse.load import load_file
 from warehouse.migrations import connect

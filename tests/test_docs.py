@@ -35,13 +35,3 @@ def test_mining_doc_is_generated_from_the_marts():
     from mining.docs import DOC, render
 
     assert DOC.read_text(encoding="utf-8") == render(), "run: python -m mining.docs"
-
-
-def test_each_mart_needs_exactly_the_marts_its_sql_reads():
-    from mining.docs import header, inputs
-    from mining.marts import MARTS
-
-    for name, mart in MARTS.items():
-        read = {t.removeprefix("marts.") for t in inputs(name) if t.startswith("marts.")} & set(MARTS)
-        assert read == set(mart.needs), name
-        assert header(name).startswith(f"marts.{name}: one row per"), f"{name}.sql must state its grain first"

@@ -4,7 +4,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from mining.marts import query
+from mining.engine import query
 
 from support.exports import truth, truth_contacts
 

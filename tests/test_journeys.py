@@ -7,7 +7,7 @@ import uuid
 import duckdb
 import pytest
 
-from mining.marts import build, query
+from mining.engine import build, query
 from mining.rules import write_rules
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser

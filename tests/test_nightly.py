@@ -156,7 +156,7 @@ def test_a_night_then_the_next_records_kpis_breaches_and_publishes(small, tmp_pa
 @pytest.mark.slow
 def test_a_night_publishes_the_touched_cases_and_gives_the_snapshot_a_whole_publish_gives(small, tmp_path):
     from mining.build import build_all
-    from mining.marts import MARTS
+    from mining.catalogue import MARTS
     from warehouse.publish import publish
 
     root = _municipality(small, tmp_path / "m", partial=True)

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mining.marts import build, query
+from mining.engine import build, query
 from mining.rules import write_rules
 from warehouse.config import ConfigError, Process, Rule, load_config
 from warehouse.migrations import connect
@@ -60,7 +60,7 @@ def test_each_rule_judged_per_case(golden):
 
 
 def test_a_rule_naming_an_unknown_activity_is_reported(golden):
-    from mining.marts import run_sql
+    from mining.engine import run_sql
     from mining.rules import unknown_rule_activities
 
     run_sql(golden, "event_sequence")

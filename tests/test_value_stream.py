@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from mining.marts import build, query
+from mining.engine import build, query
 from mining.rules import write_rules
 from warehouse.config import Process
 from warehouse.migrations import connect

@@ -1,4 +1,4 @@
-"""Marts of one process as tables, built and read through `mining.marts`: the event sequence, the directly-follows
+"""Marts of one process as tables, built and read through `mining.engine`: the event sequence, the directly-follows
 graph with its start and end activities, variants and rework, for the tests that check them on hand-written and
 real logs (they equal `pm4py.discover_dfg`, `pm4py.discover_performance_dfg`, `pm4py.get_variants` and
 `pm4py.get_rework_cases_per_activity` on the same log)."""
@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from mining.filters import Filters
-from mining.marts import query, run_sql
+from mining.engine import query, run_sql
 
 
 def build_event_sequence(con: duckdb.DuckDBPyConnection) -> int:
