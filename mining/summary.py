@@ -48,7 +48,7 @@ class ProcessSummary:
     first_time_right: float
     biggest_wait: str | None  # "A -> B: 1,234 waiting days in all, median 5.0 days per case"
     contacts_per_case: float | None
-    share_inbound: float | None
+    share_failure_demand: float | None  # inbound contacts: the citizen has to chase
     share_within_deadline: float | None  # None: no deadline configured
     conformance: list[Fit] = field(default_factory=list)
     rules: list[tuple[str, float | None]] = field(default_factory=list)  # (rule, share of cases that kept it)
@@ -65,7 +65,9 @@ def process_summaries(con: duckdb.DuckDBPyConnection) -> list[ProcessSummary]:
     rules: dict[str, list[tuple[str, float | None]]] = {}
     for process, rule, kept in con.execute(RULES).fetchall():
         rules.setdefault(process, []).append((rule, kept))
-    return [ProcessSummary(*row, conformance=fits.get(row[0], []), rules=rules.get(row[0], [])) for row in rows]
+    return [ProcessSummary(process, n_cases, lead, ftr, wait, contacts, failure, within, fits.get(process, []),
+                           rules.get(process, []))
+            for process, n_cases, lead, ftr, wait, contacts, failure, within in rows]
 
 
 def snapshot_summaries(path: Path) -> list[ProcessSummary]:

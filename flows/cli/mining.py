@@ -11,8 +11,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 from flows.cli import output
-from flows.cli.options import CONFIG, Config, Format, FormatOption, Warehouse, mined_warehouse, parse_date, \
-    warehouse_of
+from flows.cli.options import (CONFIG, Config, Format, FormatOption, Warehouse, mined_warehouse, parse_date,
+                                warehouse_of)
 from vaerdistrom.errors import UsageError
 
 app = typer.Typer()
@@ -117,8 +117,9 @@ def query_command(
 
     warehouse, cfg = mined_warehouse(config, warehouse)
     try:
-        filters = Filters(process=process, period_from=parse_date(period_from, "--from"),
-                          period_to=parse_date(period_to, "--to"), org_unit=org_unit, variant=variant,
+        filters = Filters(process=process, period_from=parse_date(period_from, "--from") if period_from else None,
+                          period_to=parse_date(period_to, "--to") if period_to else None, org_unit=org_unit,
+                          variant=variant,
                           attributes=tuple(parse_attribute(a) for a in attribute or []), min_days=min_days,
                           max_days=max_days, timezone=cfg.municipality.timezone if cfg else DEFAULT_ZONE)
     except UsageError:

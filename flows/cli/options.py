@@ -17,7 +17,7 @@ Config = Annotated[Path, typer.Option("--config", help="The config file describi
 Warehouse = Annotated[Optional[Path], typer.Option("--warehouse", help="A warehouse file (instead of the config's).")]
 
 
-class Format(str, enum.Enum):
+class Format(enum.StrEnum):
     """How a command prints its answer: a table for people, CSV or JSON for scripts."""
 
     table = "table"
@@ -29,10 +29,8 @@ FormatOption = Annotated[Format, typer.Option("--format", help="How to print the
                                                                "csv or json for scripts.")]
 
 
-def parse_date(value: str | None, option: str) -> dt.date | None:
-    """A day given as YYYY-MM-DD (None stays None); anything else is bad input naming its option."""
-    if value is None:
-        return None
+def parse_date(value: str, option: str) -> dt.date:
+    """A day given as YYYY-MM-DD; anything else is bad input naming its option."""
     try:
         return dt.date.fromisoformat(value)
     except ValueError:

@@ -7,9 +7,19 @@ import datetime as dt
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from prefect.states import State
+
+    from flows.importing import Planned
+    from flows.pipeline import SourceResult
+    from mining.discovery import Discovered
+    from mining.summary import ProcessSummary
+    from warehouse.load import BatchReport
 
 ERROR_LOG = "vaerdistrom-error.log"  # in the current folder: the traceback of an error no command expected
 
@@ -115,7 +125,7 @@ def simulation(truth: dict, seconds: float, out: Path) -> None:
             f"within deadline {met:>4}  bottleneck {bn['from']} -> {bn['to']} ({wait} days)")
 
 
-def batch(r: Any) -> None:
+def batch(r: BatchReport) -> None:
     """One loaded (or skipped) file or pull: rows read, loaded, new and quarantined."""
     # a pull is labelled `sources.NAME: <where it read from>`; a file by its name
     name = r.file.split(": ", 1)[1] if r.file.startswith(f"sources.{r.source}: ") else Path(r.file).name
@@ -136,7 +146,7 @@ def local_key(path: Path) -> None:
     say(f"Created a local pseudonymisation key at {path} (owner-only). Keep it: it makes the pseudonyms.")
 
 
-def planned(planned: Any, config: Path) -> None:
+def planned(planned: Planned, config: Path) -> None:
     """What an import found: files a source already reads, and the sources it added with what it guessed."""
     for f, name in planned.known:
         say(f"  {f.name}: already sources.{name} of {config}")
@@ -146,7 +156,7 @@ def planned(planned: Any, config: Path) -> None:
             say(f"    {note}")
 
 
-def night_sources(sources: list[Any]) -> None:
+def night_sources(sources: list[SourceResult]) -> None:
     """What a night loaded, per source and file; a source that failed is one error line."""
     for source in sources:
         for report in source.reports:
@@ -184,7 +194,7 @@ class Bars:
         if self.task is not None:
             self.bars.advance(self.task, n)
 
-    def file_done(self, report: Any) -> None:
+    def file_done(self, report: BatchReport) -> None:
         if self.task is not None:
             self.bars.remove_task(self.task)
             self.task = None
@@ -214,7 +224,7 @@ def warehouse_status(st: dict[str, list[dict]], path: Path, as_json: bool) -> No
             f"identified {r['n_identified']:,}  with case number {r['n_with_case_ref']:,}")
 
 
-def mining_summary(processes: list[Any]) -> None:
+def mining_summary(processes: list[ProcessSummary]) -> None:
     """One line per process (what an improvement team looks at first), then its biggest wait, its fit to the
     intended model and its rules."""
     for p in processes:
@@ -222,7 +232,7 @@ def mining_summary(processes: list[Any]) -> None:
                     else "no deadline configured")
         say(f"  {p.process:<14} {p.n_cases:>7,} cases  median lead time {p.median_lead_time_days:6.1f} days  "
             f"first-time-right {p.first_time_right:.0%}  {deadline}  contacts per case "
-            f"{p.contacts_per_case or 0:.2f} ({p.share_inbound or 0:.0%} inbound)")
+            f"{p.contacts_per_case or 0:.2f} ({p.share_failure_demand or 0:.0%} inbound)")
         if p.biggest_wait:
             say(f"  {'':<14} biggest wait: {p.biggest_wait}")
         for c in p.conformance:
@@ -244,7 +254,7 @@ def mined(n_events: int, modes: dict[str, str], seconds: dict[str, float], elaps
     say(f"Mined {n_events:,} events into {len(seconds) - 3} marts in {elapsed:.1f} s ({how}).")
 
 
-def discovered(process: str, model: Any, noise: float, files: list[Path]) -> None:
+def discovered(process: str, model: Discovered, noise: float, files: list[Path]) -> None:
     """A discovered model: its cases and variants, its size, and the files written."""
     say(f"{process}: {model.n_cases:,} cases in {model.n_variants:,} variants, noise {noise:g} -> "
         f"{len([t for t in model.net.transitions if t.label])} activities, "
@@ -264,7 +274,7 @@ def conformance(summary: list[dict], deviations: list[dict], top: int) -> None:
                 + (f"  median lead time {extra:+.1f} days" if extra is not None else ""))
 
 
-def night(data: Any, state: Any, log: Path) -> bool:
+def night(data: Any, state: State, log: Path) -> bool:
     """A nightly run's outcome: the morning report, one error line per failure, and where its log is when it failed;
     whether it completed."""
     from warehouse.pseudonym import redact
@@ -291,7 +301,7 @@ def national(results: list[dict], out: Path) -> None:
     say(f"National dataset in {out}: read_parquet('{out}/kpi_history/*/*.parquet', hive_partitioning = true)")
 
 
-def emit(table: Any, output: str, limit: int | None) -> None:
+def emit(table: pa.Table, output: str, limit: int | None) -> None:
     """A result (an Arrow table) as CSV, JSON or a table, on stdout."""
     if output == "csv":
         import io
@@ -314,7 +324,7 @@ def emit_json(data: Any) -> None:
     echo_data(json.dumps(data, ensure_ascii=False, default=_json_default, indent=1))
 
 
-def _csv_safe(table: Any) -> Any:
+def _csv_safe(table: pa.Table) -> pa.Table:
     """Lists (a variant's activities) as text for CSV: the items joined by ' > '."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -353,7 +363,7 @@ def _format_value(v: Any) -> str:
     return str(v)
 
 
-def _print_table(table: Any, limit: int | None) -> None:
+def _print_table(table: pa.Table, limit: int | None) -> None:
     rows = table.to_pylist()
     shown = rows if limit is None else rows[:limit]
     names = table.column_names
