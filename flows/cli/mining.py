@@ -119,11 +119,9 @@ def query_command(
     try:
         filters = Filters(process=process, period_from=parse_date(period_from, "--from") if period_from else None,
                           period_to=parse_date(period_to, "--to") if period_to else None, org_unit=org_unit,
-                          variant=variant,
-                          attributes=tuple(parse_attribute(a) for a in attribute or []), min_days=min_days,
-                          max_days=max_days, timezone=cfg.municipality.timezone if cfg else DEFAULT_ZONE)
-    except UsageError:
-        raise
+                          variant=variant, attributes=tuple(parse_attribute(a) for a in attribute or []),
+                          min_days=min_days, max_days=max_days,
+                          timezone=cfg.municipality.timezone if cfg else DEFAULT_ZONE)
     except ValueError as e:  # a period that ends before it starts, an attribute that is no KEY=VALUE
         raise UsageError(str(e)) from None
     with reading(warehouse) as con:
