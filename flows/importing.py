@@ -3,19 +3,26 @@
 The sources are guessed from the files (`warehouse.detect`), written as `vaerdistrom.toml`
 (or added to the one already in the folder, which keeps its comments), and the night runs
 once without Prefect (`flows.pipeline.run_night`): load, mine, record, publish. Every other
-command then works in that folder with no flags.
+command then works in that folder with no flags. A folder's local pseudonymisation key is
+made here too, for `import`, `init` and `demo` alike.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from warehouse.config import Source, load_config
+from connectors.files import ReadError
+from vaerdistrom.errors import UsageError
+from warehouse.config import Config, Source, load_config
 from warehouse.detect import guess_source
-from warehouse.pseudonym import CPR_PATTERN, contains_cpr, redact
+from warehouse.pseudonym import CPR_PATTERN, KEY_ENV, contains_cpr, create_key_file, redact
+
+KEY_FILE = "pseudonym.key"  # a folder's local pseudonymisation key, beside its config
 
 HEADER = """# vaerdistrom.toml: inferred from {files} by `vaerdistrom import`.
 # Edit it (column mapping, processes, deadlines, an intended BPMN) and run `vaerdistrom run`.
@@ -27,6 +34,10 @@ key_file = "pseudonym.key"            # pseudonymisation key (or set VAERDISTROM
 [municipality]
 name = {municipality}
 """
+
+
+class ImportRefused(UsageError, ValueError):
+    """A file given to `vaerdistrom import` that is not there, is empty or cannot be read: bad input (exit code 2)."""
 
 
 @dataclass
@@ -63,8 +74,30 @@ def files_of(source: Source, root: Path) -> list[Path]:
     return matching_files(source.path, root) if source.path else []
 
 
-def plan(files: list[Path], config: Path, *, process: str | None = None, **given: str | None) -> Planned:
-    """The sources the files become; a file an existing source already reads is only noted."""
+def plan(files: list[Path], config: Path, *, process: str | None = None, timestamp_format: str | None = None,
+         encoding: str | None = None, **given: str | None) -> Planned:
+    """The sources the files become (their columns guessed, or `given`); a file an existing source already reads is
+    only noted."""
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise ImportRefused(f"no such file: {missing[0]}")
+    empty = [f for f in files if f.stat().st_size == 0]
+    if empty:
+        raise ImportRefused(f"{empty[0]}: the file is empty (0 bytes): nothing to import")
+    try:
+        planned = _plan(files, config, process, given)
+    except UsageError:
+        raise
+    except (ReadError, ValueError) as e:
+        raise ImportRefused(str(e)) from e
+    extra = {k: v for k, v in (("timestamp_format", timestamp_format), ("encoding", encoding)) if v}
+    if extra:
+        planned.sources = {name: (src.model_copy(update=extra), notes)
+                           for name, (src, notes) in planned.sources.items()}
+    return planned
+
+
+def _plan(files: list[Path], config: Path, process: str | None, given: dict[str, str | None]) -> Planned:
     root = config.parent
     existing: dict[str, Source] = load_config(config)[0].sources if config.exists() else {}
     by_path = {f.resolve(): n for n, s in existing.items() for f in files_of(s, root)}
@@ -112,8 +145,18 @@ def process_toml(key: str) -> str:
     return f"[processes.{table}]\nname_da = {label}\nname_en = {label}\n"
 
 
-def write(config: Path, planned: Planned, *, warehouse: str) -> None:
-    """The config written (a new one) or extended (sources and processes appended to the existing file)."""
+def write(config: Path, planned: Planned, *, warehouse: str) -> tuple[Config, Path]:
+    """The config written (a new one) or extended (sources and processes appended to the existing file), and read
+    back with the pseudonymisation key it needs at hand."""
+    from warehouse.load import resolve_key
+
+    _write(config, planned, warehouse=warehouse)
+    cfg, root = load_config(config)
+    resolve_key(cfg, root)
+    return cfg, root
+
+
+def _write(config: Path, planned: Planned, *, warehouse: str) -> None:
     if not planned.sources:
         return
     processes = {s.process for s, _ in planned.sources.values() if s.process}
@@ -139,3 +182,30 @@ def write(config: Path, planned: Planned, *, warehouse: str) -> None:
         tmp.unlink(missing_ok=True)
         raise
     tmp.replace(config)
+
+
+def local_key(folder: Path) -> Literal["environment", "existing", "created"]:
+    """The folder's pseudonymisation key (`KEY_FILE`, owner-only) created, unless the environment holds a key or the
+    file is there: says which."""
+    if os.environ.get(KEY_ENV):
+        return "environment"
+    if (folder / KEY_FILE).exists():
+        return "existing"
+    create_key_file(folder / KEY_FILE)
+    return "created"
+
+
+def write_example(folder: Path) -> Path:
+    """The commented example config (one source of each kind) written as `folder/vaerdistrom.toml`; an existing one
+    is never overwritten."""
+    from importlib.resources import files
+
+    config = folder / "vaerdistrom.toml"
+    if config.exists():
+        raise UsageError(f"{config} exists; not overwriting it")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        config.write_text(files("warehouse").joinpath("example.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot write {config}: {e.strerror or e}") from None
+    return config

@@ -1,21 +1,20 @@
 """`vaerdistrom import`: a quick look at logs without a config, and the guesses it makes."""
 
+import contextlib
 import json
-import os
-import subprocess
-import sys
 
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
+from flows.cli import app
 from warehouse.detect import DetectError, guess_columns, guess_source, kind_of
 
-ENV = {**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "ab" * 32}
 
-
-def run_cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300, env=ENV)
+def run_cli(*args, cwd, key="ab" * 32):
+    """`vaerdistrom import` (or another command) run in this process, in the folder `cwd`."""
+    with contextlib.chdir(cwd):
+        return CliRunner().invoke(app, list(args), env={"VAERDISTROM_PSEUDONYM_KEY": key})
 
 
 @pytest.mark.parametrize("names, expected", [
@@ -70,7 +69,7 @@ def test_import_loads_a_csv_and_an_ocel_log_and_prints_what_it_holds(tmp_path):
                     "relationships": [{"objectId": o}, {"objectId": "k1"}]}
                    for i, (t, o) in enumerate([("Bestilt", "o1"), ("Bestilt", "o2"), ("Leveret", "o1")], 1)]}))
     r = run_cli("import", "sager.csv", "ordrer.jsonocel", "--warehouse", "w.duckdb", cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     assert "mapped from the header: case_id <- 'Sagsnummer', activity <- 'Aktivitet', ts <- 'Tidspunkt'" in r.stdout
     assert "kept as attributes: none" in r.stdout
     assert "cases are the objects of type 'ordre'" in r.stdout  # 3 relations, as kunde: more objects wins
@@ -86,7 +85,7 @@ def test_import_loads_a_csv_and_an_ocel_log_and_prints_what_it_holds(tmp_path):
     assert 'warehouse = "w.duckdb"' in config and "[sources.sager.mapping]" in config
     # a second import of the same files adds nothing, and says so
     again = run_cli("import", "sager.csv", cwd=tmp_path)
-    assert again.returncode == 0, again.stderr
+    assert again.exit_code == 0, again.stderr
     assert "sager.csv: already sources.sager of vaerdistrom.toml" in again.stdout
     assert "Nothing new: every file was imported before (same content)." in again.stdout
     assert (tmp_path / "vaerdistrom.toml").read_text(encoding="utf-8") == config
@@ -94,7 +93,7 @@ def test_import_loads_a_csv_and_an_ocel_log_and_prints_what_it_holds(tmp_path):
     pl.DataFrame([("S-9", "Ansøgning modtaget", "2025-04-01 09:00"), ("S-9", "Afgørelse", "2025-04-02 09:00")],
                  schema=["Sagsnummer", "Aktivitet", "Tidspunkt"], orient="row").write_csv(tmp_path / "nye.csv")
     added = run_cli("import", "nye.csv", "--process", "sager", cwd=tmp_path)
-    assert added.returncode == 0, added.stderr
+    assert added.exit_code == 0, added.stderr
     text = (tmp_path / "vaerdistrom.toml").read_text(encoding="utf-8")
     assert text.startswith(config.rstrip("\n")) and "# added by `vaerdistrom import` from nye.csv" in text
     assert "  sager                 3 cases           5 events    2 activities" in added.stdout
@@ -102,18 +101,17 @@ def test_import_loads_a_csv_and_an_ocel_log_and_prints_what_it_holds(tmp_path):
 
 def test_import_of_a_missing_or_unknown_file_is_one_line(tmp_path):
     r = run_cli("import", "nope.xes", cwd=tmp_path)
-    assert (r.returncode, r.stderr.strip()) == (2, "error: no such file: nope.xes")
+    assert (r.exit_code, r.stderr.strip()) == (2, "error: no such file: nope.xes")
     (tmp_path / "notes.pdf").write_bytes(b"%PDF")
     r = run_cli("import", "notes.pdf", cwd=tmp_path)
-    assert r.returncode == 2 and r.stderr.startswith("error: notes.pdf: cannot tell the format") \
+    assert r.exit_code == 2 and r.stderr.startswith("error: notes.pdf: cannot tell the format") \
         and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "vaerdistrom.duckdb").exists()
 
 
 def test_import_with_a_bad_key_is_one_line_and_writes_nothing(tmp_path):
     (tmp_path / "log.csv").write_text("sag;trin;tid\nS1;Start;2025-01-01 10:00\n", encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "flows.cli", "import", "log.csv"], capture_output=True, text=True,
-                       cwd=tmp_path, timeout=300, env={**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "xyz"})
-    assert (r.returncode, r.stderr.strip()) == (2, "error: the pseudonymisation key in the environment variable "
+    r = run_cli("import", "log.csv", cwd=tmp_path, key="xyz")
+    assert (r.exit_code, r.stderr.strip()) == (2, "error: the pseudonymisation key in the environment variable "
                                                    "VAERDISTROM_PSEUDONYM_KEY is not hexadecimal")
     assert not (tmp_path / "vaerdistrom.duckdb").exists()

@@ -130,7 +130,7 @@ def test_a_view_a_question_does_not_have_is_refused_in_one_line(imported):
     assert r.returncode != 0 and "valuestream counts instances" in r.stderr and "Traceback" not in r.stderr
     r = cli("query", "dfg", "--view", "disco", cwd=imported["lifecycle"])
     assert r.returncode != 0 and "no view 'disco' (the views: events, instances)" in r.stderr
-    help_text = cli("query", "--help", cwd=imported["lifecycle"]).stdout
+    help_text = " ".join(cli("query", "--help", cwd=imported["lifecycle"]).stdout.split())  # as one line, unwrapped
     assert "pm4py's view" in help_text and "Disco's view" in help_text
 
 

@@ -22,3 +22,14 @@ def status(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
     """Sources (batches, rows read/loaded/quarantined, last load), processes (cases, events, activities), contacts."""
     return {"sources": _rows(con, "status_sources.sql"), "processes": _rows(con, "status_processes.sql"),
             "contacts": _rows(con, "status_contacts.sql")}
+
+
+def read(path: Path) -> dict[str, list[dict]]:
+    """`status` of the warehouse file at `path`, opened for it and closed again."""
+    from warehouse.migrations import connect
+
+    con = connect(path)
+    try:
+        return status(con)
+    finally:
+        con.close()
