@@ -17,10 +17,13 @@ Timestamps never reach pm4py: it sees variants (activity sequences with their ca
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
+from copy import copy
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -119,27 +122,38 @@ def is_bpmn_task(node: object) -> bool:
 # -- token replay, step by step --------------------------------------------------------------------------------------
 # pm4py's simplified interface replays whole logs only (`pm4py.fitness_token_based_replay`,
 # `pm4py.precision_token_based_replay`); `mining.replay` needs the steps of its `token_replay.apply_trace` one at a
-# time, to compute each (marking, activity) step once. These are the functions `apply_trace` itself calls.
+# time, to compute each (marking, activity) step once. These are the functions `apply_trace` itself calls; their
+# modules are looked up once (a step is computed thousands of times on a large net).
+
+@functools.cache
+def _semantics() -> ModuleType:
+    """pm4py's Petri net semantics (enabled transitions, firing)."""
+    from pm4py.objects.petri_net import semantics
+
+    return semantics
+
+
+@functools.cache
+def _token_replay() -> ModuleType:
+    """pm4py's token replay (`apply_trace` and the functions it calls)."""
+    from pm4py.algo.conformance.tokenreplay.variants import token_replay
+
+    return token_replay
+
 
 def enabled_transitions(net: PetriNet, marking: Marking) -> set[PetriNet.Transition]:
     """The transitions enabled at `marking` (pm4py's Petri net semantics)."""
-    from pm4py.objects.petri_net import semantics
-
-    return semantics.enabled_transitions(net, marking)
+    return _semantics().enabled_transitions(net, marking)
 
 
 def is_enabled(t: PetriNet.Transition, net: PetriNet, marking: Marking) -> bool:
     """Whether `t` is enabled at `marking`."""
-    from pm4py.objects.petri_net import semantics
-
-    return semantics.is_enabled(t, net, marking)
+    return _semantics().is_enabled(t, net, marking)
 
 
 def fire(t: PetriNet.Transition, net: PetriNet, marking: Marking) -> Marking:
     """The marking after `t` fires at `marking` (a new marking)."""
-    from pm4py.objects.petri_net import semantics
-
-    return semantics.execute(t, net, marking)
+    return _semantics().execute(t, net, marking)
 
 
 def shortest_paths_by_hidden(net: PetriNet, max_depth: int) -> dict:
@@ -153,48 +167,35 @@ def walk_hidden_to_enable(t: PetriNet.Transition, net: PetriNet, marking: Markin
                           ) -> tuple[Marking, list[PetriNet.Transition]]:
     """The marking reached by the hidden transitions token replay fires to enable `t`, and those transitions
     (`apply_hidden_trans` as `apply_trace` calls it: no exhaustive invisible exploration); `marking` is copied."""
-    from copy import copy
-
-    from pm4py.algo.conformance.tokenreplay.variants.token_replay import apply_hidden_trans
-
-    _, reached, walked, _ = apply_hidden_trans(t, net, copy(marking), paths, [], 0, set(), [copy(marking)], False)
+    _, reached, walked, _ = _token_replay().apply_hidden_trans(t, net, copy(marking), paths, [], 0, set(),
+                                                               [copy(marking)], False)
     return reached, walked
 
 
 def add_missing_tokens(t: PetriNet.Transition, marking: Marking) -> int:
     """Adds to `marking`, in place, the tokens `t` lacks; returns how many."""
-    from pm4py.algo.conformance.tokenreplay.variants.token_replay import add_missing_tokens as add
-
-    return add(t, marking)[0]
+    return _token_replay().add_missing_tokens(t, marking)[0]
 
 
 def consumed_tokens(t: PetriNet.Transition) -> int:
     """The tokens `t` consumes when it fires."""
-    from pm4py.algo.conformance.tokenreplay.variants.token_replay import get_consumed_tokens
-
-    return get_consumed_tokens(t)[0]
+    return _token_replay().get_consumed_tokens(t)[0]
 
 
 def produced_tokens(t: PetriNet.Transition) -> int:
     """The tokens `t` produces when it fires."""
-    from pm4py.algo.conformance.tokenreplay.variants.token_replay import get_produced_tokens
-
-    return get_produced_tokens(t)[0]
+    return _token_replay().get_produced_tokens(t)[0]
 
 
 def reached_final_marking(marking: Marking, final_marking: Marking) -> bool:
     """Token replay's test that the walk towards the final marking may stop."""
-    from pm4py.algo.conformance.tokenreplay.variants.token_replay import break_condition_final_marking
-
-    return break_condition_final_marking(marking, final_marking)
+    return _token_replay().break_condition_final_marking(marking, final_marking)
 
 
 def transitions_towards_final_marking(marking: Marking, final_marking: Marking, paths: dict
                                       ) -> Iterable[Iterable[PetriNet.Transition]]:
     """The groups of hidden transitions token replay tries, in its order, to reach the final marking."""
-    from pm4py.algo.conformance.tokenreplay.variants.token_replay import get_req_transitions_for_final_marking
-
-    return get_req_transitions_for_final_marking(marking, final_marking, paths)
+    return _token_replay().get_req_transitions_for_final_marking(marking, final_marking, paths)
 
 
 def visible_eventually_enabled(net: PetriNet, marking: Marking) -> set[PetriNet.Transition]:
