@@ -23,17 +23,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from typing import TYPE_CHECKING
-
 import httpx
 import polars as pl
 
-from connectors.files import RawChunk, ReadError
+from connectors.base import RawChunk, ReadError
+from connectors.config import Api
 from connectors.presets import PRESETS
 from connectors.watermark import Watermark
-
-if TYPE_CHECKING:
-    from warehouse.config import Api
 
 CHUNK_RECORDS = 5_000  # records gathered from pages into one chunk
 TOKEN_MARGIN_SECONDS = 30  # a token this close to its expiry is renewed first

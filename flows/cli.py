@@ -382,7 +382,7 @@ def import_files(
     """
     import os
 
-    from connectors.files import ReadError
+    from connectors.base import ReadError
     from flows import importing
     from flows.lock import RunLocked
     from flows.pipeline import run_night

@@ -13,10 +13,11 @@ import math
 
 import pytest
 
-from connectors.files import ReadError
+from connectors.base import ReadError
+from connectors.config import Api
 from connectors.rest import RestPull
 from tests.fake_api import FakeApi
-from warehouse.config import Api, Source
+from warehouse.config import Source
 from warehouse.load import LoadError
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser
