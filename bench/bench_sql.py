@@ -78,7 +78,8 @@ def fill(dsn: str, rows: int, work: Path) -> tuple[int, int]:
     import polars as pl
     import psycopg
 
-    from simulator.run import SimulationSpec, simulate
+    from simulator.run import simulate
+    from simulator.spec import SimulationSpec
 
     out = work / "sim"
     simulate(SimulationSpec(out=out, citizens=4_000, months=12, seed=1, processes=("sygedagpenge",)))

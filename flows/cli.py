@@ -137,7 +137,8 @@ def print_summary(truth: dict, seconds: float, out: Path) -> None:
 
 def run_and_summarise(spec) -> dict:
     """Run a simulation; bad input or an unwritable folder ends in one line, success in a summary."""
-    from simulator.run import SimulationError, simulate as run_simulation
+    from simulator.run import simulate as run_simulation
+    from simulator.spec import SimulationError
 
     began = time.perf_counter()
     try:
@@ -176,7 +177,7 @@ def simulate(
     Parquet file, telephony, Digital Post/e-mail and front-desk logs, the intended
     process of each service as BPMN 2.0, a config snippet and the ground truth (JSON).
     """
-    from simulator.run import TEMPLATES, SimulationSpec
+    from simulator.spec import TEMPLATES, SimulationSpec
 
     if citizens is None and events is None:
         citizens = 2_000
@@ -984,7 +985,7 @@ def demo(
     import os
     import shutil
 
-    from simulator.run import SimulationSpec
+    from simulator.spec import SimulationSpec
     from warehouse.migrations import read_only
     from warehouse.pseudonym import KEY_ENV, create_key_file
 

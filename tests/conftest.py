@@ -16,7 +16,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from simulator.run import SimulationSpec, simulate
+from simulator.run import simulate
+from simulator.spec import SimulationSpec
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 

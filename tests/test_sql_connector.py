@@ -106,7 +106,8 @@ def table(server):
 @pytest.fixture(scope="session")
 def events(sim_root) -> pl.DataFrame:
     """The simulator's sickness-benefit events (about 2,600), numbered, with an updated_at and an amount."""
-    from simulator.run import SimulationSpec, simulate
+    from simulator.run import simulate
+    from simulator.spec import SimulationSpec
 
     out = sim_root / "sql-connector"
     simulate(SimulationSpec(out=out, citizens=300, months=6, seed=3, processes=("sygedagpenge",)))
