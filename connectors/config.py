@@ -1,8 +1,9 @@
 """The config models of the connectors that pull from live systems: a source's `[database]` and `[api]` tables.
 
 `warehouse.config` takes them into a source (`kind = "sql"`, `kind = "rest"`); `connectors.sql`
-and `connectors.rest` read by them. Secrets are never in the file: each is named by the
-environment variable that holds it, read when the pull starts.
+and `connectors.rest` read by them, an API with its preset's shape and the defaults filled in
+(`resolved`). Secrets are never in the file: each is named by the environment variable that
+holds it, read when the pull starts.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from connectors.base import ReadError
+from connectors.presets import PRESETS
 from vaerdistrom.models import Strict
 
 
@@ -91,3 +94,25 @@ class Api(Strict):
         if self.oauth2 and self.api_key:
             raise ValueError("give oauth2 or api_key, not both")
         return self
+
+
+DEFAULTS = {"method": "GET", "items": "", "paging": "none", "page_size": 100, "offset_param": "offset",
+            "limit_param": "limit", "page_param": "page", "first_page": 1, "cursor_param": "cursor"}
+
+
+def resolved(api: Api) -> Api:
+    """The API with its preset's shape, then the defaults, filled in where the source left a key out."""
+    fill = dict(PRESETS[api.preset].api) if api.preset else {}
+    for key, value in DEFAULTS.items():
+        fill.setdefault(key, value)
+    method = api.method or fill["method"]
+    fill.setdefault("paging_in", "body" if method == "POST" else "query")
+    out = api.model_copy(update={k: v for k, v in fill.items() if getattr(api, k) is None})
+    if out.paging == "cursor" and not out.cursor_path:
+        raise ReadError("api.cursor_path: cursor paging needs the dotted path of the next cursor in a page")
+    if out.modified_since_param and not out.watermark:
+        raise ReadError("api.watermark: a modified-since parameter needs the dotted path of a record's "
+                        "modification time")
+    if out.paging_in == "body" and out.method != "POST":
+        raise ReadError("api.paging_in: paging in the body needs method = \"POST\"")
+    return out
