@@ -50,7 +50,7 @@ began = time.perf_counter()
 if what in ("ours", "night"):
     from warehouse.migrations import connect
     from warehouse.pseudonym import Pseudonymiser
-    from warehouse.pull import load_pull
+    from warehouse.load import load_pull
     con = connect(warehouse)
     r = load_pull(con, src, "momentum_db", Pseudonymiser(b"b" * 32))
     rows, new = r.rows_read, r.rows_new

@@ -25,9 +25,8 @@ import pandas as pd
 
 from mining.filters import Filters
 from mining.marts import BASE, MARTS, render
-from warehouse.migrations import read_only
-from warehouse.parquet_sql import lit
-from warehouse.publish import snapshot_path
+from warehouse.quote import lit
+from warehouse.session import read_only, snapshot_path
 
 PUBLISHED_ENV = "VAERDISTROM_PUBLISHED"  # the folder of the snapshot, set by `vaerdistrom dashboard`
 K = 5  # the smallest number of cases an aggregate may show

@@ -19,7 +19,7 @@ class _App(typer.Typer):
     numbers redacted, kept in `vaerdistrom-error.log` in the current folder."""
 
     def __call__(self, *args, **kwargs):
-        from warehouse.migrations import WarehouseBusy
+        from warehouse.session import WarehouseBusy
 
         try:
             return super().__call__(*args, **kwargs)
@@ -277,7 +277,8 @@ class _Bars:
 
 def _load(config: Path, only: list[str] | None) -> None:
     from warehouse.config import ConfigError, load_config
-    from warehouse.load import LoadError, load_all
+    from warehouse.batch import LoadError
+    from warehouse.load import load_all
     from warehouse.pseudonym import PseudonymKeyError
 
     try:
@@ -442,7 +443,7 @@ def import_files(
     if all(r.skipped for s in result.sources for r in s.reports) and not any(s.error for s in result.sources):
         typer.echo("Nothing new: every file was imported before (same content).")
     _print_warehouse_status(root / cfg.warehouse, False)
-    from warehouse.migrations import read_only
+    from warehouse.session import read_only
 
     con = read_only(result.snapshot)
     try:
@@ -650,7 +651,7 @@ def query_command(
     from mining.filters import DEFAULT_ZONE, Filters, parse_attribute
     from mining.marts import MartsMissing
     from mining.questions import ask
-    from warehouse.migrations import read_only
+    from warehouse.session import read_only
 
     if output not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {output!r}")
@@ -697,7 +698,7 @@ def discover(
 
     from mining.discovery import DEFAULT_NOISE, discover as discover_model, write
     from mining.marts import MartsMissing
-    from warehouse.migrations import read_only
+    from warehouse.session import read_only
 
     if noise is not None and not 0 <= noise <= 1:
         fail(f"--noise must be between 0 and 1, got {noise}")
@@ -742,7 +743,7 @@ def conformance(
     """
     from mining.filters import Filters
     from mining.marts import MartsMissing, query
-    from warehouse.migrations import read_only
+    from warehouse.session import read_only
 
     if output not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {output!r}")
@@ -986,7 +987,7 @@ def demo(
     import shutil
 
     from simulator.spec import SimulationSpec
-    from warehouse.migrations import read_only
+    from warehouse.session import read_only
     from warehouse.pseudonym import KEY_ENV, create_key_file
 
     spec = SimulationSpec(out=out, municipality="Demo Kommune", events=events, seed=seed)

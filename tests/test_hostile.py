@@ -263,7 +263,8 @@ def test_a_file_written_to_while_it_is_read_is_refused_whole_then_loaded_once(tm
     row is stored twice (before, a writer appending during the run left 300,236 events for 300,235 rows)."""
     from connectors import files
     from warehouse.config import Source
-    from warehouse.load import LoadError, load_file
+    from warehouse.batch import LoadError
+    from warehouse.load import load_file
     from warehouse.migrations import connect
     from warehouse.pseudonym import Pseudonymiser
 
@@ -302,7 +303,8 @@ def test_a_file_rewritten_in_place_with_its_old_size_and_time_is_refused(tmp_pat
     taken again after the read tells, and the load keeps nothing."""
     from connectors import files
     from warehouse.config import Source
-    from warehouse.load import LoadError, load_file
+    from warehouse.batch import LoadError
+    from warehouse.load import load_file
     from warehouse.migrations import connect
     from warehouse.pseudonym import Pseudonymiser
 

@@ -17,11 +17,12 @@ from connectors.base import ReadError
 from connectors.config import Api
 from connectors.rest import RestPull
 from tests.fake_api import FakeApi
+from warehouse.batch import LoadError
 from warehouse.config import Source
-from warehouse.load import LoadError
+from warehouse.load import load_pull
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser
-from warehouse.pull import load_pull, stored_watermark
+from warehouse.pull import stored_watermark
 
 PSEUDO = Pseudonymiser(b"r" * 32)
 START = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.timezone.utc)

@@ -19,11 +19,12 @@ import polars as pl
 import pytest
 
 from tests.netcut import CuttingProxy
+from warehouse.batch import LoadError
 from warehouse.config import Source
-from warehouse.load import LoadError
+from warehouse.load import load_pull
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser
-from warehouse.pull import load_pull, stored_watermark
+from warehouse.pull import stored_watermark
 
 PSEUDO = Pseudonymiser(b"k" * 32)
 SERVERS = {  # kind -> (environment variable that may point elsewhere, the machine's own server)
