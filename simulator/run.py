@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from simulator import exports
+from simulator import contact_logs, exports
 from simulator.config_snippet import config_toml
 from simulator.contacts import Contact, ContactMaker
 from simulator.engine import DAY, DST_HOUR, HOUR, OFFICE_SECONDS, OFFICE_START, Case, Citizen, Env, Event, PastHorizon
@@ -227,7 +227,7 @@ def _write_all(spec: SimulationSpec, citizens: int, out: Path, tmp: Path, progre
         system = TEMPLATES[key].system
         if case_writers[system] is None:
             case_writers[system] = makers[system](out)
-    spills = {s: exports.ContactSpill(tmp, s) for s in ("telefoni", "digital_post", "borgerservice")}
+    spills = {s: contact_logs.ContactSpill(tmp, s) for s in ("telefoni", "digital_post", "borgerservice")}
     truths = {k: ProcessTruth(TEMPLATES[k], spec.scenario) for k in spec.processes}
     cases_fh = (out / "ground_truth" / "cases.jsonl").open("wb")
 
@@ -250,8 +250,8 @@ def _write_all(spec: SimulationSpec, citizens: int, out: Path, tmp: Path, progre
                 w.close()
     files = [w.info for w in case_writers.values() if w is not None]
     with (out / "ground_truth" / "contacts.jsonl").open("wb") as truth_fh:
-        for system, cls in (("telefoni", exports.TelefoniCsv), ("digital_post", exports.DigitalPostJsonl),
-                            ("borgerservice", exports.BorgerserviceCsv)):
+        for system, cls in (("telefoni", contact_logs.TelefoniCsv), ("digital_post", contact_logs.DigitalPostJsonl),
+                            ("borgerservice", contact_logs.BorgerserviceCsv)):
             writer = cls(out, truth_fh)
             try:
                 writer.write_batches(spills[system].sorted_batches())
