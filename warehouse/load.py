@@ -24,7 +24,7 @@ from connectors.base import RawChunk, ReadError
 from connectors.files import READERS
 from warehouse import parquet_sql
 from warehouse.batch import BatchReport, LoadError, file_label, one_line, sha256_of
-from warehouse.config import PULLED, Source
+from warehouse.config import PULLED, Config, Source
 from warehouse.migrations import connect, rollback
 from warehouse.ocel_stage import stage_ocel
 from warehouse.pseudonym import Pseudonymiser, load_key, redact
@@ -213,13 +213,13 @@ class SourceError(LoadError):
         self.reports = reports
 
 
-def resolve_key(cfg, root: Path) -> Pseudonymiser:
+def resolve_key(cfg: Config, root: Path) -> Pseudonymiser:
     """The pseudonymiser for a config: key from the environment, else from its key_file."""
     key_file = (root / cfg.key_file) if cfg.key_file else None
     return Pseudonymiser(load_key(key_file))
 
 
-def load_all(cfg, root: Path, only: list[str] | None = None, *, progress: Progress | None = None
+def load_all(cfg: Config, root: Path, only: list[str] | None = None, *, progress: Progress | None = None
              ) -> list[BatchReport]:
     """Load the configured sources (all, or those named in `only`) into the config's warehouse."""
     unknown = sorted(set(only or []) - set(cfg.sources))
