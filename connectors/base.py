@@ -9,10 +9,9 @@ warehouse's; a connector knows its source and nothing downstream.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import polars as pl
 
@@ -33,10 +32,9 @@ class ReadError(VaerdistromError, ValueError):
     """A source that cannot be read as its declared kind (said with the file's name, or the source's)."""
 
 
-class Reader(Protocol):
-    """A file reader: the file's rows as chunks of at most `chunk_rows`, never the whole file at once."""
-
-    def __call__(self, path: Path, *, chunk_rows: int = CHUNK_ROWS, **options) -> Iterator[RawChunk]: ...
+# A file reader: called with the file's path and its kind's options (`chunk_rows` among them, keyword only), it yields
+# the file's rows as chunks of at most `chunk_rows`, never the whole file at once.
+Reader = Callable[..., Iterator[RawChunk]]
 
 
 def numbered(frame: pl.DataFrame, first: int) -> pl.DataFrame:
