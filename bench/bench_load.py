@@ -147,7 +147,7 @@ def main() -> None:
                 rows.append((label, got, s_ours, m_ours, s_pm, m_pm))
                 print(rows[-1], flush=True)
                 db.unlink(missing_ok=True)
-            shutil.rmtree(data, ignore_errors=True)
+            shutil.rmtree(work / f"n{n}", ignore_errors=True)  # the inputs of this size
     finally:
         shutil.rmtree(work, ignore_errors=True)
     table = ["| format | events | vaerdistrom s | events/s | peak MB | pm4py path s | events/s | peak MB |",

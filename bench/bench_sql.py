@@ -50,7 +50,7 @@ began = time.perf_counter()
 if what in ("ours", "night"):
     from warehouse.migrations import connect
     from warehouse.pseudonym import Pseudonymiser
-    from warehouse.pull import load_pull
+    from warehouse.load import load_pull
     con = connect(warehouse)
     r = load_pull(con, src, "momentum_db", Pseudonymiser(b"b" * 32))
     rows, new = r.rows_read, r.rows_new
@@ -78,7 +78,8 @@ def fill(dsn: str, rows: int, work: Path) -> tuple[int, int]:
     import polars as pl
     import psycopg
 
-    from simulator.run import SimulationSpec, simulate
+    from simulator.run import simulate
+    from simulator.spec import SimulationSpec
 
     out = work / "sim"
     simulate(SimulationSpec(out=out, citizens=4_000, months=12, seed=1, processes=("sygedagpenge",)))

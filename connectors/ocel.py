@@ -28,7 +28,7 @@ from xml.etree.ElementTree import iterparse
 
 import polars as pl
 
-from connectors.files import CHUNK_ROWS, RawChunk, ReadError
+from connectors.base import CHUNK_ROWS, RawChunk, ReadError
 
 Part = Literal["events", "relations", "objects", "changes", "o2o"]
 PART_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -23,42 +23,15 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from typing import TYPE_CHECKING
-
 import httpx
 import polars as pl
 
-from connectors.files import RawChunk, ReadError
-from connectors.presets import PRESETS
+from connectors.base import RawChunk, ReadError
+from connectors.config import Api, resolved
 from connectors.watermark import Watermark
-
-if TYPE_CHECKING:
-    from warehouse.config import Api
 
 CHUNK_RECORDS = 5_000  # records gathered from pages into one chunk
 TOKEN_MARGIN_SECONDS = 30  # a token this close to its expiry is renewed first
-DEFAULTS = {"method": "GET", "items": "", "paging": "none", "page_size": 100, "offset_param": "offset",
-            "limit_param": "limit", "page_param": "page", "first_page": 1, "cursor_param": "cursor"}
-
-
-def resolved(api: Api) -> Api:
-    """The API with its preset's shape, then the defaults, filled in where the source left a key out."""
-    fill = dict(PRESETS[api.preset].api) if api.preset else {}
-    for key, value in DEFAULTS.items():
-        fill.setdefault(key, value)
-    method = api.method or fill["method"]
-    fill.setdefault("paging_in", "body" if method == "POST" else "query")
-    out = api.model_copy(update={k: v for k, v in fill.items() if getattr(api, k) is None})
-    if out.paging == "cursor" and not out.cursor_path:
-        raise ReadError("api.cursor_path: cursor paging needs the dotted path of the next cursor in a page")
-    if out.modified_since_param and not out.watermark:
-        raise ReadError("api.watermark: a modified-since parameter needs the dotted path of a record's "
-                        "modification time")
-    if out.paging_in == "body" and out.method != "POST":
-        raise ReadError("api.paging_in: paging in the body needs method = \"POST\"")
-    return out
-
-
 def dig(obj: Any, path: str) -> Any:
     """The value at a dotted path of a JSON object (`a.b.c`; '' is the object itself); None when absent."""
     for part in path.split(".") if path else ():

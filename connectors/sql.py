@@ -24,7 +24,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.files import RawChunk, ReadError, _numbered
+from connectors.base import RawChunk, ReadError, numbered
 from connectors.watermark import Watermark
 
 
@@ -192,7 +192,7 @@ class SqlPull:
                 batch = arrow_types(batch)
                 self._track(batch)
                 frame = pl.from_arrow(pa.Table.from_batches([batch]))
-                yield RawChunk(_numbered(frame, self.rows + 1))
+                yield RawChunk(numbered(frame, self.rows + 1))
                 self.rows += batch.num_rows
         except (ReadError, KeyboardInterrupt, SystemExit, GeneratorExit):
             raise

@@ -8,9 +8,11 @@ as text with its kind, so it goes back to the source as the type it came as.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
-from connectors.files import ReadError
+from connectors.base import RawChunk, ReadError
 
 
 @dataclass(frozen=True)
@@ -58,3 +60,12 @@ class Watermark:
         if isinstance(value, dt.date):
             return Watermark("date", value.isoformat())
         return Watermark("text", str(value))
+
+
+class Puller(Protocol):
+    """One pull from a live system (`connectors.sql.SqlPull`, `connectors.rest.RestPull`): its rows as chunks;
+    after the last, `high` is the highest watermark seen."""
+
+    high: Watermark | None
+
+    def __iter__(self) -> Iterator[RawChunk]: ...

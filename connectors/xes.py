@@ -27,7 +27,7 @@ from xml.etree.ElementTree import iterparse
 
 import polars as pl
 
-from connectors.files import CHUNK_ROWS, RawChunk, ReadError
+from connectors.base import CHUNK_ROWS, RawChunk, ReadError
 
 ATTRIBUTE_TAGS = {"string", "date", "int", "float", "boolean", "id", "list", "container"}
 WHOLE_BYTES = 1 << 30  # files larger on disk than this are streamed (rustxes holds the whole log in memory)

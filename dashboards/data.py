@@ -26,8 +26,7 @@ from mining import engine
 from mining.catalogue import CATALOGUE, MARTS
 from mining.engine import Made
 from mining.filters import Filters
-from warehouse.migrations import read_only
-from warehouse.publish import snapshot_path
+from warehouse.session import read_only, snapshot_path
 
 PUBLISHED_ENV = "VAERDISTROM_PUBLISHED"  # the folder of the snapshot, set by `vaerdistrom dashboard`
 K = 5  # the smallest number of cases an aggregate may show

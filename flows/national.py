@@ -37,8 +37,8 @@ def municipality_night(config: str, out: str) -> dict:
     """One municipality's night, then its tables into the national dataset."""
     from flows import pipeline
     from warehouse.config import load_config
-    from warehouse.parquet_sql import lit
-    from warehouse.publish import open_snapshot
+    from warehouse.quote import lit
+    from warehouse.session import open_snapshot
 
     cfg, root = load_config(config)
     result = pipeline.run_night(cfg, root)

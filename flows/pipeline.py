@@ -25,10 +25,10 @@ import duckdb
 
 from flows.boundary import Redacted
 from warehouse.config import PULLED, Config
-from warehouse.load import (BatchReport, LoadError, Progress, SourceError, file_label, load_file, resolve_key,
-                            sha256_of, source_files)
+from warehouse.batch import BatchReport, LoadError, file_label, sha256_of
+from warehouse.load import Progress, SourceError, load_file, load_pull, resolve_key, source_files
 from warehouse.pseudonym import redact
-from warehouse.pull import check, load_pull
+from warehouse.pull import check
 from vaerdistrom.errors import VaerdistromError
 
 SQL = Path(__file__).with_name("sql")

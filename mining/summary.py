@@ -72,7 +72,7 @@ def process_summaries(con: duckdb.DuckDBPyConnection) -> list[ProcessSummary]:
 
 def snapshot_summaries(path: Path) -> list[ProcessSummary]:
     """`process_summaries` of a published snapshot (or any warehouse file), opened read-only and closed again."""
-    from warehouse.migrations import read_only
+    from warehouse.session import read_only
 
     con = read_only(path)
     try:

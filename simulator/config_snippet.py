@@ -9,12 +9,9 @@ can load the simulated municipality like a real one.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
+from simulator.spec import SimulationSpec
 from simulator.templates.common import ProcessTemplate
-
-if TYPE_CHECKING:
-    from simulator.run import SimulationSpec
 
 SOURCES = {
     "sbsys": {
@@ -92,7 +89,7 @@ def _value(v) -> str:
     return json.dumps(v, ensure_ascii=False)
 
 
-def config_toml(spec: "SimulationSpec", templates: list[ProcessTemplate]) -> str:
+def config_toml(spec: SimulationSpec, templates: list[ProcessTemplate]) -> str:
     """TOML describing the exported sources and the processes of this simulation."""
     keys = {t.key for t in templates}
     lines = [

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from simulator.contacts import CASE_REF_SHOWN, CPR_IN_NOTE, CPR_SHOWN_INBOUND, CPR_SHOWN_OUTBOUND
 from simulator.engine import OFFICE_SECONDS, OFFICE_START
-from simulator.run import CITIZEN_MIX, P_SECOND_CASE, P_T5_VISITATION, TEMPLATES
+from simulator.run import CITIZEN_MIX, P_SECOND_CASE, P_T5_VISITATION
+from simulator.spec import TEMPLATES
 from simulator.templates.common import ANKESTYRELSEN
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "simulator.md"

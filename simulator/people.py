@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from functools import cache, lru_cache
+from functools import cache
 from math import gcd
 
 from simulator.engine import Citizen, Staff

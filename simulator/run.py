@@ -8,31 +8,25 @@ The same seed gives byte-identical files.
 
 from __future__ import annotations
 
-import calendar as pycal
 import datetime as dt
 import heapq
-import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from simulator import exports
+from simulator import contact_logs, exports
+from simulator.config_snippet import config_toml
 from simulator.contacts import Contact, ContactMaker
 from simulator.engine import DAY, DST_HOUR, HOUR, OFFICE_SECONDS, OFFICE_START, Case, Citizen, Env, Event, PastHorizon
 from simulator.model import to_bpmn
 from simulator.people import Population, make_staff
-from simulator.templates import byggesag, helhedsplan, pladsanvisning, sygedagpenge, visitation
+from simulator.spec import TEMPLATES, SimulationSpec, validate
 from simulator.templates.common import ProcessTemplate, Values, pick_weighted
 from simulator.truth import ProcessTruth, jsonl
 from vaerdistrom.calendar import WorkCalendar, day_number
-from vaerdistrom.errors import UsageError
 
 GENERATOR_VERSION = 1
-TEMPLATES: dict[str, ProcessTemplate] = {
-    t.key: t for t in (visitation.TEMPLATE, pladsanvisning.TEMPLATE, sygedagpenge.TEMPLATE, byggesag.TEMPLATE,
-                       helhedsplan.TEMPLATE)
-}
 # Share of citizens by the service that brings them in [E]. Helhedsplan citizens also get a
 # sickness-benefit case (T5 ties the departments) and sometimes a visitation case.
 CITIZEN_MIX = {"visitation": 0.30, "pladsanvisning": 0.15, "sygedagpenge": 0.28, "byggesag": 0.20,
@@ -40,75 +34,11 @@ CITIZEN_MIX = {"visitation": 0.30, "pladsanvisning": 0.15, "sygedagpenge": 0.28,
 P_SECOND_CASE = 0.10
 P_T5_VISITATION = 0.30
 OFFICE_STARTS = {"visitation", "helhedsplan"}  # cases opened by staff in office hours; others self-service
-SCENARIOS = ("baseline", "improved")
 SYSTEM_DIRS = ("sbsys", "nexus", "momentum", "pladsanvisning", "telefoni", "digital_post", "borgerservice", "bpmn",
                "ground_truth")
 CALIBRATION_CITIZENS = 2_000
 STREETS = ("Åbakken", "Ærøvej", "Østergade", "Møllevej", "Skovbrynet", "Kirkestræde", "Søndergade",
            "Bøgevænget", "Højvangen", "Strandvejen", "Kærgårdsvej", "Lærkevej")
-
-
-class SimulationError(UsageError, ValueError):
-    """A bad argument or an unusable output folder, said in one line."""
-
-
-@dataclass(frozen=True)
-class SimulationSpec:
-    """What to simulate. Exactly one of `citizens` and `events` sets the size."""
-
-    out: Path
-    municipality: str = "Eksempel Kommune"
-    citizens: int | None = None
-    events: int | None = None
-    start: dt.date = dt.date(2025, 1, 1)
-    months: int = 12
-    seed: int = 1
-    scenario: str = "baseline"
-    processes: tuple[str, ...] = tuple(TEMPLATES)
-    deviations: bool = True
-
-    @property
-    def end(self) -> dt.date:
-        """First day after the simulated period."""
-        y, m = divmod(self.start.month - 1 + self.months, 12)
-        year, month = self.start.year + y, m + 1
-        return dt.date(year, month, min(self.start.day, pycal.monthrange(year, month)[1]))
-
-
-def validate(spec: SimulationSpec) -> None:
-    """Raise SimulationError (one line) for anything the run cannot do."""
-    if (spec.citizens is None) == (spec.events is None):
-        raise SimulationError("give exactly one of --citizens and --events")
-    if spec.citizens is not None and not 1 <= spec.citizens <= 50_000_000:
-        raise SimulationError(f"--citizens must be between 1 and 50,000,000, got {spec.citizens}")
-    if spec.events is not None and not 100 <= spec.events <= 2_000_000_000:
-        raise SimulationError(f"--events must be between 100 and 2,000,000,000, got {spec.events}")
-    if not 1 <= spec.months <= 120:
-        raise SimulationError(f"--months must be between 1 and 120, got {spec.months}")
-    if not 1950 <= spec.start.year <= 2090:
-        raise SimulationError(f"--start must be between 1950 and 2090, got {spec.start}")
-    if spec.scenario not in SCENARIOS:
-        raise SimulationError(f"unknown --scenario {spec.scenario!r}; choose one of: {', '.join(SCENARIOS)}")
-    unknown = [p for p in spec.processes if p not in TEMPLATES]
-    if unknown:
-        raise SimulationError(f"unknown process {', '.join(map(repr, unknown))}; choose from: {', '.join(TEMPLATES)}")
-    if not spec.processes:
-        raise SimulationError("--processes names no process")
-    if not spec.municipality.strip():
-        raise SimulationError("--municipality must not be empty")
-    _check_out(spec.out)
-
-
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise SimulationError(f"--out {out} exists and is not a folder")
-    if out.exists():
-        entries = {p.name for p in out.iterdir()}
-        if entries and not (out / "ground_truth" / "ground_truth.json").exists():
-            raise SimulationError(f"--out {out} is not empty and holds no earlier simulation; choose an empty folder")
-    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise SimulationError(f"--out {out} is not writable (no write permission on {probe})")
 
 
 def sorted_uniforms(n: int, rng: random.Random):
@@ -297,7 +227,7 @@ def _write_all(spec: SimulationSpec, citizens: int, out: Path, tmp: Path, progre
         system = TEMPLATES[key].system
         if case_writers[system] is None:
             case_writers[system] = makers[system](out)
-    spills = {s: exports.ContactSpill(tmp, s) for s in ("telefoni", "digital_post", "borgerservice")}
+    spills = {s: contact_logs.ContactSpill(tmp, s) for s in ("telefoni", "digital_post", "borgerservice")}
     truths = {k: ProcessTruth(TEMPLATES[k], spec.scenario) for k in spec.processes}
     cases_fh = (out / "ground_truth" / "cases.jsonl").open("wb")
 
@@ -320,8 +250,8 @@ def _write_all(spec: SimulationSpec, citizens: int, out: Path, tmp: Path, progre
                 w.close()
     files = [w.info for w in case_writers.values() if w is not None]
     with (out / "ground_truth" / "contacts.jsonl").open("wb") as truth_fh:
-        for system, cls in (("telefoni", exports.TelefoniCsv), ("digital_post", exports.DigitalPostJsonl),
-                            ("borgerservice", exports.BorgerserviceCsv)):
+        for system, cls in (("telefoni", contact_logs.TelefoniCsv), ("digital_post", contact_logs.DigitalPostJsonl),
+                            ("borgerservice", contact_logs.BorgerserviceCsv)):
             writer = cls(out, truth_fh)
             try:
                 writer.write_batches(spills[system].sorted_batches())
@@ -332,8 +262,6 @@ def _write_all(spec: SimulationSpec, citizens: int, out: Path, tmp: Path, progre
     for key in spec.processes:
         tpl = TEMPLATES[key]
         (out / "bpmn" / f"{key}.bpmn").write_text(to_bpmn(key, tpl.name_da, tpl.intended), encoding="utf-8")
-    from simulator.config_snippet import config_toml
-
     (out / "vaerdistrom.toml").write_text(config_toml(spec, [TEMPLATES[k] for k in spec.processes]), encoding="utf-8")
     truth = {
         "generator": {

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from simulator.contacts import Contact

@@ -14,7 +14,7 @@ import pytest
 from mining.alignment import TIE_RULE, Aligner
 from mining.conformance import Intended, align, build_conformance, deviations_of, intended_net
 from simulator.model import to_bpmn
-from simulator.run import TEMPLATES
+from simulator.spec import TEMPLATES
 
 ROOT = Path(__file__).resolve().parents[1]
 

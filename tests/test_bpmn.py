@@ -12,7 +12,7 @@ import pytest
 from support.exports import truth_cases
 from support.logs import pm4py_log, process_frame
 from simulator.model import activities
-from simulator.run import TEMPLATES
+from simulator.spec import TEMPLATES
 
 PROCESSES = list(TEMPLATES)
 BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"

@@ -2,7 +2,8 @@
 
 import hashlib
 
-from simulator.run import SimulationSpec, simulate
+from simulator.run import simulate
+from simulator.spec import SimulationSpec
 
 
 def digests(root):

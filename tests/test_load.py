@@ -6,7 +6,8 @@ import pytest
 
 from support.exports import truth, truth_cases
 from warehouse.config import ConfigError, load_config
-from warehouse.load import LoadError, load_file, load_source
+from warehouse.batch import LoadError
+from warehouse.load import load_file, load_source
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser, contains_cpr
 
@@ -211,11 +212,11 @@ def test_a_malformed_json_line_is_quarantined_not_fatal(tmp_path):
 
 
 def test_a_crash_in_the_middle_of_a_batch_leaves_nothing(baseline, fresh_warehouse, monkeypatch):
-    import warehouse.load as load
+    import warehouse.stage as stage
 
     cfg, root = load_config(baseline / "vaerdistrom.toml")
     con = fresh_warehouse
-    real, calls = load.to_canonical, []
+    real, calls = stage.to_canonical, []
 
     def flaky(*args, **kw):
         calls.append(1)
@@ -223,7 +224,7 @@ def test_a_crash_in_the_middle_of_a_batch_leaves_nothing(baseline, fresh_warehou
             raise OSError("disk gone")
         return real(*args, **kw)
 
-    monkeypatch.setattr(load, "to_canonical", flaky)
+    monkeypatch.setattr(stage, "to_canonical", flaky)
     path = root / cfg.sources["sbsys"].path
     with pytest.raises(LoadError, match="load failed, nothing kept: OSError: disk gone"):
         load_file(con, cfg.sources["sbsys"], "sbsys", path, PSEUDO, chunk_rows=1000)
@@ -234,22 +235,22 @@ def test_a_crash_in_the_middle_of_a_batch_leaves_nothing(baseline, fresh_warehou
     # the stage tables the file was read into (outside the batch's transaction) are gone too
     assert con.execute("select table_name from information_schema.tables where table_schema = 'main'"
                        ).fetchall() == []
-    monkeypatch.setattr(load, "to_canonical", real)
+    monkeypatch.setattr(stage, "to_canonical", real)
     r = load_file(con, cfg.sources["sbsys"], "sbsys", path, PSEUDO, chunk_rows=1000)
     assert r.rows_loaded == con.execute("select count(*) from staging.events").fetchall()[0][0] > 3000
 
 
 def test_rows_lost_while_staging_refuse_the_batch(baseline, fresh_warehouse, monkeypatch):
     """The loader counts what it staged before storing it (DuckDB 2.0 can lose a big append)."""
-    from warehouse import load
+    from warehouse import stage
 
     cfg, root = load_config(baseline / "vaerdistrom.toml")
-    original = load._Stager.insert
+    original = stage.Stager.insert
 
     def lossy(self, target, rows):
         original(self, target, rows.slice(0, len(rows) - 1))
 
-    monkeypatch.setattr(load._Stager, "insert", lossy)
+    monkeypatch.setattr(stage.Stager, "insert", lossy)
     con = fresh_warehouse
     with pytest.raises(LoadError, match=r"the database lost rows while staging; nothing kept"):
         load_source(con, cfg.sources["sbsys"], "sbsys", root, PSEUDO)

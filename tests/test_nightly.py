@@ -17,7 +17,7 @@ import pytest
 from flows import pipeline
 from flows.lock import RunLocked, run_lock
 from warehouse.config import load_config
-from warehouse.publish import open_snapshot, snapshot_path
+from warehouse.session import open_snapshot, snapshot_path
 
 from support.compare import same
 from support.simulations import KEY

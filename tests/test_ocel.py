@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from connectors.files import ReadError
+from connectors.base import ReadError
 from connectors.ocel import detect_format, read_ocel
 from warehouse.config import Source
 from warehouse.load import load_file

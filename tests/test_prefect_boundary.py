@@ -99,7 +99,7 @@ def test_run_prints_one_line_per_failure_and_keeps_the_tracebacks_in_its_log(tmp
     log = (tmp_path / "vaerdistrom-run.log").read_text(encoding="utf-8")
     assert log.count("Traceback (most recent call last):") >= 3
     for said in ("warehouse.load.SourceError: a.csv: column 'aktivitet' named in sources.esdh",
-                 "warehouse.mapping.LoadError: sources.gone: no file at borger_[CPR]/eksport.csv",
+                 "warehouse.batch.LoadError: sources.gone: no file at borger_[CPR]/eksport.csv",
                  "FileExistsError: [Errno 17] File exists: 'published'", "Starting temporary server",
                  "Stopping temporary server"):
         assert said in log, said

@@ -13,14 +13,16 @@ import math
 
 import pytest
 
-from connectors.files import ReadError
+from connectors.base import ReadError
+from connectors.config import Api
 from connectors.rest import RestPull
 from support.fake_api import FakeApi
-from warehouse.config import Api, Source
-from warehouse.load import LoadError
+from warehouse.batch import LoadError
+from warehouse.config import Source
+from warehouse.load import load_pull
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser
-from warehouse.pull import load_pull, stored_watermark
+from warehouse.pull import stored_watermark
 
 PSEUDO = Pseudonymiser(b"r" * 32)
 START = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.timezone.utc)

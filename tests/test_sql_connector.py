@@ -19,11 +19,12 @@ import polars as pl
 import pytest
 
 from support.netcut import CuttingProxy
+from warehouse.batch import LoadError
 from warehouse.config import Source
-from warehouse.load import LoadError
+from warehouse.load import load_pull
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser
-from warehouse.pull import load_pull, stored_watermark
+from warehouse.pull import stored_watermark
 
 PSEUDO = Pseudonymiser(b"k" * 32)
 SERVERS = {  # kind -> (environment variable that may point elsewhere, the machine's own server)
@@ -106,7 +107,8 @@ def table(server):
 @pytest.fixture(scope="session")
 def events(sim_root) -> pl.DataFrame:
     """The simulator's sickness-benefit events (about 2,600), numbered, with an updated_at and an amount."""
-    from simulator.run import SimulationSpec, simulate
+    from simulator.run import simulate
+    from simulator.spec import SimulationSpec
 
     out = sim_root / "sql-connector"
     simulate(SimulationSpec(out=out, citizens=300, months=6, seed=3, processes=("sygedagpenge",)))

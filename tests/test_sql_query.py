@@ -13,7 +13,7 @@ import uuid
 import pyarrow as pa
 import pytest
 
-from connectors.files import ReadError
+from connectors.base import ReadError
 from connectors.sql import DIALECTS, arrow_types, connectorx_dsn, dialect_of, pull_query, redact
 from connectors.watermark import Watermark
 

@@ -1,7 +1,5 @@
 """A large XES log read in parts, one per core: the same frame as one read of the whole file."""
 
-import gzip
-import mmap
 
 import polars as pl
 import pytest

@@ -12,8 +12,12 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
+
+from connectors.config import Api, Database
+from connectors.presets import PRESETS
 from vaerdistrom.errors import UsageError
+from vaerdistrom.models import Strict
 
 CONTACT_CHANNELS = ("phone", "email", "digital_post", "visit")
 PULLED = ("sql", "rest")  # source kinds pulled from a live system (a database, an API) rather than read from files
@@ -22,10 +26,6 @@ SECONDS_PER = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}  # duration_uni
 
 class ConfigError(UsageError, ValueError):
     """The config file is missing, not TOML, or does not describe a usable setup."""
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Mapping(Strict):
@@ -42,85 +42,6 @@ class Mapping(Strict):
     source_key: str | None = None  # the source's own row key: makes reloads idempotent
     direction: str | None = None
     duration: str | None = None  # contacts: how long the call or visit took (a number in duration_unit)
-
-
-class Database(Strict):
-    """A live SQL database (PostgreSQL, MySQL/MariaDB, SQL Server) read by `connectors.sql`.
-
-    The DSN (`postgresql://user:password@host:5432/db`, `mysql://...`, `mssql://...`) is never
-    in the file: `dsn_env` names the environment variable that holds it, read when the run starts.
-    """
-
-    dsn_env: str
-    table: str | None = None  # a table or view (`schema.table`), or
-    query: str | None = None  # a select of your own; vaerdistrom wraps it with the watermark's where clause
-    watermark: str | None = None  # a column that grows with new rows (updated_at, or an id): only rows from it on
-    lookback_seconds: float = Field(default=0, ge=0)  # a timestamp watermark: read again this far back (late rows)
-    lookback_ids: int = Field(default=0, ge=0)  # an integer watermark: read again this many ids back
-    start: str | None = None  # the first pull's watermark (an ISO time or an integer); everything when left out
-    batch_rows: int = Field(default=50_000, ge=1)  # rows per Arrow batch streamed from the database
-
-    @model_validator(mode="after")
-    def _one_of(self) -> "Database":
-        if (self.table is None) == (self.query is None):
-            raise ValueError("give either table or query")
-        return self
-
-
-class OAuth2(Strict):
-    """OAuth2 client credentials: a token from `token_url`, renewed when it runs out or is refused."""
-
-    token_url: str
-    client_id_env: str
-    client_secret_env: str
-    scope: str | None = None
-
-
-class ApiKey(Strict):
-    """An API key from the environment, sent in a header (or a query parameter)."""
-
-    key_env: str
-    header: str | None = "X-API-Key"
-    query_param: str | None = None  # send it as ?name=key instead of a header
-
-
-class Api(Strict):
-    """A paged JSON API read by `connectors.rest` (a preset fills in the shape of a known kind of API)."""
-
-    url: str
-    preset: Literal["case_list", "search"] | None = None
-    method: Literal["GET", "POST"] | None = None
-    body: dict = Field(default_factory=dict)  # POST: the JSON body sent with every page (paging is added to it)
-    params: dict[str, str] = Field(default_factory=dict)  # query parameters sent with every page
-    headers: dict[str, str] = Field(default_factory=dict)
-    items: str | None = None  # the dotted path of the records' array in a page ('' when the page is the array)
-    paging: Literal["none", "offset", "page", "cursor", "link"] | None = None
-    paging_in: Literal["query", "body"] | None = None  # where the paging parameters go
-    page_size: int | None = Field(default=None, ge=1)
-    offset_param: str | None = None  # offset paging: the parameter of the first record's position (0-based)
-    limit_param: str | None = None  # offset and page paging: the parameter of the page's size
-    page_param: str | None = None  # page paging: the parameter of the page's number
-    first_page: int | None = None  # page paging: the first page's number (1 by default)
-    cursor_param: str | None = None  # cursor paging: the parameter that takes the next cursor
-    cursor_path: str | None = None  # cursor paging: the dotted path of the next cursor in a page
-    total_path: str | None = None  # offset and page paging: the dotted path of the number of records in all
-    modified_since_param: str | None = None  # incremental: the parameter that takes the watermark (ISO 8601, UTC)
-    watermark: str | None = None  # incremental: the dotted path of a record's modification time
-    lookback_seconds: float = Field(default=0, ge=0)  # asked again this far back (records written late)
-    start: str | None = None  # the first pull's modified-since (ISO 8601); everything when left out
-    oauth2: OAuth2 | None = None
-    api_key: ApiKey | None = None
-    requests_per_second: float | None = Field(default=None, gt=0)  # our own limit, besides the server's 429s
-    retries: int = Field(default=5, ge=0)  # per request, on 429, 5xx and a dropped connection
-    backoff_seconds: float = Field(default=1.0, ge=0)  # the first wait; each retry waits twice as long
-    max_wait_seconds: float = Field(default=300.0, ge=0)  # the longest wait a Retry-After may ask for
-    timeout_seconds: float = Field(default=60.0, gt=0)
-
-    @model_validator(mode="after")
-    def _auth(self) -> "Api":
-        if self.oauth2 and self.api_key:
-            raise ValueError("give oauth2 or api_key, not both")
-        return self
 
 
 class Source(Strict):
@@ -165,8 +86,6 @@ class Source(Strict):
         """A REST source with a preset and no mapping takes the preset's mapping."""
         api = data.get("api") if isinstance(data, dict) else None
         if isinstance(api, dict) and data.get("kind") == "rest" and api.get("preset") and "mapping" not in data:
-            from connectors.presets import PRESETS
-
             preset = PRESETS.get(api["preset"])
             if preset is not None:
                 data = {"personal": list(preset.personal), **data, "mapping": dict(preset.mapping)}

@@ -13,8 +13,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from warehouse.config import Source
 from vaerdistrom.errors import UsageError
+from warehouse.config import Source
 
 KIND_BY_SUFFIX = {
     ".xes": "xes", ".gz": "xes", ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet",

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import duckdb
 
-from vaerdistrom.schema import UNINDEXED, create_table_sql
 from vaerdistrom.errors import VaerdistromError
+from vaerdistrom.schema import UNINDEXED, create_table_sql
+from warehouse.session import SESSION, WarehouseBusy, busy_message
 
 SQL = Path(__file__).with_name("sql")
 
@@ -117,12 +118,6 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = 
 
 
 DEFAULT_MEMORY_LIMIT = "2GB"
-# Every connection works in UTC, whatever the machine's zone: the SQL converts to a process's local time where a day
-# or month is meant (`timezone(...)`), and DuckDB hands UTC timestamps to Python without loading pytz's zone list.
-# (set once connected: ICU, which the setting needs, is linked in but loads on first use)
-SESSION = "set TimeZone = 'UTC'"
-
-
 def connect(path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
     """Open (or create) the warehouse at `path`, brought up to this version's schema.
 
@@ -137,29 +132,4 @@ def connect(path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckd
         raise WarehouseBusy(busy_message(Path(path))) from None
     con.execute(SESSION)
     migrate(con)
-    return con
-
-
-class WarehouseBusy(VaerdistromError, RuntimeError):
-    """Another process has the warehouse open for writing (DuckDB allows one writer)."""
-
-
-def busy_message(path: Path) -> str:
-    """Who holds the warehouse, in one line: the nightly run (its lock file says since when, and its pid) or
-    another process."""
-    lock = path.with_name(path.name + ".lock")
-    holder = lock.read_text(errors="replace").strip() if lock.exists() else ""
-    who = f"a vaerdistrom run holds {path} ({holder})" if holder else f"another process holds {path}"
-    return f"{who}: wait for it to finish, or stop it first"
-
-
-def read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the warehouse or a snapshot at `path`, in UTC like the warehouse's."""
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as e:
-        if "lock" not in str(e).lower():
-            raise
-        raise WarehouseBusy(busy_message(Path(path))) from None
-    con.execute(SESSION)
     return con

@@ -1,4 +1,4 @@
-"""Parquet straight into the warehouse: the same mapping as `load.to_canonical`, done by DuckDB in SQL.
+"""Parquet staged straight from the file: the same mapping as `mapping.to_canonical`, done by DuckDB in SQL.
 
 A Parquet file is already typed and columnar, so DuckDB reads it in parallel and maps it in
 one pass, with no rows through Python: about four times the chunk path's speed. What still
@@ -20,22 +20,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from warehouse.config import SECONDS_PER, Source
-from warehouse.mapping import plausible, safe_names
-from warehouse.pseudonym import CPR_PATTERN_POLARS, Pseudonymiser, redact
 from vaerdistrom.schema import CONTACTS, EVENTS
+from warehouse.config import SECONDS_PER, Source
+from warehouse.mapping import safe_names
+from warehouse.pseudonym import CPR_PATTERN_POLARS, Pseudonymiser, redact
+from warehouse.quote import lit, q
+from warehouse.stage import Stager
+from warehouse.times import plausible
 
 WHITESPACE = "' ' || chr(9) || chr(10) || chr(13)"
-
-
-def q(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: str | None) -> str:
-    """A SQL string literal (or NULL)."""
-    return "null::varchar" if value is None else "'" + value.replace("'", "''") + "'"
 
 
 def mapped_columns(src: Source) -> list[str]:
@@ -104,8 +97,18 @@ def _lookup(con: duckdb.DuckDBPyConnection, table: str, pairs: list[tuple[str, s
         con.unregister("_pairs")
 
 
-def stage(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, batch_id: int,
-          pseudo: Pseudonymiser) -> tuple[int, int]:
+def stage_file(stage: Stager) -> None:
+    """The batch's file staged in SQL (`_batch` a view over it), its rows counted into the batch's report."""
+    r = stage.report
+    r.rows_read, r.rows_quarantined = stage_sql(stage.con, stage.src, stage.name, Path(stage.path), stage.batch_id,
+                                                stage.pseudo)
+    r.rows_loaded = r.rows_read - r.rows_quarantined
+    if stage.on_rows:
+        stage.on_rows(r.rows_read)
+
+
+def stage_sql(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, batch_id: int,
+              pseudo: Pseudonymiser) -> tuple[int, int]:
     """Views `_protected` and `_batch` over the file, quarantined rows in `_quarantine`; (rows read, quarantined)."""
     m = src.mapping
     schema = pq.read_schema(path)

@@ -41,6 +41,7 @@ import secrets
 from pathlib import Path
 
 import polars as pl
+
 from vaerdistrom.errors import UsageError
 
 KEY_ENV = "VAERDISTROM_PSEUDONYM_KEY"

@@ -24,21 +24,15 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.changes import replace_changed
-from warehouse.migrations import read_only
-from warehouse.parquet_sql import lit
 from vaerdistrom.schema import TOUCHED_CASES
+from warehouse.changes import replace_changed
+from warehouse.quote import lit
+from warehouse.session import snapshot_path
 
-SNAPSHOT = "vaerdistrom.duckdb"
 # the history tables, each with the key its changed rows are found by (none: copied whole)
 TABLES = {"meta.kpi_history": (), "meta.runs": (), "meta.batches": (), "meta.deadline_breaches": ("process", "case_id"),
           "meta.mart_state": ()}
 TOUCHED = "semi join _published_touched as t on t.case_id = x.case_id and t.process is not distinct from x.process"
-
-
-def snapshot_path(published: Path) -> Path:
-    """The file readers open in the folder `published`."""
-    return published / SNAPSHOT
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> dict[str, list[tuple[str, str]]]:
@@ -157,11 +151,3 @@ def _update_cases(con: duckdb.DuckDBPyConnection, mart: str, since: int) -> None
         con.execute(f"insert into snapshot.marts.{mart} select x.* from marts.{mart} as x {TOUCHED}")
     finally:
         con.execute("drop table if exists _published_touched")
-
-
-def open_snapshot(published: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published snapshot (a new one per reader: it sees the file current now)."""
-    path = snapshot_path(published)
-    if not path.exists():
-        raise FileNotFoundError(f"nothing published at {path} yet: run `vaerdistrom run`")
-    return read_only(path)

@@ -1,9 +1,9 @@
-"""Pull a source from a live system (a database or a JSON API) into the warehouse: one pull, one batch.
+"""A pull from a live system (a database or a JSON API) opened from its stored watermark; one pull, one batch.
 
 The pull asks for what came since the source's stored watermark (`meta.watermarks`), less
-its lookback; its rows go through the same load path as a file's (mapping, quarantine,
-pseudonymisation, stable ids, one transaction), and the new watermark is stored in that
-same transaction. A pull that breaks off (a dropped connection, an API that keeps failing)
+its lookback; `load.load_pull` sends its rows through the same load path as a file's (mapping,
+quarantine, pseudonymisation, stable ids, one transaction), and the new watermark is stored in
+that same transaction. A pull that breaks off (a dropped connection, an API that keeps failing)
 keeps nothing and leaves the watermark where it was, so the next run reads it all again.
 Rows read twice (the lookback) are left out by their ids: rows read = rows loaded +
 rows quarantined per batch, and `rows_already_loaded` says how many were there before.
@@ -12,16 +12,14 @@ rows quarantined per batch, and `rows_already_loaded` says how many were there b
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from dataclasses import dataclass
 
 import duckdb
 
-from connectors.files import ReadError
-from connectors.watermark import Watermark
+from connectors.base import ReadError
+from connectors.watermark import Puller, Watermark
+from warehouse.batch import BatchReport, LoadError
 from warehouse.config import Source
-from warehouse.load import BatchReport, LoadError, load_chunks
-from warehouse.pseudonym import Pseudonymiser
-
 
 
 def stored_watermark(con: duckdb.DuckDBPyConnection, name: str) -> Watermark | None:
@@ -51,7 +49,7 @@ def check(src: Source, name: str) -> None:
         raise LoadError(str(e)) from None
 
 
-def _sql_pull(src: Source, name: str, since: Watermark | None, first: bool):
+def _sql_pull(src: Source, name: str, since: Watermark | None, first: bool) -> tuple[Puller, str]:
     from connectors.sql import SqlPull, dialect_of, dsn_from_env, pull_query, redact
 
     db, where = src.database, f"sources.{name}"
@@ -63,7 +61,7 @@ def _sql_pull(src: Source, name: str, since: Watermark | None, first: bool):
     return SqlPull(dsn, sql, watermark=db.watermark, since=since, batch_rows=db.batch_rows, where=where), label
 
 
-def _rest_pull(src: Source, name: str, since: Watermark | None, first: bool):
+def _rest_pull(src: Source, name: str, since: Watermark | None, first: bool) -> tuple[Puller, str]:
     from connectors.rest import RestPull
 
     api = src.api
@@ -73,9 +71,23 @@ def _rest_pull(src: Source, name: str, since: Watermark | None, first: bool):
     return pull, label
 
 
-def load_pull(con: duckdb.DuckDBPyConnection, src: Source, name: str, pseudo: Pseudonymiser, *,
-              on_rows: Callable[[int], None] | None = None) -> BatchReport:
-    """One pull of a database or API source as one batch, its new watermark stored with it."""
+@dataclass
+class Pull:
+    """One pull, opened: its chunks, its label in the warehouse's records, and the watermark it started from."""
+
+    name: str
+    chunks: Puller
+    label: str
+    stored: Watermark | None
+
+    def on_store(self, con: duckdb.DuckDBPyConnection, report: BatchReport) -> None:
+        """The pull's new watermark stored, inside the batch's transaction (when it moved)."""
+        if self.chunks.high is not None and self.chunks.high != self.stored:
+            _store_watermark(con, self.name, self.chunks.high, report.batch_id)
+
+
+def open_pull(con: duckdb.DuckDBPyConnection, src: Source, name: str) -> Pull:
+    """The pull of a database or API source from its stored watermark (or its configured start)."""
     stored = stored_watermark(con, name)
     start = (src.database.start if src.kind == "sql" else src.api.start)
     try:
@@ -84,9 +96,4 @@ def load_pull(con: duckdb.DuckDBPyConnection, src: Source, name: str, pseudo: Ps
         pull, label = make(src, name, since, stored is None)
     except ReadError as e:
         raise LoadError(str(e)) from None
-
-    def on_store(con: duckdb.DuckDBPyConnection, report: BatchReport) -> None:
-        if pull.high is not None and pull.high != stored:
-            _store_watermark(con, name, pull.high, report.batch_id)
-
-    return load_chunks(con, src, name, f"sources.{name}: {label}", pull, pseudo, on_rows=on_rows, on_store=on_store)
+    return Pull(name, pull, f"sources.{name}: {label}", stored)

@@ -26,7 +26,7 @@ def reading(warehouse: Path) -> Iterator[Any]:
     import duckdb
 
     from mining.engine import MartsMissing
-    from warehouse.migrations import read_only
+    from warehouse.session import read_only
 
     con = read_only(warehouse)
     try:

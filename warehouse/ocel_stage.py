@@ -1,8 +1,9 @@
-"""An OCEL file through a load: its parts staged, then stored and flattened inside the batch's transaction.
+"""An OCEL file staged: its events as any source's rows, its objects, changes and relations beside them.
 
 Events go through the same mapping as any source's rows (counted, quarantined), under
 the log's own names for time, activity and key; objects, attribute changes and relations
-are checked and kept as they are. Nothing is merged or dropped unseen: a record without
+are checked and staged as they are, and `store.store_ocel` flattens them into the batch's
+events inside its transaction. Nothing is merged or dropped unseen: a record without
 its id or time, a duplicate event id (every row after the first), a relation to an event
 or object the log does not have, and an event none of whose objects the log has go to
 `raw.quarantine` with their kind (`record`), number, field and reason.
@@ -10,20 +11,13 @@ or object the log does not have, and an event none of whose objects the log has 
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 import polars as pl
-import pyarrow as pa
 
+from connectors.ocel import read_ocel
 from warehouse.config import Mapping, Source
-from warehouse.mapping import parse_ts, protect, safe_names
-
-if TYPE_CHECKING:
-    from warehouse.load import _Stager
-
-SQL = Path(__file__).with_name("sql")
-
+from warehouse.mapping import protect, safe_names
+from warehouse.stage import Stager
+from warehouse.times import parse_ts
 
 OCEL_STAGE_TABLES = {
     "_ocel_objects": "object_id varchar, object_type varchar, attributes json, row_number bigint",
@@ -50,11 +44,13 @@ def ocel_events_source(src: Source) -> Source:
     return src.model_copy(update={"mapping": mapping})
 
 
-def stage_ocel(stage: "_Stager", opts: dict) -> None:
-    """An OCEL file's events (counted and quarantined like any source's rows), objects and relations, staged; a
-    record without its id (or a change without a readable time) quarantined."""
-    from connectors.ocel import read_ocel
-
+def stage_ocel(stage: Stager, opts: dict) -> None:
+    """An OCEL file's events (counted and quarantined like any source's rows), objects and relations, staged in
+    tables of their own; a record without its id (or a change without a readable time) quarantined."""
+    con = stage.con
+    con.execute("create table main._ocel_events as select * from _batch limit 0")
+    for name, columns in OCEL_STAGE_TABLES.items():
+        con.execute(f"create table main.{name} ({columns})")
     events_src = ocel_events_source(stage.src)
     for part in read_ocel(stage.path, **opts):
         if part.part == "events":
@@ -89,48 +85,11 @@ def stage_ocel(stage: "_Stager", opts: dict) -> None:
             stage.insert(table, out)
 
 
-def _reject(stage: "_Stager", part: str, rows: pl.DataFrame, field: str, reason: str) -> None:
+def _reject(stage: Stager, part: str, rows: pl.DataFrame, field: str, reason: str) -> None:
     """An OCEL part's `rows` (protected already) into the batch's quarantine, as records of their kind."""
     if not rows.height:
         return
-    from warehouse.load import QUARANTINE, file_label
-
     names = safe_names([c for c in rows.columns if c != "row_number"], stage.pseudo)
     data = rows.select(pl.struct([pl.col(c).alias(n) for c, n in names.items()]).struct.json_encode())[:, 0].to_list()
-    stage.insert("_quarantine", pa.Table.from_pylist(
-        [{"batch_id": stage.batch_id, "source": stage.name, "file": file_label(stage.path), "row_number": rn,
-          "field": field, "reason": reason, "row_data": d, "record": RECORD[part]}
-         for rn, d in zip(rows["row_number"].to_list(), data)], schema=QUARANTINE))
+    stage.quarantine([(rn, field, reason, d) for rn, d in zip(rows["row_number"].to_list(), data)], RECORD[part])
     stage.report.records_quarantined += rows.height
-
-
-def store_ocel(stage: "_Stager") -> None:
-    """An OCEL batch's staged parts into staging, and its events flattened into the batch's events."""
-    from warehouse.load import file_label
-
-    con = stage.con
-    params = {"source": stage.name, "batch_id": stage.batch_id, "object_type": stage.src.object_type,
-              "file": file_label(stage.path)}
-    before = _quarantined(con)
-    _run_sql(con, "ocel_quarantine.sql", params)
-    after = _quarantined(con)
-    events = after.get("row", 0) - before.get("row", 0)
-    stage.report.rows_loaded -= events
-    stage.report.rows_quarantined += events
-    stage.report.records_quarantined += sum(after.values()) - sum(before.values()) - events
-    _run_sql(con, "ocel_store.sql", params)
-    stage.report.rows_new = con.execute("select count(*) from staging.ocel_events where batch_id = ?",
-                                        [stage.batch_id]).fetchall()[0][0]
-
-
-def _quarantined(con) -> dict[str, int]:
-    """The batch's quarantined records so far, by kind."""
-    return dict(con.execute("select record, count(*) from _quarantine group by record").fetchall())
-
-
-def _run_sql(con, name: str, params: dict) -> None:
-    """The statements of one .sql file of warehouse/sql, each with the parameters it names."""
-    for statement in (SQL / name).read_text(encoding="utf-8").split(";"):
-        body = "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--")).strip()
-        if body:
-            con.execute(body, {k: v for k, v in params.items() if f"${k}" in body}).fetchall()
