@@ -153,8 +153,9 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=10, help="copies of the process for the large discovery run")
     parser.add_argument("--budget", type=float, default=60.0, help="conformance_seconds and precision_seconds")
     parser.add_argument("--sim", type=Path, help="an existing simulation to use instead of simulating")
-    parser.add_argument("--no-pm4py-precision", action="store_true",
-                        help="skip pm4py's precision and alignments (slow)")
+    parser.add_argument(
+        "--no-pm4py-precision", action="store_true", help="skip pm4py's precision and alignments (slow)"
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="vaerdistrom-conformance-bench-"))
@@ -164,8 +165,12 @@ def main() -> None:
     try:
         sim = args.sim or simulate_into(work, args.rows)
         scripts = {}
-        for name, text in (("make", MAKE), ("discover", OURS_DISCOVER), ("conformance", OURS_CONFORMANCE),
-                           ("pm4py", PM4PY)):
+        for name, text in (
+            ("make", MAKE),
+            ("discover", OURS_DISCOVER),
+            ("conformance", OURS_CONFORMANCE),
+            ("pm4py", PM4PY),
+        ):
             scripts[name] = work / f"child_{name}.py"
             scripts[name].write_text(text)
         for label, copies in (("1x", 1), ("copies", args.copies)):
@@ -177,8 +182,7 @@ def main() -> None:
             ours = last_json(log) | {"wall": wall, "mb": mb}
             wall, mb = run_child([py, str(scripts["pm4py"]), str(db), process, "", "discover"], log)
             theirs = last_json(log) | {"wall": wall, "mb": mb}
-            result[f"discover_{label}"] = {"events": made["events"], "process": process, "ours": ours,
-                                           "pm4py": theirs}
+            result[f"discover_{label}"] = {"events": made["events"], "process": process, "ours": ours, "pm4py": theirs}
             print(label, result[f"discover_{label}"], flush=True)
             if copies == 1:
                 bpmn = str(models / f"{process}.bpmn")
@@ -202,33 +206,42 @@ def section(r: dict, args: argparse.Namespace) -> str:
     d1, dn, c = r["discover_1x"], r["discover_copies"], r["conformance"]
     o, p = c["ours"], c["pm4py"]
     ours_replay = o["replay_seconds"]
-    precision_row = (f"| precision (ETConformance) | {o['precision_seconds']:.2f} s: {fmt(o['precision'])} | "
-                     + (f"{p['precision_seconds']:.1f} s: {fmt(p['precision'])} |" if "precision" in p
-                        else "not run |"))
+    precision_row = f"| precision (ETConformance) | {o['precision_seconds']:.2f} s: {fmt(o['precision'])} | " + (
+        f"{p['precision_seconds']:.1f} s: {fmt(p['precision'])} |" if "precision" in p else "not run |"
+    )
     lines = [
-        BEGIN, "## Discovery and conformance", "",
+        BEGIN,
+        "## Discovery and conformance",
+        "",
         f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_conformance.py`: a simulated "
         f"municipality of {args.rows:,} rows (seed 1), its biggest process ({d1['process']}, "
         f"{d1['events']:,} completed events) as the log. Seconds are timed inside each child; wall time "
-        "includes Python's start and, for pm4py, reading the events into pandas.", "",
+        "includes Python's start and, for pm4py, reading the events into pandas.",
+        "",
         "| discovery (IMf, noise 0.2) | events | variants | ours: from the variants mart | pm4py: whole log "
         "(+ its load) | peak memory ours / pm4py (MB) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for label, d in (("the process", d1), (f"{args.copies} copies of it", dn)):
-        lines.append(f"| {label} | {d['events']:,} | {d['ours']['variants']:,} | {d['ours']['seconds']:.2f} s | "
-                     f"{d['pm4py']['discover']:.1f} s (+ {d['pm4py']['load']:.1f} s) | "
-                     f"{d['ours']['mb']:.0f} / {d['pm4py']['mb']:.0f} |")
+        lines.append(
+            f"| {label} | {d['events']:,} | {d['ours']['variants']:,} | {d['ours']['seconds']:.2f} s | "
+            f"{d['pm4py']['discover']:.1f} s (+ {d['pm4py']['load']:.1f} s) | "
+            f"{d['ours']['mb']:.0f} / {d['pm4py']['mb']:.0f} |"
+        )
     lines += [
-        "", f"Conformance of the {c['events']:,}-event log against the model ours discovered "
-        f"({o['n_variants']:,} variants):", "",
-        "| step | ours | pm4py, whole log |", "|---|---:|---:|",
+        "",
+        f"Conformance of the {c['events']:,}-event log against the model ours discovered "
+        f"({o['n_variants']:,} variants):",
+        "",
+        "| step | ours | pm4py, whole log |",
+        "|---|---:|---:|",
         f"| token-based fitness | {ours_replay:.2f} s: {fmt(o['token_fitness'])} | "
         f"{p['token_replay']:.1f} s: {fmt(p['token_fitness'])} |",
         precision_row,
         f"| alignments (budget {args.budget:g} s, most frequent variants first) | {o['alignment_seconds']:.1f} s: "
         f"{o['n_variants_aligned']:,} of {o['n_variants']:,} variants, {o['share_cases_aligned']:.1%} of cases"
-        + (f", fitness {fmt(o['alignment_fitness'])}" if o["fitness_method"] == "alignment" else "") + " | "
+        + (f", fitness {fmt(o['alignment_fitness'])}" if o["fitness_method"] == "alignment" else "")
+        + " | "
         + (f"{p['alignments']:.1f} s: {fmt(p['alignment_fitness'])} |" if "alignments" in p else "not run |"),
         f"| token-based fitness and precision, read from and written to the warehouse (`build_conformance`, "
         f"no time to align) | {o['fast']:.2f} s: {fmt(o['fast_fitness'])}, precision {fmt(o['fast_precision'])} | "

@@ -44,8 +44,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_simulate import ROOT, machine, run_child, simulate_into, write_section  # noqa: E402
 
 BEGIN, END = "<!-- dashboard:begin -->", "<!-- dashboard:end -->"
-PAGES = ["overblik", "procesflow", "flaskehalse", "omarbejde", "henvendelser", "borgerrejse", "afvigelser",
-         "sammenlign", "sager"]
+PAGES = [
+    "overblik",
+    "procesflow",
+    "flaskehalse",
+    "omarbejde",
+    "henvendelser",
+    "borgerrejse",
+    "afvigelser",
+    "sammenlign",
+    "sager",
+]
 
 MAKE = r"""
 import datetime as dt, json, os, sys
@@ -90,8 +99,19 @@ def _serve(config: Path, port: int, code: Path | None = None) -> subprocess.Pope
         exe = Path(sys.executable).with_name("vaerdistrom")
         command, env = [str(exe), "dashboard", "--config", str(config), "--port", str(port)], None
     else:
-        command = [sys.executable, "-m", "streamlit", "run", str(code / "dashboards" / "app.py"), "--server.port",
-                   str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(code / "dashboards" / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
         env = dict(os.environ, PYTHONPATH=str(code), VAERDISTROM_PUBLISHED=str(config.parent / "published"))
     # `python -m` puts the working folder first on the path: run the earlier version from its own checkout
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=code)
@@ -147,6 +167,7 @@ def measure(url: str, processes: list[str], first: dt.date, last: dt.date, by_pa
             def action() -> None:
                 sidebar.locator("[data-testid='stSelectbox']").nth(index).click()
                 page.get_by_role("option", name=label, exact=True).click()
+
             return action
 
         def typed(label: str, day: dt.date):
@@ -159,19 +180,28 @@ def measure(url: str, processes: list[str], first: dt.date, last: dt.date, by_pa
         timed("full load", "overblik (da)", lambda: page.goto(address("overblik", "lang=da")), fresh=True)
         for lang, i in (("da", 0), ("en", 1)):
             if lang == "en":
-                timed("page chosen in the sidebar", "language switched to English",
-                      lambda: sidebar.get_by_text("English", exact=True).click())
+                timed(
+                    "page chosen in the sidebar",
+                    "language switched to English",
+                    lambda: sidebar.get_by_text("English", exact=True).click(),
+                )
             for side in PAGES[1:] + PAGES[:1]:
-                timed("page chosen in the sidebar", f"{side} ({lang})",
-                      lambda: sidebar.get_by_text(titles[side][i], exact=True).click())
+                timed(
+                    "page chosen in the sidebar",
+                    f"{side} ({lang})",
+                    lambda: sidebar.get_by_text(titles[side][i], exact=True).click(),
+                )
         middle = first + (last - first) / 2
         later = middle + dt.timedelta(days=1)
         timed("filter set in the sidebar", f"process {processes[0]}", choose(processes[0]))
         timed("filter set in the sidebar", f"from {later}", typed("From", later))
         timed("filter set in the sidebar", f"to {last}", typed("To", last))
         for side in PAGES[1:]:
-            timed("page under the filter", f"{side}: {processes[0]}, {later}..{last}",
-                  lambda: sidebar.get_by_text(titles[side][1], exact=True).click())
+            timed(
+                "page under the filter",
+                f"{side}: {processes[0]}, {later}..{last}",
+                lambda: sidebar.get_by_text(titles[side][1], exact=True).click(),
+            )
         timed("in the page", "to Process flow", lambda: sidebar.get_by_text("Process flow", exact=True).click())
         for label in ("Waiting time (median)", "Frequency", "Waiting time (median)"):
             timed("in the page", f"process map: {label.lower()}", lambda: page.get_by_text(label, exact=True).click())
@@ -179,12 +209,15 @@ def measure(url: str, processes: list[str], first: dt.date, last: dt.date, by_pa
             timed("in the page", f"process {process} chosen in the sidebar", choose(process))
         for lang in ("da", "en"):
             for side in PAGES:
-                timed("full load", f"{side} ({lang})", lambda: page.goto(address(side, f"lang={lang}")),
-                      fresh=True)
+                timed("full load", f"{side} ({lang})", lambda: page.goto(address(side, f"lang={lang}")), fresh=True)
         for side in PAGES:
             query = f"lang=da&process={processes[0]}&from={first}&to={middle}"
-            timed("full load with a filter", f"{side}: {processes[0]}, {first}..{middle}",
-                  lambda: page.goto(address(side, query)), fresh=True)
+            timed(
+                "full load with a filter",
+                f"{side}: {processes[0]}, {first}..{middle}",
+                lambda: page.goto(address(side, query)),
+                fresh=True,
+            )
         browser.close()
     return out
 
@@ -195,11 +228,17 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=10, help="copies of its events, cases and contacts")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of the whole sequence, each on fresh servers")
-    parser.add_argument("--baseline", default="e5b7960a97a96f1b3466883c68b6c23fdbaedd9f",
-                        help="an earlier commit whose dashboard is measured the same way on the same snapshot "
-                        "('' for none)")
-    parser.add_argument("--work", type=Path, help="a folder to keep the snapshot in and reuse when it is there "
-                        "(made with the same --rows and --copies); a temporary folder otherwise")
+    parser.add_argument(
+        "--baseline",
+        default="e5b7960a97a96f1b3466883c68b6c23fdbaedd9f",
+        help="an earlier commit whose dashboard is measured the same way on the same snapshot ('' for none)",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="a folder to keep the snapshot in and reuse when it is there "
+        "(made with the same --rows and --copies); a temporary folder otherwise",
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="vaerdistrom-dashboard-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -220,8 +259,12 @@ def main() -> None:
         import duckdb
 
         con = duckdb.connect(str(sim / "published" / "vaerdistrom.duckdb"), read_only=True)
-        processes = [p for (p,) in con.execute("select process from marts.case_variants group by 1 "
-                                               "order by count(*) desc").fetchall()]
+        processes = [
+            p
+            for (p,) in con.execute(
+                "select process from marts.case_variants group by 1 order by count(*) desc"
+            ).fetchall()
+        ]
         first, last = con.execute("select min(started_at), max(ended_at) from marts.case_variants").fetchall()[0]
         size = os.path.getsize(sim / "published" / "vaerdistrom.duckdb")
         con.close()
@@ -229,26 +272,36 @@ def main() -> None:
         baseline: list[dict] | None = [] if args.baseline else None
         code = work / "baseline"
         if args.baseline:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--force", "--detach", str(code),
-                            args.baseline], check=True, capture_output=True)
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "add", "--force", "--detach", str(code), args.baseline],
+                check=True,
+                capture_output=True,
+            )
         try:
             for round_ in range(args.rounds):
                 # the versions take turns going first: on this machine the same interaction varies by up to
                 # 0.5 s from one server to the next, and an order kept every round would show up as a difference
                 versions = [(None, timings)] + ([(code, baseline)] if baseline is not None else [])
                 for where, into in versions if round_ % 2 == 0 else versions[::-1]:
-                    into += [x | {"round": round_} for x in _measured(sim, where, processes, first.date(),
-                                                                       last.date())]
+                    into += [x | {"round": round_} for x in _measured(sim, where, processes, first.date(), last.date())]
         finally:
             if args.baseline:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(code)],
-                               capture_output=True)
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(code)], capture_output=True
+                )
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
-    result = {"made": made, "snapshot_mb": size / 2**20, "timings": timings, "rows": args.rows,
-              "copies": args.copies, "rounds": args.rounds, "baseline": args.baseline[:7] if baseline else None,
-              "baseline_timings": baseline}
+    result = {
+        "made": made,
+        "snapshot_mb": size / 2**20,
+        "timings": timings,
+        "rows": args.rows,
+        "copies": args.copies,
+        "rounds": args.rounds,
+        "baseline": args.baseline[:7] if baseline else None,
+        "baseline_timings": baseline,
+    }
     print(json.dumps(result, indent=1))
     if not args.no_write:
         write_section(section(result), BEGIN, END)
@@ -275,28 +328,42 @@ def _p(values: list[float], q: float) -> float:
 def _stats(rows: list[dict]) -> str:
     s = [x["seconds"] for x in rows]
     errors = sum(x.get("errors", 0) for x in rows)
-    return (f"{statistics.median(s):.2f} | {_p(s, 0.95):.2f} | {max(s):.2f} | "
-            + (f"{errors} interactions failed" if errors else "none failed"))
+    return f"{statistics.median(s):.2f} | {_p(s, 0.95):.2f} | {max(s):.2f} | " + (
+        f"{errors} interactions failed" if errors else "none failed"
+    )
 
 
 def section(r: dict) -> str:
     t, old = r["timings"], r.get("baseline_timings")
     in_app = [x for x in t if not x["kind"].startswith("full load")]
-    lines = [BEGIN, "## Dashboard", "",
-             f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_dashboard.py`: a simulated "
-             f"municipality of {r['rows']:,} rows (seed 1) copied {r['copies']} times over, "
-             f"{r['made']['events']:,} events in {r['made']['cases']:,} cases, mined and published "
-             f"({r['snapshot_mb']:,.0f} MB snapshot). `vaerdistrom dashboard` in Debian's chromium (Playwright); an "
-             "interaction is timed from the action until the app has drawn the whole page (its run marker). Each "
-             "interaction in the app is the first to need what it shows (nothing cached it before); a full load "
-             "opens the app by an address, as a shared link does, and includes the browser loading Streamlit's "
-             "page (about 0.35 s for an app that writes one line, on this machine)."
-             + (f" The same interactions on the same snapshot with the dashboard of commit {r['baseline']} (the "
-                "version before), on a server of its own, in the same run." if old else "")
-             + (f" The whole sequence ran {r['rounds']} times, each on fresh servers"
-                + (", the two versions taking turns to go first" if old else "")
-                + "; the figures are over every round's interactions (the same interaction varies by up to 0.5 s "
-                "from one server to the next on this machine)." if r.get("rounds", 1) > 1 else ""), ""]
+    lines = [
+        BEGIN,
+        "## Dashboard",
+        "",
+        f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_dashboard.py`: a simulated "
+        f"municipality of {r['rows']:,} rows (seed 1) copied {r['copies']} times over, "
+        f"{r['made']['events']:,} events in {r['made']['cases']:,} cases, mined and published "
+        f"({r['snapshot_mb']:,.0f} MB snapshot). `vaerdistrom dashboard` in Debian's chromium (Playwright); an "
+        "interaction is timed from the action until the app has drawn the whole page (its run marker). Each "
+        "interaction in the app is the first to need what it shows (nothing cached it before); a full load "
+        "opens the app by an address, as a shared link does, and includes the browser loading Streamlit's "
+        "page (about 0.35 s for an app that writes one line, on this machine)."
+        + (
+            f" The same interactions on the same snapshot with the dashboard of commit {r['baseline']} (the "
+            "version before), on a server of its own, in the same run."
+            if old
+            else ""
+        )
+        + (
+            f" The whole sequence ran {r['rounds']} times, each on fresh servers"
+            + (", the two versions taking turns to go first" if old else "")
+            + "; the figures are over every round's interactions (the same interaction varies by up to 0.5 s "
+            "from one server to the next on this machine)."
+            if r.get("rounds", 1) > 1
+            else ""
+        ),
+        "",
+    ]
     header = "| interactions | n | p50 (s) | p95 (s) | max (s) | errors |"
     rule = "|---|---:|---:|---:|---:|---|"
     if old:
@@ -306,7 +373,8 @@ def section(r: dict) -> str:
     kinds = list(dict.fromkeys(x["kind"] for x in t))
     groups = [(k, lambda x, k=k: x["kind"] == k) for k in kinds] + [
         ("**in the app, all**", lambda x: not x["kind"].startswith("full load")),
-        ("everything, full loads included", lambda x: True)]
+        ("everything, full loads included", lambda x: True),
+    ]
     for name, keep in groups:
         rows = [x for x in t if keep(x)]
         line = f"| {name} | {len(rows)} | {_stats(rows)} |"
@@ -315,12 +383,16 @@ def section(r: dict) -> str:
         lines.append(line)
     slow = sorted(t, key=lambda x: -x["seconds"])[:5]
     rounds = sorted({x.get("round", 0) for x in in_app})
-    per_round = ", ".join(f"{_p([x['seconds'] for x in in_app if x.get('round', 0) == n], 0.95):.2f} s"
-                          for n in rounds)
-    lines += ["", f"p95 of the interactions in the app: {_p([x['seconds'] for x in in_app], 0.95):.2f} s (target: "
-              f"1 s or less; round by round: {per_round}); with the full loads: "
-              f"{_p([x['seconds'] for x in t], 0.95):.2f} s. Slowest: "
-              + ", ".join(f"{x['what']} ({x['kind']}) {x['seconds']:.1f} s" for x in slow) + ".", END]
+    per_round = ", ".join(f"{_p([x['seconds'] for x in in_app if x.get('round', 0) == n], 0.95):.2f} s" for n in rounds)
+    lines += [
+        "",
+        f"p95 of the interactions in the app: {_p([x['seconds'] for x in in_app], 0.95):.2f} s (target: "
+        f"1 s or less; round by round: {per_round}); with the full loads: "
+        f"{_p([x['seconds'] for x in t], 0.95):.2f} s. Slowest: "
+        + ", ".join(f"{x['what']} ({x['kind']}) {x['seconds']:.1f} s" for x in slow)
+        + ".",
+        END,
+    ]
     return "\n".join(lines)
 
 

@@ -31,9 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT.parent / "shared" / "data" / "real" / "helpdesk.xes.gz"
 PM4PY_READ = "import pm4py, sys; log = pm4py.read_xes(sys.argv[1]{variant}); print(len(log))"
-PM4PY_FOUR = ("import pm4py, sys; log = pm4py.read_xes(sys.argv[1]); pm4py.discover_dfg(log); "
-              "pm4py.discover_performance_dfg(log); pm4py.get_variants(log); "
-              "pm4py.get_rework_cases_per_activity(log); print(len(log))")
+PM4PY_FOUR = (
+    "import pm4py, sys; log = pm4py.read_xes(sys.argv[1]); pm4py.discover_dfg(log); "
+    "pm4py.discover_performance_dfg(log); pm4py.get_variants(log); "
+    "pm4py.get_rework_cases_per_activity(log); print(len(log))"
+)
 
 
 def make_log(out: Path, copies: int) -> int:
@@ -53,8 +55,9 @@ def make_log(out: Path, copies: int) -> int:
 
 def timed(command: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    r = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
-                       env={**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "ab" * 32})
+    r = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, env={**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "ab" * 32}
+    )
     if r.returncode != 0:
         raise SystemExit(f"{command[:3]} failed: {r.stderr[-2000:]}")
     return time.perf_counter() - start
@@ -69,23 +72,36 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench_import_"))
     log = tmp / "helpdesk_x.xes"
     n_events = make_log(log, args.copies)
-    runs: dict[str, list[float]] = {k: [] for k in ("vaerdistrom import", "pm4py.read_xes (rustxes)",
-                                                    "pm4py.read_xes (iterparse)", "pm4py.read_xes + four operations")}
+    runs: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "vaerdistrom import",
+            "pm4py.read_xes (rustxes)",
+            "pm4py.read_xes (iterparse)",
+            "pm4py.read_xes + four operations",
+        )
+    }
     exe = [sys.executable, "-m", "flows.cli"]
     for r in range(args.rounds):
         folder = tmp / f"import_{r}"
         folder.mkdir()
         runs["vaerdistrom import"].append(timed(exe + ["import", str(log)], folder))
-        runs["pm4py.read_xes (rustxes)"].append(timed([sys.executable, "-c", PM4PY_READ.format(variant=""),
-                                                       str(log)], tmp))
-        runs["pm4py.read_xes (iterparse)"].append(timed(
-            [sys.executable, "-c", PM4PY_READ.format(variant=", variant='iterparse'"), str(log)], tmp))
+        runs["pm4py.read_xes (rustxes)"].append(
+            timed([sys.executable, "-c", PM4PY_READ.format(variant=""), str(log)], tmp)
+        )
+        runs["pm4py.read_xes (iterparse)"].append(
+            timed([sys.executable, "-c", PM4PY_READ.format(variant=", variant='iterparse'"), str(log)], tmp)
+        )
         runs["pm4py.read_xes + four operations"].append(timed([sys.executable, "-c", PM4PY_FOUR, str(log)], tmp))
         print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in runs.items()), flush=True)
-    lines = [f"`bench/bench_import.py --copies {args.copies} --rounds {args.rounds}`: {n_events:,} events "
-             f"({log.stat().st_size / 1e6:,.0f} MB of XES), {os.cpu_count()} cores, each run a fresh process, "
-             "median of the rounds (all rounds in brackets).", "",
-             "| run | seconds | rounds |", "|---|---:|---|"]
+    lines = [
+        f"`bench/bench_import.py --copies {args.copies} --rounds {args.rounds}`: {n_events:,} events "
+        f"({log.stat().st_size / 1e6:,.0f} MB of XES), {os.cpu_count()} cores, each run a fresh process, "
+        "median of the rounds (all rounds in brackets).",
+        "",
+        "| run | seconds | rounds |",
+        "|---|---:|---|",
+    ]
     for k, v in runs.items():
         lines.append(f"| {k} | {statistics.median(v):.1f} | {', '.join(f'{x:.1f}' for x in v)} |")
     table = "\n".join(lines)

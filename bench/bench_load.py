@@ -113,10 +113,13 @@ def inputs(work: Path, sim: Path, n: int) -> list[tuple[str, str, str, Path]]:
     (label, kind, source name, path): the ESDH CSV, the job centre's Parquet and, up to XES_MAX, its XES."""
     data = work / f"n{n}"
     data.mkdir()
-    subprocess.run([sys.executable, str(work / "make.py"), str(sim), str(data), str(n), str(XES_MAX)], check=True,
-                   cwd=ROOT)
-    cases = [("CSV (ESDH export, cp1252)", "csv", "sbsys", data / "sagsaktiviteter.csv"),
-             ("Parquet (job centre)", "parquet", "momentum", data / "momentum.parquet")]
+    subprocess.run(
+        [sys.executable, str(work / "make.py"), str(sim), str(data), str(n), str(XES_MAX)], check=True, cwd=ROOT
+    )
+    cases = [
+        ("CSV (ESDH export, cp1252)", "csv", "sbsys", data / "sagsaktiviteter.csv"),
+        ("Parquet (job centre)", "parquet", "momentum", data / "momentum.parquet"),
+    ]
     if n <= XES_MAX:
         cases.append(("XES (job centre events)", "xes", "xes", data / "events.xes"))
     return cases
@@ -140,8 +143,9 @@ def main() -> None:
             for label, kind, name, path in cases:
                 config = "xes" if kind == "xes" else str(sim / "vaerdistrom.toml")
                 db = work / f"{name}-{n}.duckdb"
-                s_ours, m_ours = run_child([py, str(work / "ours.py"), config, name, str(path), str(db)],
-                                           work / "log.txt")
+                s_ours, m_ours = run_child(
+                    [py, str(work / "ours.py"), config, name, str(path), str(db)], work / "log.txt"
+                )
                 got = int((work / "log.txt").read_text().split()[0])
                 s_pm, m_pm = run_child([py, str(work / "pm4py_path.py"), kind, str(path)], work / "log.txt")
                 rows.append((label, got, s_ours, m_ours, s_pm, m_pm))
@@ -150,19 +154,31 @@ def main() -> None:
             shutil.rmtree(work / f"n{n}", ignore_errors=True)  # the inputs of this size
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    table = ["| format | events | vaerdistrom s | events/s | peak MB | pm4py path s | events/s | peak MB |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    table = [
+        "| format | events | vaerdistrom s | events/s | peak MB | pm4py path s | events/s | peak MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for label, n, so, mo, sp, mp in rows:
-        table.append(f"| {label} | {n:,} | {so:.1f} | {n / so:,.0f} | {mo:,.0f} | {sp:.1f} | {n / sp:,.0f} | "
-                     f"{mp:,.0f} |")
-    section = "\n".join([
-        BEGIN, "## Load", "",
-        f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_load.py`.",
-        "Each time is a child process's wall time, Python's start and imports included. Ours maps to the",
-        "canonical schema, pseudonymises, checks and quarantines, computes ids, leaves out what is stored,",
-        "builds the cases and commits one transaction, then the benchmark checks every row is stored once;",
-        f"pm4py's path only reads and formats a DataFrame. XES is measured up to {XES_MAX:,} events: pm4py.read_xes",
-        "keeps the whole log as Python objects.", "", *table, "", END])
+        table.append(
+            f"| {label} | {n:,} | {so:.1f} | {n / so:,.0f} | {mo:,.0f} | {sp:.1f} | {n / sp:,.0f} | {mp:,.0f} |"
+        )
+    section = "\n".join(
+        [
+            BEGIN,
+            "## Load",
+            "",
+            f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_load.py`.",
+            "Each time is a child process's wall time, Python's start and imports included. Ours maps to the",
+            "canonical schema, pseudonymises, checks and quarantines, computes ids, leaves out what is stored,",
+            "builds the cases and commits one transaction, then the benchmark checks every row is stored once;",
+            f"pm4py's path only reads and formats a DataFrame. XES is measured up to {XES_MAX:,} events: pm4py.read_xes",
+            "keeps the whole log as Python objects.",
+            "",
+            *table,
+            "",
+            END,
+        ]
+    )
     print(section)
     if not args.no_write:
         write_section(section, BEGIN, END)

@@ -140,43 +140,71 @@ def main() -> None:
             night, m_night = ours("night")  # tonight's batch: every mart brought up to date
             s_pm, m_pm = run_child([py, str(work / "pm4py_ops.py"), str(db)], log)
             pm = json.loads(log.read_text().splitlines()[-1])
-            rows.append({"events": events, "same": same, "all": every, "night": night, "pm4py": pm,
-                         "ours_mb": max(m_same, m_all, m_night), "pm4py_mb": m_pm, "marts": len(every["steps"]) - 2})
+            rows.append(
+                {
+                    "events": events,
+                    "same": same,
+                    "all": every,
+                    "night": night,
+                    "pm4py": pm,
+                    "ours_mb": max(m_same, m_all, m_night),
+                    "pm4py_mb": m_pm,
+                    "marts": len(every["steps"]) - 2,
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
             db.unlink(missing_ok=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    table = ["| events | pm4py operations s | pm4py load s | peak MB | ours: same operations s | speed-up | "
-             "ours: every mart s | tonight's batch: events (cases) | tonight: every mart s | tonight: same operations s | "
-             "speed-up (tonight) | peak MB |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    same_names = ["event_sequence", "dfg", "dfg_endpoints", "case_variants", "variants", "activity_instances",
-                  "rework"]
+    table = [
+        "| events | pm4py operations s | pm4py load s | peak MB | ours: same operations s | speed-up | "
+        "ours: every mart s | tonight's batch: events (cases) | tonight: every mart s | tonight: same operations s | "
+        "speed-up (tonight) | peak MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    same_names = ["event_sequence", "dfg", "dfg_endpoints", "case_variants", "variants", "activity_instances", "rework"]
     for r in rows:
         pm_ops = r["pm4py"]["operations"]
         night_same = sum(v for k, v in r["night"]["steps"].items() if k in same_names)
-        table.append(f"| {r['events']:,} | {pm_ops:.1f} | {r['pm4py']['load']:.1f} | {r['pm4py_mb']:,.0f} | "
-                     f"{r['same']['total']:.1f} | {pm_ops / r['same']['total']:.1f}x | {r['all']['total']:.1f} | "
-                     f"{r['night']['night_events']:,} ({r['night']['night_cases']:,}) | {r['night']['total']:.1f} | "
-                     f"{night_same:.1f} | {pm_ops / night_same:.1f}x | {r['ours_mb']:,.0f} |")
-    steps = ["| events | build | " + " | ".join(rows[-1]["all"]["steps"]) + " |",
-             "|---:|---|" + "---:|" * len(rows[-1]["all"]["steps"])]
+        table.append(
+            f"| {r['events']:,} | {pm_ops:.1f} | {r['pm4py']['load']:.1f} | {r['pm4py_mb']:,.0f} | "
+            f"{r['same']['total']:.1f} | {pm_ops / r['same']['total']:.1f}x | {r['all']['total']:.1f} | "
+            f"{r['night']['night_events']:,} ({r['night']['night_cases']:,}) | {r['night']['total']:.1f} | "
+            f"{night_same:.1f} | {pm_ops / night_same:.1f}x | {r['ours_mb']:,.0f} |"
+        )
+    steps = [
+        "| events | build | " + " | ".join(rows[-1]["all"]["steps"]) + " |",
+        "|---:|---|" + "---:|" * len(rows[-1]["all"]["steps"]),
+    ]
     for r in rows:
         for label, key in (("every mart", "all"), ("tonight", "night")):
-            steps.append(f"| {r['events']:,} | {label} | "
-                         + " | ".join(f"{v:.2f}" for v in r[key]["steps"].values()) + " |")
-    section = "\n".join([
-        BEGIN, "## Mining", "",
-        f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_mine.py`.",
-        "A simulated municipality's year, copied with new case numbers and citizens up to the size; its last day's",
-        "events are held back as tonight's batch. pm4py: `discover_dfg`, `discover_performance_dfg`, `get_variants`,",
-        "`get_rework_cases_per_activity` on the events read from the warehouse into pandas and `format_dataframe`d",
-        "(its load, timed apart). Ours, each in a child process: the same operations from scratch (events sorted,",
-        "DFG with performance and case counts, start and end activities, variants, activity instances, rework);",
-        "every mart from scratch (last night's build); then tonight's batch arrives and every mart is brought up to",
-        "date (the per-case marts for the touched cases only, the rest rebuilt), with the same operations' share of",
-        "that. Seconds inside the child; peak memory of the largest child.", "",
-        *table, "", "Seconds per step:", "", *steps, "", END])
+            steps.append(
+                f"| {r['events']:,} | {label} | " + " | ".join(f"{v:.2f}" for v in r[key]["steps"].values()) + " |"
+            )
+    section = "\n".join(
+        [
+            BEGIN,
+            "## Mining",
+            "",
+            f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_mine.py`.",
+            "A simulated municipality's year, copied with new case numbers and citizens up to the size; its last day's",
+            "events are held back as tonight's batch. pm4py: `discover_dfg`, `discover_performance_dfg`, `get_variants`,",
+            "`get_rework_cases_per_activity` on the events read from the warehouse into pandas and `format_dataframe`d",
+            "(its load, timed apart). Ours, each in a child process: the same operations from scratch (events sorted,",
+            "DFG with performance and case counts, start and end activities, variants, activity instances, rework);",
+            "every mart from scratch (last night's build); then tonight's batch arrives and every mart is brought up to",
+            "date (the per-case marts for the touched cases only, the rest rebuilt), with the same operations' share of",
+            "that. Seconds inside the child; peak memory of the largest child.",
+            "",
+            *table,
+            "",
+            "Seconds per step:",
+            "",
+            *steps,
+            "",
+            END,
+        ]
+    )
     print(section)
     if not args.no_write:
         write_section(section, BEGIN, END)

@@ -108,8 +108,9 @@ def main() -> None:
     py = sys.executable
     versions: dict[str, str | None] = {"this": None}
     if args.previous:
-        rev = subprocess.run(["git", "rev-parse", "--short", args.previous], capture_output=True, text=True,
-                             check=True, cwd=ROOT).stdout.strip()
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", args.previous], capture_output=True, text=True, check=True, cwd=ROOT
+        ).stdout.strip()
         subprocess.run(["git", "worktree", "add", "--detach", "-q", str(work / "previous"), rev], check=True, cwd=ROOT)
         versions[rev] = str(work / "previous")
 
@@ -128,8 +129,7 @@ def main() -> None:
     try:
         sim = simulate_into(work, args.rows)
         pairs = split(sim, SHARE)
-        night1, night2 = (dt.datetime(2026, 1, 10, 1, tzinfo=dt.UTC),
-                          dt.datetime(2026, 1, 11, 1, tzinfo=dt.UTC))
+        night1, night2 = (dt.datetime(2026, 1, 10, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 11, 1, tzinfo=dt.UTC))
         result: dict = {"rows": args.rows, "versions": {}}
         for label, code in versions.items():  # each version on its own copies of the same files
             full, days = work / label / "full", work / label / "days"
@@ -161,27 +161,42 @@ def section(r: dict) -> str:
     share = this["night"]["rows_new"] / this["full"]["rows_new"]
     others = [v for v in versions if v != "this"]
     lines = [
-        BEGIN, "## Nightly run", "",
+        BEGIN,
+        "## Nightly run",
+        "",
         f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_nightly.py"
-        + (f" --previous {others[0]}" if others else "") + "`: a simulated "
+        + (f" --previous {others[0]}" if others else "")
+        + "`: a simulated "
         f"municipality of {r['rows']:,} rows (seed 1); every export but the Excel one split into yesterday's file "
         f"and tonight's ({share:.1%} of all rows new tonight). `flows.pipeline.run_night`, the steps of the "
         "Prefect flow without Prefect's temporary server (15-20 s more per run)."
-        + (f" The same runs with commit {others[0]}'s code, on copies of the same files, in the same run."
-           if others else ""), "",
+        + (
+            f" The same runs with commit {others[0]}'s code, on copies of the same files, in the same run."
+            if others
+            else ""
+        ),
+        "",
         "| version | run | new rows | load (s) | mine (s) | record + publish (s) | total (s) | peak memory (MB) |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for version, runs in versions.items():
         name = "this version" if version == "this" else version
-        for label, x in (("full: every file, an empty warehouse", runs["full"]),
-                         ("night: tonight's files after last night's run", runs["night"])):
-            lines.append(f"| {name} | {label} | {x['rows_new']:,} | {x['load']:.1f} | {x['mine']:.1f} | "
-                         f"{x['rest']:.1f} | {x['total']:.1f} | {x['mb']:.0f} |")
+        for label, x in (
+            ("full: every file, an empty warehouse", runs["full"]),
+            ("night: tonight's files after last night's run", runs["night"]),
+        ):
+            lines.append(
+                f"| {name} | {label} | {x['rows_new']:,} | {x['load']:.1f} | {x['mine']:.1f} | "
+                f"{x['rest']:.1f} | {x['total']:.1f} | {x['mb']:.0f} |"
+            )
     night, full = this["night"], this["full"]
     slow = ", ".join(f"{name} {sec:.1f} s" for name, sec in night["slowest"])
-    lines += ["", f"The night costs {night['total'] / full['total']:.1%} of a full run (target: 10% or less). "
-              f"Its slowest mining steps: {slow}.", END]
+    lines += [
+        "",
+        f"The night costs {night['total'] / full['total']:.1%} of a full run (target: 10% or less). "
+        f"Its slowest mining steps: {slow}.",
+        END,
+    ]
     return "\n".join(lines)
 
 

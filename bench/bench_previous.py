@@ -29,8 +29,9 @@ from bench_simulate import ROOT, machine, run_child, simulate_into, write_sectio
 BEGIN, END = "<!-- previous:begin -->", "<!-- previous:end -->"
 
 
-def timed_load(python: str, script: Path, config: str, name: str, path: Path, db: Path, log: Path,
-               pythonpath: str | None) -> tuple[float, float, int]:
+def timed_load(
+    python: str, script: Path, config: str, name: str, path: Path, db: Path, log: Path, pythonpath: str | None
+) -> tuple[float, float, int]:
     """(seconds, peak MB, rows) of one load in a child, with `pythonpath` first on its path (None: this checkout)."""
     saved = os.environ.get("PYTHONPATH")
     if pythonpath:
@@ -52,10 +53,12 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    rev = subprocess.run(["git", "rev-parse", "--short", args.previous], capture_output=True, text=True, check=True,
-                         cwd=ROOT).stdout.strip()
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
-                          cwd=ROOT).stdout.strip()
+    rev = subprocess.run(
+        ["git", "rev-parse", "--short", args.previous], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
     work = Path(tempfile.mkdtemp(prefix="vaerdistrom-previous-bench-"))
     old = work / "previous"
     subprocess.run(["git", "worktree", "add", "--detach", "-q", str(old), rev], check=True, cwd=ROOT)
@@ -68,28 +71,47 @@ def main() -> None:
         for n in sizes:
             for label, kind, name, path in inputs(work, sim, n):
                 config = "xes" if kind == "xes" else str(sim / "vaerdistrom.toml")
-                now = timed_load(py, work / "ours.py", config, name, path, work / f"{name}-{n}-now.duckdb",
-                                 work / "log.txt", None)
-                before = timed_load(py, work / "ours.py", config, name, path, work / f"{name}-{n}-before.duckdb",
-                                    work / "log.txt", str(old))
+                now = timed_load(
+                    py, work / "ours.py", config, name, path, work / f"{name}-{n}-now.duckdb", work / "log.txt", None
+                )
+                before = timed_load(
+                    py,
+                    work / "ours.py",
+                    config,
+                    name,
+                    path,
+                    work / f"{name}-{n}-before.duckdb",
+                    work / "log.txt",
+                    str(old),
+                )
                 assert now[2] == before[2], (label, now, before)
                 rows.append((label, n, now, before))
-                print(f"{label:<28} {n:>10,}  this {now[0]:6.1f} s {now[1]:6.0f} MB   "
-                      f"{rev} {before[0]:6.1f} s {before[1]:6.0f} MB", flush=True)
+                print(
+                    f"{label:<28} {n:>10,}  this {now[0]:6.1f} s {now[1]:6.0f} MB   "
+                    f"{rev} {before[0]:6.1f} s {before[1]:6.0f} MB",
+                    flush=True,
+                )
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(old)], check=False, cwd=ROOT)
         shutil.rmtree(work, ignore_errors=True)
     if args.no_write:
         return
-    lines = [BEGIN, "## Load against the previous version", "",
-             f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_previous.py --previous {rev}`: "
-             f"the same files loaded by this version ({head}) and by {rev}, each in its own child process, "
-             "alternately, in one run.", "",
-             f"| format | events | this version s | peak MB | {rev} s | peak MB | this / {rev} |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        BEGIN,
+        "## Load against the previous version",
+        "",
+        f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_previous.py --previous {rev}`: "
+        f"the same files loaded by this version ({head}) and by {rev}, each in its own child process, "
+        "alternately, in one run.",
+        "",
+        f"| format | events | this version s | peak MB | {rev} s | peak MB | this / {rev} |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for label, n, now, before in rows:
-        lines.append(f"| {label} | {n:,} | {now[0]:.1f} | {now[1]:,.0f} | {before[0]:.1f} | {before[1]:,.0f} | "
-                     f"{now[0] / before[0]:.2f} |")
+        lines.append(
+            f"| {label} | {n:,} | {now[0]:.1f} | {now[1]:,.0f} | {before[0]:.1f} | {before[1]:,.0f} | "
+            f"{now[0] / before[0]:.2f} |"
+        )
     lines += ["", END]
     write_section("\n".join(lines), BEGIN, END)
 

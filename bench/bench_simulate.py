@@ -58,10 +58,12 @@ print(events, time.perf_counter() - t0)
 
 # Copies of every event with new case numbers and citizens (copy i of main.copy_of(i)): a bigger log of the same
 # shape, for the benchmarks that need more events than one simulation gives.
-COPY_EVENTS = ("insert into staging.events select md5(e.event_id::varchar || '-' || c.i)::uuid, e.source, e.process, "
-               "e.case_id || '-' || c.i, e.activity, e.ts, e.lifecycle, e.resource, e.org_unit, e.channel, e.direction, "
-               "e.citizen_key || '-' || c.i, e.attributes, e.source_seq + c.i * 1000000000, e.batch_id, e.start_ts "
-               "from staging.events as e, main.copy_of as c")
+COPY_EVENTS = (
+    "insert into staging.events select md5(e.event_id::varchar || '-' || c.i)::uuid, e.source, e.process, "
+    "e.case_id || '-' || c.i, e.activity, e.ts, e.lifecycle, e.resource, e.org_unit, e.channel, e.direction, "
+    "e.citizen_key || '-' || c.i, e.attributes, e.source_seq + c.i * 1000000000, e.batch_id, e.start_ts "
+    "from staging.events as e, main.copy_of as c"
+)
 
 
 def size_args(doc: str) -> argparse.Namespace:
@@ -77,8 +79,21 @@ def size_args(doc: str) -> argparse.Namespace:
 def simulate_into(work: Path, events: int = 300_000) -> Path:
     """A simulated municipality (seed 1) in work/sim, as the benchmarks' input; returns its folder."""
     sim = work / "sim"
-    subprocess.run([str(Path(sys.executable).with_name("vaerdistrom")), "simulate", "--out", str(sim), "--events",
-                    str(events), "--seed", "1"], check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("vaerdistrom")),
+            "simulate",
+            "--out",
+            str(sim),
+            "--events",
+            str(events),
+            "--seed",
+            "1",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     return sim
 
 
@@ -108,8 +123,11 @@ def write_section(section: str, begin: str, end: str) -> None:
 def machine() -> str:
     cpu = "unknown CPU"
     with contextlib.suppress(OSError, StopIteration):
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}"
 
@@ -117,8 +135,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--pm4py-size", type=int, default=1_000_000,
-                        help="events for pm4py's play-out (0 to skip)")
+    parser.add_argument("--pm4py-size", type=int, default=1_000_000, help="events for pm4py's play-out (0 to skip)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
     exe = str(Path(sys.executable).with_name("vaerdistrom"))
@@ -127,8 +144,9 @@ def main() -> None:
     try:
         for size in args.sizes:
             out = work / f"sim-{size}"
-            seconds, peak = run_child([exe, "simulate", "--out", str(out), "--events", str(size), "--seed", "1"],
-                                      work / "log.txt")
+            seconds, peak = run_child(
+                [exe, "simulate", "--out", str(out), "--events", str(size), "--seed", "1"], work / "log.txt"
+            )
             truth = json.loads((out / "ground_truth" / "ground_truth.json").read_text(encoding="utf-8"))
             produced = truth["totals"]["rows"]
             disk = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
@@ -141,31 +159,39 @@ def main() -> None:
         if args.pm4py_size:
             child = work / "pm4py_child.py"
             child.write_text(PM4PY_CHILD)
-            seconds, peak = run_child([sys.executable, str(child), str(work / "bpmn"), str(args.pm4py_size),
-                                       str(work / "pm4py.csv")], work / "log.txt")
+            seconds, peak = run_child(
+                [sys.executable, str(child), str(work / "bpmn"), str(args.pm4py_size), str(work / "pm4py.csv")],
+                work / "log.txt",
+            )
             disk = (work / "pm4py.csv").stat().st_size / 2**20
             rows.append(("pm4py.play_out + to_csv", args.pm4py_size, args.pm4py_size, seconds, peak, disk))
             print(rows[-1], flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    table = ["| generator | requested | rows written | seconds | rows/s | peak memory (MB) | on disk (MB) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    table = [
+        "| generator | requested | rows written | seconds | rows/s | peak memory (MB) | on disk (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, size, produced, seconds, peak, disk in rows:
-        table.append(f"| {name} | {size:,} | {produced:,} | {seconds:,.1f} | {produced / seconds:,.0f} | "
-                     f"{peak:,.0f} | {disk:,.0f} |")
-    section = "\n".join([
-        BEGIN,
-        "## Simulator",
-        "",
-        f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_simulate.py`.",
-        "Rows are everything the systems export (case events and contacts); time includes the",
-        "ground truth, the BPMN files and sorting the contact logs. pm4py's play-out of the same",
-        "intended BPMN models (random walks, no calendar, no contacts, one CSV) is the reference.",
-        "",
-        *table,
-        "",
-        END,
-    ])
+        table.append(
+            f"| {name} | {size:,} | {produced:,} | {seconds:,.1f} | {produced / seconds:,.0f} | "
+            f"{peak:,.0f} | {disk:,.0f} |"
+        )
+    section = "\n".join(
+        [
+            BEGIN,
+            "## Simulator",
+            "",
+            f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_simulate.py`.",
+            "Rows are everything the systems export (case events and contacts); time includes the",
+            "ground truth, the BPMN files and sorting the contact logs. pm4py's play-out of the same",
+            "intended BPMN models (random walks, no calendar, no contacts, one CSV) is the reference.",
+            "",
+            *table,
+            "",
+            END,
+        ]
+    )
     print(section)
     if not args.no_write:
         write_section(section, BEGIN, END)

@@ -88,8 +88,10 @@ def fill(dsn: str, rows: int, work: Path) -> tuple[int, int]:
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute(f"drop table if exists {TABLE}")
         c.execute(f"drop table if exists {TABLE}_base")
-        c.execute(f"create table {TABLE}_base (forloebsid text, cpr text, aktivitet text, livscyklus text, "
-                  "tidspunkt timestamptz, sagsbehandler text, enhed text, foerste_fravaersdag date, bemaerkning text)")
+        c.execute(
+            f"create table {TABLE}_base (forloebsid text, cpr text, aktivitet text, livscyklus text, "
+            "tidspunkt timestamptz, sagsbehandler text, enhed text, foerste_fravaersdag date, bemaerkning text)"
+        )
         with c.cursor().copy(f"copy {TABLE}_base from stdin") as copy:
             for r in base.iter_rows():
                 copy.write_row(r)
@@ -120,31 +122,46 @@ def add_night(dsn: str, rows: int) -> None:
 def section(result: dict) -> str:
     runs = result["runs"]
     lines = [
-        BEGIN, "## SQL connector", "",
+        BEGIN,
+        "## SQL connector",
+        "",
         f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_sql.py`: a PostgreSQL "
         f"{result['server']} table of {result['rows']:,} case events (the simulator's sickness-benefit events copied "
         "with new cases and citizens; 11 columns) on this machine, read over TCP. Each run is a child process: wall "
         "time and peak memory of that child (Python's start and imports included), and the seconds inside it. "
         "vaerdistrom loads the pull into an empty warehouse (mapping, pseudonymising, CPR scrubbing, ids, cases, one "
-        "transaction); pandas.read_sql (SQLAlchemy + psycopg) only reads the same select into a DataFrame.", "",
-        "| run | rows | wall s | in child s | rows/s (in child) | peak MB |", "|---|---:|---:|---:|---:|---:|"]
-    names = {"ours": "vaerdistrom: pull into the warehouse", "connector": "the connector alone (read, not loaded)",
-             "pandas": "pandas.read_sql", "night": f"a night: {result['night_rows']:,} new rows (1%)"}
+        "transaction); pandas.read_sql (SQLAlchemy + psycopg) only reads the same select into a DataFrame.",
+        "",
+        "| run | rows | wall s | in child s | rows/s (in child) | peak MB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    names = {
+        "ours": "vaerdistrom: pull into the warehouse",
+        "connector": "the connector alone (read, not loaded)",
+        "pandas": "pandas.read_sql",
+        "night": f"a night: {result['night_rows']:,} new rows (1%)",
+    }
     for key in ("ours", "connector", "pandas", "night"):
         r = runs[key]
-        lines.append(f"| {names[key]} | {r['rows']:,} | {r['wall']:.1f} | {r['seconds']:.1f} | "
-                     f"{r['rows'] / r['seconds']:,.0f} | {r['peak_mb']:,.0f} |")
+        lines.append(
+            f"| {names[key]} | {r['rows']:,} | {r['wall']:.1f} | {r['seconds']:.1f} | "
+            f"{r['rows'] / r['seconds']:,.0f} | {r['peak_mb']:,.0f} |"
+        )
     ours, pandas = runs["ours"], runs["pandas"]
-    lines += ["", f"Loading into the warehouse runs at {ours['rows'] / ours['seconds']:,.0f} rows/s, "
-              f"{(ours['rows'] / ours['seconds']) / (pandas['rows'] / pandas['seconds']):.1f}x pandas.read_sql's "
-              f"{pandas['rows'] / pandas['seconds']:,.0f} rows/s, which only reads; the connector alone reads "
-              f"{runs['connector']['rows'] / runs['connector']['seconds']:,.0f} rows/s in "
-              f"{runs['connector']['peak_mb']:,.0f} MB (it streams batches of 50,000 rows). The load's peak of "
-              f"{ours['peak_mb']:,.0f} MB (pandas: {pandas['peak_mb']:,.0f} MB) is DuckDB staging the batch, "
-              "which the warehouse's memory_limit caps (2 GB by default; it spills to disk beyond). "
-              f"A night's pull of {result['night_rows']:,} new rows (the night run reads "
-              f"{runs['night']['rows']:,}: the new ones and the last pull's top) takes "
-              f"{runs['night']['seconds']:.1f} s.", END]
+    lines += [
+        "",
+        f"Loading into the warehouse runs at {ours['rows'] / ours['seconds']:,.0f} rows/s, "
+        f"{(ours['rows'] / ours['seconds']) / (pandas['rows'] / pandas['seconds']):.1f}x pandas.read_sql's "
+        f"{pandas['rows'] / pandas['seconds']:,.0f} rows/s, which only reads; the connector alone reads "
+        f"{runs['connector']['rows'] / runs['connector']['seconds']:,.0f} rows/s in "
+        f"{runs['connector']['peak_mb']:,.0f} MB (it streams batches of 50,000 rows). The load's peak of "
+        f"{ours['peak_mb']:,.0f} MB (pandas: {pandas['peak_mb']:,.0f} MB) is DuckDB staging the batch, "
+        "which the warehouse's memory_limit caps (2 GB by default; it spills to disk beyond). "
+        f"A night's pull of {result['night_rows']:,} new rows (the night run reads "
+        f"{runs['night']['rows']:,}: the new ones and the last pull's top) takes "
+        f"{runs['night']['seconds']:.1f} s.",
+        END,
+    ]
     return "\n".join(lines)
 
 

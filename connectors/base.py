@@ -39,8 +39,9 @@ Reader = Callable[..., Iterator[RawChunk]]
 
 def numbered(frame: pl.DataFrame, first: int) -> pl.DataFrame:
     """The frame with `row_number` (from `first` on) as its first column."""
-    return frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias("row_number")) \
-        .select("row_number", pl.exclude("row_number"))
+    return frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias("row_number")).select(
+        "row_number", pl.exclude("row_number")
+    )
 
 
 def open_bytes(path: Path):

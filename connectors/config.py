@@ -96,8 +96,17 @@ class Api(Strict):
         return self
 
 
-DEFAULTS = {"method": "GET", "items": "", "paging": "none", "page_size": 100, "offset_param": "offset",
-            "limit_param": "limit", "page_param": "page", "first_page": 1, "cursor_param": "cursor"}
+DEFAULTS = {
+    "method": "GET",
+    "items": "",
+    "paging": "none",
+    "page_size": 100,
+    "offset_param": "offset",
+    "limit_param": "limit",
+    "page_param": "page",
+    "first_page": 1,
+    "cursor_param": "cursor",
+}
 
 
 def resolved(api: Api) -> Api:
@@ -111,8 +120,9 @@ def resolved(api: Api) -> Api:
     if out.paging == "cursor" and not out.cursor_path:
         raise ReadError("api.cursor_path: cursor paging needs the dotted path of the next cursor in a page")
     if out.modified_since_param and not out.watermark:
-        raise ReadError("api.watermark: a modified-since parameter needs the dotted path of a record's "
-                        "modification time")
+        raise ReadError(
+            "api.watermark: a modified-since parameter needs the dotted path of a record's modification time"
+        )
     if out.paging_in == "body" and out.method != "POST":
-        raise ReadError("api.paging_in: paging in the body needs method = \"POST\"")
+        raise ReadError('api.paging_in: paging in the body needs method = "POST"')
     return out

@@ -25,9 +25,15 @@ NULL_STRINGS = ["", "NULL", "null"]
 MAX_FIELD_BYTES = 1 << 20  # a longer field is no value a process step has: its row goes to quarantine
 
 
-def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None = None,
-             chunk_rows: int = CHUNK_ROWS, max_field_bytes: int = MAX_FIELD_BYTES,
-             unterminated_last_line: str = "quarantine") -> Iterator[RawChunk]:
+def read_csv(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    max_field_bytes: int = MAX_FIELD_BYTES,
+    unterminated_last_line: str = "quarantine",
+) -> Iterator[RawChunk]:
     """A delimited text file, every column as text; encoding and delimiter detected when not given.
 
     Read fast by Arrow while every row is well formed. At the first row Arrow cannot take (a
@@ -111,18 +117,25 @@ class _Malformed(Exception):
     """Arrow met a row it cannot take: the rest of the file is read row by row."""
 
 
-def _arrow_chunks(path: Path, encoding: str, delimiter: str, names: list[str], chunk_rows: int, cut: bool,
-                  skip: int = 1) -> Iterator[RawChunk]:
+def _arrow_chunks(
+    path: Path, encoding: str, delimiter: str, names: list[str], chunk_rows: int, cut: bool, skip: int = 1
+) -> Iterator[RawChunk]:
     """The file's rows by Arrow, `chunk_rows` at a time; _Malformed at the first row it cannot take (before
     yielding the chunk that would hold it). `cut`: the last row is reported unreadable (see `read_csv`)."""
     try:
         reader = pacsv.open_csv(
             pa.input_stream(str(path), compression="gzip" if path.name.lower().endswith(".gz") else None),
-            read_options=pacsv.ReadOptions(encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
-                                           column_names=names, skip_rows=skip, block_size=1 << 22),
+            read_options=pacsv.ReadOptions(
+                encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
+                column_names=names,
+                skip_rows=skip,
+                block_size=1 << 22,
+            ),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 null_values=NULL_STRINGS, strings_can_be_null=True))
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, null_values=NULL_STRINGS, strings_can_be_null=True
+            ),
+        )
     except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError):
         raise _Malformed from None
     row = 1
@@ -162,8 +175,17 @@ def _arrow_chunks(path: Path, encoding: str, delimiter: str, names: list[str], c
         yield from emit(final=True)
 
 
-def _row_by_row(path: Path, encoding: str, delimiter: str, names: list[str], first: int, chunk_rows: int,
-                max_field_bytes: int, cut: bool, skip: int = 1) -> Iterator[RawChunk]:
+def _row_by_row(
+    path: Path,
+    encoding: str,
+    delimiter: str,
+    names: list[str],
+    first: int,
+    chunk_rows: int,
+    max_field_bytes: int,
+    cut: bool,
+    skip: int = 1,
+) -> Iterator[RawChunk]:
     """The file's data rows from row `first` on, by Python's csv module: a row with another number of fields than
     the header, or a field over `max_field_bytes`, is reported unreadable (row number, reason, its text); so is
     the last row when `cut` (see `read_csv`)."""
@@ -175,10 +197,14 @@ def _row_by_row(path: Path, encoding: str, delimiter: str, names: list[str], fir
     unreadable: list[tuple[int, str, str]] = []
 
     def chunk() -> RawChunk:
-        frame = pl.DataFrame([[r[i] for i in keep] for r in rows], schema={names[i]: pl.Utf8 for i in keep},
-                             orient="row")
-        frame = _trailing(frame).with_columns(pl.Series("row_number", numbers, dtype=pl.Int64)).select(
-            "row_number", pl.exclude("row_number"))
+        frame = pl.DataFrame(
+            [[r[i] for i in keep] for r in rows], schema={names[i]: pl.Utf8 for i in keep}, orient="row"
+        )
+        frame = (
+            _trailing(frame)
+            .with_columns(pl.Series("row_number", numbers, dtype=pl.Int64))
+            .select("row_number", pl.exclude("row_number"))
+        )
         return RawChunk(frame, unreadable)
 
     row = 0
@@ -196,26 +222,47 @@ def _row_by_row(path: Path, encoding: str, delimiter: str, names: list[str], fir
                 if len(rows) + len(unreadable) >= chunk_rows:  # yielded before the next row: the last stays here
                     yield chunk()
                     rows, numbers, unreadable = [], [], []
-                long = next((i for i, f in enumerate(fields)
-                             if len(f) > max_field_bytes // 4 and len(f.encode()) > max_field_bytes), None)
+                long = next(
+                    (
+                        i
+                        for i, f in enumerate(fields)
+                        if len(f) > max_field_bytes // 4 and len(f.encode()) > max_field_bytes
+                    ),
+                    None,
+                )
                 odd = next((i for i, f in enumerate(fields) if _UNDECODED.search(f)), None)
                 if odd is not None:
                     byte = ord(_UNDECODED.search(fields[odd]).group(0)) - 0xDC00
-                    unreadable.append((row, f"not {encoding} text (byte 0x{byte:02x} in field "
-                                            f"{names[odd] if odd < width else odd + 1!r}; give the encoding)",
-                                       _UNDECODED.sub("\ufffd", _line(fields, delimiter))))
+                    unreadable.append(
+                        (
+                            row,
+                            f"not {encoding} text (byte 0x{byte:02x} in field "
+                            f"{names[odd] if odd < width else odd + 1!r}; give the encoding)",
+                            _UNDECODED.sub("\ufffd", _line(fields, delimiter)),
+                        )
+                    )
                 elif len(fields) != width:
-                    unreadable.append((row, f"row has {len(fields)} fields, the header {width} (cut off, or a "
-                                            "delimiter or quote out of place)", _line(fields, delimiter)))
+                    unreadable.append(
+                        (
+                            row,
+                            f"row has {len(fields)} fields, the header {width} (cut off, or a "
+                            "delimiter or quote out of place)",
+                            _line(fields, delimiter),
+                        )
+                    )
                 elif long is not None:
-                    unreadable.append((row, f"field {names[long]!r} is longer than {max_field_bytes:,} bytes "
-                                            "(max_field_bytes)", _line(fields, delimiter)))
+                    unreadable.append(
+                        (
+                            row,
+                            f"field {names[long]!r} is longer than {max_field_bytes:,} bytes (max_field_bytes)",
+                            _line(fields, delimiter),
+                        )
+                    )
                 else:
                     rows.append([None if f in NULL_STRINGS else f for f in fields])
                     numbers.append(row)
     except UnicodeDecodeError as e:
-        raise ReadError(f"{path}: data row {row + 1} is not {encoding} text ({e.reason}); give the encoding") \
-            from None
+        raise ReadError(f"{path}: data row {row + 1} is not {encoding} text ({e.reason}); give the encoding") from None
     except (OSError, EOFError) as e:  # a gzip cut off or corrupt
         raise ReadError(f"{path}: not readable after data row {row} ({e}); refused whole") from None
     if cut and numbers and numbers[-1] == row:  # the last row was read as good: it may be cut

@@ -47,7 +47,7 @@ def read_jsonl(path: Path, *, chunk_rows: int = CHUNK_ROWS, **_) -> Iterator[Raw
             if not lines:
                 break
             for start in range(0, len(lines), chunk_rows):
-                part = lines[start:start + chunk_rows]
+                part = lines[start : start + chunk_rows]
                 yield _json_chunk(part, row)
                 row += len(part)
 
@@ -71,8 +71,13 @@ def _json_chunk(lines: list[bytes], first: int) -> RawChunk:
         try:
             obj = json.loads(text.decode("utf-8"))
         except UnicodeDecodeError as e:
-            unreadable.append((first + i, f"not UTF-8 text (byte 0x{text[e.start]:02x} at column {e.start + 1})",
-                               text.decode("utf-8", "replace")))
+            unreadable.append(
+                (
+                    first + i,
+                    f"not UTF-8 text (byte 0x{text[e.start]:02x} at column {e.start + 1})",
+                    text.decode("utf-8", "replace"),
+                )
+            )
             continue
         except ValueError as e:
             unreadable.append((first + i, f"not JSON: {e.msg} at column {e.colno}", text.decode("utf-8", "replace")))
@@ -88,7 +93,8 @@ def _json_chunk(lines: list[bytes], first: int) -> RawChunk:
         except Exception:  # noqa: BLE001 - a key whose value changes shape (1, then {"a": 1}), or a NaN: as text
             frame = _as_text([json.loads(line.decode("utf-8")) for line in good])
         frame = frame.with_columns(pl.Series("row_number", numbers, dtype=pl.Int64)).select(
-            "row_number", pl.exclude("row_number"))
+            "row_number", pl.exclude("row_number")
+        )
     else:
         frame = pl.DataFrame({"row_number": pl.Series([], dtype=pl.Int64)})
     return RawChunk(frame, unreadable)
@@ -97,6 +103,7 @@ def _json_chunk(lines: list[bytes], first: int) -> RawChunk:
 def _as_text(objects: list[dict]) -> pl.DataFrame:
     """JSON objects as a frame of text columns: nested objects as `parent.child`, lists as their JSON, every other
     value as its text (true/false for booleans); for lines polars cannot read as one table."""
+
     def flat(obj: dict, prefix: str = "") -> dict[str, str | None]:
         out: dict[str, str | None] = {}
         for key, value in obj.items():
@@ -167,8 +174,7 @@ def read_excel(path: Path, *, sheets: str | None = None, chunk_rows: int = CHUNK
 def _cells(rows: list[tuple], names: list[str]) -> pl.DataFrame:
     """Rows of cells as a frame, each column typed by its cells; a column whose cells mix kinds (a text cell in a
     column of dates: "ukendt") as text, dates in ISO 8601, so one odd cell is judged in its row, not fatal."""
-    rows = [tuple(r) + (None,) * (len(names) - len(r)) if len(r) < len(names) else tuple(r[:len(names)])
-            for r in rows]
+    rows = [tuple(r) + (None,) * (len(names) - len(r)) if len(r) < len(names) else tuple(r[: len(names)]) for r in rows]
     try:
         return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
     except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError):
@@ -179,10 +185,25 @@ def _cells(rows: list[tuple], names: list[str]) -> pl.DataFrame:
         try:
             columns[name] = pl.Series(name, values, strict=True)
         except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError):
-            columns[name] = pl.Series(name, [None if v is None else v.isoformat(sep=" ") if hasattr(v, "isoformat")
-                                             and not isinstance(v, str) else str(v) for v in values], dtype=pl.Utf8)
+            columns[name] = pl.Series(
+                name,
+                [
+                    None
+                    if v is None
+                    else v.isoformat(sep=" ")
+                    if hasattr(v, "isoformat") and not isinstance(v, str)
+                    else str(v)
+                    for v in values
+                ],
+                dtype=pl.Utf8,
+            )
     return pl.DataFrame(columns)
 
 
-READERS: dict[str, Reader] = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet, "excel": read_excel,
-                              "xes": read_xes}
+READERS: dict[str, Reader] = {
+    "csv": read_csv,
+    "jsonl": read_jsonl,
+    "parquet": read_parquet,
+    "excel": read_excel,
+    "xes": read_xes,
+}

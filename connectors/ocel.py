@@ -102,8 +102,10 @@ def detect_format(path: Path) -> str:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
         if b"<global" in head and b"ocel:" in head:
-            raise ReadError(f"{path}: OCEL 1.0 XML is not supported; convert it to OCEL 2.0 "
-                            "(pm4py.write_ocel2_xml(pm4py.read_ocel(path), ...))")
+            raise ReadError(
+                f"{path}: OCEL 1.0 XML is not supported; convert it to OCEL 2.0 "
+                "(pm4py.write_ocel2_xml(pm4py.read_ocel(path), ...))"
+            )
         return "ocel2-xml"
     if stripped.startswith(b"{"):
         import ijson
@@ -120,8 +122,12 @@ def detect_format(path: Path) -> str:
 def read_ocel(path: Path, *, chunk_rows: int = CHUNK_ROWS, **_) -> Iterator[OcelPart]:
     """Every record of an OCEL file, in file order within each part."""
     fmt = detect_format(path)
-    reader = {"ocel2-json": _ocel2_json, "ocel1-json": _ocel1_json, "ocel2-xml": _ocel2_xml,
-              "ocel2-sqlite": _ocel2_sqlite}[fmt]
+    reader = {
+        "ocel2-json": _ocel2_json,
+        "ocel1-json": _ocel1_json,
+        "ocel2-xml": _ocel2_xml,
+        "ocel2-sqlite": _ocel2_sqlite,
+    }[fmt]
     buffers = _Buffers(chunk_rows)
     try:
         for part, row in reader(path):
@@ -129,13 +135,16 @@ def read_ocel(path: Path, *, chunk_rows: int = CHUNK_ROWS, **_) -> Iterator[Ocel
     except ReadError:
         raise
     except Exception as e:  # noqa: BLE001 - ijson, expat and sqlite3 each raise their own kinds
-        raise ReadError(f"{path}: cannot read as {fmt} after {buffers.first['events'] - 1 + len(buffers.rows['events'])}"
-                        f" events: {type(e).__name__}: {e}") from None
+        raise ReadError(
+            f"{path}: cannot read as {fmt} after {buffers.first['events'] - 1 + len(buffers.rows['events'])}"
+            f" events: {type(e).__name__}: {e}"
+        ) from None
     yield from buffers.rest()
 
 
-def _event_rows(eid, activity, time, attributes: Iterable[tuple[str, object]], objects: Iterable[tuple[str, str]]
-                ) -> Iterator[tuple[Part, dict]]:
+def _event_rows(
+    eid, activity, time, attributes: Iterable[tuple[str, object]], objects: Iterable[tuple[str, str]]
+) -> Iterator[tuple[Part, dict]]:
     row = {"ocel:eid": _text(eid), "ocel:activity": _text(activity), "ocel:timestamp": _text(time)}
     for name, value in attributes:
         if name not in row:
@@ -145,16 +154,18 @@ def _event_rows(eid, activity, time, attributes: Iterable[tuple[str, object]], o
         yield "relations", {"ocel:eid": row["ocel:eid"], "ocel:oid": _text(oid), "ocel:qualifier": qualifier or ""}
 
 
-def _object_rows(oid, otype, attributes: Iterable[tuple[str, str | None, object]], related: Iterable[tuple[str, str]]
-                 ) -> Iterator[tuple[Part, dict]]:
+def _object_rows(
+    oid, otype, attributes: Iterable[tuple[str, str | None, object]], related: Iterable[tuple[str, str]]
+) -> Iterator[tuple[Part, dict]]:
     row = {"ocel:oid": _text(oid), "ocel:type": _text(otype)}
     changes = []
     for name, time, value in attributes:
         if _is_static(time) and name not in row:
             row[name] = _text(value)
         else:
-            changes.append({"ocel:oid": row["ocel:oid"], "ocel:timestamp": time, "ocel:field": name,
-                            "ocel:value": _text(value)})
+            changes.append(
+                {"ocel:oid": row["ocel:oid"], "ocel:timestamp": time, "ocel:field": name, "ocel:value": _text(value)}
+            )
     yield "objects", row
     for change in changes:
         yield "changes", change
@@ -168,14 +179,21 @@ def _ocel2_json(path: Path) -> Iterator[tuple[Part, dict]]:
 
     with path.open("rb") as fh:
         for o in map(_mapping, ijson.items(fh, "objects.item", use_float=True)):
-            yield from _object_rows(o.get("id"), o.get("type"),
-                                    ((a.get("name"), a.get("time"), a.get("value")) for a in _items(o, "attributes")),
-                                    ((r.get("objectId"), r.get("qualifier")) for r in _items(o, "relationships")))
+            yield from _object_rows(
+                o.get("id"),
+                o.get("type"),
+                ((a.get("name"), a.get("time"), a.get("value")) for a in _items(o, "attributes")),
+                ((r.get("objectId"), r.get("qualifier")) for r in _items(o, "relationships")),
+            )
     with path.open("rb") as fh:
         for e in map(_mapping, ijson.items(fh, "events.item", use_float=True)):
-            yield from _event_rows(e.get("id"), e.get("type"), e.get("time"),
-                                   ((a.get("name"), a.get("value")) for a in _items(e, "attributes")),
-                                   ((r.get("objectId"), r.get("qualifier")) for r in _items(e, "relationships")))
+            yield from _event_rows(
+                e.get("id"),
+                e.get("type"),
+                e.get("time"),
+                ((a.get("name"), a.get("value")) for a in _items(e, "attributes")),
+                ((r.get("objectId"), r.get("qualifier")) for r in _items(e, "relationships")),
+            )
 
 
 def _mapping(item) -> dict:
@@ -196,12 +214,18 @@ def _ocel1_json(path: Path) -> Iterator[tuple[Part, dict]]:
 
     with path.open("rb") as fh:
         for oid, o in ijson.kvitems(fh, "ocel:objects", use_float=True):
-            yield from _object_rows(oid, o.get("ocel:type"),
-                                    ((k, None, v) for k, v in (o.get("ocel:ovmap") or {}).items()), ())
+            yield from _object_rows(
+                oid, o.get("ocel:type"), ((k, None, v) for k, v in (o.get("ocel:ovmap") or {}).items()), ()
+            )
     with path.open("rb") as fh:
         for eid, e in ijson.kvitems(fh, "ocel:events", use_float=True):
-            yield from _event_rows(eid, e.get("ocel:activity"), e.get("ocel:timestamp"),
-                                   (e.get("ocel:vmap") or {}).items(), ((oid, "") for oid in e.get("ocel:omap") or []))
+            yield from _event_rows(
+                eid,
+                e.get("ocel:activity"),
+                e.get("ocel:timestamp"),
+                (e.get("ocel:vmap") or {}).items(),
+                ((oid, "") for oid in e.get("ocel:omap") or []),
+            )
 
 
 def _local(tag: str) -> str:
@@ -225,8 +249,9 @@ def _ocel2_xml(path: Path) -> Iterator[tuple[Part, dict]]:
         if tag == "object":
             yield from _object_rows(elem.get("id"), elem.get("type"), attributes, related)
         else:
-            yield from _event_rows(elem.get("id"), elem.get("type"), elem.get("time"),
-                                   ((n, v) for n, _, v in attributes), related)
+            yield from _event_rows(
+                elem.get("id"), elem.get("type"), elem.get("time"), ((n, v) for n, _, v in attributes), related
+            )
         elem.clear()
 
 
@@ -246,8 +271,11 @@ def _ocel2_sqlite(path: Path) -> Iterator[tuple[Part, dict]]:
             columns = {r[1] for r in con.execute(f'pragma table_info("{table}")')} if table in tables else set()
             if columns:  # the type's attribute rows, if any, beside each object (left join: none is lost)
                 order = "o.ocel_id, t.ocel_time" if "ocel_time" in columns else "o.ocel_id"
-                cur = con.execute(f'select o.ocel_id as _oid, t.* from object o left join "{table}" t '
-                                  f"on t.ocel_id = o.ocel_id where o.ocel_type is ? order by {order}", [otype])
+                cur = con.execute(
+                    f'select o.ocel_id as _oid, t.* from object o left join "{table}" t '
+                    f"on t.ocel_id = o.ocel_id where o.ocel_type is ? order by {order}",
+                    [otype],
+                )
             else:
                 cur = con.execute("select ocel_id as _oid from object where ocel_type is ? order by ocel_id", [otype])
             cols = [d[0] for d in cur.description]
@@ -269,22 +297,29 @@ def _ocel2_sqlite(path: Path) -> Iterator[tuple[Part, dict]]:
         for (etype,) in con.execute("select distinct ocel_type from event order by 1").fetchall():
             table = f"event_{event_maps[etype]}" if etype in event_maps else None
             if table in tables:  # an event without its attribute row has no time: read, then quarantined
-                cur = con.execute(f'select e.rowid as _row, e.ocel_id as _eid, t.* from event e '
-                                  f'left join "{table}" t on t.ocel_id = e.ocel_id where e.ocel_type is ? '
-                                  "order by e.rowid", [etype])
+                cur = con.execute(
+                    f"select e.rowid as _row, e.ocel_id as _eid, t.* from event e "
+                    f'left join "{table}" t on t.ocel_id = e.ocel_id where e.ocel_type is ? '
+                    "order by e.rowid",
+                    [etype],
+                )
             else:
-                cur = con.execute("select rowid as _row, ocel_id as _eid from event where ocel_type is ? order by rowid",
-                                  [etype])
+                cur = con.execute(
+                    "select rowid as _row, ocel_id as _eid from event where ocel_type is ? order by rowid", [etype]
+                )
             cols = [d[0] for d in cur.description]
             for values in _fetch(cur):
                 rec = dict(zip(cols, values))
                 attrs = [(k, v) for k, v in rec.items() if k not in ("_row", "_eid", "ocel_id", "ocel_time")]
                 yield from _event_rows(rec["_eid"], etype, rec.get("ocel_time"), attrs, ())
-        for eid, oid, q in _fetch(con.execute("select ocel_event_id, ocel_object_id, ocel_qualifier from event_object")):
+        for eid, oid, q in _fetch(
+            con.execute("select ocel_event_id, ocel_object_id, ocel_qualifier from event_object")
+        ):
             yield "relations", {"ocel:eid": _text(eid), "ocel:oid": _text(oid), "ocel:qualifier": q or ""}
         if "object_object" in tables:
-            for src, dst, q in _fetch(con.execute("select ocel_source_id, ocel_target_id, ocel_qualifier "
-                                                  "from object_object")):
+            for src, dst, q in _fetch(
+                con.execute("select ocel_source_id, ocel_target_id, ocel_qualifier from object_object")
+            ):
                 yield "o2o", {"ocel:oid": _text(src), "ocel:oid_2": _text(dst), "ocel:qualifier": q or ""}
     finally:
         con.close()

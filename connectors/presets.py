@@ -26,11 +26,26 @@ PRESETS: dict[str, Preset] = {
     "case_list": Preset(
         "a paged case list: one record per case with its case date, progress state, KLE code, caseworker and "
         "department; each pull brings the state a changed case has reached, as an event at its modification time",
-        api={"method": "GET", "items": "items", "paging": "page", "page_param": "page", "limit_param": "pageSize",
-             "page_size": 100, "first_page": 1, "total_path": "totalCount", "modified_since_param": "modifiedSince",
-             "watermark": "modified"},
-        mapping={"case_id": "caseId", "activity": "progressState", "ts": "modified", "resource": "caseworker",
-                 "org_unit": "department", "citizen_key": "party.cpr"},
+        api={
+            "method": "GET",
+            "items": "items",
+            "paging": "page",
+            "page_param": "page",
+            "limit_param": "pageSize",
+            "page_size": 100,
+            "first_page": 1,
+            "total_path": "totalCount",
+            "modified_since_param": "modifiedSince",
+            "watermark": "modified",
+        },
+        mapping={
+            "case_id": "caseId",
+            "activity": "progressState",
+            "ts": "modified",
+            "resource": "caseworker",
+            "org_unit": "department",
+            "citizen_key": "party.cpr",
+        },
         personal=["party.cpr"],
     ),
     # POST /search {"skip": 0, "size": 100, "modifiedSince": "2025-01-01T00:00:00Z", ...criteria}
@@ -39,11 +54,26 @@ PRESETS: dict[str, Preset] = {
     #                  "party": {"cpr"}}], "total": 1234}
     "search": Preset(
         "an OAuth2 search endpoint: POST with skip and size in the JSON body; one record per case state",
-        api={"method": "POST", "items": "results", "paging": "offset", "paging_in": "body", "offset_param": "skip",
-             "limit_param": "size", "page_size": 100, "total_path": "total", "modified_since_param": "modifiedSince",
-             "watermark": "stateChangedAt"},
-        mapping={"case_id": "caseNumber", "activity": "state", "ts": "stateChangedAt", "resource": "handler.name",
-                 "org_unit": "handler.unit", "citizen_key": "party.cpr"},
+        api={
+            "method": "POST",
+            "items": "results",
+            "paging": "offset",
+            "paging_in": "body",
+            "offset_param": "skip",
+            "limit_param": "size",
+            "page_size": 100,
+            "total_path": "total",
+            "modified_since_param": "modifiedSince",
+            "watermark": "stateChangedAt",
+        },
+        mapping={
+            "case_id": "caseNumber",
+            "activity": "state",
+            "ts": "stateChangedAt",
+            "resource": "handler.name",
+            "org_unit": "handler.unit",
+            "citizen_key": "party.cpr",
+        },
         personal=["party.cpr"],
     ),
 }

@@ -32,6 +32,8 @@ from connectors.watermark import Watermark
 
 CHUNK_RECORDS = 5_000  # records gathered from pages into one chunk
 TOKEN_MARGIN_SECONDS = 30  # a token this close to its expiry is renewed first
+
+
 def dig(obj: Any, path: str) -> Any:
     """The value at a dotted path of a JSON object (`a.b.c`; '' is the object itself); None when absent."""
     for part in path.split(".") if path else ():
@@ -129,9 +131,17 @@ def secret(variable: str, where: str, what: str) -> str:
 class RestPull:
     """One pull's records as `RawChunk`s; after the last, `high` is the latest modification time seen."""
 
-    def __init__(self, api: Api, *, since: Watermark | None, where: str, ask_from: Watermark | None = None,
-                 client: httpx.Client | None = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        api: Api,
+        *,
+        since: Watermark | None,
+        where: str,
+        ask_from: Watermark | None = None,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         """`since`: the last pull's watermark; `ask_from`: what to ask modified-since (default `since`)."""
         self.api = resolved(api)
         self.since, self.where = since, where
@@ -161,8 +171,9 @@ class RestPull:
                     records.append(flat)
                     self._track(dig(item, self.api.watermark) if self.api.watermark else None)
                 else:
-                    unreadable.append((number, "record is not a JSON object",
-                                       json.dumps(item, ensure_ascii=False)[:2000]))
+                    unreadable.append(
+                        (number, "record is not a JSON object", json.dumps(item, ensure_ascii=False)[:2000])
+                    )
             if len(records) + len(unreadable) >= CHUNK_RECORDS:
                 yield self._chunk(records, unreadable)
                 first += len(records) + len(unreadable)
@@ -208,8 +219,9 @@ class RestPull:
             items = dig(body, api.items)
             if not isinstance(items, list):
                 have = ", ".join(body) if isinstance(body, dict) else type(body).__name__
-                raise ReadError(f"{self.where}: a page of {api.url} has no list at {api.items or '(the page)'!r} "
-                                f"(it has: {have})")
+                raise ReadError(
+                    f"{self.where}: a page of {api.url} has no list at {api.items or '(the page)'!r} (it has: {have})"
+                )
             yield items
             total = dig(body, api.total_path) if api.total_path else None
             if api.paging == "none" or not items:
@@ -260,13 +272,22 @@ class RestPull:
         try:
             return response.json()
         except ValueError as e:
-            raise ReadError(f"{self.where}: {api.method} {url} did not answer JSON ({e}): "
-                            f"{response.text[:200]!r}") from None
+            raise ReadError(
+                f"{self.where}: {api.method} {url} did not answer JSON ({e}): {response.text[:200]!r}"
+            ) from None
 
     # requests -------------------------------------------------------------------------------------------------
 
-    def _send(self, method: str, url: str, *, params: dict | None = None, json_body: Any = None,
-              form: dict | None = None, authorised: bool = True) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict | None = None,
+        json_body: Any = None,
+        form: dict | None = None,
+        authorised: bool = True,
+    ) -> httpx.Response:
         """A request, retried on 429, 5xx and dropped connections; refused credentials raise at once."""
         api = self.api
         renewed = False
@@ -279,13 +300,15 @@ class RestPull:
             self._pace()
             self.requests += 1
             try:
-                response = self.client.request(method, url, params=query or None, json=json_body, data=form,
-                                               headers=headers)
+                response = self.client.request(
+                    method, url, params=query or None, json=json_body, data=form, headers=headers
+                )
             except httpx.TransportError as e:
                 if attempt >= api.retries:
-                    raise ReadError(f"{self.where}: {method} {url} failed after {attempt + 1} attempts: "
-                                    f"{type(e).__name__}: {e}") from None
-                self._wait(api.backoff_seconds * 2 ** attempt, url)
+                    raise ReadError(
+                        f"{self.where}: {method} {url} failed after {attempt + 1} attempts: {type(e).__name__}: {e}"
+                    ) from None
+                self._wait(api.backoff_seconds * 2**attempt, url)
                 attempt += 1
                 continue
             code = response.status_code
@@ -296,22 +319,29 @@ class RestPull:
                 self._token, renewed = None, True  # the token may have run out early: one new token
                 continue
             if code in (401, 403) or (not authorised and code == 400 and _oauth_error(response) in REFUSED):
-                raise ReadError(f"{self.where}: {url} refused the credentials ({code} {response.reason_phrase})"
-                                f"{self._check_hint()}{_detail(response)}")
+                raise ReadError(
+                    f"{self.where}: {url} refused the credentials ({code} {response.reason_phrase})"
+                    f"{self._check_hint()}{_detail(response)}"
+                )
             if code == 429 or code >= 500:
                 if attempt >= api.retries:
-                    raise ReadError(f"{self.where}: {method} {url} still answered {code} {response.reason_phrase} "
-                                    f"after {api.retries} retries{_detail(response)}")
+                    raise ReadError(
+                        f"{self.where}: {method} {url} still answered {code} {response.reason_phrase} "
+                        f"after {api.retries} retries{_detail(response)}"
+                    )
                 asked = retry_after(response)
                 if asked is not None and asked > api.max_wait_seconds:
-                    raise ReadError(f"{self.where}: {url} asked us to wait {asked:.0f} s (Retry-After), more than "
-                                    f"max_wait_seconds = {api.max_wait_seconds:.0f}")
-                self._wait(asked if asked is not None else api.backoff_seconds * 2 ** attempt, url)
+                    raise ReadError(
+                        f"{self.where}: {url} asked us to wait {asked:.0f} s (Retry-After), more than "
+                        f"max_wait_seconds = {api.max_wait_seconds:.0f}"
+                    )
+                self._wait(asked if asked is not None else api.backoff_seconds * 2**attempt, url)
                 attempt += 1
                 continue
             if code >= 400:
-                raise ReadError(f"{self.where}: {method} {url} answered {code} {response.reason_phrase}"
-                                f"{_detail(response)}")
+                raise ReadError(
+                    f"{self.where}: {method} {url} answered {code} {response.reason_phrase}{_detail(response)}"
+                )
             return response
 
     def _wait(self, seconds: float, url: str) -> None:
@@ -352,9 +382,11 @@ class RestPull:
         if self._token and self._token[1] > self.clock() + TOKEN_MARGIN_SECONDS:
             return self._token[0]
         o = self.api.oauth2
-        form = {"grant_type": "client_credentials",
-                "client_id": secret(o.client_id_env, self.where, "OAuth2 client id"),
-                "client_secret": secret(o.client_secret_env, self.where, "OAuth2 client secret")}
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": secret(o.client_id_env, self.where, "OAuth2 client id"),
+            "client_secret": secret(o.client_secret_env, self.where, "OAuth2 client secret"),
+        }
         if o.scope:
             form["scope"] = o.scope
         response = self._send("POST", o.token_url, form=form, authorised=False)

@@ -75,16 +75,24 @@ DIALECTS = {
     "mysql": Dialect("mysql", "mysql", "`", "`"),
     "mssql": Dialect("mssql", "mssql", "[", "]"),
 }
-SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "mysql": "mysql", "mariadb": "mysql",
-           "mssql": "mssql", "sqlserver": "mssql"}
+SCHEMES = {
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "mssql": "mssql",
+    "sqlserver": "mssql",
+}
 
 
 def dialect_of(dsn: str) -> Dialect:
     """The dialect a DSN's scheme names (`postgresql://`, `mysql://` or `mariadb://`, `mssql://`)."""
     scheme = urlsplit(dsn).scheme.lower()
     if scheme not in SCHEMES:
-        raise ReadError(f"the DSN's scheme {scheme + '://' if scheme else '(none)'} is not a database vaerdistrom "
-                        f"reads (it reads {', '.join(sorted(SCHEMES))})")
+        raise ReadError(
+            f"the DSN's scheme {scheme + '://' if scheme else '(none)'} is not a database vaerdistrom "
+            f"reads (it reads {', '.join(sorted(SCHEMES))})"
+        )
     return DIALECTS[SCHEMES[scheme]]
 
 
@@ -108,14 +116,23 @@ def dsn_from_env(variable: str, where: str) -> str:
     """The DSN held by environment variable `variable`, read now (never at import, never from the config)."""
     value = os.environ.get(variable, "").strip()
     if not value:
-        raise ReadError(f"{where}: environment variable {variable} is not set (it holds the database's DSN, "
-                        "e.g. postgresql://user:password@host:5432/database)")
+        raise ReadError(
+            f"{where}: environment variable {variable} is not set (it holds the database's DSN, "
+            "e.g. postgresql://user:password@host:5432/database)"
+        )
     dialect_of(value)
     return value
 
 
-def pull_query(dialect: Dialect, *, table: str | None = None, query: str | None = None,
-               watermark: str | None = None, since: Watermark | None = None, order: tuple[str, ...] = ()) -> str:
+def pull_query(
+    dialect: Dialect,
+    *,
+    table: str | None = None,
+    query: str | None = None,
+    watermark: str | None = None,
+    since: Watermark | None = None,
+    order: tuple[str, ...] = (),
+) -> str:
     """The select of one pull: the rows from `since` on (all without it), in watermark (then `order`) order."""
     if (table is None) == (query is None):
         raise ValueError("give either table or query")
@@ -165,15 +182,17 @@ def reach(dsn: str, where: str) -> None:
     try:
         socket.create_connection((parts.hostname, port), timeout=CONNECT_SECONDS).close()
     except OSError as e:
-        raise ReadError(f"{where}: cannot connect to {redact(dsn)}: {e.strerror or type(e).__name__} "
-                        f"({parts.hostname}:{port})") from None
+        raise ReadError(
+            f"{where}: cannot connect to {redact(dsn)}: {e.strerror or type(e).__name__} ({parts.hostname}:{port})"
+        ) from None
 
 
 class SqlPull:
     """One pull's rows as `RawChunk`s; after the last, `high` is the highest watermark seen (or `since`)."""
 
-    def __init__(self, dsn: str, sql: str, *, watermark: str | None, since: Watermark | None,
-                 batch_rows: int, where: str) -> None:
+    def __init__(
+        self, dsn: str, sql: str, *, watermark: str | None, since: Watermark | None, batch_rows: int, where: str
+    ) -> None:
         self.dsn, self.sql, self.watermark, self.batch_rows, self.where = dsn, sql, watermark, batch_rows, where
         self.high: Watermark | None = since
         self._high_value = None
@@ -184,8 +203,9 @@ class SqlPull:
 
         reach(self.dsn, self.where)
         try:
-            reader = cx.read_sql(connectorx_dsn(self.dsn), self.sql, return_type="arrow_stream",
-                                 batch_size=self.batch_rows)
+            reader = cx.read_sql(
+                connectorx_dsn(self.dsn), self.sql, return_type="arrow_stream", batch_size=self.batch_rows
+            )
             for batch in reader:
                 if not batch.num_rows:
                     continue
@@ -198,15 +218,18 @@ class SqlPull:
             raise
         except BaseException as e:  # connectorx raises RuntimeError, and a PanicException (a BaseException) mid-stream
             said = " ".join(str(e).split())[:500].replace(self.dsn, redact(self.dsn))
-            raise ReadError(f"{self.where}: reading {redact(self.dsn)} failed after {self.rows:,} rows: {said}") \
-                from None
+            raise ReadError(
+                f"{self.where}: reading {redact(self.dsn)} failed after {self.rows:,} rows: {said}"
+            ) from None
 
     def _track(self, batch: pa.RecordBatch) -> None:
         if not self.watermark:
             return
         if self.watermark not in batch.schema.names:
-            raise ReadError(f"{self.where}: the watermark column {self.watermark!r} is not in the rows (they have: "
-                            f"{', '.join(batch.schema.names)})")
+            raise ReadError(
+                f"{self.where}: the watermark column {self.watermark!r} is not in the rows (they have: "
+                f"{', '.join(batch.schema.names)})"
+            )
         top = pc.max(batch.column(self.watermark)).as_py()
         if top is not None and (self._high_value is None or top > self._high_value):
             self._high_value = top

@@ -27,11 +27,13 @@ class Watermark:
         if self.kind == "integer":
             return Watermark(self.kind, str(int(self.value) - ids))
         if self.kind in ("timestamp", "timestamptz") and seconds:
-            return Watermark(self.kind, (dt.datetime.fromisoformat(self.value) - dt.timedelta(seconds=seconds))
-                             .isoformat())
+            return Watermark(
+                self.kind, (dt.datetime.fromisoformat(self.value) - dt.timedelta(seconds=seconds)).isoformat()
+            )
         if self.kind == "date" and seconds:
-            return Watermark(self.kind, (dt.date.fromisoformat(self.value)
-                                         - dt.timedelta(days=-(-seconds // 86400))).isoformat())
+            return Watermark(
+                self.kind, (dt.date.fromisoformat(self.value) - dt.timedelta(days=-(-seconds // 86400))).isoformat()
+            )
         return self
 
     @staticmethod
@@ -43,8 +45,11 @@ class Watermark:
         except ValueError:
             pass
         try:
-            return Watermark("date", dt.date.fromisoformat(text).isoformat()) if len(text) == 10 else \
-                Watermark.of(dt.datetime.fromisoformat(text))
+            return (
+                Watermark("date", dt.date.fromisoformat(text).isoformat())
+                if len(text) == 10
+                else Watermark.of(dt.datetime.fromisoformat(text))
+            )
         except ValueError:
             raise ReadError(f"watermark {text!r} is neither an integer nor an ISO 8601 date or time") from None
 

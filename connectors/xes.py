@@ -101,12 +101,14 @@ def read_whole(path: Path, *, keep: bool = False) -> pl.DataFrame:
         except BaseException as e:  # a Rust panic is a BaseException (pyo3's PanicException)
             if isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise
-            raise ReadError(f"{path}: cannot read as XES: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
-                            ) from None
+            raise ReadError(
+                f"{path}: cannot read as XES: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+            ) from None
         if LOSSY in said():
             raise Lossy(path)
-        frame = join_parts([f.select([_as_text(name, dtype) for name, dtype in f.schema.items()]) for f in frames],
-                           defaults)
+        frame = join_parts(
+            [f.select([_as_text(name, dtype) for name, dtype in f.schema.items()]) for f in frames], defaults
+        )
         # in name order: rustxes' order changes from read to read (a hash map's), and the attributes' order makes the
         # JSON that ids are hashed from: a re-export read in another order would store every event again
         frame = frame.select(sorted(frame.columns))
@@ -164,7 +166,7 @@ def complete(path: Path) -> bool:
 
     tail = b""
     try:
-        with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as fh:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as fh:
             while block := fh.read(1 << 22):
                 tail = (tail + block)[-256:]
     except (OSError, EOFError, zlib.error):
@@ -220,8 +222,11 @@ def read_xes(path: Path, *, chunk_rows: int = CHUNK_ROWS, **_) -> Iterator[RawCh
         return
     for start in range(0, frame.height, chunk_rows):
         part = frame.slice(start, chunk_rows)
-        yield RawChunk(part.with_columns(pl.int_range(start + 1, start + 1 + part.height, dtype=pl.Int64)
-                                         .alias("row_number")).select("row_number", pl.exclude("row_number")))
+        yield RawChunk(
+            part.with_columns(
+                pl.int_range(start + 1, start + 1 + part.height, dtype=pl.Int64).alias("row_number")
+            ).select("row_number", pl.exclude("row_number"))
+        )
 
 
 def read_stream(path: Path, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[RawChunk]:
@@ -250,8 +255,9 @@ def read_stream(path: Path, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[RawChun
                 stack.pop()
                 parent = stack[-1] if stack else None
                 if tag == "event":
-                    rows.append({**{f"case:{k}": v for k, v in trace_attrs.items()}, **event_defaults,
-                                 **_attributes(elem)})
+                    rows.append(
+                        {**{f"case:{k}": v for k, v in trace_attrs.items()}, **event_defaults, **_attributes(elem)}
+                    )
                     elem.clear()
                     if len(rows) >= chunk_rows:
                         yield _chunk(rows, row)
@@ -262,7 +268,8 @@ def read_stream(path: Path, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[RawChun
                     elem.clear()
                 elif tag == "global":
                     (event_defaults if elem.get("scope", "event") == "event" else trace_defaults).update(
-                        _attributes(elem))
+                        _attributes(elem)
+                    )
                     elem.clear()
                 elif tag in ATTRIBUTE_TAGS and parent == "trace":
                     trace_attrs.update(_attributes_of_single(elem))
@@ -291,5 +298,8 @@ def _chunk(rows: list[dict], first: int) -> RawChunk:
             columns.setdefault(k, None)
     names = sorted(columns)  # in name order, as the whole reader gives them (the ids hash the attributes in order)
     frame = pl.DataFrame({n: [r.get(n) for r in rows] for n in names}, schema={n: pl.Utf8 for n in names})
-    return RawChunk(frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64)
-                                       .alias("row_number")).select("row_number", pl.exclude("row_number")))
+    return RawChunk(
+        frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias("row_number")).select(
+            "row_number", pl.exclude("row_number")
+        )
+    )

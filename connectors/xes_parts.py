@@ -63,7 +63,7 @@ def _feed(fifo: Path, data, pieces: list[tuple[int, int] | bytes]) -> None:
                 fh.write(piece)
                 continue
             for at in range(piece[0], piece[1], 1 << 23):
-                block = data[at:min(at + (1 << 23), piece[1])]
+                block = data[at : min(at + (1 << 23), piece[1])]
                 written = 0
                 while written < len(block):
                     written += fh.write(block[written:])
@@ -89,8 +89,9 @@ def defaults_of(header: bytes) -> dict[str, tuple[str, str]]:
     return out
 
 
-def read_in_parts(path: Path, parts: int, *, min_bytes: int = PARALLEL_BYTES
-                  ) -> tuple[list[pl.DataFrame], dict[str, tuple[str, str]]] | None:
+def read_in_parts(
+    path: Path, parts: int, *, min_bytes: int = PARALLEL_BYTES
+) -> tuple[list[pl.DataFrame], dict[str, tuple[str, str]]] | None:
     """The frames of the log's parts, in file order, each read by rustxes in a child process, and the log's
     `<global>` defaults (`defaults_of`); None when it is not worth it (a log under `min_bytes` unpacked, one core,
     fewer than two traces).
@@ -119,8 +120,12 @@ def read_in_parts(path: Path, parts: int, *, min_bytes: int = PARALLEL_BYTES
             pieces: list[tuple[int, int] | bytes] = [(0, start if i == 0 else points[0]), (start, end)]
             if end < len(data):
                 pieces.append(b"</log>\n")
-            child = subprocess.Popen([sys.executable, "-m", "connectors.xes_parts", str(fifo), f"{fifo}.arrow"],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            child = subprocess.Popen(
+                [sys.executable, "-m", "connectors.xes_parts", str(fifo), f"{fifo}.arrow"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
             feeder = threading.Thread(target=_feed_or_give_up, args=(fifo, data, pieces, child), daemon=True)
             feeder.start()
             jobs.append((fifo, child, feeder))
@@ -131,12 +136,15 @@ def read_in_parts(path: Path, parts: int, *, min_bytes: int = PARALLEL_BYTES
                 os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
             feeder.join()
             if child.returncode != 0:
-                raise ValueError(err.decode("utf-8", "replace").strip().splitlines()[-1] if err.strip()
-                                 else f"the reader of part {fifo.name} stopped with exit code {child.returncode}")
+                raise ValueError(
+                    err.decode("utf-8", "replace").strip().splitlines()[-1]
+                    if err.strip()
+                    else f"the reader of part {fifo.name} stopped with exit code {child.returncode}"
+                )
             if err:  # rustxes' word on a value it dropped: to our standard error, where the caller looks for it
                 os.write(2, err)
             frames.append(pl.read_ipc(f"{fifo}.arrow"))
-        return frames, defaults_of(bytes(data[:points[0]]))
+        return frames, defaults_of(bytes(data[: points[0]]))
 
 
 def _feed_or_give_up(fifo: Path, data, pieces: list, child: subprocess.Popen) -> None:

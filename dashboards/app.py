@@ -44,8 +44,9 @@ def _seed_from_url() -> None:
     if st.session_state.get("_seeded"):
         return
     qp = st.query_params
-    st.session_state["_bad_dates"] = [(name, qp.get(name)) for name in ("from", "to")
-                                      if qp.get(name) and _date(qp.get(name)) is None]
+    st.session_state["_bad_dates"] = [
+        (name, qp.get(name)) for name in ("from", "to") if qp.get(name) and _date(qp.get(name)) is None
+    ]
     st.session_state["lang"] = qp.get("lang") if qp.get("lang") in LANGS else "da"
     st.session_state["_side"] = qp.get("side") if qp.get("side") in PAGES else None
     st.session_state["process"] = qp.get("process") or ""
@@ -58,8 +59,14 @@ def _seed_from_url() -> None:
 
 def _query(view: data.View, lang: str) -> dict[str, str]:
     """The URL's query for the language and the view."""
-    values = {"lang": lang, "process": view.process, "from": view.period_from, "to": view.period_to,
-              "unit": view.org_unit, "variant": view.variant}
+    values = {
+        "lang": lang,
+        "process": view.process,
+        "from": view.period_from,
+        "to": view.period_to,
+        "unit": view.org_unit,
+        "variant": view.variant,
+    }
     return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
 
@@ -82,8 +89,9 @@ def main() -> None:
 
 def _app() -> None:
     _seed_from_url()
-    lang = st.sidebar.radio(t("language", st.session_state["lang"]), LANGS, key="lang",
-                            format_func=LANGUAGE_NAMES.get, horizontal=True)
+    lang = st.sidebar.radio(
+        t("language", st.session_state["lang"]), LANGS, key="lang", format_func=LANGUAGE_NAMES.get, horizontal=True
+    )
     path = data.published_file(Path(os.environ.get(data.PUBLISHED_ENV, "published")))
     if path is None:
         st.title(t("app_title", lang))
@@ -91,8 +99,10 @@ def _app() -> None:
         return
     ctx = Context(path=path, version=data.version(path), lang=lang, view=data.View())
     ctx = replace(ctx, view=widgets.filters(ctx, st.session_state.get("_bad_dates", [])))
-    pages = {key: st.Page(partial(render, ctx), title=t(title, lang), url_path=key, default=key == HOME)
-             for key, (title, render) in PAGES.items()}
+    pages = {
+        key: st.Page(partial(render, ctx), title=t(title, lang), url_path=key, default=key == HOME)
+        for key, (title, render) in PAGES.items()
+    }
     page = st.navigation({t("page", lang): list(pages.values())}, expanded=True)
     side = st.session_state.pop("_side", None)
     if side is not None and pages[side] is not page:  # an older link's page, named by `?side=`

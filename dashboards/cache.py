@@ -84,14 +84,14 @@ def _case_list(path: str, version: Version, view: data.View, limit: int | None) 
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _wait_days(path: str, version: Version, view: data.View, process: str, source: str, target: str
-               ) -> pd.DataFrame:
+def _wait_days(path: str, version: Version, view: data.View, process: str, source: str, target: str) -> pd.DataFrame:
     return _reader(path, version).wait_days(view, process, source, target)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _mart_of_transition(path: str, version: Version, view: data.View, name: str, process: str, source: str,
-                        target: str) -> pd.DataFrame:
+def _mart_of_transition(
+    path: str, version: Version, view: data.View, name: str, process: str, source: str, target: str
+) -> pd.DataFrame:
     return _reader(path, version).mart_of_transition(view, name, process, source, target)
 
 

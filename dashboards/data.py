@@ -47,8 +47,14 @@ class View:
     variant: str | None = None
 
     def filters(self, timezone: str) -> Filters:
-        return Filters(process=self.process, period_from=self.period_from, period_to=self.period_to,
-                       org_unit=self.org_unit, variant=self.variant, timezone=timezone)
+        return Filters(
+            process=self.process,
+            period_from=self.period_from,
+            period_to=self.period_to,
+            org_unit=self.org_unit,
+            variant=self.variant,
+            timezone=timezone,
+        )
 
     @property
     def selects_cases(self) -> bool:
@@ -104,16 +110,22 @@ def mart(con: duckdb.DuckDBPyConnection, name: str, view: View, made: Made | Non
     return con.execute(f"select * from {source}{where}", {"process": view.process} if where else {}).df()
 
 
-def mart_of_transition(con: duckdb.DuckDBPyConnection, view: View, name: str, process: str, source: str,
-                       target: str, made: Made | None = None) -> pd.DataFrame:
+def mart_of_transition(
+    con: duckdb.DuckDBPyConnection,
+    view: View,
+    name: str,
+    process: str,
+    source: str,
+    target: str,
+    made: Made | None = None,
+) -> pd.DataFrame:
     """Mart `name`'s rows of one transition for the view; when the view selects cases, computed with the mart's
     own SQL over that transition's rows of its `by_transition` input (the waits) of the kept cases only: its rows
     are grouped by transition, so that gives the transition's rows of the whole mart, at a fraction of the work."""
     match = {"process": process, "source": source, "target": target}
     if not view.selects_cases:
         return con.execute(f"select * from marts.{name} where {engine.TRANSITION}", match).df()
-    query = engine.of_transition(con, name, view.filters(timezone(con)), made or Made("_dash"), engine.SNAPSHOT,
-                                 match)
+    query = engine.of_transition(con, name, view.filters(timezone(con)), made or Made("_dash"), engine.SNAPSHOT, match)
     return con.execute(query).df()
 
 
@@ -218,26 +230,42 @@ def suppress(frame: pd.DataFrame, column: str = "n_cases") -> tuple[pd.DataFrame
 
 
 def processes(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [p for (p,) in con.execute("select distinct process from marts.case_variants where process is not null "
-                                      "order by 1").fetchall()]
+    return [
+        p
+        for (p,) in con.execute(
+            "select distinct process from marts.case_variants where process is not null order by 1"
+        ).fetchall()
+    ]
 
 
 def org_units(con: duckdb.DuckDBPyConnection, process: str | None) -> list[str]:
-    return [u for (u,) in con.execute("select distinct org_unit from marts.event_sequence where org_unit is not null "
-                                      "and ($p is null or process = $p) order by 1", {"p": process}).fetchall()]
+    return [
+        u
+        for (u,) in con.execute(
+            "select distinct org_unit from marts.event_sequence where org_unit is not null "
+            "and ($p is null or process = $p) order by 1",
+            {"p": process},
+        ).fetchall()
+    ]
 
 
 def variants(con: duckdb.DuckDBPyConnection, process: str | None, limit: int = 200) -> pd.DataFrame:
     """The `limit` most common variants (of `process`, or of every process): id, process, cases, steps."""
-    return con.execute("select variant_id, process, n_cases, activities from marts.variants where $p is null or "
-                       "process = $p order by n_cases desc, variant_id limit $limit",
-                       {"p": process, "limit": limit}).df()
+    return con.execute(
+        "select variant_id, process, n_cases, activities from marts.variants where $p is null or "
+        "process = $p order by n_cases desc, variant_id limit $limit",
+        {"p": process, "limit": limit},
+    ).df()
 
 
 def has_variant(con: duckdb.DuckDBPyConnection, process: str | None, prefix: str) -> bool:
     """Whether a variant (of `process`, or of any) has an id that starts with `prefix`."""
-    return bool(con.execute("select 1 from marts.variants where starts_with(variant_id, $v) and ($p is null or "
-                            "process = $p) limit 1", {"v": prefix, "p": process}).fetchall())
+    return bool(
+        con.execute(
+            "select 1 from marts.variants where starts_with(variant_id, $v) and ($p is null or process = $p) limit 1",
+            {"v": prefix, "p": process},
+        ).fetchall()
+    )
 
 
 def date_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
@@ -250,8 +278,9 @@ def last_run(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, str] | None:
     return rows[0] if rows else None
 
 
-def _kept_join(con: duckdb.DuckDBPyConnection, view: View, alias: str = "x", made: Made | None = None,
-               process: str | None = None) -> tuple[str, dict]:
+def _kept_join(
+    con: duckdb.DuckDBPyConnection, view: View, alias: str = "x", made: Made | None = None, process: str | None = None
+) -> tuple[str, dict]:
     """SQL that keeps the view's cases of a table aliased `alias` (a semi join and a where clause), and its
     parameters; the kept cases go to a temporary table first when the view selects cases. `process` narrows
     them to one process (the view's own, by default); the kept cases stay the view's, as `made` holds them."""
@@ -274,30 +303,34 @@ def kept_count(con: duckdb.DuckDBPyConnection, view: View, made: Made | None = N
 
 # the longest cases first, picked from value_stream_cases alone before the (one row per case) joins: 0.33 s to
 # 0.1 s for the first 500 of 825,790 cases
-CASE_LIST = ("with x as (select x.process, x.case_id, x.started_at, x.lead_time_days, x.waiting_days, x.cost_dkk "
-             "from marts.value_stream_cases as x{keep} order by x.lead_time_days desc nulls last, x.process, "
-             "x.case_id{limit}) "
-             "select x.*, v.n_events, d.status, v.variant_id from x "
-             "left join marts.case_variants as v using (process, case_id) "
-             "left join marts.deadlines as d using (process, case_id) "
-             "order by x.lead_time_days desc nulls last, x.process, x.case_id")
+CASE_LIST = (
+    "with x as (select x.process, x.case_id, x.started_at, x.lead_time_days, x.waiting_days, x.cost_dkk "
+    "from marts.value_stream_cases as x{keep} order by x.lead_time_days desc nulls last, x.process, "
+    "x.case_id{limit}) "
+    "select x.*, v.n_events, d.status, v.variant_id from x "
+    "left join marts.case_variants as v using (process, case_id) "
+    "left join marts.deadlines as d using (process, case_id) "
+    "order by x.lead_time_days desc nulls last, x.process, x.case_id"
+)
 
 
-def case_list(con: duckdb.DuckDBPyConnection, view: View, limit: int | None, made: Made | None = None
-              ) -> pd.DataFrame:
+def case_list(con: duckdb.DuckDBPyConnection, view: View, limit: int | None, made: Made | None = None) -> pd.DataFrame:
     """The view's cases with their lead time, waiting, cost, events, deadline status and variant, longest first
     (the first `limit`, or all)."""
     keep, params = _kept_join(con, view, made=made)
     return con.execute(CASE_LIST.format(keep=keep, limit=f" limit {int(limit)}" if limit else ""), params).df()
 
 
-def wait_days(con: duckdb.DuckDBPyConnection, view: View, process: str, source: str, target: str,
-              made: Made | None = None) -> pd.DataFrame:
+def wait_days(
+    con: duckdb.DuckDBPyConnection, view: View, process: str, source: str, target: str, made: Made | None = None
+) -> pd.DataFrame:
     """How many waits of one transition lasted each whole number of days (the view's cases only)."""
     keep, params = _kept_join(con, view, made=made, process=process)
-    sql = (f"select greatest(round(x.wait_seconds / 86400), 0)::int as days, count(*) as n_waits "
-           f"from marts.bottleneck_waits as x{keep} and x.source_activity = $source "
-           "and x.target_activity = $target group by 1 order by 1")
+    sql = (
+        f"select greatest(round(x.wait_seconds / 86400), 0)::int as days, count(*) as n_waits "
+        f"from marts.bottleneck_waits as x{keep} and x.source_activity = $source "
+        "and x.target_activity = $target group by 1 order by 1"
+    )
     return con.execute(sql, params | {"source": source, "target": target}).df()
 
 

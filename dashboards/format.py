@@ -105,21 +105,58 @@ def date_input_format(lang: str) -> str:
     return "DD.MM.YYYY" if lang == "da" else "YYYY-MM-DD"
 
 
-NUMBER_LOCALE = {"da": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " kr."]},
-                 "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["DKK ", ""]}}
+NUMBER_LOCALE = {
+    "da": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " kr."]},
+    "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["DKK ", ""]},
+}
 TIME_LOCALE = {  # month and day names on date axes (Vega's own default is English)
-    "da": {"dateTime": "%A den %d. %B %Y %X", "date": "%d.%m.%Y", "time": "%H:%M:%S", "periods": ["AM", "PM"],
-           "days": ["søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"],
-           "shortDays": ["søn", "man", "tir", "ons", "tor", "fre", "lør"],
-           "months": ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
-                      "oktober", "november", "december"],
-           "shortMonths": ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]},
-    "en": {"dateTime": "%x, %X", "date": "%Y-%m-%d", "time": "%H:%M:%S", "periods": ["AM", "PM"],
-           "days": ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
-           "shortDays": ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
-           "months": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-                      "October", "November", "December"],
-           "shortMonths": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]}}
+    "da": {
+        "dateTime": "%A den %d. %B %Y %X",
+        "date": "%d.%m.%Y",
+        "time": "%H:%M:%S",
+        "periods": ["AM", "PM"],
+        "days": ["søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"],
+        "shortDays": ["søn", "man", "tir", "ons", "tor", "fre", "lør"],
+        "months": [
+            "januar",
+            "februar",
+            "marts",
+            "april",
+            "maj",
+            "juni",
+            "juli",
+            "august",
+            "september",
+            "oktober",
+            "november",
+            "december",
+        ],
+        "shortMonths": ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"],
+    },
+    "en": {
+        "dateTime": "%x, %X",
+        "date": "%Y-%m-%d",
+        "time": "%H:%M:%S",
+        "periods": ["AM", "PM"],
+        "days": ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
+        "shortDays": ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
+        "months": [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ],
+        "shortMonths": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    },
+}
 
 
 def vega_locale(lang: str) -> dict:

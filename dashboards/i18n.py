@@ -14,11 +14,15 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Danish, English)
     "language": ("Sprog", "Language"),
     "filters": ("Filtre", "Filters"),
     "page": ("Side", "Page"),
-    "variant_help": ("De mest almindelige varianter, flest sager først; skriv for at søge i trinene",
-                     "The most common variants, most cases first; type to search their steps"),
+    "variant_help": (
+        "De mest almindelige varianter, flest sager først; skriv for at søge i trinene",
+        "The most common variants, most cases first; type to search their steps",
+    ),
     "variant_label": ("{n} sager · {k} trin: {steps}", "{n} cases · {k} steps: {steps}"),
-    "period_backwards": ("Perioden slutter før den begynder: slutdatoen bruges ikke.",
-                         "The period ends before it starts: the end date is not used."),
+    "period_backwards": (
+        "Perioden slutter før den begynder: slutdatoen bruges ikke.",
+        "The period ends before it starts: the end date is not used.",
+    ),
     "process": ("Proces", "Process"),
     "all_processes": ("Alle processer", "All processes"),
     "period_from": ("Fra", "From"),
@@ -27,18 +31,24 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Danish, English)
     "all_units": ("Alle enheder", "All units"),
     "variant": ("Variant", "Variant"),
     "all_variants": ("Alle varianter", "All variants"),
-    "no_snapshot": ("Der er ikke publiceret data endnu: kør `vaerdistrom run` (eller `vaerdistrom demo`) og "
-                    "genindlæs siden.",
-                    "No data has been published yet: run `vaerdistrom run` (or `vaerdistrom demo`) and reload "
-                    "the page."),
-    "nothing_selected": ("Filtrene udvælger ingen sager. Vælg en anden periode, enhed eller variant.",
-                         "The filters select no cases. Choose another period, unit or variant."),
-    "bad_date": ("Adressens {name} ({value}) er ikke en dato som 2025-03-31: den bruges ikke.",
-                 "The address's {name} ({value}) is not a date like 2025-03-31: it is not used."),
-    "snapshot_outdated": ("Den publicerede fil mangler {mart}, som denne side viser: den er skrevet af en ældre "
-                          "version. Kør `vaerdistrom run` igen.",
-                          "The published file lacks {mart}, which this page shows: an older version wrote it. Run "
-                          "`vaerdistrom run` again."),
+    "no_snapshot": (
+        "Der er ikke publiceret data endnu: kør `vaerdistrom run` (eller `vaerdistrom demo`) og genindlæs siden.",
+        "No data has been published yet: run `vaerdistrom run` (or `vaerdistrom demo`) and reload the page.",
+    ),
+    "nothing_selected": (
+        "Filtrene udvælger ingen sager. Vælg en anden periode, enhed eller variant.",
+        "The filters select no cases. Choose another period, unit or variant.",
+    ),
+    "bad_date": (
+        "Adressens {name} ({value}) er ikke en dato som 2025-03-31: den bruges ikke.",
+        "The address's {name} ({value}) is not a date like 2025-03-31: it is not used.",
+    ),
+    "snapshot_outdated": (
+        "Den publicerede fil mangler {mart}, som denne side viser: den er skrevet af en ældre "
+        "version. Kør `vaerdistrom run` igen.",
+        "The published file lacks {mart}, which this page shows: an older version wrote it. Run "
+        "`vaerdistrom run` again.",
+    ),
     "suppressed": ("Tal for færre end {k} sager vises ikke.", "Figures for fewer than {k} cases are not shown."),
     "published_at": ("Data fra natten {night} (status: {status})", "Data from the night of {night} (status: {status})"),
     "download_csv": ("Hent CSV", "Download CSV"),
@@ -116,8 +126,10 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Danish, English)
     "n_email": ("E-mail", "E-mail"),
     "n_digital_post": ("Digital Post", "Digital Post"),
     "n_visit": ("Personligt fremmøde", "Visit"),
-    "calls_per_wait": ("Hvilke ventetider får borgerne til at henvende sig?",
-                       "Which waits make citizens get in touch?"),
+    "calls_per_wait": (
+        "Hvilke ventetider får borgerne til at henvende sig?",
+        "Which waits make citizens get in touch?",
+    ),
     "n_inbound": ("Henvendelser fra borgeren", "Contacts from the citizen"),
     "waiting_weeks": ("Ventetid i alt (uger)", "Waiting in all (weeks)"),
     "inbound_per_waiting_week": ("Henvendelser pr. venteuge", "Contacts per week of waiting"),
@@ -130,12 +142,14 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Danish, English)
     "one_citizen": ("Én borgers rejse", "One citizen's journey"),
     "citizen_pseudonym": ("Borger (pseudonym)", "Citizen (pseudonym)"),
     "time": ("Tidspunkt", "Time"),
-    "handovers": ("Overdragelser: fra enhed (rækker) til enhed (kolonner)",
-                  "Handovers: from unit (rows) to unit (columns)"),
-    "no_conformance": ("Ingen proces har en tilsigtet model (BPMN) endnu: angiv `bpmn` for processen i "
-                       "vaerdistrom.toml.",
-                       "No process has an intended model (BPMN) yet: set `bpmn` for the process in "
-                       "vaerdistrom.toml."),
+    "handovers": (
+        "Overdragelser: fra enhed (rækker) til enhed (kolonner)",
+        "Handovers: from unit (rows) to unit (columns)",
+    ),
+    "no_conformance": (
+        "Ingen proces har en tilsigtet model (BPMN) endnu: angiv `bpmn` for processen i vaerdistrom.toml.",
+        "No process has an intended model (BPMN) yet: set `bpmn` for the process in vaerdistrom.toml.",
+    ),
     "fitness": ("Fitness", "Fitness"),
     "fitness_method": ("Målt ved", "Measured by"),
     "precision": ("Præcision", "Precision"),
@@ -158,8 +172,10 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (Danish, English)
     "period": ("Periode mod periode", "Period against period"),
     "one_unit_only": ("Processen har kun én enhed.", "The process has only one org unit."),
     "measure": ("Mål", "Measure"),
-    "n_cases_listed": ("{n} sager (de 500 længste vises; hent dem alle som CSV)",
-                       "{n} cases (the 500 longest are shown; download them all as CSV)"),
+    "n_cases_listed": (
+        "{n} sager (de 500 længste vises; hent dem alle som CSV)",
+        "{n} cases (the 500 longest are shown; download them all as CSV)",
+    ),
     "started": ("Begyndt", "Started"),
     "lead_time_days": ("Gennemløbstid (dage)", "Lead time (days)"),
     "waiting_days": ("Ventetid (dage)", "Waiting (days)"),

@@ -28,13 +28,14 @@ def filters(ctx: Context, bad_dates: list[tuple[str, str]]) -> data.View:
     processes = ctx.processes()
     if st.session_state["process"] not in [""] + processes:
         st.session_state["process"] = ""
-    process = _choose("process", t("process", lang), [""] + processes, lang,
-                      lambda p: p or t("all_processes", lang))
+    process = _choose("process", t("process", lang), [""] + processes, lang, lambda p: p or t("all_processes", lang))
     first, last = ctx.date_range()
-    period_from = st.sidebar.date_input(t("period_from", lang), key="period_from", min_value=first,
-                                        max_value=last, format=date_input_format(lang))
-    period_to = st.sidebar.date_input(t("period_to", lang), key="period_to", min_value=first, max_value=last,
-                                      format=date_input_format(lang))
+    period_from = st.sidebar.date_input(
+        t("period_from", lang), key="period_from", min_value=first, max_value=last, format=date_input_format(lang)
+    )
+    period_to = st.sidebar.date_input(
+        t("period_to", lang), key="period_to", min_value=first, max_value=last, format=date_input_format(lang)
+    )
     units = ctx.org_units(process or None)
     if st.session_state["unit"] not in [""] + units:
         st.session_state["unit"] = ""
@@ -42,13 +43,19 @@ def filters(ctx: Context, bad_dates: list[tuple[str, str]]) -> data.View:
     labels = _variants(ctx, process or None)
     variant = _choose("variant", t("variant", lang), list(labels), lang, labels.get, help=t("variant_help", lang))
     for name, value in bad_dates:
-        st.sidebar.warning(t("bad_date", lang, name=t("period_from" if name == "from" else "period_to", lang).lower(),
-                             value=value))
+        st.sidebar.warning(
+            t("bad_date", lang, name=t("period_from" if name == "from" else "period_to", lang).lower(), value=value)
+        )
     if period_from and period_to and period_to < period_from:
         st.sidebar.error(t("period_backwards", lang))
         period_to = None
-    return data.View(process=process or None, period_from=period_from or None, period_to=period_to or None,
-                     org_unit=unit or None, variant=variant or None)
+    return data.View(
+        process=process or None,
+        period_from=period_from or None,
+        period_to=period_to or None,
+        org_unit=unit or None,
+        variant=variant or None,
+    )
 
 
 def _variants(ctx: Context, process: str | None) -> dict[str, str]:
@@ -62,15 +69,20 @@ def _variants(ctx: Context, process: str | None) -> dict[str, str]:
         label = t("variant_label", lang, n=number(row.n_cases, lang, 0), k=len(steps), steps=shown)
         labels[row.variant_id] = (f"{row.process}: " if process is None else "") + label
     chosen = st.session_state.get("variant") or ""
-    if (chosen not in labels and process is not None and not ctx.has_variant(process, chosen)
-            and ctx.has_variant(None, chosen)):
+    if (
+        chosen not in labels
+        and process is not None
+        and not ctx.has_variant(process, chosen)
+        and ctx.has_variant(None, chosen)
+    ):
         st.session_state["variant"] = chosen = ""  # a variant of another process (the one chosen before)
     labels.setdefault(chosen, chosen)
     return labels
 
 
-def _choose(name: str, label: str, options: list[str], lang: str, format_func: Callable[[str], str],
-            help: str | None = None) -> str:
+def _choose(
+    name: str, label: str, options: list[str], lang: str, format_func: Callable[[str], str], help: str | None = None
+) -> str:
     """A sidebar choice among `options`, kept in session state as `name` (an option, never its label).
 
     The widget is keyed by the language and the options: the browser sends a choice back as the label it showed,
@@ -79,33 +91,51 @@ def _choose(name: str, label: str, options: list[str], lang: str, format_func: C
     current = st.session_state.get(name) or ""
     options = options if current in options else options + [current]
     key = f"_{name}-{lang}-{zlib.crc32(repr(options).encode())}"
-    chosen = st.sidebar.selectbox(label, options, index=options.index(current), key=key, format_func=format_func,
-                                  help=help)
+    chosen = st.sidebar.selectbox(
+        label, options, index=options.index(current), key=key, format_func=format_func, help=help
+    )
     st.session_state[name] = chosen
     return chosen
 
 
-def table(ctx: Context, frame: pd.DataFrame, columns: list[tuple[str, str, str]], key: str,
-          limit: int | None = None, csv: Callable[[], bytes] | None = None) -> pd.DataFrame:
+def table(
+    ctx: Context,
+    frame: pd.DataFrame,
+    columns: list[tuple[str, str, str]],
+    key: str,
+    limit: int | None = None,
+    csv: Callable[[], bytes] | None = None,
+) -> pd.DataFrame:
     """Show `frame`'s `columns` ((column, label key or text, kind of `format.cell`)) formatted for the language,
     the first `limit` rows, with a CSV download of the unformatted rows (or of what `csv` gives); returns what
     was shown."""
     head = frame if limit is None else frame.head(limit)
-    shown = pd.DataFrame({ctx.t(label) if label in TEXT else label:
-                          [cell(v, kind, ctx.lang) for v in head[col]] for col, label, kind in columns})
+    shown = pd.DataFrame(
+        {
+            ctx.t(label) if label in TEXT else label: [cell(v, kind, ctx.lang) for v in head[col]]
+            for col, label, kind in columns
+        }
+    )
     st.dataframe(shown, hide_index=True, width="stretch")
     if csv is None:
         download(ctx, frame[[c for c, _, _ in columns]], key)
     else:
-        st.download_button(ctx.t("download_csv"), csv, file_name=f"{key}.csv", mime="text/csv", key=f"csv-{key}",
-                           on_click="ignore")
+        st.download_button(
+            ctx.t("download_csv"), csv, file_name=f"{key}.csv", mime="text/csv", key=f"csv-{key}", on_click="ignore"
+        )
     return shown
 
 
 def download(ctx: Context, frame: pd.DataFrame, key: str) -> None:
     """A CSV download of `frame`, written only when the button is clicked (a case list can be 800,000 rows)."""
-    st.download_button(ctx.t("download_csv"), lambda: data.csv_bytes(frame), file_name=f"{key}.csv",
-                       mime="text/csv", key=f"csv-{key}", on_click="ignore")
+    st.download_button(
+        ctx.t("download_csv"),
+        lambda: data.csv_bytes(frame),
+        file_name=f"{key}.csv",
+        mime="text/csv",
+        key=f"csv-{key}",
+        on_click="ignore",
+    )
 
 
 def suppressed(ctx: Context, frame: pd.DataFrame, column: str = "n_cases") -> pd.DataFrame:

@@ -51,8 +51,9 @@ class RedactCpr(logging.Filter):
 
 def _loggers() -> list[logging.Logger]:
     """The root logger and every logger made so far."""
-    return [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values()
-                                    if isinstance(lg, logging.Logger)]
+    return [logging.getLogger()] + [
+        lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
 
 
 def _handlers() -> list[logging.Handler]:
@@ -64,8 +65,9 @@ def guard_logging() -> None:
     console's); safe to call again (a handler gets one). Other handlers are left as they are (a test's log capture
     keeps its records whole)."""
     for handler in _handlers():
-        if type(handler).__module__.startswith("prefect.") and not any(isinstance(f, RedactCpr)
-                                                                        for f in handler.filters):
+        if type(handler).__module__.startswith("prefect.") and not any(
+            isinstance(f, RedactCpr) for f in handler.filters
+        ):
             handler.addFilter(RedactCpr())
 
 
@@ -80,14 +82,20 @@ def log_to_file(path: Path) -> IO[str]:
     fh = path.open("a", encoding="utf-8", buffering=1)
     to_file = logging.StreamHandler(fh)
 
-    to_file.setFormatter(PrefectFormatter(
-        "%(asctime)s | %(levelname)-7s | %(name)s - %(message)s",
-        flow_run_fmt="%(asctime)s | %(levelname)-7s | Flow run %(flow_run_name)r - %(message)s",
-        task_run_fmt="%(asctime)s | %(levelname)-7s | Task run %(task_run_name)r - %(message)s"))
+    to_file.setFormatter(
+        PrefectFormatter(
+            "%(asctime)s | %(levelname)-7s | %(name)s - %(message)s",
+            flow_run_fmt="%(asctime)s | %(levelname)-7s | Flow run %(flow_run_name)r - %(message)s",
+            task_run_fmt="%(asctime)s | %(levelname)-7s | Task run %(task_run_name)r - %(message)s",
+        )
+    )
     to_file.addFilter(RedactCpr())
     for lg in _loggers():
-        consoles = [h for h in lg.handlers if isinstance(h, logging.StreamHandler)
-                    and not isinstance(h, logging.FileHandler) and h is not to_file]
+        consoles = [
+            h
+            for h in lg.handlers
+            if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler) and h is not to_file
+        ]
         for h in consoles:
             lg.removeHandler(h)
         if consoles:

@@ -63,8 +63,9 @@ def relative(path: Path, root: Path) -> str:
         text = path.relative_to(root.resolve()).as_posix()
     except ValueError:
         text = str(path)
-    return CPR_PATTERN.sub(lambda m: re.sub(r"[0-9]", "?", m.group(0)) if contains_cpr(m.group(0)) else m.group(0),
-                           text)
+    return CPR_PATTERN.sub(
+        lambda m: re.sub(r"[0-9]", "?", m.group(0)) if contains_cpr(m.group(0)) else m.group(0), text
+    )
 
 
 def files_of(source: Source, root: Path) -> list[Path]:
@@ -74,8 +75,15 @@ def files_of(source: Source, root: Path) -> list[Path]:
     return matching_files(source.path, root) if source.path else []
 
 
-def plan(files: list[Path], config: Path, *, process: str | None = None, timestamp_format: str | None = None,
-         encoding: str | None = None, **given: str | None) -> Planned:
+def plan(
+    files: list[Path],
+    config: Path,
+    *,
+    process: str | None = None,
+    timestamp_format: str | None = None,
+    encoding: str | None = None,
+    **given: str | None,
+) -> Planned:
     """The sources the files become (their columns guessed, or `given`); a file an existing source already reads is
     only noted."""
     missing = [f for f in files if not f.is_file()]
@@ -92,8 +100,9 @@ def plan(files: list[Path], config: Path, *, process: str | None = None, timesta
         raise ImportRefused(str(e)) from e
     extra = {k: v for k, v in (("timestamp_format", timestamp_format), ("encoding", encoding)) if v}
     if extra:
-        planned.sources = {name: (src.model_copy(update=extra), notes)
-                           for name, (src, notes) in planned.sources.items()}
+        planned.sources = {
+            name: (src.model_copy(update=extra), notes) for name, (src, notes) in planned.sources.items()
+        }
     return planned
 
 
@@ -168,8 +177,11 @@ def _write(config: Path, planned: Planned, *, warehouse: str) -> None:
     else:
         known = set()
         files = " ".join(", ".join(s.path for s, _ in planned.sources.values()).split())
-        text = HEADER.format(files=files, warehouse=_toml(warehouse),
-                             municipality=_toml(redact(config.resolve().parent.name) or "Kommune"))
+        text = HEADER.format(
+            files=files,
+            warehouse=_toml(warehouse),
+            municipality=_toml(redact(config.resolve().parent.name) or "Kommune"),
+        )
     for name, (src, _) in planned.sources.items():
         text += "\n" + source_toml(name, src)
     for key in sorted(processes - known):

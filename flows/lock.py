@@ -28,8 +28,9 @@ def run_lock(warehouse: Path) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown"
-            raise RunLocked(f"another vaerdistrom run holds {warehouse} ({holder}); wait for it to finish, "
-                            "or stop it first") from None
+            raise RunLocked(
+                f"another vaerdistrom run holds {warehouse} ({holder}); wait for it to finish, or stop it first"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, started {dt.datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z}".encode(), 0)
         try:

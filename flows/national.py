@@ -21,8 +21,14 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-TABLES = ("meta.kpi_history", "marts.value_stream_summary", "marts.deadline_summary", "marts.contact_summary",
-          "marts.bottlenecks", "marts.conformance_processes")
+TABLES = (
+    "meta.kpi_history",
+    "marts.value_stream_summary",
+    "marts.deadline_summary",
+    "marts.contact_summary",
+    "marts.bottlenecks",
+    "marts.conformance_processes",
+)
 
 
 def slug(name: str) -> str:
@@ -45,8 +51,10 @@ def municipality_night(config: str, out: str) -> dict:
     part = slug(cfg.municipality.name)
     con = open_snapshot(root / cfg.nightly.published)
     try:
-        have = {f"{s}.{t}" for s, t in con.execute("select table_schema, table_name from information_schema.tables"
-                                                    ).fetchall()}
+        have = {
+            f"{s}.{t}"
+            for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        }
         for table in [t for t in TABLES if t in have]:
             folder = Path(out) / table.split(".")[1] / f"municipality={part}"
             folder.mkdir(parents=True, exist_ok=True)
@@ -55,9 +63,14 @@ def municipality_night(config: str, out: str) -> dict:
             os.replace(tmp, folder / "part-0.parquet")
     finally:
         con.close()
-    return {"municipality": cfg.municipality.name, "partition": part, "status": result.status,
-            "rows_new": sum(s.rows["rows_new"] for s in result.sources), "failed_sources": result.failed_sources,
-            "worker_pid": os.getpid()}
+    return {
+        "municipality": cfg.municipality.name,
+        "partition": part,
+        "status": result.status,
+        "rows_new": sum(s.rows["rows_new"] for s in result.sources),
+        "failed_sources": result.failed_sources,
+        "worker_pid": os.getpid(),
+    }
 
 
 @flow(name="vaerdistrom-national")
@@ -72,7 +85,13 @@ def run_national(configs: list[Path], out: Path, workers: int = 2, address: str 
     Returns the flow run's final state."""
     from prefect_dask import DaskTaskRunner
 
-    runner = DaskTaskRunner(address=address) if address else DaskTaskRunner(
-        cluster_kwargs={"n_workers": workers, "processes": True, "threads_per_worker": 1, "dashboard_address": None})
-    return national.with_options(task_runner=runner)([str(c.resolve()) for c in configs], str(out.resolve()),
-                                                     return_state=True)
+    runner = (
+        DaskTaskRunner(address=address)
+        if address
+        else DaskTaskRunner(
+            cluster_kwargs={"n_workers": workers, "processes": True, "threads_per_worker": 1, "dashboard_address": None}
+        )
+    )
+    return national.with_options(task_runner=runner)(
+        [str(c.resolve()) for c in configs], str(out.resolve()), return_state=True
+    )

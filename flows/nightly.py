@@ -68,20 +68,35 @@ def _cell(value):
 
 def _artifacts(result: pipeline.NightResult) -> None:
     """The morning report and its tables as Prefect artifacts, every text redacted (they are kept on the server)."""
-    create_markdown_artifact(redact(result.summary_md) or "", key="vaerdistrom-night",
-                             description=f"vaerdistrom, night of {result.night.isoformat()}")
-    create_table_artifact([{k: _cell(v) for k, v in {"source": s.source, **s.rows, "error": s.error or ""}.items()}
-                           for s in result.sources], key="vaerdistrom-sources", description="rows per source tonight")
+    create_markdown_artifact(
+        redact(result.summary_md) or "",
+        key="vaerdistrom-night",
+        description=f"vaerdistrom, night of {result.night.isoformat()}",
+    )
+    create_table_artifact(
+        [
+            {k: _cell(v) for k, v in {"source": s.source, **s.rows, "error": s.error or ""}.items()}
+            for s in result.sources
+        ],
+        key="vaerdistrom-sources",
+        description="rows per source tonight",
+    )
     if result.kpis:
-        create_table_artifact([{k: _cell(v) for k, v in r.items()} for r in result.kpis],
-                              key="vaerdistrom-kpis", description="KPIs per process tonight")
+        create_table_artifact(
+            [{k: _cell(v) for k, v in r.items()} for r in result.kpis],
+            key="vaerdistrom-kpis",
+            description="KPIs per process tonight",
+        )
 
 
 def failures(result: pipeline.NightResult) -> list[str]:
     """Each failure of the night in one line: every source that failed (named as `sources.NAME`), then the step
     that failed, if one did."""
-    lines = [s.error if s.error.startswith(f"sources.{s.source}: ") else f"sources.{s.source}: {s.error}"
-             for s in result.sources if s.error]
+    lines = [
+        s.error if s.error.startswith(f"sources.{s.source}: ") else f"sources.{s.source}: {s.error}"
+        for s in result.sources
+        if s.error
+    ]
     return [redact(line) or "" for line in lines + ([result.failure] if result.failure else [])]
 
 
@@ -90,14 +105,17 @@ def _night(cfg: Config, root: Path, result: pipeline.NightResult) -> None:
     log = get_run_logger()
     retries = cfg.nightly.retries
     extract = extract_task.with_options(
-        retries=retries, retry_delay_seconds=exponential_backoff(cfg.nightly.retry_delay_seconds) if retries else 0,
-        retry_jitter_factor=0.2 if retries else None)
+        retries=retries,
+        retry_delay_seconds=exponential_backoff(cfg.nightly.retry_delay_seconds) if retries else 0,
+        retry_jitter_factor=0.2 if retries else None,
+    )
 
     def extract_all(loaded: dict[str, set]) -> dict:  # every source at once; each loads when its turn comes
         return {name: extract.submit(cfg, root, name, files).result for name, files in loaded.items()}
 
-    pipeline.night(cfg, root, result, pipeline.Steps(extract_all, load_task, mine_task, record_task, publish_task,
-                                                     log.warning))
+    pipeline.night(
+        cfg, root, result, pipeline.Steps(extract_all, load_task, mine_task, record_task, publish_task, log.warning)
+    )
 
 
 CONFIG_ENV = "VAERDISTROM_RUN_CONFIG"  # `run`: the config's real path, kept from Prefect (see `real_config`)
@@ -136,10 +154,16 @@ def nightly(config: str = "vaerdistrom.toml"):
     _artifacts(result)
     if not result.failure:  # the report beside the snapshot it describes
         (root / cfg.nightly.published / "last_run.md").write_text(result.summary_md, encoding="utf-8")
-    data = {"night": result.night.isoformat(), "status": result.status, "snapshot": str(result.snapshot),
-            "failed_sources": result.failed_sources, "new_breaches": len(result.breaches),
-            "rows_new": sum(s.rows["rows_new"] for s in result.sources), "failures": failures(result),
-            "report": result.summary_md}
+    data = {
+        "night": result.night.isoformat(),
+        "status": result.status,
+        "snapshot": str(result.snapshot),
+        "failed_sources": result.failed_sources,
+        "new_breaches": len(result.breaches),
+        "rows_new": sum(s.rows["rows_new"] for s in result.sources),
+        "failures": failures(result),
+        "report": result.summary_md,
+    }
     if result.status == "failed":
         return Failed(message=redact(result.message), data=data)
     return Completed(message=redact(f"night of {result.night.isoformat()} published to {result.snapshot}"), data=data)
@@ -150,5 +174,8 @@ def serve(config: Path, name: str = "nightly") -> None:
     from prefect.schedules import Cron
 
     cfg, _ = load_config(config)
-    nightly.serve(name=name, schedules=[Cron(cfg.nightly.cron, timezone=cfg.nightly.timezone)],
-                  parameters={"config": str(config.resolve())})
+    nightly.serve(
+        name=name,
+        schedules=[Cron(cfg.nightly.cron, timezone=cfg.nightly.timezone)],
+        parameters={"config": str(config.resolve())},
+    )

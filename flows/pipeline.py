@@ -32,8 +32,15 @@ from warehouse.pull import check
 from vaerdistrom.errors import VaerdistromError
 
 SQL = Path(__file__).with_name("sql")
-KPIS = ("n_cases", "median_lead_time_days", "p90_lead_time_days", "share_within_deadline", "rework_rate",
-        "contacts_per_case", "process_cycle_efficiency")
+KPIS = (
+    "n_cases",
+    "median_lead_time_days",
+    "p90_lead_time_days",
+    "share_within_deadline",
+    "rework_rate",
+    "contacts_per_case",
+    "process_cycle_efficiency",
+)
 
 
 class SourceNotReady(VaerdistromError, RuntimeError):
@@ -76,8 +83,10 @@ class SourceResult:
 
     @property
     def rows(self) -> dict[str, int]:
-        return {k: sum(getattr(r, k) for r in self.reports)
-                for k in ("rows_read", "rows_loaded", "rows_new", "rows_quarantined")}
+        return {
+            k: sum(getattr(r, k) for r in self.reports)
+            for k in ("rows_read", "rows_loaded", "rows_new", "rows_quarantined")
+        }
 
 
 @dataclass
@@ -132,8 +141,13 @@ def extract(cfg: Config, root: Path, name: str, loaded: set[tuple[str, str]]) ->
 
 def loaded_files(con: duckdb.DuckDBPyConnection, source: str) -> set[tuple[str, str]]:
     """(file, sha256) of every file of `source` the warehouse has loaded."""
-    return {(f, d) for f, d in con.execute("select file, sha256 from meta.batches where source = ? and "
-                                           "status = 'done' and sha256 is not null", [source]).fetchall()}
+    return {
+        (f, d)
+        for f, d in con.execute(
+            "select file, sha256 from meta.batches where source = ? and status = 'done' and sha256 is not null",
+            [source],
+        ).fetchall()
+    }
 
 
 class RunProgress(Progress):
@@ -149,8 +163,14 @@ class RunProgress(Progress):
         self.on_step("load:file")
 
 
-def load(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path, extracted: Extracted, pseudo,
-         progress: RunProgress | None = None) -> list[BatchReport]:
+def load(
+    con: duckdb.DuckDBPyConnection,
+    cfg: Config,
+    root: Path,
+    extracted: Extracted,
+    pseudo,
+    progress: RunProgress | None = None,
+) -> list[BatchReport]:
     """Load a source's new files, each one batch in one transaction (a database or an API: one pull)."""
     progress = progress or RunProgress()
     if extracted.pull:
@@ -160,16 +180,18 @@ def load(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path, extracted: Ext
     reports: list[BatchReport] = []
     for path in extracted.new:
         try:
-            reports.append(load_file(con, cfg.sources[extracted.source], extracted.source, path, pseudo,
-                                     on_rows=progress.rows))
+            reports.append(
+                load_file(con, cfg.sources[extracted.source], extracted.source, path, pseudo, on_rows=progress.rows)
+            )
         except LoadError as e:  # the files stored before it stay stored, and counted
             raise SourceError(str(e), reports) from None
         progress.file_done(reports[-1])
     return reports
 
 
-def mine(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path, warnings: list[str], on_step: StepHook = no_step
-         ) -> dict[str, float]:
+def mine(
+    con: duckdb.DuckDBPyConnection, cfg: Config, root: Path, warnings: list[str], on_step: StepHook = no_step
+) -> dict[str, float]:
     """Every mart brought up to date (per-case marts only for the cases new batches touched), each told to
     `on_step` as "mine:<mart>" once built."""
     from mining.build import build_all
@@ -190,21 +212,46 @@ def record(con: duckdb.DuckDBPyConnection, night: dt.date) -> tuple[list[dict], 
     except BaseException:
         con.execute("rollback")
         raise
-    kpis = con.sql("select * from meta.kpi_history where night = $night order by process",
-                   params=params).to_arrow_table().to_pylist()
-    previous = {r["process"]: r for r in con.sql(
-        "select * from meta.kpi_history where night = (select max(night) from meta.kpi_history where night < $night)",
-        params=params).to_arrow_table().to_pylist()}
-    breaches = con.sql("select process, case_id, status from meta.deadline_breaches where first_seen_night = $night "
-                       "order by process, case_id", params=params).to_arrow_table().to_pylist()
+    kpis = (
+        con.sql("select * from meta.kpi_history where night = $night order by process", params=params)
+        .to_arrow_table()
+        .to_pylist()
+    )
+    previous = {
+        r["process"]: r
+        for r in con.sql(
+            "select * from meta.kpi_history where night = (select max(night) from meta.kpi_history where night < $night)",
+            params=params,
+        )
+        .to_arrow_table()
+        .to_pylist()
+    }
+    breaches = (
+        con.sql(
+            "select process, case_id, status from meta.deadline_breaches where first_seen_night = $night "
+            "order by process, case_id",
+            params=params,
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
     return kpis, previous, breaches
 
 
 def save_run(con: duckdb.DuckDBPyConnection, result: NightResult) -> None:
     """The run's row in meta.runs (a rerun of the night replaces it)."""
-    con.execute("insert or replace into meta.runs values (?, ?, ?, ?, ?, ?, ?)",
-                [result.night, result.run_id, result.started_at, dt.datetime.now(dt.timezone.utc), result.status,
-                 result.message, result.summary_md])
+    con.execute(
+        "insert or replace into meta.runs values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            result.night,
+            result.run_id,
+            result.started_at,
+            dt.datetime.now(dt.timezone.utc),
+            result.status,
+            result.message,
+            result.summary_md,
+        ],
+    )
 
 
 def _fmt(value, key: str) -> str:
@@ -222,16 +269,27 @@ def summary_markdown(result: NightResult) -> str:
     lines = [f"# vaerdistrom, night of {result.night.isoformat()}: {result.status}", ""]
     if result.message:
         lines += [result.message, ""]
-    lines += ["## Sources", "", "| source | batches loaded | rows read | new rows | quarantined | error |",
-              "|---|---:|---:|---:|---:|---|"]
+    lines += [
+        "## Sources",
+        "",
+        "| source | batches loaded | rows read | new rows | quarantined | error |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for s in result.sources:
         rows = s.rows
         loaded = sum(1 for r in s.reports if not r.skipped)
-        lines.append(f"| {s.source} | {loaded} | {rows['rows_read']:,} | {rows['rows_new']:,} | "
-                     f"{rows['rows_quarantined']:,} | {s.error or ''} |")
+        lines.append(
+            f"| {s.source} | {loaded} | {rows['rows_read']:,} | {rows['rows_new']:,} | "
+            f"{rows['rows_quarantined']:,} | {s.error or ''} |"
+        )
     if result.kpis:
-        lines += ["", "## KPIs per process (the night before in brackets)", "",
-                  "| process | " + " | ".join(KPIS) + " |", "|---|" + "---:|" * len(KPIS)]
+        lines += [
+            "",
+            "## KPIs per process (the night before in brackets)",
+            "",
+            "| process | " + " | ".join(KPIS) + " |",
+            "|---|" + "---:|" * len(KPIS),
+        ]
         for k in result.kpis:
             before = result.previous.get(k["process"], {})
             cells = [_fmt(k[c], c) + (f" ({_fmt(before.get(c), c)})" if before else "") for c in KPIS]
@@ -263,16 +321,22 @@ def new_night(cfg: Config, now: dt.datetime | None = None) -> NightResult:
     return NightResult(night_of(now, cfg.nightly.timezone), uuid.uuid4().hex, now)
 
 
-def publish_snapshot(con: duckdb.DuckDBPyConnection, published: Path, on_step: StepHook = no_step
-                     ) -> tuple[Path, dict[str, str]]:
+def publish_snapshot(
+    con: duckdb.DuckDBPyConnection, published: Path, on_step: StepHook = no_step
+) -> tuple[Path, dict[str, str]]:
     """The snapshot published to the folder `published`, and how each mart got there (the per-case marts are
     updated for the cases new batches touched, the keyed ones for the keys whose rows changed); `on_step` is told
     "publish:written" between writing the snapshot and swapping it in."""
     from mining.catalogue import MARTS
     from warehouse.publish import publish
 
-    return publish(con, published, on_step, frozenset(m for m, mart in MARTS.items() if mart.per_case),
-                   {m: mart.key for m, mart in MARTS.items() if mart.key})
+    return publish(
+        con,
+        published,
+        on_step,
+        frozenset(m for m, mart in MARTS.items() if mart.per_case),
+        {m: mart.key for m, mart in MARTS.items() if mart.key},
+    )
 
 
 @dataclass(frozen=True)
@@ -299,8 +363,10 @@ def pseudonymised_whole(source: str, report: BatchReport) -> str:
 
     columns = sorted(report.columns_pseudonymised)
     names = ", ".join(repr(redact(c)) for c in columns)
-    return (f"sources.{source}: {names} held CPR numbers in most rows and {'was' if len(columns) == 1 else 'were'} "
-            f"pseudonymised whole; declare {'it' if len(columns) == 1 else 'them'} under `personal`")
+    return (
+        f"sources.{source}: {names} held CPR numbers in most rows and {'was' if len(columns) == 1 else 'were'} "
+        f"pseudonymised whole; declare {'it' if len(columns) == 1 else 'them'} under `personal`"
+    )
 
 
 def night(cfg: Config, root: Path, result: NightResult, steps: Steps) -> None:
@@ -355,8 +421,13 @@ def run_night(cfg: Config, root: Path, now: dt.datetime | None = None, on_step: 
     result = new_night(cfg, now)
     with run_lock(root / cfg.warehouse), ThreadPoolExecutor(max_workers=EXTRACT_THREADS) as pool:
         # every source hashed at once (hashing lets go of the GIL), loaded one by one as each is ready
-        at_once = Steps(extract_all=lambda loaded: {
-            name: pool.submit(extract, cfg, root, name, files).result for name, files in loaded.items()},
-            mine=partial(mine, on_step=on_step), publish=partial(publish_snapshot, on_step=on_step), on_step=on_step)
+        at_once = Steps(
+            extract_all=lambda loaded: {
+                name: pool.submit(extract, cfg, root, name, files).result for name, files in loaded.items()
+            },
+            mine=partial(mine, on_step=on_step),
+            publish=partial(publish_snapshot, on_step=on_step),
+            on_step=on_step,
+        )
         night(cfg, root, result, at_once)
     return result

@@ -51,7 +51,7 @@ def started_at(pid: int) -> int | None:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except (OSError, ValueError):
         return None
-    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state is field 3, starttime field 22
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state is field 3, starttime field 22
     return None if fields[0] in ("Z", "X") else int(fields[19])
 
 
@@ -117,20 +117,59 @@ def _server_class():
 
         def _run_uvicorn_command(self) -> subprocess.Popen:
             # Prefect's own command (prefect/server/api/server.py, 3.8), behind the launcher
-            parent = os.getpid() if (threading.current_thread() is threading.main_thread()
-                                     and os.environ.get(NO_DEATH_SIGNAL_ENV) != "1") else 0
-            command = [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
-                       APP, "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"]
-            env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
-                   "PREFECT__SERVER_FINAL": "1", **get_current_settings().to_environment_variables(exclude_unset=True)}
-            process = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(parent), *command], env=env,
-                                       stdin=subprocess.DEVNULL, stdout=self.output, stderr=self.output)
+            parent = (
+                os.getpid()
+                if (
+                    threading.current_thread() is threading.main_thread() and os.environ.get(NO_DEATH_SIGNAL_ENV) != "1"
+                )
+                else 0
+            )
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(prefect.__module_path__.parent),
+                "--factory",
+                APP,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "error",
+                "--lifespan",
+                "on",
+            ]
+            env = {
+                **os.environ,
+                "PREFECT_UI_ENABLED": "0",
+                "PREFECT__SERVER_EPHEMERAL": "1",
+                "PREFECT__SERVER_FINAL": "1",
+                **get_current_settings().to_environment_variables(exclude_unset=True),
+            }
+            process = subprocess.Popen(
+                [sys.executable, "-c", LAUNCHER, str(parent), *command],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=self.output,
+                stderr=self.output,
+            )
             self._forget()
             self.records.mkdir(parents=True, exist_ok=True)
             self.record = self.records / f"{process.pid}.json"
-            self.record.write_text(json.dumps({
-                "pid": process.pid, "started": started_at(process.pid), "parent": os.getpid(),
-                "parent_started": started_at(os.getpid()), "url": self.api_url}), encoding="utf-8")
+            self.record.write_text(
+                json.dumps(
+                    {
+                        "pid": process.pid,
+                        "started": started_at(process.pid),
+                        "parent": os.getpid(),
+                        "parent_started": started_at(os.getpid()),
+                        "url": self.api_url,
+                    }
+                ),
+                encoding="utf-8",
+            )
             return process
 
         def _forget(self) -> None:

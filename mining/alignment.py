@@ -70,8 +70,10 @@ class Aligner:
         index = {p: i for i, p in enumerate(places)}
 
         def arcs(t, side: str) -> tuple[tuple[int, int], ...]:
-            ends = [(index[a.source if side == "in" else a.target], a.weight)
-                    for a in (t.in_arcs if side == "in" else t.out_arcs)]
+            ends = [
+                (index[a.source if side == "in" else a.target], a.weight)
+                for a in (t.in_arcs if side == "in" else t.out_arcs)
+            ]
             return tuple(sorted(ends))
 
         def order(t) -> tuple:
@@ -129,8 +131,9 @@ class Aligner:
         for (i, j), c in sync_column.items():
             a[:n, c] = self.incidence[:, j]
             a[n + i, c], a[n + i + 1, c] = -1, 1
-        costs = ([TAU_COST if label is None else STD_COST for label in self.labels] + [STD_COST] * length
-                 + [0] * len(syncs))
+        costs = (
+            [TAU_COST if label is None else STD_COST for label in self.labels] + [STD_COST] * length + [0] * len(syncs)
+        )
         solve = state_equation(a, costs)
         final = np.array(self.fm + (0,) * length + (1,), dtype=np.float64)
 

@@ -20,9 +20,15 @@ from mining.rules import write_rules
 from warehouse.config import Config
 
 
-def build_all(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path | None = None, *,
-              incremental: bool = True, warnings: list[str] | None = None,
-              after: Callable[[str], None] | None = None) -> dict[str, float]:
+def build_all(
+    con: duckdb.DuckDBPyConnection,
+    cfg: Config,
+    root: Path | None = None,
+    *,
+    incremental: bool = True,
+    warnings: list[str] | None = None,
+    after: Callable[[str], None] | None = None,
+) -> dict[str, float]:
     """(Re)build all marts from the warehouse's events and `cfg`'s processes; seconds per step.
 
     Processes with an intended BPMN (`bpmn`, relative to `root`, the config's folder) are
@@ -37,16 +43,21 @@ def build_all(con: duckdb.DuckDBPyConnection, cfg: Config, root: Path | None = N
     first = build(con, ["case_variants", "value_stream_cases"], incremental=incremental, after=after)
     seconds |= first
     start = time.perf_counter()
-    models = {name: Intended((root or Path(".")) / p.bpmn, p.conformance_seconds, p.precision_seconds)
-              for name, p in cfg.processes.items() if p.bpmn}
+    models = {
+        name: Intended((root or Path(".")) / p.bpmn, p.conformance_seconds, p.precision_seconds)
+        for name, p in cfg.processes.items()
+        if p.bpmn
+    }
     problems = build_conformance(con, models, reuse=incremental)
     if warnings is not None:
         warnings += problems
     seconds["conformance_variants"] = time.perf_counter() - start
     seconds |= build(con, incremental=incremental, skip=frozenset(first), after=after)
     start = time.perf_counter()
-    con.execute("update staging.cases as c set deadline_at = d.deadline_at from marts.deadlines as d "
-                "where d.process = c.process and d.case_id = c.case_id "
-                "and c.deadline_at is distinct from d.deadline_at").fetchall()
+    con.execute(
+        "update staging.cases as c set deadline_at = d.deadline_at from marts.deadlines as d "
+        "where d.process = c.process and d.case_id = c.case_id "
+        "and c.deadline_at is distinct from d.deadline_at"
+    ).fetchall()
     seconds["case_deadlines"] = time.perf_counter() - start
     return seconds

@@ -44,8 +44,19 @@ ROWS = ("cases", "citizens", "as_built", "aggregate")
 VIEWS = ("events", "instances")
 KEYS = {"by_contact": ("contact_id",), "by_citizen": ("citizen_key",)}
 PLACEHOLDER = re.compile(r"\{\{ (\w+) \}\}")
-FIELDS = {"description", "grain", "refresh", "key", "rows", "period", "content", "by_transition", "answers", "tests",
-          "columns"}
+FIELDS = {
+    "description",
+    "grain",
+    "refresh",
+    "key",
+    "rows",
+    "period",
+    "content",
+    "by_transition",
+    "answers",
+    "tests",
+    "columns",
+}
 
 
 class CatalogueError(VaerdistromError, ValueError):
@@ -138,8 +149,12 @@ class Catalogue:
     def answering(self, question: str, level: str, view: str | None) -> str:
         """The mart answering a question's level in `view` (None: the question's default view)."""
         view = view or self.questions[question].default_view
-        return next(m.name for m in self.marts.values() for a in m.answers
-                    if (a.question, a.level, a.view) == (question, level, view))
+        return next(
+            m.name
+            for m in self.marts.values()
+            for a in m.answers
+            if (a.question, a.level, a.view) == (question, level, view)
+        )
 
     def order(self, names: list[str], stop: frozenset[str] = frozenset()) -> list[str]:
         """The marts `names` and everything they need, each after what it reads; what a mart in `stop` reads is
@@ -166,7 +181,7 @@ def render(mart: Mart, relations: dict[str, str]) -> str:
     for placeholder, table in relations.items():
         text = text.replace("{{ " + placeholder + " }}", table)
     if "{{" in text:
-        raise ValueError(f"{mart.role}/{mart.name}.sql: placeholder without a table: {text[text.index('{{'):][:40]}")
+        raise ValueError(f"{mart.role}/{mart.name}.sql: placeholder without a table: {text[text.index('{{') :][:40]}")
     return text
 
 
@@ -187,16 +202,19 @@ def _tests(spec: dict, name: str) -> tuple[list[Column], list[DataTest]]:
         tests.append(DataTest("unique", _tuple(test["unique"], f"{name}.yml: unique")))
     columns = []
     for c in spec.get("columns") or []:
-        if not (isinstance(c, dict) and {"name", "unit", "description"} <= set(c) <= {"name", "unit", "description",
-                                                                                     "tests"}):
+        if not (
+            isinstance(c, dict)
+            and {"name", "unit", "description"} <= set(c) <= {"name", "unit", "description", "tests"}
+        ):
             raise CatalogueError(f"{name}.yml: each column has a name, unit, description (and tests): {c!r}")
         columns.append(Column(c["name"], str(c["unit"]), str(c["description"])))
         for test in c.get("tests") or []:
             if test in ("not_null", "unique"):
                 tests.append(DataTest(test, (c["name"],)))
             elif isinstance(test, dict) and list(test) == ["accepted_values"]:
-                tests.append(DataTest("accepted_values", (c["name"],),
-                                  _tuple(test["accepted_values"], f"{name}.{c['name']}")))
+                tests.append(
+                    DataTest("accepted_values", (c["name"],), _tuple(test["accepted_values"], f"{name}.{c['name']}"))
+                )
             else:
                 raise CatalogueError(f"{name}.yml: column {c['name']}: unknown test {test!r}")
     return columns, tests
@@ -214,12 +232,24 @@ def _mart(sql: Path, sources: dict[str, Source], names: set[str]) -> Mart:
     if unknown:
         raise CatalogueError(f"{sql.parent.name}/{sql.name} reads {{{{ {unknown[0]} }}}}: no mart or source")
     columns, tests = _tests(spec, name)
-    mart = Mart(name=name, role=sql.parent.name, sql=text, reads=reads, needs=tuple(r for r in reads if r in names),
-                description=str(spec.get("description", "")).strip(), grain=str(spec.get("grain", "")),
-                refresh=spec.get("refresh", ""), rows=spec.get("rows", ""), columns=tuple(columns),
-                key=_tuple(spec.get("key"), f"{where}: key"), period=_tuple(spec.get("period"), f"{where}: period"),
-                content=_tuple(spec.get("content"), f"{where}: content"), by_transition=spec.get("by_transition"),
-                answers=tuple(Answer(**a) for a in spec.get("answers") or []), tests=tuple(tests))
+    mart = Mart(
+        name=name,
+        role=sql.parent.name,
+        sql=text,
+        reads=reads,
+        needs=tuple(r for r in reads if r in names),
+        description=str(spec.get("description", "")).strip(),
+        grain=str(spec.get("grain", "")),
+        refresh=spec.get("refresh", ""),
+        rows=spec.get("rows", ""),
+        columns=tuple(columns),
+        key=_tuple(spec.get("key"), f"{where}: key"),
+        period=_tuple(spec.get("period"), f"{where}: period"),
+        content=_tuple(spec.get("content"), f"{where}: content"),
+        by_transition=spec.get("by_transition"),
+        answers=tuple(Answer(**a) for a in spec.get("answers") or []),
+        tests=tuple(tests),
+    )
     if not mart.grain.startswith("one row per ") or not mart.description:
         raise CatalogueError(f"{where}: a description and a grain saying 'one row per ...'")
     if mart.refresh not in REFRESH or mart.rows not in ROWS:
@@ -243,10 +273,13 @@ def _questions(root: Path, marts: dict[str, Mart]) -> dict[str, Question]:
     for mart in marts.values():
         for a in mart.answers:
             q = questions.get(a.question)
-            if q is None or a.level not in q.levels or (a.view is None) != (q.default_view is None) or \
-                    a.view not in (None, *VIEWS):
-                raise CatalogueError(f"{mart.name}.yml answers {a}: no such question, level or view "
-                                     "(questions.yml)")
+            if (
+                q is None
+                or a.level not in q.levels
+                or (a.view is None) != (q.default_view is None)
+                or a.view not in (None, *VIEWS)
+            ):
+                raise CatalogueError(f"{mart.name}.yml answers {a}: no such question, level or view (questions.yml)")
             answered.setdefault((a.question, a.level, a.view), []).append(mart.name)
     for q in questions.values():
         for level in q.levels:
@@ -263,8 +296,11 @@ def load(root: Path = SQL) -> Catalogue:
     spec = yaml.safe_load((root / "sources.yml").read_text(encoding="utf-8"))
     sources = {n: Source(n, s["table"], s["description"], s.get("fingerprint")) for n, s in spec.items()}
     files = sorted(p for role in ROLES for p in (root / role).glob("*.*") if p.suffix in (".sql", ".yml"))
-    alone = [p.relative_to(root).as_posix() for p in files
-             if not p.with_suffix(".yml" if p.suffix == ".sql" else ".sql").exists()]
+    alone = [
+        p.relative_to(root).as_posix()
+        for p in files
+        if not p.with_suffix(".yml" if p.suffix == ".sql" else ".sql").exists()
+    ]
     if alone:
         raise CatalogueError(f"a mart is a .sql and a .yml file; alone: {', '.join(alone)}")
     sqls = [p for p in files if p.suffix == ".sql"]
@@ -289,8 +325,14 @@ def failures(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, names: list[s
     built or built but not listed, and every data test, each named as 'mart: test column(s): what was found'."""
     found = []
     for mart in (catalogue.marts[n] for n in names or catalogue.marts):
-        built = [c for (c,) in con.execute("select column_name from duckdb_columns() where schema_name = 'marts' "
-                                           "and table_name = ? order by column_index", [mart.name]).fetchall()]
+        built = [
+            c
+            for (c,) in con.execute(
+                "select column_name from duckdb_columns() where schema_name = 'marts' "
+                "and table_name = ? order by column_index",
+                [mart.name],
+            ).fetchall()
+        ]
         listed = [c.name for c in mart.columns]
         found += [f"{mart.name}: column {c}: listed in its .yml, not built" for c in listed if c not in built]
         found += [f"{mart.name}: column {c}: built, not listed in its .yml" for c in built if c not in listed]
@@ -299,15 +341,21 @@ def failures(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, names: list[s
                 continue
             columns = ", ".join(test.columns)
             if test.kind == "not_null":
-                sql = f"select count(*)::varchar || ' nulls' from marts.{mart.name} where {columns} is null " \
-                      "having count(*) > 0"
+                sql = (
+                    f"select count(*)::varchar || ' nulls' from marts.{mart.name} where {columns} is null "
+                    "having count(*) > 0"
+                )
             elif test.kind == "unique":
-                sql = f"select count(*)::varchar || ' repeated, e.g. ' || any_value(k::varchar) from (select " \
-                      f"({columns}) as k from marts.{mart.name} group by all having count(*) > 1)"
+                sql = (
+                    f"select count(*)::varchar || ' repeated, e.g. ' || any_value(k::varchar) from (select "
+                    f"({columns}) as k from marts.{mart.name} group by all having count(*) > 1)"
+                )
                 sql = f"select * from ({sql}) where not starts_with(#1, '0 ')"
             else:
-                sql = f"select 'unexpected ' || string_agg(distinct {columns}::varchar, ', ' order by " \
-                      f"{columns}::varchar) from marts.{mart.name} where {columns} not in $values having count(*) > 0"
+                sql = (
+                    f"select 'unexpected ' || string_agg(distinct {columns}::varchar, ', ' order by "
+                    f"{columns}::varchar) from marts.{mart.name} where {columns} not in $values having count(*) > 0"
+                )
             for (what,) in con.execute(sql, {"values": list(test.values)} if test.values else {}).fetchall():
                 found.append(f"{mart.name}: {test.kind} {columns}: {what}")
     return found

@@ -43,22 +43,47 @@ from vaerdistrom.errors import UsageError
 PREFIX_CHUNK = 2000  # variants walked between two looks at the clock
 STD_COST = 10000  # pm4py's cost of a move on log or model; a synchronous move costs 0 and a silent one 1
 DEVIATION = pa.struct([("kind", pa.string()), ("activity", pa.string())])
-VARIANTS = pa.schema([
-    ("process", pa.string()), ("activities", pa.list_(pa.string())), ("n_cases", pa.int64()),
-    ("method", pa.string()),  # how fitness and deviations were found: alignment or token_replay
-    ("fitness", pa.float64()), ("is_fitting", pa.bool_()),
-    ("cost", pa.float64()), ("worst_cost", pa.float64()),  # alignment: null when not aligned
-    ("token_fitness", pa.float64()), ("token_fit", pa.bool_()), ("missing_tokens", pa.int64()),
-    ("consumed_tokens", pa.int64()), ("remaining_tokens", pa.int64()), ("produced_tokens", pa.int64()),
-    ("deviations", pa.list_(DEVIATION)), ("model_sha256", pa.string()),
-    ("tie_rule", pa.string())])  # alignment: the rule that chose among equal-cost alignments (mining.alignment)
-MODELS = pa.schema([
-    ("process", pa.string()), ("model", pa.string()), ("model_sha256", pa.string()),
-    ("n_cases", pa.int64()), ("n_variants", pa.int64()), ("n_variants_aligned", pa.int64()),
-    ("share_cases_aligned", pa.float64()), ("fitness_method", pa.string()), ("fitness", pa.float64()),
-    ("alignment_fitness", pa.float64()), ("token_fitness", pa.float64()), ("precision", pa.float64()),
-    ("budget_seconds", pa.float64()), ("alignment_seconds", pa.float64()), ("replay_seconds", pa.float64()),
-    ("precision_seconds", pa.float64())])
+VARIANTS = pa.schema(
+    [
+        ("process", pa.string()),
+        ("activities", pa.list_(pa.string())),
+        ("n_cases", pa.int64()),
+        ("method", pa.string()),  # how fitness and deviations were found: alignment or token_replay
+        ("fitness", pa.float64()),
+        ("is_fitting", pa.bool_()),
+        ("cost", pa.float64()),
+        ("worst_cost", pa.float64()),  # alignment: null when not aligned
+        ("token_fitness", pa.float64()),
+        ("token_fit", pa.bool_()),
+        ("missing_tokens", pa.int64()),
+        ("consumed_tokens", pa.int64()),
+        ("remaining_tokens", pa.int64()),
+        ("produced_tokens", pa.int64()),
+        ("deviations", pa.list_(DEVIATION)),
+        ("model_sha256", pa.string()),
+        ("tie_rule", pa.string()),
+    ]
+)  # alignment: the rule that chose among equal-cost alignments (mining.alignment)
+MODELS = pa.schema(
+    [
+        ("process", pa.string()),
+        ("model", pa.string()),
+        ("model_sha256", pa.string()),
+        ("n_cases", pa.int64()),
+        ("n_variants", pa.int64()),
+        ("n_variants_aligned", pa.int64()),
+        ("share_cases_aligned", pa.float64()),
+        ("fitness_method", pa.string()),
+        ("fitness", pa.float64()),
+        ("alignment_fitness", pa.float64()),
+        ("token_fitness", pa.float64()),
+        ("precision", pa.float64()),
+        ("budget_seconds", pa.float64()),
+        ("alignment_seconds", pa.float64()),
+        ("replay_seconds", pa.float64()),
+        ("precision_seconds", pa.float64()),
+    ]
+)
 
 
 class IntendedModelError(UsageError, ValueError):
@@ -98,8 +123,11 @@ def deviations_of(alignment: list[tuple], modelled: set[str]) -> list[tuple[str,
     moved_in_log = {log for log, model in alignment if log != ">>" and model == ">>"}
     moved_in_model = {model for log, model in alignment if log == ">>" and model not in (None, ">>")}
     wrong = moved_in_log & (modelled | moved_in_model)
-    return sorted([("wrong_order", a) for a in wrong] + [("inserted", a) for a in moved_in_log - wrong]
-                  + [("skipped", a) for a in moved_in_model - wrong])
+    return sorted(
+        [("wrong_order", a) for a in wrong]
+        + [("inserted", a) for a in moved_in_log - wrong]
+        + [("skipped", a) for a in moved_in_model - wrong]
+    )
 
 
 def replay(keys: list[tuple], replayer: Replayer) -> list[dict]:
@@ -109,8 +137,14 @@ def replay(keys: list[tuple], replayer: Replayer) -> list[dict]:
     for variant in keys:
         r = replayer.fitness(variant)
         misplaced = set(r.pop("problems"))
-        out.append(r | {"replay_deviations": sorted([("inserted", a) for a in set(variant) - modelled]
-                                                    + [("wrong_order", a) for a in misplaced])})
+        out.append(
+            r
+            | {
+                "replay_deviations": sorted(
+                    [("inserted", a) for a in set(variant) - modelled] + [("wrong_order", a) for a in misplaced]
+                )
+            }
+        )
     return out
 
 
@@ -142,9 +176,12 @@ def align(keys: list[tuple], net, im, fm, budget_seconds: float = float("inf")) 
             break
         worst = STD_COST * len(key) + model_worst
         cost_moves, worst_moves = r["cost"] // STD_COST, worst // STD_COST  # pm4py's fitness: silent steps are free
-        out[key] = {"cost": float(r["cost"]), "worst_cost": float(worst),
-                    "fitness": 1 - cost_moves / worst_moves if worst_moves > 0 else 0.0,
-                    "deviations": deviations_of(r["alignment"], modelled)}
+        out[key] = {
+            "cost": float(r["cost"]),
+            "worst_cost": float(worst),
+            "fitness": 1 - cost_moves / worst_moves if worst_moves > 0 else 0.0,
+            "deviations": deviations_of(r["alignment"], modelled),
+        }
     return out
 
 
@@ -169,7 +206,7 @@ def precision(counts: Counter, replayer: Replayer, budget_seconds: float = float
             followers.setdefault(prefix, set()).add(v[i])
             weight[prefix] += n
             if prefix not in reached:
-                before = reached[v[:i - 1]]
+                before = reached[v[: i - 1]]
                 s = replayer.step(before, v[i - 1]) if before is not None else None
                 reached[prefix] = s.to if s is not None and s.problem is None else None
     if time.perf_counter() > deadline:
@@ -188,8 +225,10 @@ def precision(counts: Counter, replayer: Replayer, budget_seconds: float = float
 
 def token_log_fitness(rows: list[dict]) -> float:
     """pm4py's token-based log fitness over variants weighted by their cases."""
-    m, c, r, p = (sum(x["n_cases"] * x[k] for x in rows) for k in
-                  ("missing_tokens", "consumed_tokens", "remaining_tokens", "produced_tokens"))
+    m, c, r, p = (
+        sum(x["n_cases"] * x[k] for x in rows)
+        for k in ("missing_tokens", "consumed_tokens", "remaining_tokens", "produced_tokens")
+    )
     return 0.5 * (1 - m / c) + 0.5 * (1 - r / p) if c > 0 and p > 0 else 0.0
 
 
@@ -206,19 +245,38 @@ TOKENS = ("token_fitness", "token_fit", "missing_tokens", "consumed_tokens", "re
 def _checked_before(con: duckdb.DuckDBPyConnection, process: str, model_sha256: str) -> dict[tuple, dict]:
     """The last run's variants of this process checked against the same model (same file content), aligned under
     today's tie rule (an alignment chosen otherwise is aligned again)."""
-    have = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = "
-                                      "'marts' and table_name = 'conformance_variants' order by ordinal_position"
-                                      ).fetchall()]
+    have = [
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = "
+            "'marts' and table_name = 'conformance_variants' order by ordinal_position"
+        ).fetchall()
+    ]
     if have != VARIANTS.names:  # none yet, or written by an older vaerdistrom
         return {}
-    rows = con.sql("select * from marts.conformance_variants where process = $p and model_sha256 = $m "
-                   "and tie_rule = $r", params={"p": process, "m": model_sha256, "r": TIE_RULE}
-                   ).to_arrow_table().to_pylist()
+    rows = (
+        con.sql(
+            "select * from marts.conformance_variants where process = $p and model_sha256 = $m and tie_rule = $r",
+            params={"p": process, "m": model_sha256, "r": TIE_RULE},
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
     return {tuple(r["activities"]): r for r in rows}
 
 
-def check_process(con: duckdb.DuckDBPyConnection, process: str, model: Intended, net, im, fm, digest: str,
-                  found: Counter, *, reuse: bool) -> tuple[list[dict], dict]:
+def check_process(
+    con: duckdb.DuckDBPyConnection,
+    process: str,
+    model: Intended,
+    net,
+    im,
+    fm,
+    digest: str,
+    found: Counter,
+    *,
+    reuse: bool,
+) -> tuple[list[dict], dict]:
     """One process's variant rows and its model row (fitness, precision, how much was aligned).
 
     Every variant is token-replayed and every prefix walked (milliseconds, see `mining.replay`).
@@ -236,23 +294,48 @@ def check_process(con: duckdb.DuckDBPyConnection, process: str, model: Intended,
     exact = precision(counts, replayer, model.precision_seconds)
     precision_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    aligned = {k: {"cost": r["cost"], "worst_cost": r["worst_cost"], "fitness": r["fitness"],
-                   "deviations": [(d["kind"], d["activity"]) for d in r["deviations"]]}
-               for k, r in before.items() if r["method"] == "alignment"}
+    aligned = {
+        k: {
+            "cost": r["cost"],
+            "worst_cost": r["worst_cost"],
+            "fitness": r["fitness"],
+            "deviations": [(d["kind"], d["activity"]) for d in r["deviations"]],
+        }
+        for k, r in before.items()
+        if r["method"] == "alignment"
+    }
     aligned |= align([k for k in keys if k not in aligned], net, im, fm, model.budget_seconds)
     alignment_seconds = time.perf_counter() - start
     rows = []
     for k in keys:
         t, a = replayed[k], aligned.get(k)
-        row = {"process": process, "activities": list(k), "n_cases": counts[k], "model_sha256": digest,
-               **{f: t[f] for f in TOKENS}}
+        row = {
+            "process": process,
+            "activities": list(k),
+            "n_cases": counts[k],
+            "model_sha256": digest,
+            **{f: t[f] for f in TOKENS},
+        }
         if a is not None:
-            row |= {"method": "alignment", "fitness": a["fitness"], "is_fitting": a["fitness"] == 1,
-                    "cost": a["cost"], "worst_cost": a["worst_cost"], "deviations": a["deviations"],
-                    "tie_rule": TIE_RULE}
+            row |= {
+                "method": "alignment",
+                "fitness": a["fitness"],
+                "is_fitting": a["fitness"] == 1,
+                "cost": a["cost"],
+                "worst_cost": a["worst_cost"],
+                "deviations": a["deviations"],
+                "tie_rule": TIE_RULE,
+            }
         else:
-            row |= {"method": "token_replay", "fitness": t["token_fitness"], "is_fitting": t["token_fit"],
-                    "cost": None, "worst_cost": None, "deviations": t["replay_deviations"], "tie_rule": None}
+            row |= {
+                "method": "token_replay",
+                "fitness": t["token_fitness"],
+                "is_fitting": t["token_fit"],
+                "cost": None,
+                "worst_cost": None,
+                "deviations": t["replay_deviations"],
+                "tie_rule": None,
+            }
         row["deviations"] = [{"kind": kind, "activity": act} for kind, act in row["deviations"]]
         rows.append(row)
     n_cases = sum(counts.values())
@@ -260,13 +343,24 @@ def check_process(con: duckdb.DuckDBPyConnection, process: str, model: Intended,
     by_alignment = alignment_log_fitness(rows)
     by_tokens = token_log_fitness(rows)
     every = cases_aligned == n_cases and n_cases > 0
-    summary = {"process": process, "model": str(model.path), "model_sha256": digest, "n_cases": n_cases,
-               "n_variants": len(keys), "n_variants_aligned": len(aligned), "share_cases_aligned":
-               cases_aligned / n_cases if n_cases else None, "fitness_method": "alignment" if every else "token_replay",
-               "fitness": by_alignment if every else by_tokens, "alignment_fitness": by_alignment,
-               "token_fitness": by_tokens, "precision": exact, "budget_seconds": model.budget_seconds,
-               "alignment_seconds": alignment_seconds, "replay_seconds": replay_seconds,
-               "precision_seconds": precision_seconds}
+    summary = {
+        "process": process,
+        "model": str(model.path),
+        "model_sha256": digest,
+        "n_cases": n_cases,
+        "n_variants": len(keys),
+        "n_variants_aligned": len(aligned),
+        "share_cases_aligned": cases_aligned / n_cases if n_cases else None,
+        "fitness_method": "alignment" if every else "token_replay",
+        "fitness": by_alignment if every else by_tokens,
+        "alignment_fitness": by_alignment,
+        "token_fitness": by_tokens,
+        "precision": exact,
+        "budget_seconds": model.budget_seconds,
+        "alignment_seconds": alignment_seconds,
+        "replay_seconds": replay_seconds,
+        "precision_seconds": precision_seconds,
+    }
     return rows, summary
 
 
@@ -278,8 +372,7 @@ def _store(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: 
         con.unregister("_rows")
 
 
-def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended], *, reuse: bool = True
-                      ) -> list[str]:
+def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended], *, reuse: bool = True) -> list[str]:
     """Check each process's variants against its intended model into marts.conformance_variants and
     marts.conformance_models.
 
@@ -299,17 +392,22 @@ def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended
         found = variants(con, process)
         never = activities_never_seen(net, found)
         if never:
-            warnings.append(f"process {process!r}: {model.path} names activities no case did (yet): "
-                            f"{', '.join(map(repr, never))}")
+            warnings.append(
+                f"process {process!r}: {model.path} names activities no case did (yet): {', '.join(map(repr, never))}"
+            )
         digest = hashlib.sha256(model.path.read_bytes()).hexdigest()
         checked, summary = check_process(con, process, model, net, im, fm, digest, found, reuse=reuse)
         if summary["fitness_method"] != "alignment" and summary["n_cases"]:
-            warnings.append(f"process {process!r}: {summary['n_variants_aligned']} of {summary['n_variants']} "
-                            f"variants ({summary['share_cases_aligned']:.1%} of cases) aligned within "
-                            f"{model.budget_seconds:g} s (conformance_seconds); fitness is token-based tonight")
+            warnings.append(
+                f"process {process!r}: {summary['n_variants_aligned']} of {summary['n_variants']} "
+                f"variants ({summary['share_cases_aligned']:.1%} of cases) aligned within "
+                f"{model.budget_seconds:g} s (conformance_seconds); fitness is token-based tonight"
+            )
         if summary["precision"] is None and summary["n_cases"]:
-            warnings.append(f"process {process!r}: precision left out: its variants' prefixes could not all be "
-                            f"replayed within {model.precision_seconds:g} s (precision_seconds)")
+            warnings.append(
+                f"process {process!r}: precision left out: its variants' prefixes could not all be "
+                f"replayed within {model.precision_seconds:g} s (precision_seconds)"
+            )
         rows += checked
         summaries.append(summary)
     _store(con, "conformance_variants", rows, VARIANTS)

@@ -37,8 +37,9 @@ class Discovered:
 
 def variants(con: duckdb.DuckDBPyConnection, process: str) -> Counter:
     """The process's variants of completed activities (a start/complete pair counts once) with their case counts."""
-    rows = con.execute("select instance_activities, count(*) from marts.case_variants where process = ? "
-                       "group by all", [process]).fetchall()
+    rows = con.execute(
+        "select instance_activities, count(*) from marts.case_variants where process = ? group by all", [process]
+    ).fetchall()
     return Counter({tuple(activities): n for activities, n in rows})
 
 

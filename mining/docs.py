@@ -1,6 +1,6 @@
 """Render docs/mining.md from the mart catalogue, so each documented grain, key and column is the contract's own.
 
-    python -m mining.docs            # rewrite docs/mining.md
+python -m mining.docs            # rewrite docs/mining.md
 """
 
 from __future__ import annotations
@@ -96,13 +96,18 @@ def columns(mart: Mart) -> list[str]:
     """A mart's columns as a Markdown table, with the data tests each is under."""
     tests: dict[str, list[str]] = {}
     for t in mart.tests:
-        label = {"not_null": "not null", "unique": "unique" if len(t.columns) == 1 else "unique together",
-                 "accepted_values": "one of " + ", ".join(f"`{v}`" for v in t.values)}[t.kind]
+        label = {
+            "not_null": "not null",
+            "unique": "unique" if len(t.columns) == 1 else "unique together",
+            "accepted_values": "one of " + ", ".join(f"`{v}`" for v in t.values),
+        }[t.kind]
         for c in t.columns:
             tests.setdefault(c, []).append(label)
     rows = ["| column | unit | description | tests |", "|---|---|---|---|"]
-    rows += [f"| `{c.name}` | {c.unit} | {c.description.replace('|', '/')} | {'; '.join(tests.get(c.name, []))} |"
-             for c in mart.columns]
+    rows += [
+        f"| `{c.name}` | {c.unit} | {c.description.replace('|', '/')} | {'; '.join(tests.get(c.name, []))} |"
+        for c in mart.columns
+    ]
     return rows
 
 
@@ -113,24 +118,47 @@ def render() -> str:
         own = QUESTIONS[question][level]
         events, instances = (own, other) if DEFAULT_VIEW[question] == "events" else (other, own)
         marks = {m: " (default)" if m == own else "" for m in (events, instances)}
-        views.append(f"| `{question}` | `{level}` | `marts.{events}`{marks[events]} | "
-                     f"`marts.{instances}`{marks[instances]} |")
+        views.append(
+            f"| `{question}` | `{level}` | `marts.{events}`{marks[events]} | `marts.{instances}`{marks[instances]} |"
+        )
     per_case = ", ".join(f"`{m.name}`" for m in CATALOGUE.marts.values() if m.per_case)
-    out = [INTRO.replace("{views}", "\n".join(views)).replace("{per_case}", per_case), "## Questions", "",
-           "| question | level | mart |", "|---|---|---|"]
+    out = [
+        INTRO.replace("{views}", "\n".join(views)).replace("{per_case}", per_case),
+        "## Questions",
+        "",
+        "| question | level | mart |",
+        "|---|---|---|",
+    ]
     for question, levels in QUESTIONS.items():
         for i, (level, answer) in enumerate(levels.items()):
             out.append(f"| `{question}` | `{level}`{' (default)' if i == 0 else ''} | `marts.{answer}` |")
-    out += ["", "## Sources", "", "What the marts read that is no mart (`mining/sql/sources.yml`).", "",
-            "| name | table | description |", "|---|---|---|"]
+    out += [
+        "",
+        "## Sources",
+        "",
+        "What the marts read that is no mart (`mining/sql/sources.yml`).",
+        "",
+        "| name | table | description |",
+        "|---|---|---|",
+    ]
     out += [f"| `{s.name}` | `{s.table}` | {s.description} |" for s in CATALOGUE.sources.values()]
     out += ["", "## Marts", ""]
     for mart in CATALOGUE.marts.values():
         reads = ", ".join(f"`{table}`" for table in inputs(mart))
         key = f"; key: {', '.join(f'`{k}`' for k in mart.key)}" if mart.key else ""
-        out += [f"### `marts.{mart.name}`", "", f"Grain: {mart.grain}. Refresh: `{mart.refresh}`{key}. "
-                f"Rows under a filter: `{mart.rows}`. In `mining/sql/{mart.role}/`.", "", mart.description, "",
-                f"Reads: {reads}.", "", *columns(mart), ""]
+        out += [
+            f"### `marts.{mart.name}`",
+            "",
+            f"Grain: {mart.grain}. Refresh: `{mart.refresh}`{key}. "
+            f"Rows under a filter: `{mart.rows}`. In `mining/sql/{mart.role}/`.",
+            "",
+            mart.description,
+            "",
+            f"Reads: {reads}.",
+            "",
+            *columns(mart),
+            "",
+        ]
     return "\n".join(out)
 
 

@@ -53,8 +53,12 @@ class MartsMissing(VaerdistromError, RuntimeError):
 
 def _ensure_rules(con: duckdb.DuckDBPyConnection) -> None:
     """The rule tables (no rules, a calendar for the data's years) when `write_rules` never ran here."""
-    have = {t for (t,) in con.execute("select table_name from information_schema.tables "
-                                      "where table_schema = 'marts'").fetchall()}
+    have = {
+        t
+        for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
     if not {"process_rules", "planned_waits", "standard_times", "calendar", "case_rules"} <= have:
         from mining.rules import write_rules
 
@@ -62,23 +66,30 @@ def _ensure_rules(con: duckdb.DuckDBPyConnection) -> None:
     from mining.conformance import MODELS, VARIANTS
 
     for table, schema in (("conformance_variants", VARIANTS), ("conformance_models", MODELS)):
-        columns = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema "
-                                             "= 'marts' and table_name = ? order by ordinal_position",
-                                             [table]).fetchall()]
+        columns = [
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema "
+                "= 'marts' and table_name = ? order by ordinal_position",
+                [table],
+            ).fetchall()
+        ]
         if columns != schema.names:  # no intended model checked yet, or checked by an older vaerdistrom
             con.register("_empty", schema.empty_table())
             con.execute(f"create or replace table marts.{table} as select * from _empty").fetchall()
             con.unregister("_empty")
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, name: str, *, ensure_rules: bool = True,
-            catalogue: Catalogue = CATALOGUE) -> None:
+def run_sql(
+    con: duckdb.DuckDBPyConnection, name: str, *, ensure_rules: bool = True, catalogue: Catalogue = CATALOGUE
+) -> None:
     """Build one mart as `marts.<name>` from the warehouse's tables (`ensure_rules=False`: the caller made sure
     the rule and conformance tables exist)."""
     if ensure_rules:
         _ensure_rules(con)
-    con.execute(f"create or replace table marts.{name} as\n"
-                + render(catalogue.marts[name], catalogue.relations())).fetchall()
+    con.execute(
+        f"create or replace table marts.{name} as\n" + render(catalogue.marts[name], catalogue.relations())
+    ).fetchall()
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, name: str, known: dict[str, str]) -> str:
@@ -87,21 +98,31 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, name: str
     for placeholder in sorted(catalogue.marts[name].reads):
         source, mart = catalogue.sources.get(placeholder), catalogue.marts.get(placeholder)
         if source is not None and source.fingerprint:
-            rows = con.execute(f"select coalesce(md5(string_agg(t::varchar, '|' order by t::varchar)), '') "
-                               f"from ({source.fingerprint}) as t").fetchall()[0][0]
+            rows = con.execute(
+                f"select coalesce(md5(string_agg(t::varchar, '|' order by t::varchar)), '') "
+                f"from ({source.fingerprint}) as t"
+            ).fetchall()[0][0]
             h.update(f"{placeholder}:{rows}".encode())
         elif mart is not None and mart.content:
-            rows = con.execute(f"select coalesce(md5(string_agg(t::varchar, '|' order by t::varchar)), '') from "
-                               f"(select {', '.join(mart.content)} from marts.{placeholder}) as t").fetchall()[0][0]
+            rows = con.execute(
+                f"select coalesce(md5(string_agg(t::varchar, '|' order by t::varchar)), '') from "
+                f"(select {', '.join(mart.content)} from marts.{placeholder}) as t"
+            ).fetchall()[0][0]
             h.update(f"{placeholder}:{known[placeholder]}:{rows}".encode())
         elif mart is not None:
             h.update(f"{placeholder}:{known[placeholder]}".encode())
     return h.hexdigest()
 
 
-def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, *,
-          incremental: bool = True, skip: frozenset[str] = frozenset(),
-          after: Callable[[str], None] | None = None, catalogue: Catalogue = CATALOGUE) -> dict[str, float]:
+def build(
+    con: duckdb.DuckDBPyConnection,
+    names: list[str] | None = None,
+    *,
+    incremental: bool = True,
+    skip: frozenset[str] = frozenset(),
+    after: Callable[[str], None] | None = None,
+    catalogue: Catalogue = CATALOGUE,
+) -> dict[str, float]:
     """(Re)build the marts `names` (default: all) and what they need; seconds per mart.
 
     With `incremental` (the default), a mart built before from the same SQL and rules is
@@ -111,12 +132,17 @@ def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, *,
     (progress; the crash tests stop the process there).
     """
     _ensure_rules(con)
-    newest = con.execute("select coalesce(max(batch_id), 0) from meta.batches where status = 'done'"
-                         ).fetchall()[0][0]
-    state = {m: (fp, last) for m, fp, last in con.execute(
-        "select mart, fingerprint, last_batch_id from meta.mart_state").fetchall()}
-    built = {t for (t,) in con.execute("select table_name from information_schema.tables "
-                                       "where table_schema = 'marts'").fetchall()}
+    newest = con.execute("select coalesce(max(batch_id), 0) from meta.batches where status = 'done'").fetchall()[0][0]
+    state = {
+        m: (fp, last)
+        for m, fp, last in con.execute("select mart, fingerprint, last_batch_id from meta.mart_state").fetchall()
+    }
+    built = {
+        t
+        for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
     fingerprints: dict[str, str] = {}
     seconds = {}
     for name in catalogue.order(names or list(catalogue.marts)):
@@ -137,10 +163,12 @@ def build(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, *,
         else:
             run_sql(con, name, ensure_rules=False, catalogue=catalogue)  # made sure once, above
             mode = "full"
-        con.execute("insert or replace into meta.mart_state by name select ? as mart, ? as fingerprint, "
-                    "? as last_batch_id, now() as built_at, ? as mode, case when ? = 'full' then now() else "
-                    "(select rebuilt_at from meta.mart_state where mart = ?) end as rebuilt_at",
-                    [name, fp, newest, mode, mode, name]).fetchall()
+        con.execute(
+            "insert or replace into meta.mart_state by name select ? as mart, ? as fingerprint, "
+            "? as last_batch_id, now() as built_at, ? as mode, case when ? = 'full' then now() else "
+            "(select rebuilt_at from meta.mart_state where mart = ?) end as rebuilt_at",
+            [name, fp, newest, mode, mode, name],
+        ).fetchall()
         seconds[name] = time.perf_counter() - start
         if after is not None:
             after(name)
@@ -164,18 +192,23 @@ def kept(con: duckdb.DuckDBPyConnection, filters: Filters, made: Made) -> str:
     return made.relations["_kept"]
 
 
-def by_period(con: duckdb.DuckDBPyConnection, filters: Filters, name: str,
-              catalogue: Catalogue = CATALOGUE) -> str | None:
+def by_period(
+    con: duckdb.DuckDBPyConnection, filters: Filters, name: str, catalogue: Catalogue = CATALOGUE
+) -> str | None:
     """A where clause that keeps the filter's cases' rows of mart `name` by the case period on each row (its
     `period` columns), when the filter selects cases by period alone and the built mart has them (else None: the
     rows are kept by a semi join). The bounds are `Filters.period_bounds`, as the kept cases', computed once and
     written as literals (a view takes no parameters)."""
     columns = catalogue.marts[name].period
-    if not columns or any(v not in (None, ()) for v in (filters.org_unit, filters.variant, filters.attributes,
-                                                        filters.min_days, filters.max_days)):
+    if not columns or any(
+        v not in (None, ())
+        for v in (filters.org_unit, filters.variant, filters.attributes, filters.min_days, filters.max_days)
+    ):
         return None
-    has = con.execute("select count(*) from duckdb_columns() where schema_name = 'marts' and table_name = $t "
-                      "and column_name in $c", {"t": name, "c": list(columns)}).fetchall()[0][0]
+    has = con.execute(
+        "select count(*) from duckdb_columns() where schema_name = 'marts' and table_name = $t and column_name in $c",
+        {"t": name, "c": list(columns)},
+    ).fetchall()[0][0]
     if has != len(columns):
         return None
     first, after, params = filters.period_bounds()
@@ -190,8 +223,15 @@ def by_period(con: duckdb.DuckDBPyConnection, filters: Filters, name: str,
     return "where " + " and ".join(where) if where else None
 
 
-def relation(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, made: Made, taking: Taking, *,
-             catalogue: Catalogue = CATALOGUE) -> str:
+def relation(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    filters: Filters,
+    made: Made,
+    taking: Taking,
+    *,
+    catalogue: Catalogue = CATALOGUE,
+) -> str:
     """What to read mart `name` from for the filter's kept cases: a temporary view (a mart of case rows taken as
     built) or table of its rows; what `made` already holds is not computed again."""
     if name in made.relations:
@@ -206,21 +246,34 @@ def relation(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, made: 
         if needed in taken and mart.rows == "as_built":
             target = f"marts.{needed}"
         elif needed in taken and mart.rows == "cases":
-            rows = taking.by_period and by_period(con, filters, needed, catalogue) or (
-                f"semi join {kept(con, filters, made)} as k on k.process = x.process and k.case_id = x.case_id")
+            rows = (
+                taking.by_period
+                and by_period(con, filters, needed, catalogue)
+                or (f"semi join {kept(con, filters, made)} as k on k.process = x.process and k.case_id = x.case_id")
+            )
             con.execute(f"create or replace temp view {target} as select x.* from marts.{needed} as x {rows}")
         elif needed in taken and mart.rows == "citizens":  # a table: a page asks several questions of the journeys
             cases = relation(con, "case_variants", filters, made, taking, catalogue=catalogue)
-            con.execute(f"create or replace temp table {target} as select x.* from marts.{needed} as x semi join "
-                        f"{cases} as k on k.citizen_key = x.citizen_key")
+            con.execute(
+                f"create or replace temp table {target} as select x.* from marts.{needed} as x semi join "
+                f"{cases} as k on k.citizen_key = x.citizen_key"
+            )
         else:
             con.execute(f"create or replace temp table {target} as\n" + render(mart, made.relations))
         made.relations[needed] = target
     return made.relations[name]
 
 
-def of_transition(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, made: Made, taking: Taking,
-                  match: dict[str, str], *, catalogue: Catalogue = CATALOGUE) -> str:
+def of_transition(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    filters: Filters,
+    made: Made,
+    taking: Taking,
+    match: dict[str, str],
+    *,
+    catalogue: Catalogue = CATALOGUE,
+) -> str:
     """The query of mart `name` (its rows grouped by transition) over one transition's rows of its `by_transition`
     input for the filter: `match` names the process, source and target; those rows are kept for the filter's
     other marts of that transition."""
@@ -229,11 +282,13 @@ def of_transition(con: duckdb.DuckDBPyConnection, name: str, filters: Filters, m
         raise KeyError(f"mart {name!r} is not grouped by transition (no by_transition in its .yml)")
     one = f"_transition_{zlib.crc32(repr((waits, *match.values())).encode())}"
     if one not in made.relations:
-        con.execute(f"create or replace temp table {made.prefix}{one} as select * from "
-                    f"{relation(con, waits, filters, made, taking, catalogue=catalogue)} where {TRANSITION}", match)
+        con.execute(
+            f"create or replace temp table {made.prefix}{one} as select * from "
+            f"{relation(con, waits, filters, made, taking, catalogue=catalogue)} where {TRANSITION}",
+            match,
+        )
         made.relations[one] = f"{made.prefix}{one}"  # dropped with the filter's other tables
     return render(catalogue.marts[name], made.relations | {waits: made.relations[one]})
-
 
 
 def release(con: duckdb.DuckDBPyConnection, made: Made, taking: Taking, catalogue: Catalogue = CATALOGUE) -> None:
@@ -244,8 +299,9 @@ def release(con: duckdb.DuckDBPyConnection, made: Made, taking: Taking, catalogu
             con.execute(f"drop {'view' if name in taking.marts and rows == 'cases' else 'table'} if exists {target}")
 
 
-def query(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = None, *,
-          catalogue: Catalogue = CATALOGUE) -> pa.Table:
+def query(
+    con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = None, *, catalogue: Catalogue = CATALOGUE
+) -> pa.Table:
     """The rows of mart `name` for the cases `filters` keeps (its process only, when it names one).
 
     Without a filter beyond the process this reads the built mart; otherwise it computes
@@ -254,14 +310,24 @@ def query(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = N
     filters = filters or Filters()
     if name not in catalogue.marts:
         raise KeyError(f"no mart named {name!r} (there are: {', '.join(catalogue.marts)})")
-    built = {t for (t,) in con.execute("select table_name from information_schema.tables "
-                                       "where table_schema = 'marts'").fetchall()}
-    missing = [n for n in [name] + (["case_variants", "event_sequence"] if filters.selects_cases else [])
-               if n not in built]
+    built = {
+        t
+        for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
+    missing = [
+        n for n in [name] + (["case_variants", "event_sequence"] if filters.selects_cases else []) if n not in built
+    ]
     if missing:
         raise MartsMissing(f"marts.{missing[0]} is not built yet: run `vaerdistrom mine` after loading")
-    has_process = bool(con.execute("select 1 from information_schema.columns where table_schema = 'marts' "
-                                   "and table_name = ? and column_name = 'process'", [name]).fetchall())
+    has_process = bool(
+        con.execute(
+            "select 1 from information_schema.columns where table_schema = 'marts' "
+            "and table_name = ? and column_name = 'process'",
+            [name],
+        ).fetchall()
+    )
     where = " where process = $process" if filters.process is not None and has_process else ""
     params = {"process": filters.process} if where else {}
     # a mart without a process column (journeys) keeps a process's cases through the case filter

@@ -46,8 +46,18 @@ class Filters:
     @property
     def selects_cases(self) -> bool:
         """True when the filter leaves out cases beyond choosing a process."""
-        return any(v not in (None, ()) for v in (self.period_from, self.period_to, self.org_unit, self.variant,
-                                                 self.attributes, self.min_days, self.max_days))
+        return any(
+            v not in (None, ())
+            for v in (
+                self.period_from,
+                self.period_to,
+                self.org_unit,
+                self.variant,
+                self.attributes,
+                self.min_days,
+                self.max_days,
+            )
+        )
 
     def period_bounds(self) -> tuple[str | None, str | None, dict]:
         """SQL for the period's first instant (a case ending at or after it is kept) and the instant after its last
@@ -57,8 +67,9 @@ class Filters:
         params = {k: v for k, v in (("period_from", self.period_from), ("period_to", self.period_to)) if v is not None}
         return start, end, (params | {"zone": self.timezone} if params else {})
 
-    def cases_sql(self, case_variants: str = "marts.case_variants",
-                  event_sequence: str = "marts.event_sequence") -> tuple[str, dict[str, object]]:
+    def cases_sql(
+        self, case_variants: str = "marts.case_variants", event_sequence: str = "marts.event_sequence"
+    ) -> tuple[str, dict[str, object]]:
         """A query of the kept cases (process, case_id) and its parameters."""
         where: list[str] = ["true"]
         params: dict[str, object] = {}
@@ -72,17 +83,21 @@ class Filters:
             where.append(f"c.started_at < {end}")
         params |= bounds
         if self.org_unit is not None:
-            where.append(f"exists (select 1 from {event_sequence} as e where e.process = c.process "
-                         "and e.case_id = c.case_id and e.org_unit = $org_unit)")
+            where.append(
+                f"exists (select 1 from {event_sequence} as e where e.process = c.process "
+                "and e.case_id = c.case_id and e.org_unit = $org_unit)"
+            )
             params["org_unit"] = self.org_unit
         if self.variant is not None:
             where.append("starts_with(c.variant_id, $variant)")
             params["variant"] = self.variant
         for i, (key, value) in enumerate(self.attributes):
-            where.append(f"(exists (select 1 from staging.cases as s where s.process = c.process "
-                         f"and s.case_id = c.case_id and s.attributes->>$key{i} = $value{i}) "
-                         f"or exists (select 1 from staging.events as e where e.process = c.process "
-                         f"and e.case_id = c.case_id and e.attributes->>$key{i} = $value{i}))")
+            where.append(
+                f"(exists (select 1 from staging.cases as s where s.process = c.process "
+                f"and s.case_id = c.case_id and s.attributes->>$key{i} = $value{i}) "
+                f"or exists (select 1 from staging.events as e where e.process = c.process "
+                f"and e.case_id = c.case_id and e.attributes->>$key{i} = $value{i}))"
+            )
             params[f"key{i}"], params[f"value{i}"] = key, value
         if self.min_days is not None:
             where.append("c.lead_time_seconds >= $min_days * 86400")

@@ -48,6 +48,7 @@ def warm_up() -> threading.Thread:
 
 # -- discovery and models: the simplified interface, but for the miner's input --------------------------------------
 
+
 def discover_tree(counts: Counter, noise_threshold: float) -> ProcessTree:
     """pm4py's inductive miner on variant counts: IMf when there is a noise threshold, else IM.
 
@@ -125,6 +126,7 @@ def is_bpmn_task(node: object) -> bool:
 # time, to compute each (marking, activity) step once. These are the functions `apply_trace` itself calls; their
 # modules are looked up once (a step is computed thousands of times on a large net).
 
+
 @functools.cache
 def _semantics() -> ModuleType:
     """pm4py's Petri net semantics (enabled transitions, firing)."""
@@ -163,12 +165,14 @@ def shortest_paths_by_hidden(net: PetriNet, max_depth: int) -> dict:
     return get_places_shortest_path_by_hidden(net, max_depth)
 
 
-def walk_hidden_to_enable(t: PetriNet.Transition, net: PetriNet, marking: Marking, paths: dict
-                          ) -> tuple[Marking, list[PetriNet.Transition]]:
+def walk_hidden_to_enable(
+    t: PetriNet.Transition, net: PetriNet, marking: Marking, paths: dict
+) -> tuple[Marking, list[PetriNet.Transition]]:
     """The marking reached by the hidden transitions token replay fires to enable `t`, and those transitions
     (`apply_hidden_trans` as `apply_trace` calls it: no exhaustive invisible exploration); `marking` is copied."""
-    _, reached, walked, _ = _token_replay().apply_hidden_trans(t, net, copy(marking), paths, [], 0, set(),
-                                                               [copy(marking)], False)
+    _, reached, walked, _ = _token_replay().apply_hidden_trans(
+        t, net, copy(marking), paths, [], 0, set(), [copy(marking)], False
+    )
     return reached, walked
 
 
@@ -192,8 +196,9 @@ def reached_final_marking(marking: Marking, final_marking: Marking) -> bool:
     return _token_replay().break_condition_final_marking(marking, final_marking)
 
 
-def transitions_towards_final_marking(marking: Marking, final_marking: Marking, paths: dict
-                                      ) -> Iterable[Iterable[PetriNet.Transition]]:
+def transitions_towards_final_marking(
+    marking: Marking, final_marking: Marking, paths: dict
+) -> Iterable[Iterable[PetriNet.Transition]]:
     """The groups of hidden transitions token replay tries, in its order, to reach the final marking."""
     return _token_replay().get_req_transitions_for_final_marking(marking, final_marking, paths)
 
@@ -207,6 +212,7 @@ def visible_eventually_enabled(net: PetriNet, marking: Marking) -> set[PetriNet.
 
 
 # -- the alignments' state-equation LP -------------------------------------------------------------------------------
+
 
 def state_equation(a: np.ndarray, costs: list[int]) -> Callable[[np.ndarray], tuple[float | None, np.ndarray]]:
     """pm4py's state-equation LP (minimise costs · x with a · x = b, x >= 0) with pm4py's default solver, as a

@@ -18,7 +18,8 @@ from mining.filters import Filters
 # question -> level -> the mart answering it in the question's default view
 QUESTIONS: dict[str, dict[str, str]] = {
     q.name: {level: CATALOGUE.answering(q.name, level, None) for level in q.levels}
-    for q in CATALOGUE.questions.values()}
+    for q in CATALOGUE.questions.values()
+}
 # How a log with start and complete events, or interval rows (a start and a completion column), is counted:
 # - events: every event by its activity name, in case order (ts, then file order): pm4py's view, in which a
 #   started and completed activity is two events (A, A) and an interval row one;
@@ -29,7 +30,9 @@ DEFAULT_VIEW: dict[str, str] = {q.name: q.default_view for q in CATALOGUE.questi
 # the marts of the other view, by (question, level); valuestream counts instances only (it needs their durations)
 OTHER_VIEW: dict[tuple[str, str], str] = {
     (q, level): CATALOGUE.answering(q, level, next(v for v in VIEWS if v != view))
-    for q, view in DEFAULT_VIEW.items() for level in QUESTIONS[q]}
+    for q, view in DEFAULT_VIEW.items()
+    for level in QUESTIONS[q]
+}
 
 
 def mart_for(question: str, level: str | None = None, view: str | None = None) -> str:
@@ -53,7 +56,12 @@ def mart_for(question: str, level: str | None = None, view: str | None = None) -
     return levels[level] if view == DEFAULT_VIEW[question] else OTHER_VIEW[(question, level)]
 
 
-def ask(con: duckdb.DuckDBPyConnection, question: str, level: str | None = None,
-        filters: Filters | None = None, view: str | None = None) -> pa.Table:
+def ask(
+    con: duckdb.DuckDBPyConnection,
+    question: str,
+    level: str | None = None,
+    filters: Filters | None = None,
+    view: str | None = None,
+) -> pa.Table:
     """The answer to `question` at `level`, in `view` (events or instances), over the cases `filters` keeps."""
     return query(con, mart_for(question, level, view), filters)

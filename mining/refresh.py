@@ -30,8 +30,10 @@ class Grain:
     inputs: tuple[str, ...]
 
 
-GRAINS = {"by_contact": Grain("contact_id", "touched_contacts.sql", ("contacts",)),
-          "by_citizen": Grain("citizen_key", "touched_citizens.sql", ("case_variants", "contact_cases"))}
+GRAINS = {
+    "by_contact": Grain("contact_id", "touched_contacts.sql", ("contacts",)),
+    "by_citizen": Grain("citizen_key", "touched_citizens.sql", ("case_variants", "contact_cases")),
+}
 
 
 def rebuild_changed(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, name: str) -> str:
@@ -56,32 +58,44 @@ def touched_keys(catalogue: Catalogue, name: str) -> str:
     folder = catalogue.root / "refresh"
     text = (folder / GRAINS[catalogue.marts[name].refresh].touched).read_text(encoding="utf-8")
     contacts = (folder / GRAINS["by_contact"].touched).read_text(encoding="utf-8")
-    return text.replace("{{ touched_contacts }}", f"({contacts})").replace("{{ mart }}", f"marts.{name}") \
+    return (
+        text.replace("{{ touched_contacts }}", f"({contacts})")
+        .replace("{{ mart }}", f"marts.{name}")
         .replace("{{ contact_cases }}", "marts.contact_cases")
+    )
 
 
 def update_keys(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, name: str, since: int) -> None:
     """Mart `name`'s rows for the keys batches after `since` could change: deleted, then computed from the inputs'
     rows of those keys (and every row of its other inputs)."""
     grain = GRAINS[catalogue.marts[name].refresh]
-    con.execute(f"create or replace temp table _touched_keys as {touched_keys(catalogue, name)}",
-                {"since": since}).fetchall()
+    con.execute(
+        f"create or replace temp table _touched_keys as {touched_keys(catalogue, name)}", {"since": since}
+    ).fetchall()
     relations = catalogue.relations()
     for placeholder in grain.inputs:
-        con.execute(f"create or replace temp view _touched_{placeholder} as select x.* from {relations[placeholder]} "
-                    f"as x semi join _touched_keys as t on t.{grain.key} = x.{grain.key}")
+        con.execute(
+            f"create or replace temp view _touched_{placeholder} as select x.* from {relations[placeholder]} "
+            f"as x semi join _touched_keys as t on t.{grain.key} = x.{grain.key}"
+        )
         relations[placeholder] = f"_touched_{placeholder}"
     try:
-        _recompute(con, catalogue, name, f"exists (select 1 from _touched_keys as t where t.{grain.key} = "
-                   f"x.{grain.key})", relations)
+        _recompute(
+            con,
+            catalogue,
+            name,
+            f"exists (select 1 from _touched_keys as t where t.{grain.key} = x.{grain.key})",
+            relations,
+        )
     finally:
         for placeholder in grain.inputs:
             con.execute(f"drop view if exists _touched_{placeholder}")
         con.execute("drop table if exists _touched_keys")
 
 
-def _recompute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, name: str, matches: str,
-               relations: dict[str, str]) -> None:
+def _recompute(
+    con: duckdb.DuckDBPyConnection, catalogue: Catalogue, name: str, matches: str, relations: dict[str, str]
+) -> None:
     """Mart `name`'s rows `x` that `matches` (a condition on x) deleted and computed again over `relations` (which
     hold only those rows' inputs), in one transaction."""
     try:
@@ -99,7 +113,7 @@ def update_cases(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, name: str
     con.execute(f"create or replace temp table _touched as {TOUCHED_CASES}", [since]).fetchall()
     if not con.execute("select count(*) from _touched").fetchall()[0][0]:
         return
-    touched = ("semi join _touched as t on t.case_id = x.case_id and t.process is not distinct from x.process")
+    touched = "semi join _touched as t on t.case_id = x.case_id and t.process is not distinct from x.process"
     relations = {s.name: s.table for s in catalogue.sources.values()}
     con.execute(f"create or replace temp view _touched_events as select x.* from staging.events as x {touched}")
     relations["events"] = "_touched_events"
@@ -108,8 +122,14 @@ def update_cases(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, name: str
         con.execute(f"create or replace temp view _touched_{mart} as select x.* from marts.{mart} as x {touched}")
         relations[mart] = f"_touched_{mart}"
     try:
-        _recompute(con, catalogue, name, "exists (select 1 from _touched as t where t.case_id = x.case_id and "
-                   "t.process is not distinct from x.process)", relations)
+        _recompute(
+            con,
+            catalogue,
+            name,
+            "exists (select 1 from _touched as t where t.case_id = x.case_id and "
+            "t.process is not distinct from x.process)",
+            relations,
+        )
     finally:
         for mart in per_case:
             con.execute(f"drop view if exists _touched_{mart}")

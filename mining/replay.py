@@ -146,8 +146,9 @@ class Replayer:
                     break
         if not reached_final_marking(marking, fm) and len(fm) == 1:
             sink = list(fm)[0]
-            connections = sorted([[p, paths[p][sink]] for p in marking if p in paths and sink in paths[p]],
-                                 key=lambda x: len(x[1]))
+            connections = sorted(
+                [[p, paths[p][sink]] for p in marking if p in paths and sink in paths[p]], key=lambda x: len(x[1])
+            )
             for _ in range(MAX_IT_FINAL):
                 for _, path in connections:
                     for t in path:
@@ -172,10 +173,20 @@ class Replayer:
         e = self.end(at)
         fit = missing == 0 and e.remaining == 0  # pm4py decides before adding the final marking's missing tokens
         missing, consumed, produced = missing + e.missing, consumed + e.consumed, produced + e.produced
-        value = (0.5 * (1 - missing / consumed) + 0.5 * (1 - e.remaining / produced)
-                 if consumed > 0 and produced > 0 else 1.0)
-        return {"token_fitness": value, "token_fit": fit, "missing_tokens": missing, "consumed_tokens": consumed,
-                "remaining_tokens": e.remaining, "produced_tokens": produced, "problems": problems}
+        value = (
+            0.5 * (1 - missing / consumed) + 0.5 * (1 - e.remaining / produced)
+            if consumed > 0 and produced > 0
+            else 1.0
+        )
+        return {
+            "token_fitness": value,
+            "token_fit": fit,
+            "missing_tokens": missing,
+            "consumed_tokens": consumed,
+            "remaining_tokens": e.remaining,
+            "produced_tokens": produced,
+            "problems": problems,
+        }
 
     def enabled(self, activities: tuple[str, ...]) -> tuple[str, ...] | None:
         """The visible activities the model enables after `activities`, as pm4py's precision replay finds
@@ -192,6 +203,9 @@ class Replayer:
         """The visible labels eventually enabled at marking `at` (through hidden transitions), sorted."""
         known = self._enabled.get(at)
         if known is None:
-            known = self._enabled[at] = tuple(sorted({
-                t.label for t in visible_eventually_enabled(self.net, self.markings[at]) if t.label is not None}))
+            known = self._enabled[at] = tuple(
+                sorted(
+                    {t.label for t in visible_eventually_enabled(self.net, self.markings[at]) if t.label is not None}
+                )
+            )
         return known

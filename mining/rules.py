@@ -20,44 +20,94 @@ import pyarrow as pa
 from vaerdistrom.calendar import WorkCalendar, day_number
 from warehouse.config import Process
 
-RULES = pa.schema([
-    ("process", pa.string()),
-    ("timezone", pa.string()),
-    ("deadline_days", pa.int32()),
-    ("deadline_working_days", pa.bool_()),
-    ("deadline_from", pa.string()),
-    ("deadline_from_column", pa.bool_()),
-    ("deadline_to", pa.string()),
-    ("hourly_rate_dkk", pa.float64()),
-])
+RULES = pa.schema(
+    [
+        ("process", pa.string()),
+        ("timezone", pa.string()),
+        ("deadline_days", pa.int32()),
+        ("deadline_working_days", pa.bool_()),
+        ("deadline_from", pa.string()),
+        ("deadline_from_column", pa.bool_()),
+        ("deadline_to", pa.string()),
+        ("hourly_rate_dkk", pa.float64()),
+    ]
+)
 PLANNED = pa.schema([("process", pa.string()), ("source_activity", pa.string()), ("target_activity", pa.string())])
 STANDARD = pa.schema([("process", pa.string()), ("activity", pa.string()), ("standard_minutes", pa.float64())])
-CASE_RULES = pa.schema([("process", pa.string()), ("rule", pa.string()), ("kind", pa.string()),
-                        ("activity", pa.string()), ("response", pa.string()), ("days", pa.int32()),
-                        ("working_days", pa.bool_()), ("before", pa.string())])
+CASE_RULES = pa.schema(
+    [
+        ("process", pa.string()),
+        ("rule", pa.string()),
+        ("kind", pa.string()),
+        ("activity", pa.string()),
+        ("response", pa.string()),
+        ("days", pa.int32()),
+        ("working_days", pa.bool_()),
+        ("before", pa.string()),
+    ]
+)
 
 
-def write_rules(con: duckdb.DuckDBPyConnection, processes: dict[str, Process],
-                timezone: str = "Europe/Copenhagen", *, closing_days: bool = True) -> None:
+def write_rules(
+    con: duckdb.DuckDBPyConnection,
+    processes: dict[str, Process],
+    timezone: str = "Europe/Copenhagen",
+    *,
+    closing_days: bool = True,
+) -> None:
     """(Re)write marts.process_rules and marts.calendar for the events in the warehouse."""
-    rules = pa.Table.from_pylist([
-        {"process": name, "timezone": timezone, "deadline_days": p.deadline_days,
-         "deadline_working_days": p.deadline_working_days, "deadline_from": p.deadline_from,
-         "deadline_from_column": p.deadline_from_column, "deadline_to": p.deadline_to,
-         "hourly_rate_dkk": p.hourly_rate_dkk}
-        for name, p in processes.items()], schema=RULES)
-    planned = pa.Table.from_pylist([{"process": name, "source_activity": a, "target_activity": b}
-                                    for name, p in processes.items() for a, b in p.planned_waits], schema=PLANNED)
-    standard = pa.Table.from_pylist([{"process": name, "activity": a, "standard_minutes": m}
-                                     for name, p in processes.items() for a, m in p.standard_minutes.items()],
-                                    schema=STANDARD)
+    rules = pa.Table.from_pylist(
+        [
+            {
+                "process": name,
+                "timezone": timezone,
+                "deadline_days": p.deadline_days,
+                "deadline_working_days": p.deadline_working_days,
+                "deadline_from": p.deadline_from,
+                "deadline_from_column": p.deadline_from_column,
+                "deadline_to": p.deadline_to,
+                "hourly_rate_dkk": p.hourly_rate_dkk,
+            }
+            for name, p in processes.items()
+        ],
+        schema=RULES,
+    )
+    planned = pa.Table.from_pylist(
+        [
+            {"process": name, "source_activity": a, "target_activity": b}
+            for name, p in processes.items()
+            for a, b in p.planned_waits
+        ],
+        schema=PLANNED,
+    )
+    standard = pa.Table.from_pylist(
+        [
+            {"process": name, "activity": a, "standard_minutes": m}
+            for name, p in processes.items()
+            for a, m in p.standard_minutes.items()
+        ],
+        schema=STANDARD,
+    )
     _write(con, "process_rules", rules, ", (select max(ts) from staging.events) as as_of")
     _write(con, "planned_waits", planned)
     _write(con, "standard_times", standard)
-    case_rules = pa.Table.from_pylist([{"process": name, "rule": r.name, "kind": r.kind, "activity": r.activity,
-                                        "response": r.response, "days": r.days, "working_days": r.working_days,
-                                        "before": r.before}
-                                       for name, p in processes.items() for r in p.rules], schema=CASE_RULES)
+    case_rules = pa.Table.from_pylist(
+        [
+            {
+                "process": name,
+                "rule": r.name,
+                "kind": r.kind,
+                "activity": r.activity,
+                "response": r.response,
+                "days": r.days,
+                "working_days": r.working_days,
+                "before": r.before,
+            }
+            for name, p in processes.items()
+            for r in p.rules
+        ],
+        schema=CASE_RULES,
+    )
     _write(con, "case_rules", case_rules)
     first, last = con.execute("select min(ts), max(ts) from staging.events").fetchall()[0]
     first_year = first.year - 1 if first else dt.date.today().year - 1
@@ -87,8 +137,9 @@ def calendar_table(first_year: int, last_year: int, *, closing_days: bool = True
     for is_working in working:
         n += is_working
         counts.append(n)
-    return pa.table({"day": pa.array(days, pa.date32()), "is_working_day": working,
-                     "n_working_days": pa.array(counts, pa.int64())})
+    return pa.table(
+        {"day": pa.array(days, pa.date32()), "is_working_day": working, "n_working_days": pa.array(counts, pa.int64())}
+    )
 
 
 def unknown_rule_activities(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:

@@ -22,10 +22,14 @@ select v.process, v.n_cases, v.median_lead_time_days, v.first_time_right,
 from marts.value_stream_summary as v left join marts.contact_summary as c using (process)
 order by v.process
 """
-CONFORMANCE = ("select process, fitness, fitness_method, share_fitting, precision from marts.conformance_processes "
-               "order by process")
-RULES = ("select process, rule, sum(n_kept) / nullif(sum(n_kept + n_violated), 0) from marts.rule_summary "
-         "group by process, rule order by process, rule")
+CONFORMANCE = (
+    "select process, fitness, fitness_method, share_fitting, precision from marts.conformance_processes "
+    "order by process"
+)
+RULES = (
+    "select process, rule, sum(n_kept) / nullif(sum(n_kept + n_violated), 0) from marts.rule_summary "
+    "group by process, rule order by process, rule"
+)
 
 
 @dataclass(frozen=True)
@@ -65,9 +69,12 @@ def process_summaries(con: duckdb.DuckDBPyConnection) -> list[ProcessSummary]:
     rules: dict[str, list[tuple[str, float | None]]] = {}
     for process, rule, kept in con.execute(RULES).fetchall():
         rules.setdefault(process, []).append((rule, kept))
-    return [ProcessSummary(process, n_cases, lead, ftr, wait, contacts, failure, within, fits.get(process, []),
-                           rules.get(process, []))
-            for process, n_cases, lead, ftr, wait, contacts, failure, within in rows]
+    return [
+        ProcessSummary(
+            process, n_cases, lead, ftr, wait, contacts, failure, within, fits.get(process, []), rules.get(process, [])
+        )
+        for process, n_cases, lead, ftr, wait, contacts, failure, within in rows
+    ]
 
 
 def snapshot_summaries(path: Path) -> list[ProcessSummary]:
@@ -84,16 +91,25 @@ def snapshot_summaries(path: Path) -> list[ProcessSummary]:
 def build_modes(con: duckdb.DuckDBPyConnection) -> tuple[int, dict[str, str]]:
     """The events the marts hold, and how the last build wrote them: mode (whole, incremental, changed) -> marts."""
     n_events = con.execute("select count(*) from marts.event_sequence").fetchall()[0][0]
-    modes = dict(con.execute("select mode, string_agg(mart, ', ' order by mart) from meta.mart_state "
-                             "group by mode").fetchall())
+    modes = dict(
+        con.execute("select mode, string_agg(mart, ', ' order by mart) from meta.mart_state group by mode").fetchall()
+    )
     return n_events, modes
 
 
 def mined_processes(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The processes whose variants the marts hold, in name order."""
-    built = {t for (t,) in con.execute("select table_name from information_schema.tables "
-                                       "where table_schema = 'marts'").fetchall()}
+    built = {
+        t
+        for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
     if "case_variants" not in built:
         raise MartsMissing("marts.case_variants is not built yet: run `vaerdistrom mine` after loading")
-    return [p for (p,) in con.execute("select distinct process from marts.case_variants "
-                                      "where process is not null order by 1").fetchall()]
+    return [
+        p
+        for (p,) in con.execute(
+            "select distinct process from marts.case_variants where process is not null order by 1"
+        ).fetchall()
+    ]

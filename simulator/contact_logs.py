@@ -18,10 +18,24 @@ from simulator.engine import DAY, WEEK_SECONDS
 from simulator.exports import FLUSH_ROWS, TZ, FileInfo, local_ts, utc_iso
 
 CONTACT_COLUMNS = {
-    "seq": pl.Int64, "ts": pl.Int64, "channel": pl.Utf8, "direction": pl.Utf8, "reason": pl.Utf8,
-    "citizen_cpr": pl.Utf8, "cpr_shown": pl.Boolean, "case_ref": pl.Utf8, "true_case_id": pl.Utf8,
-    "process": pl.Utf8, "wait_from": pl.Utf8, "wait_to": pl.Utf8, "staff": pl.Utf8, "queue": pl.Utf8,
-    "duration_s": pl.Int64, "queue_wait_s": pl.Int64, "answered": pl.Boolean, "note": pl.Utf8,
+    "seq": pl.Int64,
+    "ts": pl.Int64,
+    "channel": pl.Utf8,
+    "direction": pl.Utf8,
+    "reason": pl.Utf8,
+    "citizen_cpr": pl.Utf8,
+    "cpr_shown": pl.Boolean,
+    "case_ref": pl.Utf8,
+    "true_case_id": pl.Utf8,
+    "process": pl.Utf8,
+    "wait_from": pl.Utf8,
+    "wait_to": pl.Utf8,
+    "staff": pl.Utf8,
+    "queue": pl.Utf8,
+    "duration_s": pl.Int64,
+    "queue_wait_s": pl.Int64,
+    "answered": pl.Boolean,
+    "note": pl.Utf8,
 }
 
 
@@ -95,13 +109,19 @@ class ContactExport:
             pl.lit(self.key_name).alias("key_field"),
             pl.col("key").cast(pl.Utf8),
             utc_iso("ts").alias("ts_utc"),
-            "channel", "direction", "reason", "citizen_cpr", "cpr_shown",
+            "channel",
+            "direction",
+            "reason",
+            "citizen_cpr",
+            "cpr_shown",
             pl.col("case_ref").alias("case_ref_shown"),
-            "true_case_id", "process",
+            "true_case_id",
+            "process",
             ((pl.col("direction") == "inbound") & pl.col("true_case_id").is_not_null()).alias("failure_demand"),
             (pl.col("direction") == "outbound").alias("overproduction"),
             (pl.col("case_ref").is_not_null() | pl.col("cpr_shown")).alias("attributable"),
-            "wait_from", "wait_to",
+            "wait_from",
+            "wait_to",
         )
         self.truth_fh.write(truth.write_ndjson().encode("utf-8"))
 
@@ -135,8 +155,23 @@ class TelefoniCsv(ContactExport):
         path = out / "telefoni" / "opkald.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.info = FileInfo("telefoni/opkald.csv", "telefoni", "csv", "utf-8-sig", ",", "%Y-%m-%d %H:%M:%S", TZ)
-        self.fh = open_bom_csv(path, ",", ("OpkaldsID", "Starttidspunkt", "Varighed (sek)", "Ventetid (sek)", "Kø",
-                                           "Retning", "Besvaret", "CPR", "Medarbejder", "Sagsnummer", "Notat"))
+        self.fh = open_bom_csv(
+            path,
+            ",",
+            (
+                "OpkaldsID",
+                "Starttidspunkt",
+                "Varighed (sek)",
+                "Ventetid (sek)",
+                "Kø",
+                "Retning",
+                "Besvaret",
+                "CPR",
+                "Medarbejder",
+                "Sagsnummer",
+                "Notat",
+            ),
+        )
 
     def _keys(self, df: pl.DataFrame) -> pl.Series:
         return pl.int_range(700_001 + self.n, 700_001 + self.n + df.height, eager=True)
@@ -167,8 +202,9 @@ class DigitalPostJsonl(ContactExport):
         super().__init__(out, truth_fh)
         path = out / "digital_post" / "beskeder.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.info = FileInfo("digital_post/beskeder.jsonl", "digital_post", "jsonl", "utf-8", None,
-                             "ISO 8601 UTC (Z)", "UTC")
+        self.info = FileInfo(
+            "digital_post/beskeder.jsonl", "digital_post", "jsonl", "utf-8", None, "ISO 8601 UTC (Z)", "UTC"
+        )
         self.fh = path.open("wb")
 
     def _keys(self, df: pl.DataFrame) -> pl.Series:
@@ -176,10 +212,14 @@ class DigitalPostJsonl(ContactExport):
         return pl.select(pl.lit("DP-") + ids.cast(pl.Utf8).str.zfill(8)).to_series()
 
     def _write(self, df: pl.DataFrame) -> None:
-        subject = pl.when(pl.col("case_ref").is_not_null()).then(
-            pl.lit("Vedr. sag ") + pl.col("case_ref") + pl.lit(": ") + pl.col("reason")).otherwise(pl.col("reason"))
-        cpr_in_subject = (pl.col("seq") % 20 == 0) & pl.col("citizen_cpr").is_not_null() & (
-            pl.col("channel") == "email")
+        subject = (
+            pl.when(pl.col("case_ref").is_not_null())
+            .then(pl.lit("Vedr. sag ") + pl.col("case_ref") + pl.lit(": ") + pl.col("reason"))
+            .otherwise(pl.col("reason"))
+        )
+        cpr_in_subject = (
+            (pl.col("seq") % 20 == 0) & pl.col("citizen_cpr").is_not_null() & (pl.col("channel") == "email")
+        )
         out = df.select(
             pl.col("key").alias("beskedId"),
             utc_iso("ts").alias("tidspunkt"),
@@ -187,8 +227,10 @@ class DigitalPostJsonl(ContactExport):
             pl.col("direction").replace_strict(DIRECTION_DA).alias("retning"),
             pl.col("queue").alias("postkasse"),
             pl.struct(shown_cpr(True).alias("cpr")).alias("afsender"),
-            pl.when(cpr_in_subject).then(subject + pl.lit(" (cpr ") + pl.col("citizen_cpr") + pl.lit(")"))
-            .otherwise(subject).alias("emne"),
+            pl.when(cpr_in_subject)
+            .then(subject + pl.lit(" (cpr ") + pl.col("citizen_cpr") + pl.lit(")"))
+            .otherwise(subject)
+            .alias("emne"),
             pl.col("case_ref").alias("sagsreference"),
         )
         self.fh.write(out.write_ndjson().encode("utf-8"))
@@ -207,11 +249,28 @@ class BorgerserviceCsv(ContactExport):
         super().__init__(out, truth_fh)
         path = out / "borgerservice" / "koelog.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.info = FileInfo("borgerservice/koelog.csv", "borgerservice", "csv", "utf-8-sig", ";",
-                             "%d.%m.%Y %H:%M:%S", TZ)
-        self.fh = open_bom_csv(path, ";", ("BesoegsID", "Billetnummer", "Kø", "Oprettet", "Kaldt", "Afsluttet",
-                                           "Skranke", "Medarbejder", "CPR", "Sagsnummer", "Ventetid (min)",
-                                           "Betjeningstid (min)", "Bemærkning"))
+        self.info = FileInfo(
+            "borgerservice/koelog.csv", "borgerservice", "csv", "utf-8-sig", ";", "%d.%m.%Y %H:%M:%S", TZ
+        )
+        self.fh = open_bom_csv(
+            path,
+            ";",
+            (
+                "BesoegsID",
+                "Billetnummer",
+                "Kø",
+                "Oprettet",
+                "Kaldt",
+                "Afsluttet",
+                "Skranke",
+                "Medarbejder",
+                "CPR",
+                "Sagsnummer",
+                "Ventetid (min)",
+                "Betjeningstid (min)",
+                "Bemærkning",
+            ),
+        )
         self._day = -1
         self._count = 0
 

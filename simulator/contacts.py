@@ -51,7 +51,11 @@ class ContactParams:
     after_deadline_factor: float = 2.5
     citizen_side_factor: float = 0.3  # while the municipality waits for the citizen
     channel_mix: tuple[tuple[str, float], ...] = (
-        ("phone", 0.60), ("email", 0.15), ("digital_post", 0.15), ("visit", 0.10))
+        ("phone", 0.60),
+        ("email", 0.15),
+        ("digital_post", 0.15),
+        ("visit", 0.10),
+    )
     phone_queue: str = "Borgerservice"
     mailbox: str = "post@kommune.dk"
     desk_queue: str = "Borgerservice"
@@ -135,8 +139,18 @@ class ContactMaker:
             inbound = p.inbound_per_week if w.citizen_waits else p.inbound_per_week * p.citizen_side_factor
             self._arrivals(case, p, w, lo, hi, inbound, p.outbound_per_week, deadline, out)
 
-    def _arrivals(self, case: Case, p: ContactParams, w, lo: int, hi: int, inbound: float, outbound: float,
-                  deadline: int | None, out: list[Contact]) -> None:
+    def _arrivals(
+        self,
+        case: Case,
+        p: ContactParams,
+        w,
+        lo: int,
+        hi: int,
+        inbound: float,
+        outbound: float,
+        deadline: int | None,
+        out: list[Contact],
+    ) -> None:
         rng = self.env.rng
         late_in = inbound * p.after_deadline_factor
         t = lo
@@ -171,8 +185,7 @@ class ContactMaker:
             if rng.random() < p.noise_share:
                 out.append(self._noise(channel, p))
 
-    def _make(self, when: int, channel: str, direction: str, reason: str, case: Case,
-              p: ContactParams, w) -> Contact:
+    def _make(self, when: int, channel: str, direction: str, reason: str, case: Case, p: ContactParams, w) -> Contact:
         rng = self.env.rng
         cpr = case.citizen.cpr
         if direction == "inbound":
@@ -189,8 +202,22 @@ class ContactMaker:
                 note = f"{reason}. Borger cpr {cpr} ringede" if channel == "phone" else f"{reason} ({cpr})"
             if case_ref and rng.random() < 0.5:
                 note += f" - ref. {case_ref}"
-        return self._contact(when, channel, direction, reason, cpr, shown, case_ref, case.case_id,
-                             case.process, w.frm, w.to, staff, p, note)
+        return self._contact(
+            when,
+            channel,
+            direction,
+            reason,
+            cpr,
+            shown,
+            case_ref,
+            case.case_id,
+            case.process,
+            w.frm,
+            w.to,
+            staff,
+            p,
+            note,
+        )
 
     def _noise(self, channel: str, p: ContactParams) -> Contact:
         """An unrelated contact at a random time of the period (no case behind it)."""
@@ -203,16 +230,43 @@ class ContactMaker:
         shown = rng.random() < CPR_SHOWN_INBOUND[channel]
         reason = rng.choice(NOISE_REASONS[channel])
         note = reason if channel in ("phone", "visit") else None
-        c = self._contact(when, channel, "inbound", reason, cpr, shown, None, None, None, None, None,
-                          self.env.pick("borgerservice").name, p, note)
+        c = self._contact(
+            when,
+            channel,
+            "inbound",
+            reason,
+            cpr,
+            shown,
+            None,
+            None,
+            None,
+            None,
+            None,
+            self.env.pick("borgerservice").name,
+            p,
+            note,
+        )
         if channel == "visit":
             c.queue = reason
         return c
 
-    def _contact(self, when: int, channel: str, direction: str, reason: str, cpr: str | None,
-                 shown: bool, case_ref: str | None, true_case: str | None, process: str | None,
-                 wait_from: str | None, wait_to: str | None, staff: str, p: ContactParams,
-                 note: str | None) -> Contact:
+    def _contact(
+        self,
+        when: int,
+        channel: str,
+        direction: str,
+        reason: str,
+        cpr: str | None,
+        shown: bool,
+        case_ref: str | None,
+        true_case: str | None,
+        process: str | None,
+        wait_from: str | None,
+        wait_to: str | None,
+        staff: str,
+        p: ContactParams,
+        note: str | None,
+    ) -> Contact:
         rng = self.env.rng
         self.seq += 1
         if channel == "phone":
@@ -232,5 +286,23 @@ class ContactMaker:
             duration = 0
             queue_wait = 0
             answered = True
-        return Contact(self.seq, when, channel, direction, reason, cpr, shown, case_ref, true_case,
-                       process, wait_from, wait_to, staff, queue, duration, queue_wait, answered, note)
+        return Contact(
+            self.seq,
+            when,
+            channel,
+            direction,
+            reason,
+            cpr,
+            shown,
+            case_ref,
+            true_case,
+            process,
+            wait_from,
+            wait_to,
+            staff,
+            queue,
+            duration,
+            queue_wait,
+            answered,
+            note,
+        )

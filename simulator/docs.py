@@ -78,8 +78,11 @@ def render() -> str:
             "unrelated contacts (passports, general questions) mixed into the same logs |",
             "",
             f"Channel mix of inbound contacts (estimate): {mix}. Staff pools: "
-            + "; ".join(f"{p.role} ({p.org_unit}, {_fmt(p.per_thousand)} per 1,000 citizens, at least {p.minimum})"
-                        for p in t.pools.values()) + ".",
+            + "; ".join(
+                f"{p.role} ({p.org_unit}, {_fmt(p.per_thousand)} per 1,000 citizens, at least {p.minimum})"
+                for p in t.pools.values()
+            )
+            + ".",
             "",
         ]
     channels = ("phone", "email", "digital_post", "visit")
@@ -89,15 +92,24 @@ def render() -> str:
         "",
         "| what | value | kind |",
         "|---|---|---|",
-        "| Ankestyrelsen's outcomes, social area 2022: " + " / ".join(n for n, _ in ANKESTYRELSEN) + " | "
-        + " / ".join(f"{share:.1%}" for _, share in ANKESTYRELSEN) + " | sourced |",
+        "| Ankestyrelsen's outcomes, social area 2022: "
+        + " / ".join(n for n, _ in ANKESTYRELSEN)
+        + " | "
+        + " / ".join(f"{share:.1%}" for _, share in ANKESTYRELSEN)
+        + " | sourced |",
         f"| office hours in which staff act | {OFFICE_START // 3600:02d}:00-{end // 3600:02d}:{end % 3600 // 60:02d}"
         " on working days | estimate |",
         "| working days | Monday-Friday except public holidays, Grundlovsdag, 24 and 31 December | sourced |",
-        "| contacts showing a case number: " + " / ".join(channels) + " | "
-        + " / ".join(_fmt(CASE_REF_SHOWN[c]) for c in channels) + " | estimate |",
-        "| inbound contacts identifying the citizen: " + " / ".join(channels) + " | "
-        + " / ".join(_fmt(CPR_SHOWN_INBOUND[c]) for c in channels) + " | estimate |",
+        "| contacts showing a case number: "
+        + " / ".join(channels)
+        + " | "
+        + " / ".join(_fmt(CASE_REF_SHOWN[c]) for c in channels)
+        + " | estimate |",
+        "| inbound contacts identifying the citizen: "
+        + " / ".join(channels)
+        + " | "
+        + " / ".join(_fmt(CPR_SHOWN_INBOUND[c]) for c in channels)
+        + " | estimate |",
         f"| outbound contacts identifying the citizen | {_fmt(CPR_SHOWN_OUTBOUND)} | estimate |",
         f"| contacts whose free-text note carries the CPR number | {_fmt(CPR_IN_NOTE)} | estimate |",
         "",

@@ -177,8 +177,15 @@ class Case:
         nd = self.env.calendar.add_working_days(day, n)
         self.t = max(self._working_time(nd, frac), self.t + 60)
 
-    def wait_cd(self, mean: float, shape: float = 2.0, *, citizen_waits: bool = False,
-                office: bool = False, planned: bool = False) -> None:
+    def wait_cd(
+        self,
+        mean: float,
+        shape: float = 2.0,
+        *,
+        citizen_waits: bool = False,
+        office: bool = False,
+        planned: bool = False,
+    ) -> None:
         """Wait a gamma-distributed number of calendar days; `office` snaps to office hours."""
         self._begin_wait(None if planned else citizen_waits, mean * 5 / 7)
         t = self.t + int(self.env.gamma(mean, shape) * DAY)
@@ -218,8 +225,9 @@ class Case:
             t = day * DAY + end
 
     # -- events ---------------------------------------------------------------
-    def do(self, activity: str, staff: Staff, *, minutes: float = 0.0, lifecycle: bool = False,
-           note: str | None = None) -> None:
+    def do(
+        self, activity: str, staff: Staff, *, minutes: float = 0.0, lifecycle: bool = False, note: str | None = None
+    ) -> None:
         """Log `activity` now. With `lifecycle`, a start and a complete event `minutes` apart.
 
         Raises PastHorizon once the case passes the end of the exported period (the wait

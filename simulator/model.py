@@ -125,8 +125,7 @@ class _Writer:
             return sum(w for w, _ in sizes) + GAP * (len(sizes) - 1), max(h for _, h in sizes)
         if isinstance(node, Xor):
             sizes = [self.size(b) for b in node.branches]
-            return (2 * GW + 2 * GAP + max(w for w, _ in sizes),
-                    sum(h for _, h in sizes) + GAP * (len(sizes) - 1))
+            return (2 * GW + 2 * GAP + max(w for w, _ in sizes), sum(h for _, h in sizes) + GAP * (len(sizes) - 1))
         bw, bh = self.size(node.body)
         rw, rh = self.size(node.redo) if node.redo is not None else (0, 0)
         return 2 * GW + 2 * GAP + max(bw, rw), bh + GAP + max(rh, 20)
@@ -173,13 +172,35 @@ class _Writer:
         below = cy + bh // 2 + GAP
         if node.redo is not None and self.size(node.redo)[0] > 0:
             rentry, rexit = self.place(node.redo, x + GW + GAP, below + self.size(node.redo)[1] // 2)
-            self.flow(split, rentry, via=[(x + width - GW // 2, cy + GW // 2), (x + width - GW // 2, below + TASK_H // 2),
-                                          (x + GW + GAP + TASK_W, below + TASK_H // 2)])
-            self.flow(rexit, join, via=[(x + GW + GAP, below + TASK_H // 2), (x + GW // 2, below + TASK_H // 2),
-                                        (x + GW // 2, cy + GW // 2)])
+            self.flow(
+                split,
+                rentry,
+                via=[
+                    (x + width - GW // 2, cy + GW // 2),
+                    (x + width - GW // 2, below + TASK_H // 2),
+                    (x + GW + GAP + TASK_W, below + TASK_H // 2),
+                ],
+            )
+            self.flow(
+                rexit,
+                join,
+                via=[
+                    (x + GW + GAP, below + TASK_H // 2),
+                    (x + GW // 2, below + TASK_H // 2),
+                    (x + GW // 2, cy + GW // 2),
+                ],
+            )
         else:
-            self.flow(split, join, via=[(x + width - GW // 2, cy + GW // 2), (x + width - GW // 2, below),
-                                        (x + GW // 2, below), (x + GW // 2, cy + GW // 2)])
+            self.flow(
+                split,
+                join,
+                via=[
+                    (x + width - GW // 2, cy + GW // 2),
+                    (x + width - GW // 2, below),
+                    (x + GW // 2, below),
+                    (x + GW // 2, cy + GW // 2),
+                ],
+            )
         return join, split
 
 
@@ -211,8 +232,7 @@ def to_bpmn(process_id: str, name: str, model: Node) -> str:
     for kind, eid, label in w.nodes:
         attrs = f' id="{eid}"' + (f" name={quoteattr(label)}" if label else "")
         if kind == "exclusiveGateway":
-            attrs += ' gatewayDirection="{}"'.format(
-                "Diverging" if len(outgoing.get(eid, [])) > 1 else "Converging")
+            attrs += ' gatewayDirection="{}"'.format("Diverging" if len(outgoing.get(eid, [])) > 1 else "Converging")
         lines.append(f"    <bpmn:{kind}{attrs}>")
         lines += [f"      <bpmn:incoming>{f}</bpmn:incoming>" for f in incoming.get(eid, [])]
         lines += [f"      <bpmn:outgoing>{f}</bpmn:outgoing>" for f in outgoing.get(eid, [])]

@@ -29,16 +29,36 @@ from vaerdistrom.calendar import WorkCalendar, day_number
 GENERATOR_VERSION = 1
 # Share of citizens by the service that brings them in [E]. Helhedsplan citizens also get a
 # sickness-benefit case (T5 ties the departments) and sometimes a visitation case.
-CITIZEN_MIX = {"visitation": 0.30, "pladsanvisning": 0.15, "sygedagpenge": 0.28, "byggesag": 0.20,
-               "helhedsplan": 0.07}
+CITIZEN_MIX = {"visitation": 0.30, "pladsanvisning": 0.15, "sygedagpenge": 0.28, "byggesag": 0.20, "helhedsplan": 0.07}
 P_SECOND_CASE = 0.10
 P_T5_VISITATION = 0.30
 OFFICE_STARTS = {"visitation", "helhedsplan"}  # cases opened by staff in office hours; others self-service
-SYSTEM_DIRS = ("sbsys", "nexus", "momentum", "pladsanvisning", "telefoni", "digital_post", "borgerservice", "bpmn",
-               "ground_truth")
+SYSTEM_DIRS = (
+    "sbsys",
+    "nexus",
+    "momentum",
+    "pladsanvisning",
+    "telefoni",
+    "digital_post",
+    "borgerservice",
+    "bpmn",
+    "ground_truth",
+)
 CALIBRATION_CITIZENS = 2_000
-STREETS = ("Åbakken", "Ærøvej", "Østergade", "Møllevej", "Skovbrynet", "Kirkestræde", "Søndergade",
-           "Bøgevænget", "Højvangen", "Strandvejen", "Kærgårdsvej", "Lærkevej")
+STREETS = (
+    "Åbakken",
+    "Ærøvej",
+    "Østergade",
+    "Møllevej",
+    "Skovbrynet",
+    "Kirkestræde",
+    "Søndergade",
+    "Bøgevænget",
+    "Højvangen",
+    "Strandvejen",
+    "Kærgårdsvej",
+    "Lærkevej",
+)
 
 
 def sorted_uniforms(n: int, rng: random.Random):
@@ -79,10 +99,12 @@ def _build(spec: SimulationSpec, citizens: int, on_case, on_contact) -> tuple[_S
             if pool not in staff:
                 count = max(p.minimum, round(p.per_thousand * citizens / 1000))
                 staff[pool] = make_staff(people_rng, p.role, p.org_unit, count, taken)
-    staff["borgerservice"] = make_staff(people_rng, "Borgerservicemedarbejder", "Borgerservice",
-                                        max(3, round(citizens / 1000)), taken)
-    env = Env(rng, calendar, _local_seconds(spec.start), _local_seconds(spec.end) - 1, staff, spec.scenario,
-              spec.deviations)
+    staff["borgerservice"] = make_staff(
+        people_rng, "Borgerservicemedarbejder", "Borgerservice", max(3, round(citizens / 1000)), taken
+    )
+    env = Env(
+        rng, calendar, _local_seconds(spec.start), _local_seconds(spec.end) - 1, staff, spec.scenario, spec.deviations
+    )
     population = Population(people_rng, spec.start)
     env.newborn = population.born
     maker = ContactMaker(env, lambda: population.new(18, 90).cpr)
@@ -116,8 +138,9 @@ def _run_case(state: _State, t0: int, process: str, citizen: Citizen) -> None:
     if process == "byggesag":
         attrs["title"] = f"{subtype}, {env.rng.choice(STREETS)} {env.rng.randint(1, 140)}"
     elif process == "helhedsplan":
-        attrs["title"] = (f"Én plan – borger {citizen.cpr}" if env.rng.random() < 0.3
-                          else "Helhedsorienteret indsats (Én plan)")
+        attrs["title"] = (
+            f"Én plan – borger {citizen.cpr}" if env.rng.random() < 0.3 else "Helhedsorienteret indsats (Én plan)"
+        )
     case = Case(env, process, tpl.case_id(n, year), citizen, t0, env.pick(tpl.owner_pool), attrs)
     try:
         tpl.run(case, state.values[process])
@@ -165,8 +188,11 @@ def _simulate(state: _State, citizens: int, progress: Callable[[int, int], None]
             push(t, primary, citizen)
         if rng.random() < P_SECOND_CASE:
             age = spec.start.year - citizen.birth_year
-            others = [k for k in spec.processes if k not in (primary, "helhedsplan")
-                      and TEMPLATES[k].age_range[0] <= age <= TEMPLATES[k].age_range[1]]
+            others = [
+                k
+                for k in spec.processes
+                if k not in (primary, "helhedsplan") and TEMPLATES[k].age_range[0] <= age <= TEMPLATES[k].age_range[1]
+            ]
             if others:
                 push(t + int(rng.random() * (env.period_end - t)), rng.choice(others), citizen)
         if progress and (i + 1) % 1000 == 0:
@@ -221,8 +247,12 @@ def simulate(spec: SimulationSpec, progress: Callable[[int, int], None] | None =
 def _write_all(spec: SimulationSpec, citizens: int, out: Path, tmp: Path, progress) -> dict:
     created = dt.datetime.combine(spec.end, dt.time(3, 0))  # the export's own timestamp: fixed, for determinism
     case_writers = {"sbsys": None, "nexus": None, "momentum": None, "pladsanvisning": None}
-    makers = {"sbsys": exports.SbsysCsv, "nexus": exports.NexusJsonl, "momentum": exports.MomentumParquet,
-              "pladsanvisning": lambda o: exports.PladsanvisningXlsx(o, created, tmp / "xlsx")}
+    makers = {
+        "sbsys": exports.SbsysCsv,
+        "nexus": exports.NexusJsonl,
+        "momentum": exports.MomentumParquet,
+        "pladsanvisning": lambda o: exports.PladsanvisningXlsx(o, created, tmp / "xlsx"),
+    }
     for key in spec.processes:
         system = TEMPLATES[key].system
         if case_writers[system] is None:
@@ -250,8 +280,11 @@ def _write_all(spec: SimulationSpec, citizens: int, out: Path, tmp: Path, progre
                 w.close()
     files = [w.info for w in case_writers.values() if w is not None]
     with (out / "ground_truth" / "contacts.jsonl").open("wb") as truth_fh:
-        for system, cls in (("telefoni", contact_logs.TelefoniCsv), ("digital_post", contact_logs.DigitalPostJsonl),
-                            ("borgerservice", contact_logs.BorgerserviceCsv)):
+        for system, cls in (
+            ("telefoni", contact_logs.TelefoniCsv),
+            ("digital_post", contact_logs.DigitalPostJsonl),
+            ("borgerservice", contact_logs.BorgerserviceCsv),
+        ):
             writer = cls(out, truth_fh)
             try:
                 writer.write_batches(spills[system].sorted_batches())
@@ -265,16 +298,26 @@ def _write_all(spec: SimulationSpec, citizens: int, out: Path, tmp: Path, progre
     (out / "vaerdistrom.toml").write_text(config_toml(spec, [TEMPLATES[k] for k in spec.processes]), encoding="utf-8")
     truth = {
         "generator": {
-            "name": "vaerdistrom simulate", "version": GENERATOR_VERSION, "seed": spec.seed,
-            "municipality": spec.municipality, "scenario": spec.scenario, "start": spec.start.isoformat(),
-            "end": spec.end.isoformat(), "months": spec.months, "citizens": citizens,
-            "citizens_with_cases": citizens, "events_requested": spec.events,
-            "processes": list(spec.processes), "deviations_injected": spec.deviations,
+            "name": "vaerdistrom simulate",
+            "version": GENERATOR_VERSION,
+            "seed": spec.seed,
+            "municipality": spec.municipality,
+            "scenario": spec.scenario,
+            "start": spec.start.isoformat(),
+            "end": spec.end.isoformat(),
+            "months": spec.months,
+            "citizens": citizens,
+            "citizens_with_cases": citizens,
+            "events_requested": spec.events,
+            "processes": list(spec.processes),
+            "deviations_injected": spec.deviations,
             "timezone": "Europe/Copenhagen",
         },
         "totals": {
-            "rows": sum(f.rows for f in files), "case_events": sum(f.events for f in files),
-            "contacts": sum(f.contacts for f in files), "cases": sum(f.cases for f in files),
+            "rows": sum(f.rows for f in files),
+            "case_events": sum(f.events for f in files),
+            "contacts": sum(f.contacts for f in files),
+            "cases": sum(f.cases for f in files),
         },
         "files": [f.as_json() for f in files],
         "processes": {k: t.as_json() for k, t in truths.items()},

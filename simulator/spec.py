@@ -16,8 +16,14 @@ from simulator.templates.common import ProcessTemplate
 from vaerdistrom.errors import UsageError
 
 TEMPLATES: dict[str, ProcessTemplate] = {
-    t.key: t for t in (visitation.TEMPLATE, pladsanvisning.TEMPLATE, sygedagpenge.TEMPLATE, byggesag.TEMPLATE,
-                       helhedsplan.TEMPLATE)
+    t.key: t
+    for t in (
+        visitation.TEMPLATE,
+        pladsanvisning.TEMPLATE,
+        sygedagpenge.TEMPLATE,
+        byggesag.TEMPLATE,
+        helhedsplan.TEMPLATE,
+    )
 }
 SCENARIOS = ("baseline", "improved")
 

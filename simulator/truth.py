@@ -48,7 +48,9 @@ class ProcessTruth:
         end = case.env.period_end
         self.activities.update([e.activity for e in visible])
         last_visible = visible[-1].ts if visible else None
-        for (frm, to, mean_days, seconds), w in zip(case.configured_waits, case.waits, strict=True):  # appended together
+        for (frm, to, mean_days, seconds), w in zip(
+            case.configured_waits, case.waits, strict=True
+        ):  # appended together
             if w.end > end:
                 break
             t = self.transitions.setdefault((frm, to), [0, 0, 0.0, 0])
@@ -79,15 +81,22 @@ class ProcessTruth:
                 self.deadline_open_breached += 1
                 met = False
         return {
-            "case_id": case.case_id, "process": case.process, "system": self.template.system,
-            "subtype": case.attrs.get("subtype"), "citizen": case.citizen.key, "cpr": case.citizen.cpr,
-            "owner": case.owner.name, "org_unit": case.owner.org_unit,
+            "case_id": case.case_id,
+            "process": case.process,
+            "system": self.template.system,
+            "subtype": case.attrs.get("subtype"),
+            "citizen": case.citizen.key,
+            "cpr": case.citizen.cpr,
+            "owner": case.owner.name,
+            "org_unit": case.owner.org_unit,
             "opened_at": _iso(visible[0].ts) if visible else None,
             "last_event_at": _iso(last_visible) if last_visible is not None else None,
-            "closed": case.closed, "n_events": len(visible),
+            "closed": case.closed,
+            "n_events": len(visible),
             "deadline_at": _iso(case.deadline_at) if case.deadline_at is not None else None,
             "decided_at": _iso(case.decided_at) if case.decided_at is not None and case.decided_at <= end else None,
-            "deadline_met": met, "days_over_deadline": days_over,
+            "deadline_met": met,
+            "days_over_deadline": days_over,
             "deviations": sorted({f"{k}:{a}" for k, a in case.deviations}),
             "rework": {a: dict(r) for a, r in sorted(rework.items())},
             **{k: v for k, v in case.attrs.items() if k in ("category", "first_sick_day_iso")},
@@ -103,13 +112,17 @@ class ProcessTruth:
         p = t.params
         transitions = []
         for (frm, to), (n, seconds, mean_sum, n_planned) in self.transitions.items():
-            transitions.append({
-                "from": frm, "to": to, "n": n,
-                "mean_wait_days": round(seconds / n / DAY, 4),
-                "total_wait_days": round(seconds / DAY, 2),
-                "configured_mean_wait_working_days": round(mean_sum / n, 4),
-                "planned": n_planned * 2 > n,
-            })
+            transitions.append(
+                {
+                    "from": frm,
+                    "to": to,
+                    "n": n,
+                    "mean_wait_days": round(seconds / n / DAY, 4),
+                    "total_wait_days": round(seconds / DAY, 2),
+                    "configured_mean_wait_working_days": round(mean_sum / n, 4),
+                    "planned": n_planned * 2 > n,
+                }
+            )
         transitions.sort(key=lambda x: (-x["total_wait_days"], x["from"], x["to"]))
         unplanned = [x for x in transitions if not x["planned"]]
         bn = next((x for x in unplanned if (x["from"], x["to"]) == t.bottleneck), None)
@@ -118,12 +131,18 @@ class ProcessTruth:
         inbound = self.contacts[("n", "inbound")]
         outbound = self.contacts[("n", "outbound")]
         return {
-            "code": t.code, "name_da": t.name_da, "name_en": t.name_en, "system": t.system,
+            "code": t.code,
+            "name_da": t.name_da,
+            "name_en": t.name_en,
+            "system": t.system,
             "scenario": self.scenario,
-            "cases": self.cases, "cases_closed": self.cases_closed, "events": self.events,
+            "cases": self.cases,
+            "cases_closed": self.cases_closed,
+            "events": self.events,
             "activities": dict(sorted(self.activities.items())),
             "bottleneck": {
-                "from": t.bottleneck[0], "to": t.bottleneck[1],
+                "from": t.bottleneck[0],
+                "to": t.bottleneck[1],
                 "mean_wait_days": bn["mean_wait_days"] if bn else None,
                 "n": bn["n"] if bn else 0,
                 "rank_by_total_wait": (unplanned.index(bn) + 1) if bn else None,
@@ -132,25 +151,39 @@ class ProcessTruth:
             "transitions": transitions,
             "rework": {
                 a: {
-                    "cases_with_rework": r["cases"], "repeats": r["repeat"], "redos": r["redo"],
-                    "self_loops": r["self_loop"], "case_share": round(r["cases"] / max(self.cases, 1), 4),
+                    "cases_with_rework": r["cases"],
+                    "repeats": r["repeat"],
+                    "redos": r["redo"],
+                    "self_loops": r["self_loop"],
+                    "case_share": round(r["cases"] / max(self.cases, 1), 4),
                 }
                 for a, r in sorted(self.rework.items())
             },
-            "rework_probabilities": {k: v.value(self.scenario) for k, v in p.items()
-                                     if k.startswith("p_") and ("again" in k or "second" in k or "reminder" in k
-                                                                or "duplicate" in k)},
+            "rework_probabilities": {
+                k: v.value(self.scenario)
+                for k, v in p.items()
+                if k.startswith("p_") and ("again" in k or "second" in k or "reminder" in k or "duplicate" in k)
+            },
             "planned_repeats": sorted(t.planned_repeats),
             "deviations": [
-                {"type": kind, "activity": activity, "cases": n,
-                 "probability": _deviation_probability(t, kind, activity, self.scenario)}
+                {
+                    "type": kind,
+                    "activity": activity,
+                    "cases": n,
+                    "probability": _deviation_probability(t, kind, activity, self.scenario),
+                }
                 for (kind, activity), n in sorted(self.deviations.items())
             ],
             "deadline": {
-                "days": t.deadline.days, "working_days": t.deadline.working_days,
-                "from": t.deadline.from_activity, "to": t.deadline.to_activity,
-                "label_da": t.deadline.label_da, "label_en": t.deadline.label_en,
-                "cases": self.deadline_cases, "decided": self.deadline_decided, "met": self.deadline_met,
+                "days": t.deadline.days,
+                "working_days": t.deadline.working_days,
+                "from": t.deadline.from_activity,
+                "to": t.deadline.to_activity,
+                "label_da": t.deadline.label_da,
+                "label_en": t.deadline.label_en,
+                "cases": self.deadline_cases,
+                "decided": self.deadline_decided,
+                "met": self.deadline_met,
                 "share_met": round(self.deadline_met / self.deadline_decided, 4) if self.deadline_decided else None,
                 "open_past_deadline": self.deadline_open_breached,
             },
@@ -162,7 +195,8 @@ class ProcessTruth:
                     "citizen_side_factor": cp.citizen_side_factor,
                     "channel_mix": dict(cp.channel_mix),
                 },
-                "inbound": inbound, "outbound": outbound,
+                "inbound": inbound,
+                "outbound": outbound,
                 "waiting_weeks": round(weeks, 2),
                 "inbound_per_waiting_week": round(inbound / weeks, 4) if weeks else None,
                 "per_case": round((inbound + outbound) / self.cases, 4) if self.cases else None,

@@ -35,8 +35,13 @@ def _letters(i: int) -> str:
 
 def _xml_text(col: str) -> pl.Expr:
     """Escape a string column for XML text (& < > and control characters other than tab and newline)."""
-    return (pl.col(col).str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
-            .str.replace_all(">", "&gt;", literal=True).str.replace_all(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", ""))
+    return (
+        pl.col(col)
+        .str.replace_all("&", "&amp;", literal=True)
+        .str.replace_all("<", "&lt;", literal=True)
+        .str.replace_all(">", "&gt;", literal=True)
+        .str.replace_all(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "")
+    )
 
 
 class XlsxWriter:
@@ -45,8 +50,18 @@ class XlsxWriter:
     A new sheet ('Name', 'Name (2)', ...) starts whenever a sheet is full.
     """
 
-    def __init__(self, path: Path, sheet_name: str, header: tuple[str, ...], kinds: tuple[str, ...],
-                 spill: Path, *, title: str, author: str, created: dt.datetime) -> None:
+    def __init__(
+        self,
+        path: Path,
+        sheet_name: str,
+        header: tuple[str, ...],
+        kinds: tuple[str, ...],
+        spill: Path,
+        *,
+        title: str,
+        author: str,
+        created: dt.datetime,
+    ) -> None:
         if len(header) != len(kinds):
             raise ValueError("one kind per column")
         self.path, self.sheet_name, self.header, self.kinds = path, sheet_name, header, kinds
@@ -63,23 +78,30 @@ class XlsxWriter:
         path = self.spill / f"sheet{len(self.sheets) + 1}.xml"
         self.sheets.append(path)
         self.fh = path.open("wb")
-        widths = "".join(f'<col min="{i + 1}" max="{i + 1}" width="18" customWidth="1"/>'
-                         for i in range(len(self.header)))
-        cells = "".join(f'<c r="{_letters(i)}1" t="inlineStr"><is><t>{escape(h)}</t></is></c>'
-                        for i, h in enumerate(self.header))
-        self.fh.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                      b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+        widths = "".join(
+            f'<col min="{i + 1}" max="{i + 1}" width="18" customWidth="1"/>' for i in range(len(self.header))
+        )
+        cells = "".join(
+            f'<c r="{_letters(i)}1" t="inlineStr"><is><t>{escape(h)}</t></is></c>' for i, h in enumerate(self.header)
+        )
+        self.fh.write(
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        )
         self._dimension_at = self.fh.tell()
         self.fh.write(b" " * DIMENSION_WIDTH)  # the sheet's size, written when it is known
-        self.fh.write(f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-                      f'</sheetView></sheetViews><cols>{widths}</cols><sheetData>\n<row r="1">{cells}</row>\n'.encode())
+        self.fh.write(
+            f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            f'</sheetView></sheetViews><cols>{widths}</cols><sheetData>\n<row r="1">{cells}</row>\n'.encode()
+        )
         self.row = 2
 
     def _end_sheet(self) -> None:
         self.fh.write(b"</sheetData></worksheet>\n")
         self.fh.seek(self._dimension_at)
-        self.fh.write(f'<dimension ref="A1:{_letters(len(self.header) - 1)}{self.row - 1}"/>'
-                      .ljust(DIMENSION_WIDTH).encode())
+        self.fh.write(
+            f'<dimension ref="A1:{_letters(len(self.header) - 1)}{self.row - 1}"/>'.ljust(DIMENSION_WIDTH).encode()
+        )
         self.fh.close()
 
     def write(self, df: pl.DataFrame) -> None:
@@ -99,15 +121,19 @@ class XlsxWriter:
         for i, (name, kind) in enumerate(zip(names, self.kinds, strict=True)):
             ref = pl.lit(f'<c r="{_letters(i)}') + pl.col("_r")
             if kind == "str":
-                cell = ref + pl.lit('" t="inlineStr"><is><t xml:space="preserve">') + _xml_text(name) \
+                cell = (
+                    ref
+                    + pl.lit('" t="inlineStr"><is><t xml:space="preserve">')
+                    + _xml_text(name)
                     + pl.lit("</t></is></c>")
+                )
             else:
                 style = f' s="{STYLES[kind]}"' if kind in STYLES else ""
                 cell = ref + pl.lit(f'"{style}><v>') + pl.col(name).cast(pl.Utf8) + pl.lit("</v></c>")
             cells.append(pl.when(pl.col(name).is_null()).then(pl.lit("")).otherwise(cell))
         lines = df.with_columns(r).select(
-            (pl.lit('<row r="') + pl.col("_r") + pl.lit('">') + pl.concat_str(cells) + pl.lit("</row>"))
-            .alias("xml"))["xml"]
+            (pl.lit('<row r="') + pl.col("_r") + pl.lit('">') + pl.concat_str(cells) + pl.lit("</row>")).alias("xml")
+        )["xml"]
         self.fh.write(("\n".join(lines.to_list()) + "\n").encode("utf-8"))
         self.row += df.height
 
@@ -130,8 +156,10 @@ class XlsxWriter:
             for name, text in parts.items():
                 zf.writestr(_info(name), text)
             for i, sheet in enumerate(self.sheets, start=1):
-                with sheet.open("rb") as src, zf.open(_info(f"xl/worksheets/sheet{i}.xml"), "w",
-                                                      force_zip64=True) as dst:
+                with (
+                    sheet.open("rb") as src,
+                    zf.open(_info(f"xl/worksheets/sheet{i}.xml"), "w", force_zip64=True) as dst,
+                ):
                     shutil.copyfileobj(src, dst, 1 << 20)
         shutil.rmtree(self.spill, ignore_errors=True)
 
@@ -144,78 +172,98 @@ def _info(name: str) -> zipfile.ZipInfo:
 
 
 def _content_types(n: int) -> str:
-    sheets = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
-                     'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' for i in range(1, n + 1))
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/styles.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            f'{sheets}'
-            '<Override PartName="/docProps/core.xml" ContentType="application/'
-            'vnd.openxmlformats-package.core-properties+xml"/>'
-            '<Override PartName="/docProps/app.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.extended-properties+xml"/>'
-            '</Types>')
+    sheets = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for i in range(1, n + 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/styles.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        f"{sheets}"
+        '<Override PartName="/docProps/core.xml" ContentType="application/'
+        'vnd.openxmlformats-package.core-properties+xml"/>'
+        '<Override PartName="/docProps/app.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+        "</Types>"
+    )
 
 
-_ROOT_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-              '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-              '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-              'officeDocument" Target="xl/workbook.xml"/>'
-              '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/'
-              'metadata/core-properties" Target="docProps/core.xml"/>'
-              '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-              'extended-properties" Target="docProps/app.xml"/>'
-              '</Relationships>')
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+    'officeDocument" Target="xl/workbook.xml"/>'
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/'
+    'metadata/core-properties" Target="docProps/core.xml"/>'
+    '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+    'extended-properties" Target="docProps/app.xml"/>'
+    "</Relationships>"
+)
 
-_APP = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-        '<Application>vaerdistrom</Application></Properties>')
+_APP = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    "<Application>vaerdistrom</Application></Properties>"
+)
 
-_STYLES_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-               '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-               '<numFmts count="2"><numFmt numFmtId="164" formatCode="dd\\-mm\\-yyyy\\ hh:mm"/>'
-               '<numFmt numFmtId="165" formatCode="dd\\-mm\\-yyyy"/></numFmts>'
-               '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-               '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-               '<fill><patternFill patternType="gray125"/></fill></fills>'
-               '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-               '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-               '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-               '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-               '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
-               '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-               '</styleSheet>')
+_STYLES_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="dd\\-mm\\-yyyy\\ hh:mm"/>'
+    '<numFmt numFmtId="165" formatCode="dd\\-mm\\-yyyy"/></numFmts>'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
 
 
 def _core(title: str, author: str, created: dt.datetime) -> str:
     stamp = created.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            f'<dc:title>{escape(title)}</dc:title><dc:creator>{escape(author)}</dc:creator>'
-            f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
-            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
-            '</cp:coreProperties>')
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f"<dc:title>{escape(title)}</dc:title><dc:creator>{escape(author)}</dc:creator>"
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
+        "</cp:coreProperties>"
+    )
 
 
 def _workbook(names: list[str]) -> str:
     sheets = "".join(f'<sheet name="{escape(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, 1))
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f'<sheets>{sheets}</sheets></workbook>')
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        f"<sheets>{sheets}</sheets></workbook>"
+    )
 
 
 def _workbook_rels(n: int) -> str:
-    rels = "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-                   f'relationships/worksheet" Target="worksheets/sheet{i}.xml"/>' for i in range(1, n + 1))
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'{rels}<Relationship Id="rId{n + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-            'relationships/styles" Target="styles.xml"/></Relationships>')
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        f'relationships/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, n + 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'{rels}<Relationship Id="rId{n + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/styles" Target="styles.xml"/></Relationships>'
+    )

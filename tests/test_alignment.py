@@ -51,10 +51,16 @@ START = ("Ansøgning indsendt", "Kvittering sendt", S)
 LETTER = ("Mangelbrev sendt", "Supplerende oplysninger modtaget")
 # byggesag variants of the baseline that pm4py explained either way in different processes: "Faglig behandling"
 # (review) done before "Sag fuldt oplyst" (case fully informed), as the simulator injects it
-TIES = [START + (FB, FO), START + (FB, FO, "Sag henlagt"), START + LETTER + (FB, FO, "Sag henlagt"),
-        START + (FB, FO, "Nabohøring sendt", "Nabohøring afsluttet", "Afgørelse meddelt"),
-        START + LETTER + LETTER + (FB, FO, "Afgørelse meddelt", "Færdigmelding modtaget",
-                                   "Ibrugtagningstilladelse meddelt")]
+TIES = [
+    START + (FB, FO),
+    START + (FB, FO, "Sag henlagt"),
+    START + LETTER + (FB, FO, "Sag henlagt"),
+    START + (FB, FO, "Nabohøring sendt", "Nabohøring afsluttet", "Afgørelse meddelt"),
+    START
+    + LETTER
+    + LETTER
+    + (FB, FO, "Afgørelse meddelt", "Færdigmelding modtaget", "Ibrugtagningstilladelse meddelt"),
+]
 
 # each in its own process: other hash seeds, other memory addresses for pm4py's places and transitions
 IN_A_PROCESS = """
@@ -74,8 +80,14 @@ def in_processes(script: str, *args: str) -> list[str]:
     out = []
     for seed, junk in enumerate((0, 1_001, 30_017, 77_777)):
         env = {**os.environ, "PYTHONHASHSEED": str(seed), "PYTHONPATH": str(ROOT)}
-        done = subprocess.run([sys.executable, "-c", script, str(junk), *args], env=env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(junk), *args],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         out.append(done.stdout)
     return out
@@ -104,20 +116,29 @@ def pm4py_cost(trace: tuple, net, im, fm) -> int:
     return state_equation_a_star.apply(Trace([Event({"concept:name": a}) for a in trace]), net, im, fm)["cost"]
 
 
-@pytest.mark.parametrize("trace, moves, deviations", [
-    # fits
-    (("a", "c", "d", "e"), [("a", "a"), ("c", "c"), ("d", "d"), ("e", "e")], []),
-    # b or c skipped, at equal cost: the first by name
-    (("a", "d", "e"), [("a", "a"), (">>", "b"), ("d", "d"), ("e", "e")], [("skipped", "b")]),
-    # d and e swapped: e came before the model had room for it, so e is out of order (not d skipped and done late)
-    (("a", "b", "e", "d"), [("a", "a"), ("b", "b"), ("e", ">>"), ("d", "d"), (">>", "e")], [("wrong_order", "e")]),
-    # both: e set aside where it happened comes before skipping b (a move on log before a move on model)
-    (("a", "e", "d"), [("a", "a"), ("e", ">>"), (">>", "b"), ("d", "d"), (">>", "e")],
-     [("skipped", "b"), ("wrong_order", "e")]),
-    # x is not in the model; b and c both done: the second one (c) does not fit, though the model has it
-    (("a", "x", "b", "c", "d", "e"), [("a", "a"), ("x", ">>"), ("b", "b"), ("c", ">>"), ("d", "d"), ("e", "e")],
-     [("inserted", "x"), ("wrong_order", "c")]),
-])
+@pytest.mark.parametrize(
+    "trace, moves, deviations",
+    [
+        # fits
+        (("a", "c", "d", "e"), [("a", "a"), ("c", "c"), ("d", "d"), ("e", "e")], []),
+        # b or c skipped, at equal cost: the first by name
+        (("a", "d", "e"), [("a", "a"), (">>", "b"), ("d", "d"), ("e", "e")], [("skipped", "b")]),
+        # d and e swapped: e came before the model had room for it, so e is out of order (not d skipped and done late)
+        (("a", "b", "e", "d"), [("a", "a"), ("b", "b"), ("e", ">>"), ("d", "d"), (">>", "e")], [("wrong_order", "e")]),
+        # both: e set aside where it happened comes before skipping b (a move on log before a move on model)
+        (
+            ("a", "e", "d"),
+            [("a", "a"), ("e", ">>"), (">>", "b"), ("d", "d"), (">>", "e")],
+            [("skipped", "b"), ("wrong_order", "e")],
+        ),
+        # x is not in the model; b and c both done: the second one (c) does not fit, though the model has it
+        (
+            ("a", "x", "b", "c", "d", "e"),
+            [("a", "a"), ("x", ">>"), ("b", "b"), ("c", ">>"), ("d", "d"), ("e", "e")],
+            [("inserted", "x"), ("wrong_order", "c")],
+        ),
+    ],
+)
 def test_the_rule_picks_this_alignment_of_the_equal_cost_ones(choice, trace, moves, deviations):
     net, im, fm = intended_net(choice)
     found = Aligner(net, im, fm).align(trace)
@@ -130,8 +151,12 @@ def test_byggesag_review_before_the_case_is_fully_informed_is_the_review_out_of_
     net, im, fm = intended_net(byggesag)
     found = align(TIES, net, im, fm)
     assert [found[k]["deviations"] for k in TIES] == [
-        [("skipped", "Sag henlagt"), ("wrong_order", FB)], [("wrong_order", FB)], [("wrong_order", FB)],
-        [("wrong_order", FB)], [("wrong_order", FB)]]
+        [("skipped", "Sag henlagt"), ("wrong_order", FB)],
+        [("wrong_order", FB)],
+        [("wrong_order", FB)],
+        [("wrong_order", FB)],
+        [("wrong_order", FB)],
+    ]
     assert [found[k]["cost"] for k in TIES] == [pm4py_cost(k, net, im, fm) for k in TIES]
 
 
@@ -148,24 +173,39 @@ def test_an_alignment_chosen_under_another_rule_is_aligned_again(choice):
     pm4py's search, before `tie_rule` existed)."""
     con = duckdb.connect()
     con.execute("create schema marts")
-    con.execute("create table marts.case_variants as select 'p' as process, v as instance_activities from (values "
-                "(['a', 'd', 'e']), (['a', 'd', 'e']), (['a', 'b', 'e', 'd']), (['a', 'c', 'd', 'e'])) as t(v)")
+    con.execute(
+        "create table marts.case_variants as select 'p' as process, v as instance_activities from (values "
+        "(['a', 'd', 'e']), (['a', 'd', 'e']), (['a', 'b', 'e', 'd']), (['a', 'c', 'd', 'e'])) as t(v)"
+    )
 
     def checked() -> dict:
-        return {tuple(a): ([(d["kind"], d["activity"]) for d in ds], rule) for a, ds, rule in con.execute(
-            "select activities, deviations, tie_rule from marts.conformance_variants").fetchall()}
+        return {
+            tuple(a): ([(d["kind"], d["activity"]) for d in ds], rule)
+            for a, ds, rule in con.execute(
+                "select activities, deviations, tie_rule from marts.conformance_variants"
+            ).fetchall()
+        }
 
     assert build_conformance(con, {"p": Intended(choice)}) == []
-    assert checked() == {("a", "d", "e"): ([("skipped", "b")], TIE_RULE),
-                         ("a", "b", "e", "d"): ([("wrong_order", "e")], TIE_RULE), ("a", "c", "d", "e"): ([], TIE_RULE)}
-    con.execute("update marts.conformance_variants set deviations = [{'kind': 'skipped', 'activity': 'c'}], "
-                "tie_rule = null where activities = ['a', 'd', 'e']")
-    con.execute("update marts.conformance_variants set deviations = [{'kind': 'wrong_order', 'activity': 'd'}] "
-                "where activities = ['a', 'b', 'e', 'd']")
+    assert checked() == {
+        ("a", "d", "e"): ([("skipped", "b")], TIE_RULE),
+        ("a", "b", "e", "d"): ([("wrong_order", "e")], TIE_RULE),
+        ("a", "c", "d", "e"): ([], TIE_RULE),
+    }
+    con.execute(
+        "update marts.conformance_variants set deviations = [{'kind': 'skipped', 'activity': 'c'}], "
+        "tie_rule = null where activities = ['a', 'd', 'e']"
+    )
+    con.execute(
+        "update marts.conformance_variants set deviations = [{'kind': 'wrong_order', 'activity': 'd'}] "
+        "where activities = ['a', 'b', 'e', 'd']"
+    )
     build_conformance(con, {"p": Intended(choice)})
-    assert checked() == {("a", "d", "e"): ([("skipped", "b")], TIE_RULE),  # aligned again
-                         ("a", "b", "e", "d"): ([("wrong_order", "d")], TIE_RULE),  # kept as stored
-                         ("a", "c", "d", "e"): ([], TIE_RULE)}
+    assert checked() == {
+        ("a", "d", "e"): ([("skipped", "b")], TIE_RULE),  # aligned again
+        ("a", "b", "e", "d"): ([("wrong_order", "d")], TIE_RULE),  # kept as stored
+        ("a", "c", "d", "e"): ([], TIE_RULE),
+    }
 
 
 @pytest.mark.parametrize("process", sorted(TEMPLATES))
@@ -184,8 +224,9 @@ def test_the_cost_is_pm4pys_and_the_alignment_explains_the_trace(process, tmp_pa
         found = aligner.align(trace)
         assert found["cost"] == pm4py_cost(trace, net, im, fm), trace
         assert tuple(log for log, _ in found["alignment"] if log != ">>") == trace
-        assert found["cost"] == sum(0 if log == model else 1 if model is None else 10000
-                                    for log, model in found["alignment"])
+        assert found["cost"] == sum(
+            0 if log == model else 1 if model is None else 10000 for log, model in found["alignment"]
+        )
 
 
 @pytest.mark.slow

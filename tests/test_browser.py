@@ -21,11 +21,17 @@ from dashboards.format import days, kroner, number, percent
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-PAGES = {"overblik": ("Overblik", "Overview"), "procesflow": ("Procesflow", "Process flow"),
-         "flaskehalse": ("Flaskehalse", "Bottlenecks"), "omarbejde": ("Omarbejde", "Rework"),
-         "henvendelser": ("Henvendelser", "Contacts"), "borgerrejse": ("Borgerrejse", "Citizen journey"),
-         "afvigelser": ("Afvigelser", "Deviations"), "sammenlign": ("Sammenlign", "Compare"),
-         "sager": ("Sager", "Cases")}
+PAGES = {
+    "overblik": ("Overblik", "Overview"),
+    "procesflow": ("Procesflow", "Process flow"),
+    "flaskehalse": ("Flaskehalse", "Bottlenecks"),
+    "omarbejde": ("Omarbejde", "Rework"),
+    "henvendelser": ("Henvendelser", "Contacts"),
+    "borgerrejse": ("Borgerrejse", "Citizen journey"),
+    "afvigelser": ("Afvigelser", "Deviations"),
+    "sammenlign": ("Sammenlign", "Compare"),
+    "sager": ("Sager", "Cases"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +56,11 @@ def server(dashboard_municipality):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = Path(sys.executable).with_name("vaerdistrom")
-    proc = subprocess.Popen([str(exe), "dashboard", "--config", str(dashboard_municipality / "vaerdistrom.toml"),
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(exe), "dashboard", "--config", str(dashboard_municipality / "vaerdistrom.toml"), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -102,10 +111,14 @@ def test_numbers_on_screen_equal_the_marts_and_follow_a_filter(browser, server, 
     snapshot = dashboard_municipality / "published" / "vaerdistrom.duckdb"
     con = data.connect(snapshot)
     try:
-        row = con.execute("select n_cases, median_lead_time_days, mean_cost_dkk from marts.value_stream_summary "
-                          "where process = 'visitation'").fetchall()[0]
-        share = con.execute("select share_within_deadline from meta.kpi_history where process = 'visitation' "
-                            "order by night desc limit 1").fetchall()[0][0]
+        row = con.execute(
+            "select n_cases, median_lead_time_days, mean_cost_dkk from marts.value_stream_summary "
+            "where process = 'visitation'"
+        ).fetchall()[0]
+        share = con.execute(
+            "select share_within_deadline from meta.kpi_history where process = 'visitation' "
+            "order by night desc limit 1"
+        ).fetchall()[0][0]
         journeys = con.execute("select count(*) from marts.citizen_journeys").fetchall()[0][0]
     finally:
         con.close()
@@ -133,8 +146,10 @@ def test_switching_the_language_keeps_every_filter(browser, server, dashboard_mu
     or variant; a variant's cases and steps) stays the same choice, and the figures stay those of the filter."""
     con = data.connect(dashboard_municipality / "published" / "vaerdistrom.duckdb")
     try:
-        top = con.execute("select variant_id, n_cases from marts.variants where process = 'visitation' "
-                          "order by n_cases desc, variant_id limit 1").fetchall()[0]
+        top = con.execute(
+            "select variant_id, n_cases from marts.variants where process = 'visitation' "
+            "order by n_cases desc, variant_id limit 1"
+        ).fetchall()[0]
     finally:
         con.close()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})

@@ -16,8 +16,15 @@ def test_official_holidays_match_the_holidays_package(year):
     assert ours == theirs
 
 
-@pytest.mark.parametrize("year, easter", [(2024, dt.date(2024, 3, 31)), (2025, dt.date(2025, 4, 20)),
-                                          (2026, dt.date(2026, 4, 5)), (2038, dt.date(2038, 4, 25))])
+@pytest.mark.parametrize(
+    "year, easter",
+    [
+        (2024, dt.date(2024, 3, 31)),
+        (2025, dt.date(2025, 4, 20)),
+        (2026, dt.date(2026, 4, 5)),
+        (2038, dt.date(2038, 4, 25)),
+    ],
+)
 def test_easter(year, easter):
     assert easter_sunday(year) == easter
 
@@ -38,23 +45,26 @@ def cal():
     return WorkCalendar(dt.date(2024, 1, 1), dt.date(2026, 12, 31))
 
 
-@pytest.mark.parametrize("start, n, expected", [
-    # Wednesday before Easter 2025: Skærtorsdag, Langfredag, weekend and 2. påskedag are off
-    (dt.date(2025, 4, 16), 1, dt.date(2025, 4, 22)),
-    (dt.date(2025, 4, 16), 0, dt.date(2025, 4, 16)),
-    # a Saturday with n=0 moves to Monday; n=1 is Monday too (the first working day after)
-    (dt.date(2025, 3, 1), 0, dt.date(2025, 3, 3)),
-    (dt.date(2025, 3, 1), 1, dt.date(2025, 3, 3)),
-    (dt.date(2025, 3, 1), 5, dt.date(2025, 3, 7)),
-    # Christmas 2025: 24, 25, 26 and 31 December and 1 January are off
-    (dt.date(2025, 12, 23), 1, dt.date(2025, 12, 29)),
-    (dt.date(2025, 12, 23), 3, dt.date(2026, 1, 2)),
-    (dt.date(2025, 12, 23), 4, dt.date(2026, 1, 5)),
-    # Kristi himmelfartsdag 2025 is Thursday 29 May; 2. pinsedag Monday 9 June; Grundlovsdag Thursday 5 June
-    (dt.date(2025, 5, 28), 1, dt.date(2025, 5, 30)),
-    (dt.date(2025, 6, 4), 1, dt.date(2025, 6, 6)),
-    (dt.date(2025, 6, 6), 1, dt.date(2025, 6, 10)),
-])
+@pytest.mark.parametrize(
+    "start, n, expected",
+    [
+        # Wednesday before Easter 2025: Skærtorsdag, Langfredag, weekend and 2. påskedag are off
+        (dt.date(2025, 4, 16), 1, dt.date(2025, 4, 22)),
+        (dt.date(2025, 4, 16), 0, dt.date(2025, 4, 16)),
+        # a Saturday with n=0 moves to Monday; n=1 is Monday too (the first working day after)
+        (dt.date(2025, 3, 1), 0, dt.date(2025, 3, 3)),
+        (dt.date(2025, 3, 1), 1, dt.date(2025, 3, 3)),
+        (dt.date(2025, 3, 1), 5, dt.date(2025, 3, 7)),
+        # Christmas 2025: 24, 25, 26 and 31 December and 1 January are off
+        (dt.date(2025, 12, 23), 1, dt.date(2025, 12, 29)),
+        (dt.date(2025, 12, 23), 3, dt.date(2026, 1, 2)),
+        (dt.date(2025, 12, 23), 4, dt.date(2026, 1, 5)),
+        # Kristi himmelfartsdag 2025 is Thursday 29 May; 2. pinsedag Monday 9 June; Grundlovsdag Thursday 5 June
+        (dt.date(2025, 5, 28), 1, dt.date(2025, 5, 30)),
+        (dt.date(2025, 6, 4), 1, dt.date(2025, 6, 6)),
+        (dt.date(2025, 6, 6), 1, dt.date(2025, 6, 10)),
+    ],
+)
 def test_add_working_days(cal, start, n, expected):
     assert day_date(cal.add_working_days(day_number(start), n)) == expected
 

@@ -53,39 +53,53 @@ def test_every_mart_keeps_its_contract_on_the_simulated_municipality(baseline_wa
 
 def test_a_broken_contract_is_named_by_mart_test_and_column(golden, folder):
     yml = folder / "marts" / "variants.yml"
-    yml.write_text(yml.read_text(encoding="utf-8").replace("- name: n_cases\n", "- name: n_casez\n"),
-                   encoding="utf-8")
+    yml.write_text(yml.read_text(encoding="utf-8").replace("- name: n_cases\n", "- name: n_casez\n"), encoding="utf-8")
     yml = folder / "marts" / "dfg_endpoints.yml"
-    yml.write_text(yml.read_text(encoding="utf-8").replace("accepted_values: [start, end]",
-                                                           "accepted_values: [start, stop]"), encoding="utf-8")
+    yml.write_text(
+        yml.read_text(encoding="utf-8").replace("accepted_values: [start, end]", "accepted_values: [start, stop]"),
+        encoding="utf-8",
+    )
     yml = folder / "marts" / "handovers.yml"
-    yml.write_text(yml.read_text(encoding="utf-8").replace("unique: [process, from_org_unit, to_org_unit]",
-                                                           "unique: [process]"), encoding="utf-8")
+    yml.write_text(
+        yml.read_text(encoding="utf-8").replace("unique: [process, from_org_unit, to_org_unit]", "unique: [process]"),
+        encoding="utf-8",
+    )
     con = duckdb.connect(str(golden), read_only=True)
     try:
         found = failures(con, load(folder))
     finally:
         con.close()
-    assert sorted(found) == ["dfg_endpoints: accepted_values endpoint: unexpected end",
-                             "handovers: unique process: 1 repeated, e.g. p",
-                             "variants: column n_cases: built, not listed in its .yml",
-                             "variants: column n_casez: listed in its .yml, not built"]
+    assert sorted(found) == [
+        "dfg_endpoints: accepted_values endpoint: unexpected end",
+        "handovers: unique process: 1 repeated, e.g. p",
+        "variants: column n_cases: built, not listed in its .yml",
+        "variants: column n_casez: listed in its .yml, not built",
+    ]
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda f: (f / "marts" / "rework.yml").unlink(), "alone: marts/rework.sql"),
-    (lambda f: (f / "marts" / "rework.sql").write_text("select * from {{ nowhere }}"),
-     "reads {{ nowhere }}: no mart or source"),
-    (lambda f: _edit(f / "marts" / "deadlines.yml", "key: [process, case_id]", "key: [process, case_nr]"),
-     "names columns it does not list: case_nr"),
-    (lambda f: _edit(f / "marts" / "deadlines.yml", "refresh: by_key", "refresh: nightly"), "refresh is one of"),
-    (lambda f: _edit(f / "marts" / "deadlines.yml", "grain: one row per", "grain: a row per"), "one row per"),
-    (lambda f: _edit(f / "marts" / "deadlines.yml", "rows: cases", "rows: cases\nowner: me"), "unknown fields"),
-    (lambda f: _edit(f / "marts" / "deadlines.yml", "level: case", "level: week"), "no such question, level"),
-    (lambda f: _edit(f / "marts" / "variants.yml", "level: variant", "level: case"), "answered by 0 marts"),
-    (lambda f: _edit(f / "intermediate" / "event_sequence.sql", "from {{ events }}", "from {{ case_variants }}"),
-     "in a circle"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda f: (f / "marts" / "rework.yml").unlink(), "alone: marts/rework.sql"),
+        (
+            lambda f: (f / "marts" / "rework.sql").write_text("select * from {{ nowhere }}"),
+            "reads {{ nowhere }}: no mart or source",
+        ),
+        (
+            lambda f: _edit(f / "marts" / "deadlines.yml", "key: [process, case_id]", "key: [process, case_nr]"),
+            "names columns it does not list: case_nr",
+        ),
+        (lambda f: _edit(f / "marts" / "deadlines.yml", "refresh: by_key", "refresh: nightly"), "refresh is one of"),
+        (lambda f: _edit(f / "marts" / "deadlines.yml", "grain: one row per", "grain: a row per"), "one row per"),
+        (lambda f: _edit(f / "marts" / "deadlines.yml", "rows: cases", "rows: cases\nowner: me"), "unknown fields"),
+        (lambda f: _edit(f / "marts" / "deadlines.yml", "level: case", "level: week"), "no such question, level"),
+        (lambda f: _edit(f / "marts" / "variants.yml", "level: variant", "level: case"), "answered by 0 marts"),
+        (
+            lambda f: _edit(f / "intermediate" / "event_sequence.sql", "from {{ events }}", "from {{ case_variants }}"),
+            "in a circle",
+        ),
+    ],
+)
 def test_files_that_do_not_agree_are_refused(folder, change, message):
     change(folder)
     with pytest.raises(CatalogueError, match=message.replace("{", r"\{").replace("}", r"\}")):
@@ -143,8 +157,10 @@ def test_a_mart_is_added_by_writing_one_sql_and_one_yml_file(golden, folder, tmp
     try:
         build(con, ["activity_cases"], catalogue=catalogue)
         assert failures(con, catalogue, ["activity_cases"]) == []
-        rows = {(r["process"], r["activity"]): r["n_cases"] for r in query(con, "activity_cases",
-                                                                           catalogue=catalogue).to_pylist()}
+        rows = {
+            (r["process"], r["activity"]): r["n_cases"]
+            for r in query(con, "activity_cases", catalogue=catalogue).to_pylist()
+        }
         assert rows[("p", "A")] == 5 and rows[("p", "B")] == 5 and rows[("q", "X")] == 2
         # the same engine answers a filtered question of the new mart: the cases open in the first two days
         day = (T0 + dt.timedelta(days=1)).date()

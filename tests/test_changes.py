@@ -10,8 +10,10 @@ from warehouse.changes import replace_changed
 def _con() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("create table old (process varchar, case_id varchar, n int, tags varchar[])")
-    con.execute("insert into old values ('a', '1', 1, ['x']), ('a', '2', 2, []), ('b', '1', 3, null), "
-                "(null, '9', 4, ['y']), ('b', '7', 5, ['z'])")
+    con.execute(
+        "insert into old values ('a', '1', 1, ['x']), ('a', '2', 2, []), ('b', '1', 3, null), "
+        "(null, '9', 4, ['y']), ('b', '7', 5, ['z'])"
+    )
     con.execute("create table new as select * from old")
     return con
 

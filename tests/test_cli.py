@@ -35,15 +35,18 @@ def test_help_lists_and_explains_every_command():
                 assert getattr(param, "help", None), f"{name} --{param.name} has no help"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--citizens", "-5"], "--citizens must be between 1 and 50,000,000, got -5"),
-    (["--events", "10"], "--events must be between 100"),
-    (["--citizens", "10", "--events", "1000"], "give exactly one of --citizens and --events"),
-    (["--citizens", "10", "--processes", "visitation,parkering"], "unknown process 'parkering'"),
-    (["--citizens", "10", "--months", "0"], "--months must be between 1 and 120, got 0"),
-    (["--citizens", "10", "--start", "2025-13-01"], "--start must be a date as YYYY-MM-DD, got '2025-13-01'"),
-    (["--citizens", "10", "--scenario", "better"], "unknown --scenario 'better'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--citizens", "-5"], "--citizens must be between 1 and 50,000,000, got -5"),
+        (["--events", "10"], "--events must be between 100"),
+        (["--citizens", "10", "--events", "1000"], "give exactly one of --citizens and --events"),
+        (["--citizens", "10", "--processes", "visitation,parkering"], "unknown process 'parkering'"),
+        (["--citizens", "10", "--months", "0"], "--months must be between 1 and 120, got 0"),
+        (["--citizens", "10", "--start", "2025-13-01"], "--start must be a date as YYYY-MM-DD, got '2025-13-01'"),
+        (["--citizens", "10", "--scenario", "better"], "unknown --scenario 'better'"),
+    ],
+)
 def test_bad_arguments_give_one_clear_line(tmp_path, args, message):
     result = invoke("simulate", "--out", tmp_path / "o", *args)
     assert result.exit_code == 2
@@ -93,8 +96,7 @@ def test_out_under_a_file_is_one_line(tmp_path):
 
 def test_simulate_prints_a_summary_that_matches_the_truth(tmp_path):
     out = tmp_path / "s"
-    result = invoke("simulate", "--out", out, "--citizens", "300", "--seed", "3", "--processes",
-                    "byggesag,visitation")
+    result = invoke("simulate", "--out", out, "--citizens", "300", "--seed", "3", "--processes", "byggesag,visitation")
     assert result.exit_code == 0, result.stderr
     truth = json.loads((out / "ground_truth" / "ground_truth.json").read_text(encoding="utf-8"))
     assert f"{truth['totals']['rows']:,} rows" in result.stdout
@@ -115,8 +117,13 @@ def test_demo_simulates_loads_and_reports_what_the_warehouse_holds(tmp_path):
     """A process of its own: the nightly run starts Prefect's temporary server, which dies with the process."""
     out = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if k != "VAERDISTROM_PSEUDONYM_KEY"}
-    result = subprocess.run([sys.executable, "-m", "flows.cli", "demo", "--out", str(out), "--events", "5000"],
-                            capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "demo", "--out", str(out), "--events", "5000"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     truth = json.loads((out / "ground_truth" / "ground_truth.json").read_text(encoding="utf-8"))
     assert truth["generator"]["municipality"] == "Demo Kommune"
@@ -125,15 +132,17 @@ def test_demo_simulates_loads_and_reports_what_the_warehouse_holds(tmp_path):
     assert "# vaerdistrom, night of" in result.stdout and ": completed" in result.stdout  # the morning report
     assert result.stdout.count("biggest wait:") == len(truth["processes"])
     snapshot = duckdb.connect(str(out / "published" / "vaerdistrom.duckdb"), read_only=True)
-    assert snapshot.execute("select count(distinct process) from meta.kpi_history").fetchall() == \
-        [(len(truth["processes"]),)]
+    assert snapshot.execute("select count(distinct process) from meta.kpi_history").fetchall() == [
+        (len(truth["processes"]),)
+    ]
     snapshot.close()
     st = invoke("status", "--config", out / "vaerdistrom.toml", "--json", env=NO_KEY)
     assert st.exit_code == 0, st.stderr
     status = json.loads(st.stdout)
     assert sum(r["n_rows_loaded"] for r in status["sources"]) == truth["totals"]["rows"]
     assert {r["process"]: r["n_events"] for r in status["processes"]} == {
-        k: p["events"] for k, p in truth["processes"].items()}
+        k: p["events"] for k, p in truth["processes"].items()
+    }
     assert sum(r["n_contacts"] for r in status["contacts"]) == truth["totals"]["contacts"]
     again = invoke("load", "--config", out / "vaerdistrom.toml", env=NO_KEY)
     assert again.exit_code == 0 and again.stdout.count("nothing to load") == 7
@@ -143,10 +152,12 @@ def test_load_and_status_say_one_line_when_something_is_missing(tmp_path):
     out = tmp_path / "s"
     assert invoke("simulate", "--out", out, "--citizens", "100").exit_code == 0
     cfg = str(out / "vaerdistrom.toml")
-    for args, message in ((("load", "--config", cfg), "does not exist (`vaerdistrom init` creates one)"),
-                          (("run", "--config", cfg), "does not exist (`vaerdistrom init` creates one)"),
-                          (("status", "--config", cfg), "no warehouse at"),
-                          (("load", "--config", str(tmp_path / "none.toml")), "no such config file")):
+    for args, message in (
+        (("load", "--config", cfg), "does not exist (`vaerdistrom init` creates one)"),
+        (("run", "--config", cfg), "does not exist (`vaerdistrom init` creates one)"),
+        (("status", "--config", cfg), "no warehouse at"),
+        (("load", "--config", str(tmp_path / "none.toml")), "no such config file"),
+    ):
         r = invoke(*args, env=NO_KEY)
         assert r.exit_code == 2 and "Traceback" not in r.stderr, r.stderr
         assert len(r.stderr.strip().splitlines()) == 1 and message in r.stderr
@@ -162,8 +173,7 @@ def test_init_writes_a_valid_example_and_a_key_and_never_overwrites(tmp_path):
     r = invoke("init", "--dir", tmp_path / "k", env=NO_KEY)
     assert r.exit_code == 0, r.stderr
     cfg, root = load_config(tmp_path / "k" / "vaerdistrom.toml")
-    assert set(cfg.sources) == {"sagssystem", "omsorgssystem", "telefoni", "omsorg_db", "sager_api", "arkiv",
-                                "ordrer"}
+    assert set(cfg.sources) == {"sagssystem", "omsorgssystem", "telefoni", "omsorg_db", "sager_api", "arkiv", "ordrer"}
     assert {s.kind for s in cfg.sources.values()} == {"csv", "jsonl", "sql", "rest", "xes", "ocel"}
     key = tmp_path / "k" / "pseudonym.key"
     assert st.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_text().strip()) == 64
@@ -176,8 +186,14 @@ def test_a_missing_source_file_is_one_line_and_loads_nothing(tmp_path):
     out = tmp_path / "m"
     assert invoke("simulate", "--out", out, "--citizens", "100").exit_code == 0
     (out / "telefoni" / "opkald.csv").unlink()
-    r = invoke("load", "--config", out / "vaerdistrom.toml", "--source", "telefoni",
-               env={"VAERDISTROM_PSEUDONYM_KEY": "cd" * 32})
+    r = invoke(
+        "load",
+        "--config",
+        out / "vaerdistrom.toml",
+        "--source",
+        "telefoni",
+        env={"VAERDISTROM_PSEUDONYM_KEY": "cd" * 32},
+    )
     assert r.exit_code == 1 and "Traceback" not in r.stderr
     assert r.stderr.strip() == f"error: sources.telefoni: no file at {out / 'telefoni' / 'opkald.csv'}"
 
@@ -195,6 +211,7 @@ def test_an_error_of_the_project_is_one_line_with_its_exit_code(empty_warehouse,
     from vaerdistrom.errors import UsageError, VaerdistromError
 
     for error, code in ((VaerdistromError("the warehouse\n  was not as needed"), 1), (UsageError("bad input"), 2)):
+
         def fails(*args, error=error, **kwargs):
             raise error
 

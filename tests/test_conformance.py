@@ -14,11 +14,14 @@ from support.exports import truth_cases
 
 
 def test_moves_become_deviations():
-    alignment = [("A", "A"), (">>", None), ("C", ">>"), (">>", "B"), ("B", ">>"), (">>", "D"), ("F", ">>"),
-                 ("E", "E")]
+    alignment = [("A", "A"), (">>", None), ("C", ">>"), (">>", "B"), ("B", ">>"), (">>", "D"), ("F", ">>"), ("E", "E")]
     # C is not in the model; D never happened; B and F happened, but not where the model has them
     assert deviations_of(alignment, {"A", "B", "D", "E", "F"}) == [
-        ("inserted", "C"), ("skipped", "D"), ("wrong_order", "B"), ("wrong_order", "F")]
+        ("inserted", "C"),
+        ("skipped", "D"),
+        ("wrong_order", "B"),
+        ("wrong_order", "F"),
+    ]
 
 
 @pytest.mark.slow
@@ -26,9 +29,14 @@ def test_fitness_equals_pm4pys_on_the_whole_log(baseline, baseline_warehouse):
     import pm4py
 
     con = duckdb.connect(str(baseline_warehouse), read_only=True)
-    frame = con.sql("select process, case_id, activity, ts from staging.events where case_id is not null and "
-                    "lower(coalesce(lifecycle, 'complete')) != 'start' order by source, source_seq"
-                    ).to_arrow_table().to_pandas()
+    frame = (
+        con.sql(
+            "select process, case_id, activity, ts from staging.events where case_id is not null and "
+            "lower(coalesce(lifecycle, 'complete')) != 'start' order by source, source_seq"
+        )
+        .to_arrow_table()
+        .to_pandas()
+    )
     frame = pm4py.format_dataframe(frame, case_id="case_id", activity_key="activity", timestamp_key="ts")
     mine = {r["process"]: r for r in con.sql("select * from marts.conformance_processes").to_arrow_table().to_pylist()}
     for process in ("visitation", "pladsanvisning"):
@@ -44,8 +52,11 @@ def test_fitness_equals_pm4pys_on_the_whole_log(baseline, baseline_warehouse):
         assert ours["token_fitness"] == pytest.approx(tokens["log_fitness"], abs=1e-9), process
         assert ours["precision"] == pytest.approx(pm4py.precision_token_based_replay(log, net, im, fm), abs=1e-9)
         # the month rows add up to the process row
-        months = con.execute("select sum(n_cases), 1 - sum(n_cases * (1 - share_fitting)) / sum(n_cases) "
-                             "from marts.conformance_summary where process = ?", [process]).fetchall()[0]
+        months = con.execute(
+            "select sum(n_cases), 1 - sum(n_cases * (1 - share_fitting)) / sum(n_cases) "
+            "from marts.conformance_summary where process = ?",
+            [process],
+        ).fetchall()[0]
         assert months == (ours["n_cases"], pytest.approx(ours["share_fitting"]))
 
 
@@ -54,28 +65,40 @@ def test_injected_deviations_are_found(baseline, baseline_warehouse):
     con = duckdb.connect(str(baseline_warehouse), read_only=True)
     found = {}
     for case_id, kind, activity in con.execute(
-            "select case_id, d.kind, d.activity from (select case_id, unnest(deviations) as d from "
-            "marts.conformance_cases where process = 'visitation')").fetchall():
+        "select case_id, d.kind, d.activity from (select case_id, unnest(deviations) as d from "
+        "marts.conformance_cases where process = 'visitation')"
+    ).fetchall():
         found.setdefault((kind, activity), set()).add(case_id)
     truth = {}
     for t in truth_cases(baseline):
         if t["process"] == "visitation":
             for d in t["deviations"]:
                 truth.setdefault(d, set()).add(t["case_id"])
-    having_extra = {c for (c,) in con.execute("select distinct case_id from marts.event_sequence where activity = "
-                                              "'Ekstra hjemmebesøg'").fetchall()}
+    having_extra = {
+        c
+        for (c,) in con.execute(
+            "select distinct case_id from marts.event_sequence where activity = 'Ekstra hjemmebesøg'"
+        ).fetchall()
+    }
     assert found[("inserted", "Ekstra hjemmebesøg")] == truth["insert:Ekstra hjemmebesøg"] & having_extra
     assert truth["skip:Kvittering sendt"] <= found[("skipped", "Kvittering sendt")]
     # an order placed before the decision was sent: the order, or the decision, is out of place (an alignment may
     # explain it either way at equal cost)
-    moved = found.get(("wrong_order", "Bestilling til leverandør"), set()) | \
-        found.get(("wrong_order", "Afgørelse sendt"), set())
-    ordered = {c for (c,) in con.execute("select distinct case_id from marts.event_sequence where activity = "
-                                         "'Bestilling til leverandør'").fetchall()}
+    moved = found.get(("wrong_order", "Bestilling til leverandør"), set()) | found.get(
+        ("wrong_order", "Afgørelse sendt"), set()
+    )
+    ordered = {
+        c
+        for (c,) in con.execute(
+            "select distinct case_id from marts.event_sequence where activity = 'Bestilling til leverandør'"
+        ).fetchall()
+    }
     assert truth["wrong_order:Bestilling til leverandør"] & ordered <= moved
     ranked = query(con, "deviations").to_pylist()
     assert {(r["kind"], r["activity"]) for r in ranked if r["process"] == "visitation"} >= {
-        ("inserted", "Ekstra hjemmebesøg"), ("skipped", "Kvittering sendt")}
+        ("inserted", "Ekstra hjemmebesøg"),
+        ("skipped", "Kvittering sendt"),
+    }
 
 
 @pytest.mark.slow
@@ -88,12 +111,20 @@ def test_an_unusable_model_is_named_and_the_others_go_on(baseline, baseline_ware
     odd = tmp_path / "odd.bpmn"
     text = (baseline / "bpmn" / "pladsanvisning.bpmn").read_text(encoding="utf-8")
     odd.write_text(text.replace('name="Opstart"', 'name="Opstrat"'), encoding="utf-8")
-    warnings = build_conformance(con, {"visitation": Intended(broken), "pladsanvisning": Intended(odd),
-                                       "byggesag": Intended(tmp_path / "missing.bpmn")})
+    warnings = build_conformance(
+        con,
+        {
+            "visitation": Intended(broken),
+            "pladsanvisning": Intended(odd),
+            "byggesag": Intended(tmp_path / "missing.bpmn"),
+        },
+    )
     assert any(w.startswith(f"process 'visitation': {broken}: not a BPMN 2.0 model pm4py can read") for w in warnings)
     assert f"process 'byggesag': {tmp_path / 'missing.bpmn'}: no such BPMN file" in warnings
-    assert any(w.startswith(f"process 'pladsanvisning': {odd} names activities no case did (yet):") and "'Opstrat'" in w
-               for w in warnings)
+    assert any(
+        w.startswith(f"process 'pladsanvisning': {odd} names activities no case did (yet):") and "'Opstrat'" in w
+        for w in warnings
+    )
     assert con.execute("select distinct process from marts.conformance_variants").fetchall() == [("pladsanvisning",)]
     build(con, ["conformance_summary"])
     assert con.execute("select count(*) from marts.conformance_summary").fetchall()[0][0] > 0
@@ -108,13 +139,15 @@ def test_every_injected_deviation_type_is_found(baseline, baseline_warehouse):
     con = duckdb.connect(str(baseline_warehouse), read_only=True)
     found: dict = {}
     for process, case_id, kind, activity in con.execute(
-            "select process, case_id, d.kind, d.activity from (select process, case_id, unnest(deviations) as d "
-            "from marts.conformance_cases)").fetchall():
+        "select process, case_id, d.kind, d.activity from (select process, case_id, unnest(deviations) as d "
+        "from marts.conformance_cases)"
+    ).fetchall():
         found.setdefault((process, kind, activity), set()).add(case_id)
         found.setdefault((process, kind, "*"), set()).add(case_id)
     having: dict = {}
-    for process, activity, case_id in con.execute("select distinct process, activity, case_id "
-                                                  "from marts.event_sequence").fetchall():
+    for process, activity, case_id in con.execute(
+        "select distinct process, activity, case_id from marts.event_sequence"
+    ).fetchall():
         having.setdefault((process, activity), set()).add(case_id)
     injected: dict = {}
     for t in truth_cases(baseline):
@@ -133,8 +166,13 @@ def test_every_injected_deviation_type_is_found(baseline, baseline_warehouse):
             assert len(hit) >= 0.95 * len(seen) and seen, (process, activity, len(hit), len(seen))
 
 
-XES_MAPPING = {"ts": "time:timestamp", "activity": "concept:name", "case_id": "case:concept:name",
-               "lifecycle": "lifecycle:transition", "resource": "org:resource"}
+XES_MAPPING = {
+    "ts": "time:timestamp",
+    "activity": "concept:name",
+    "case_id": "case:concept:name",
+    "lifecycle": "lifecycle:transition",
+    "resource": "org:resource",
+}
 
 
 def _real(shared_data, name: str, tmp_path, model_log, noise: float):
@@ -191,15 +229,24 @@ def test_receipt_log_fitness_and_precision_equal_pm4pys(shared_data, tmp_path):
     assert ours["precision"] is None  # no time given to replay the prefixes
     assert any("aligned within 0 s (conformance_seconds); fitness is token-based" in w for w in warnings)
     assert any("precision left out" in w for w in warnings)
-    variants_ = con.sql("select n_cases, method from marts.conformance_variants order by n_cases desc, activities"
-                        ).fetchall()
+    variants_ = con.sql(
+        "select n_cases, method from marts.conformance_variants order by n_cases desc, activities"
+    ).fetchall()
     assert {m for _, m in variants_} == {"token_replay"}
 
     ours, warnings = _checked(con, tight, 2)
-    aligned = [n for n, m in con.execute("select n_cases, method from marts.conformance_variants "
-                                         "order by n_cases desc").fetchall()]
-    methods = [m for (m,) in con.execute("select method from marts.conformance_variants "
-                                         "order by n_cases desc, activities").fetchall()]
+    aligned = [
+        n
+        for n, m in con.execute(
+            "select n_cases, method from marts.conformance_variants order by n_cases desc"
+        ).fetchall()
+    ]
+    methods = [
+        m
+        for (m,) in con.execute(
+            "select method from marts.conformance_variants order by n_cases desc, activities"
+        ).fetchall()
+    ]
     assert methods[0] == "alignment"  # the most frequent variant is aligned first
     assert ours["share_aligned"] > 0.5 and len(aligned) == 116
     # the next night, with the same model, keeps what was aligned and goes on from there

@@ -29,11 +29,20 @@ def strip_white_space(s: str) -> str:
     while end > start and is_ws(s[end - 1]):
         end -= 1
     return s[start:end]
+
+
 ZONE = ZoneInfo("Europe/Copenhagen")
-SOURCE = Source.model_validate({
-    "kind": "csv", "path": "x.csv", "delimiter": ";", "encoding": "utf-8", "process": "p",
-    "timestamp_format": "%Y-%m-%d %H:%M:%S",
-    "mapping": {"case_id": "Sag", "activity": "Aktivitet", "ts": "Tid"}})
+SOURCE = Source.model_validate(
+    {
+        "kind": "csv",
+        "path": "x.csv",
+        "delimiter": ";",
+        "encoding": "utf-8",
+        "process": "p",
+        "timestamp_format": "%Y-%m-%d %H:%M:%S",
+        "mapping": {"case_id": "Sag", "activity": "Aktivitet", "ts": "Tid"},
+    }
+)
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
 activity = text.filter(lambda s: strip_white_space(s) not in ("", "NULL", "null"))
@@ -41,7 +50,8 @@ note = st.one_of(st.none(), text.filter(lambda s: s not in ("", "NULL", "null"))
 # times a source may hold: from 1971 (epoch seconds would be read as such) to within a year from now (later ones are
 # quarantined as implausible)
 when = st.datetimes(min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime.now() + dt.timedelta(days=300)).map(
-    lambda d: d.replace(microsecond=0))
+    lambda d: d.replace(microsecond=0)
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -57,8 +67,9 @@ def test_csv_round_trip(tmp_path_factory, rows):
     con = connect(":memory:")
     r = load_file(con, SOURCE, "rt", path, PSEUDO)
     assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (len(rows), len(rows), 0)
-    got = con.execute("select activity, attributes->>'Notat', epoch_us(ts) from staging.events "
-                      "order by source_seq").fetchall()
+    got = con.execute(
+        "select activity, attributes->>'Notat', epoch_us(ts) from staging.events order by source_seq"
+    ).fetchall()
     for (act, nt, t), (g_act, g_note, g_us) in zip(rows, got):
         assert g_act == strip_white_space(PSEUDO.scrub(act))
         assert g_note == (PSEUDO.scrub(nt) if nt is not None else None)

@@ -25,8 +25,17 @@ from mining.filters import Filters
 
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboards" / "app.py")
-PAGES = ["overblik", "procesflow", "flaskehalse", "omarbejde", "henvendelser", "borgerrejse", "afvigelser",
-         "sammenlign", "sager"]
+PAGES = [
+    "overblik",
+    "procesflow",
+    "flaskehalse",
+    "omarbejde",
+    "henvendelser",
+    "borgerrejse",
+    "afvigelser",
+    "sammenlign",
+    "sager",
+]
 
 
 def test_numbers_dates_and_shares_in_danish_and_english():
@@ -56,8 +65,9 @@ def snapshot(municipality) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["value_stream_summary", "bottlenecks", "rework", "dfg", "variants", "handovers",
-                                  "value_stream"])
+@pytest.mark.parametrize(
+    "name", ["value_stream_summary", "bottlenecks", "rework", "dfg", "variants", "handovers", "value_stream"]
+)
 def test_a_filtered_mart_equals_the_clis_filtered_query_on_the_warehouse(municipality, snapshot, name):
     """The dashboard computes a filtered aggregate from the snapshot's case rows; the CLI (`vaerdistrom query`)
     from the live warehouse's events: the same rows."""
@@ -65,18 +75,25 @@ def test_a_filtered_mart_equals_the_clis_filtered_query_on_the_warehouse(municip
     con = data.connect(snapshot)
     try:
         process = "visitation"
-        unit = con.execute("select org_unit from marts.event_sequence where process = ? and org_unit is not null "
-                           "group by 1 order by count(*) desc limit 1", [process]).fetchall()[0][0]
-        views = [data.View(process=process, period_from=dt.date(2025, 3, 1), period_to=dt.date(2025, 6, 30)),
-                 data.View(org_unit=unit), data.View(process=process, period_from=dt.date(2025, 5, 1))]
+        unit = con.execute(
+            "select org_unit from marts.event_sequence where process = ? and org_unit is not null "
+            "group by 1 order by count(*) desc limit 1",
+            [process],
+        ).fetchall()[0][0]
+        views = [
+            data.View(process=process, period_from=dt.date(2025, 3, 1), period_to=dt.date(2025, 6, 30)),
+            data.View(org_unit=unit),
+            data.View(process=process, period_from=dt.date(2025, 5, 1)),
+        ]
         for view in views:
             ours = data.mart(con, name, view)
             theirs = query(live, name, view.filters("Europe/Copenhagen")).to_pandas()
             if view.process is not None and "process" in theirs:
                 theirs = theirs[theirs["process"] == view.process]
             assert len(ours) == len(theirs) > 0, (name, view)
-            key = [c for c in ours.columns if ours[c].dtype == object and c not in ("activities", "org_units",
-                                                                                   "resources")]
+            key = [
+                c for c in ours.columns if ours[c].dtype == object and c not in ("activities", "org_units", "resources")
+            ]
             ours = ours.sort_values(key).reset_index(drop=True)
             theirs = theirs[ours.columns].sort_values(key).reset_index(drop=True)
             pd.testing.assert_frame_equal(ours, theirs, check_dtype=False, rtol=1e-9)
@@ -109,10 +126,30 @@ def test_without_a_snapshot_the_app_says_how_to_make_one(tmp_path, monkeypatch):
 @pytest.mark.parametrize("side", PAGES)
 def test_every_page_renders_in_both_languages(municipality, monkeypatch, side, lang):
     at = _app(municipality / "published", monkeypatch, side=side, lang=lang)
-    titles = {"da": ["Overblik", "Procesflow", "Flaskehalse", "Omarbejde", "Henvendelser", "Borgerrejse",
-                     "Afvigelser", "Sammenlign", "Sager"],
-              "en": ["Overview", "Process flow", "Bottlenecks", "Rework", "Contacts", "Citizen journey",
-                     "Deviations", "Compare", "Cases"]}
+    titles = {
+        "da": [
+            "Overblik",
+            "Procesflow",
+            "Flaskehalse",
+            "Omarbejde",
+            "Henvendelser",
+            "Borgerrejse",
+            "Afvigelser",
+            "Sammenlign",
+            "Sager",
+        ],
+        "en": [
+            "Overview",
+            "Process flow",
+            "Bottlenecks",
+            "Rework",
+            "Contacts",
+            "Citizen journey",
+            "Deviations",
+            "Compare",
+            "Cases",
+        ],
+    }
     assert at.title[0].value == titles[lang][PAGES.index(side)]
     # the language stays in the URL; the page is the address's path (`/flaskehalse`, as the browser tests check): an
     # older link's `side` opens its page once and leaves the URL, and the page stays on the next run
@@ -124,10 +161,14 @@ def test_every_page_renders_in_both_languages(municipality, monkeypatch, side, l
 def test_the_overview_shows_the_marts_numbers_formatted_for_the_language(municipality, snapshot, monkeypatch):
     con = data.connect(snapshot)
     try:
-        summary = con.execute("select process, n_cases, median_lead_time_days, mean_cost_dkk from "
-                              "marts.value_stream_summary order by process").df()
-        kpis = con.execute("select process, share_within_deadline from meta.kpi_history where night = "
-                           "(select max(night) from meta.kpi_history) order by process").df()
+        summary = con.execute(
+            "select process, n_cases, median_lead_time_days, mean_cost_dkk from "
+            "marts.value_stream_summary order by process"
+        ).df()
+        kpis = con.execute(
+            "select process, share_within_deadline from meta.kpi_history where night = "
+            "(select max(night) from meta.kpi_history) order by process"
+        ).df()
     finally:
         con.close()
     for lang in ("da", "en"):
@@ -143,16 +184,26 @@ def test_the_overview_shows_the_marts_numbers_formatted_for_the_language(municip
 
 @pytest.mark.slow
 def test_filters_come_from_the_url_and_give_the_filtered_marts(municipality, snapshot, monkeypatch):
-    at = _app(municipality / "published", monkeypatch, side="flaskehalse", lang="en", process="visitation",
-              **{"from": "2025-03-01", "to": "2025-06-30"})
+    at = _app(
+        municipality / "published",
+        monkeypatch,
+        side="flaskehalse",
+        lang="en",
+        process="visitation",
+        **{"from": "2025-03-01", "to": "2025-06-30"},
+    )
     live = duckdb.connect(str(municipality / "vaerdistrom.duckdb"), read_only=True)
     try:
-        expected = query(live, "bottlenecks", Filters(process="visitation", period_from=dt.date(2025, 3, 1),
-                                                      period_to=dt.date(2025, 6, 30))).to_pandas()
+        expected = query(
+            live,
+            "bottlenecks",
+            Filters(process="visitation", period_from=dt.date(2025, 3, 1), period_to=dt.date(2025, 6, 30)),
+        ).to_pandas()
     finally:
         live.close()
     expected = expected[~expected["is_planned"] & (expected["n_cases"] >= data.K)].sort_values(
-        "total_wait_days", ascending=False)
+        "total_wait_days", ascending=False
+    )
     shown = at.dataframe[0].value
     assert shown["Wait"].tolist() == (expected["source_activity"] + " → " + expected["target_activity"]).tolist()
     assert shown["Total waiting (days)"].tolist() == [number(x, "en") for x in expected["total_wait_days"]]
@@ -164,15 +215,20 @@ def test_filters_come_from_the_url_and_give_the_filtered_marts(municipality, sna
 
 @pytest.mark.slow
 def test_variants_are_chosen_by_their_steps_most_common_first(municipality, snapshot, monkeypatch):
-    ranked = _frame(snapshot, "select variant_id, n_cases, activities from marts.variants "
-                              "where process = 'visitation' order by n_cases desc, variant_id")
+    ranked = _frame(
+        snapshot,
+        "select variant_id, n_cases, activities from marts.variants "
+        "where process = 'visitation' order by n_cases desc, variant_id",
+    )
     at = _app(municipality / "published", monkeypatch, side="overblik", lang="en", process="visitation")
     picker = _sidebar_choice(at, "Variant")
     assert picker.options[0] == "All variants" and len(picker.options) == 1 + min(200, len(ranked))
     top = ranked.iloc[0]
     steps = list(top.activities)
-    assert picker.options[1] == (f"{number(top.n_cases, 'en', 0)} cases · {len(steps)} steps: "
-                                 + " → ".join(steps[:2] + ["…"] + steps[-2:] if len(steps) > 4 else steps))
+    assert picker.options[1] == (
+        f"{number(top.n_cases, 'en', 0)} cases · {len(steps)} steps: "
+        + " → ".join(steps[:2] + ["…"] + steps[-2:] if len(steps) > 4 else steps)
+    )
     picker.select(top.variant_id).run()
     assert at.query_params["variant"] == top.variant_id
     assert at.metric[0].value == number(top.n_cases, "en", 0)  # the cards count that variant's cases
@@ -180,23 +236,37 @@ def test_variants_are_chosen_by_their_steps_most_common_first(municipality, snap
     _sidebar_choice(at, "Process").select("byggesag").run()
     assert _sidebar_choice(at, "Variant").value == "" and "variant" not in at.query_params
     # the first characters of an id in the address keep the cases of the variants they start
-    at = _app(municipality / "published", monkeypatch, side="overblik", lang="en", process="visitation",
-              variant=top.variant_id[:6])
+    at = _app(
+        municipality / "published",
+        monkeypatch,
+        side="overblik",
+        lang="en",
+        process="visitation",
+        variant=top.variant_id[:6],
+    )
     prefixed = ranked[ranked.variant_id.str.startswith(top.variant_id[:6])]
     assert at.metric[0].value == number(prefixed.n_cases.sum(), "en", 0)
 
 
 @pytest.mark.slow
 def test_a_date_in_the_address_that_is_not_one_is_named_and_not_used(municipality, snapshot, monkeypatch):
-    at = _app(municipality / "published", monkeypatch, side="overblik", lang="en", process="visitation",
-              **{"from": "2025-13-45", "to": "2025-06-30"})
+    at = _app(
+        municipality / "published",
+        monkeypatch,
+        side="overblik",
+        lang="en",
+        process="visitation",
+        **{"from": "2025-13-45", "to": "2025-06-30"},
+    )
     assert [w.value for w in at.sidebar.warning] == [
-        "The address's from (2025-13-45) is not a date like 2025-03-31: it is not used."]
+        "The address's from (2025-13-45) is not a date like 2025-03-31: it is not used."
+    ]
     assert at.sidebar.date_input[0].value is None and at.sidebar.date_input[1].value == dt.date(2025, 6, 30)
     con = data.connect(snapshot)
     try:  # the figures are those of the period's end alone
-        cases = data.mart(con, "value_stream_summary", data.View(process="visitation",
-                                                                 period_to=dt.date(2025, 6, 30)))["n_cases"].iloc[0]
+        cases = data.mart(con, "value_stream_summary", data.View(process="visitation", period_to=dt.date(2025, 6, 30)))[
+            "n_cases"
+        ].iloc[0]
     finally:
         con.close()
     assert at.metric[0].value == number(cases, "en", 0)
@@ -213,8 +283,10 @@ def test_a_snapshot_without_a_pages_mart_says_so(municipality, tmp_path, monkeyp
     con.execute("drop table marts.rework")
     con.close()
     at = _app(published, monkeypatch, side="omarbejde", lang="en")
-    assert at.warning[0].value == ("The published file lacks marts.rework, which this page shows: an older version "
-                                   "wrote it. Run `vaerdistrom run` again.")
+    assert at.warning[0].value == (
+        "The published file lacks marts.rework, which this page shows: an older version "
+        "wrote it. Run `vaerdistrom run` again."
+    )
     _app(published, monkeypatch, side="overblik", lang="en")  # a page that does not read it still works
 
 
@@ -222,8 +294,11 @@ def test_a_snapshot_without_a_pages_mart_says_so(municipality, tmp_path, monkeyp
 def test_the_dashboard_command_serves_the_app(municipality):
     port = free_port()
     exe = Path(sys.executable).with_name("vaerdistrom")
-    proc = subprocess.Popen([str(exe), "dashboard", "--config", str(municipality / "vaerdistrom.toml"), "--port",
-                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(exe), "dashboard", "--config", str(municipality / "vaerdistrom.toml"), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_healthy(port, proc)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
@@ -239,8 +314,9 @@ def test_the_dashboard_command_serves_the_app(municipality):
 @pytest.mark.slow
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["da", "en"])
-def test_charts_speak_the_language_draw_no_hover_selections_and_show_the_marts(municipality, snapshot, monkeypatch,
-                                                                              lang):
+def test_charts_speak_the_language_draw_no_hover_selections_and_show_the_marts(
+    municipality, snapshot, monkeypatch, lang
+):
     """Flaskehalse's three charts are plain Altair: the language's numbers and month names, no selection
     parameters (Streamlit's own charts add them, and the browser spends 0.15-0.35 s a chart on them), and the
     distribution's bars are the waits of the wait ranked first."""
@@ -257,12 +333,17 @@ def test_charts_speak_the_language_draw_no_hover_selections_and_show_the_marts(m
     bars = next(i for i, spec in enumerate(specs) if spec["encoding"]["x"]["field"] == "days")
     assert specs[bars]["encoding"]["x"]["title"] == ("dage" if lang == "da" else "days")
     shown = pa.ipc.open_stream(charts[bars].proto.datasets[0].data.data).read_all().to_pandas()
-    waits = _frame(snapshot, "select * from marts.bottlenecks where not is_planned and n_cases >= 5 "
-                             "order by total_wait_days desc limit 1").iloc[0]
-    every = _frame(snapshot, "select wait_seconds from marts.bottleneck_waits where process = '{}' and "
-                             "source_activity = '{}' and target_activity = '{}'".format(
-                                 waits.process, waits.source_activity.replace("'", "''"),
-                                 waits.target_activity.replace("'", "''")))
+    waits = _frame(
+        snapshot,
+        "select * from marts.bottlenecks where not is_planned and n_cases >= 5 order by total_wait_days desc limit 1",
+    ).iloc[0]
+    every = _frame(
+        snapshot,
+        "select wait_seconds from marts.bottleneck_waits where process = '{}' and "
+        "source_activity = '{}' and target_activity = '{}'".format(
+            waits.process, waits.source_activity.replace("'", "''"), waits.target_activity.replace("'", "''")
+        ),
+    )
     days = np.floor(every["wait_seconds"] / 86400 + 0.5).clip(lower=0).astype(int).value_counts()  # SQL's round
     expected = days[days >= 5].sort_index()
     assert shown["days"].tolist() == expected.index.tolist()
@@ -287,11 +368,13 @@ def test_case_lists_counts_and_wait_days_are_read_in_sql(snapshot):
         waits = data.mart(con, "bottleneck_waits", view)
         first = waits.iloc[0]
         days = data.wait_days(con, view, first.process, first.source_activity, first.target_activity)
-        same = waits[(waits.source_activity == first.source_activity)
-                     & (waits.target_activity == first.target_activity)]
+        same = waits[
+            (waits.source_activity == first.source_activity) & (waits.target_activity == first.target_activity)
+        ]
         assert days["n_waits"].sum() == len(same)
-        assert (days["days"] * days["n_waits"]).sum() == pytest.approx((same.wait_seconds / 86400).clip(lower=0).sum(),
-                                                                      abs=0.5 * len(same))
+        assert (days["days"] * days["n_waits"]).sum() == pytest.approx(
+            (same.wait_seconds / 86400).clip(lower=0).sum(), abs=0.5 * len(same)
+        )
     finally:
         con.close()
 
@@ -312,8 +395,9 @@ def _frame(snapshot: Path, text: str) -> pd.DataFrame:
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` in the order of its columns' values (ties a mart leaves in any order), list columns left out."""
-    plain = [c for c in frame.columns if not frame[c].map(lambda v: hasattr(v, "__len__")
-                                                          and not isinstance(v, str)).any()]
+    plain = [
+        c for c in frame.columns if not frame[c].map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any()
+    ]
     return frame.sort_values(plain).reset_index(drop=True)
 
 
@@ -343,14 +427,17 @@ def test_every_aggregate_mart_is_computed_again_from_the_snapshot_alone_and_a_re
             top = data.mart(con, "bottleneck_months", view).sort_values("n_waits", ascending=False).iloc[0]
             for name in [m for m, x in CATALOGUE.marts.items() if x.by_transition]:
                 whole = data.mart(con, name, view)
-                one = reader.mart_of_transition(view, name, top.process, top.source_activity,
-                                  top.target_activity)
-                expected = whole[(whole.process == top.process) & (whole.source_activity == top.source_activity)
-                                 & (whole.target_activity == top.target_activity)]
+                one = reader.mart_of_transition(view, name, top.process, top.source_activity, top.target_activity)
+                expected = whole[
+                    (whole.process == top.process)
+                    & (whole.source_activity == top.source_activity)
+                    & (whole.target_activity == top.target_activity)
+                ]
                 assert len(one) > 1 and len(one) < len(whole), name
                 pd.testing.assert_frame_equal(_sorted(one), _sorted(expected), check_dtype=False)
-            taken = [t for t in reader._views[view].relations if t.startswith("_transition_")] if view.selects_cases \
-                else []
+            taken = (
+                [t for t in reader._views[view].relations if t.startswith("_transition_")] if view.selects_cases else []
+            )
             assert len(taken) == (1 if view.selects_cases else 0)
         # one process's wait days asked first under a view of every process: the view's kept cases stay every
         # process's (the next mart of the view reads them)
@@ -359,9 +446,15 @@ def test_every_aggregate_mart_is_computed_again_from_the_snapshot_alone_and_a_re
         try:
             days = fresh.wait_days(b, first.process, first.source_activity, first.target_activity)
             waits = data.mart(con, "bottleneck_waits", b)
-            assert days["n_waits"].sum() == ((waits.process == first.process)
-                                             & (waits.source_activity == first.source_activity)
-                                             & (waits.target_activity == first.target_activity)).sum() > 0
+            assert (
+                days["n_waits"].sum()
+                == (
+                    (waits.process == first.process)
+                    & (waits.source_activity == first.source_activity)
+                    & (waits.target_activity == first.target_activity)
+                ).sum()
+                > 0
+            )
             summary = fresh.mart("value_stream_summary", b)
             assert len(summary) > 1
             pd.testing.assert_frame_equal(_sorted(summary), _sorted(data.mart(con, "value_stream_summary", b)))
@@ -393,17 +486,34 @@ def test_a_period_keeps_the_same_rows_by_the_case_period_on_each_row_as_by_the_k
     con = data.connect(snapshot)
     try:
         zone = data.timezone(con)
-        carried = [n for (n,) in con.execute(
-            "select table_name from duckdb_columns() where schema_name = 'marts' and column_name = $c "
-            "intersect select table_name from duckdb_columns() where schema_name = 'marts' and column_name = $d "
-            "order by 1", {"c": "case_started_at", "d": "case_ended_at"}).fetchall()]
-        assert carried == ["activity_instances", "bottleneck_waits", "event_sequence", "instance_case_variants",
-                           "value_stream_cases"]
+        carried = [
+            n
+            for (n,) in con.execute(
+                "select table_name from duckdb_columns() where schema_name = 'marts' and column_name = $c "
+                "intersect select table_name from duckdb_columns() where schema_name = 'marts' and column_name = $d "
+                "order by 1",
+                {"c": "case_started_at", "d": "case_ended_at"},
+            ).fetchall()
+        ]
+        assert carried == [
+            "activity_instances",
+            "bottleneck_waits",
+            "event_sequence",
+            "instance_case_variants",
+            "value_stream_cases",
+        ]
         # a day on which cases end and others start: its edges cut through the cases
-        day = con.execute("select timezone($z, ended_at)::date from marts.case_variants where process = 'visitation' "
-                          "order by ended_at limit 1 offset 40", {"z": zone}).fetchall()[0][0]
-        views = [data.View(period_from=day), data.View(period_to=day), data.View(process="visitation", period_from=day,
-                 period_to=day + dt.timedelta(days=30)), data.View(process="byggesag", period_to=day)]
+        day = con.execute(
+            "select timezone($z, ended_at)::date from marts.case_variants where process = 'visitation' "
+            "order by ended_at limit 1 offset 40",
+            {"z": zone},
+        ).fetchall()[0][0]
+        views = [
+            data.View(period_from=day),
+            data.View(period_to=day),
+            data.View(process="visitation", period_from=day, period_to=day + dt.timedelta(days=30)),
+            data.View(process="byggesag", period_to=day),
+        ]
         for view in views:
             assert engine.by_period(con, view.filters(zone), "event_sequence") is not None
             kept, params = view.filters(zone).cases_sql()
@@ -411,8 +521,11 @@ def test_a_period_keeps_the_same_rows_by_the_case_period_on_each_row_as_by_the_k
             for name in carried + ["case_variants"]:
                 shown = data.mart(con, name, view)
                 where = " where x.process = $process" if view.process else ""
-                expected = con.execute(f"select x.* from marts.{name} as x semi join ({kept}) as k on k.process = "
-                                       f"x.process and k.case_id = x.case_id{where}", params).df()
+                expected = con.execute(
+                    f"select x.* from marts.{name} as x semi join ({kept}) as k on k.process = "
+                    f"x.process and k.case_id = x.case_id{where}",
+                    params,
+                ).df()
                 assert 0 < len(shown) < con.execute(f"select count(*) from marts.{name}").fetchall()[0][0], name
                 pd.testing.assert_frame_equal(_sorted(shown), _sorted(expected), check_dtype=False)
         # the bounds by hand, in local days: a case is kept when it ends on or after the first day and starts on or
@@ -421,9 +534,11 @@ def test_a_period_keeps_the_same_rows_by_the_case_period_on_each_row_as_by_the_k
         started = every["started_at"].dt.tz_convert(zone).dt.date
         ended = every["ended_at"].dt.tz_convert(zone).dt.date
         for view in views:
-            expected = ((ended >= view.period_from) if view.period_from else True) \
-                & ((started <= view.period_to) if view.period_to else True) \
+            expected = (
+                ((ended >= view.period_from) if view.period_from else True)
+                & ((started <= view.period_to) if view.period_to else True)
                 & ((every["process"] == view.process) if view.process else True)
+            )
             assert data.kept_count(con, view) == int(expected.sum()) > 0, view
         # a case that ended on the first day kept is kept, and none that ended before it
         edge = data.View(period_from=day)
@@ -449,6 +564,11 @@ def test_the_journey_page_counts_citizens_of_the_process_in_sql(municipality, sn
     assert shown["Citizens"] == number(len(of), "en", 0)
     assert shown["Citizens in several processes"] == percent((of["n_processes"] > 1).mean(), "en")
     assert shown["Contacts per citizen"] == number(of["n_contacts"].mean(), "en", 2)
-    busiest = of.sort_values(["n_processes", "n_handovers", "n_contacts", "citizen_key"],
-                             ascending=[False, False, False, True])["citizen_key"].head(200).tolist()
+    busiest = (
+        of.sort_values(
+            ["n_processes", "n_handovers", "n_contacts", "citizen_key"], ascending=[False, False, False, True]
+        )["citizen_key"]
+        .head(200)
+        .tolist()
+    )
     assert at.selectbox(key="citizen").options == busiest

@@ -20,9 +20,11 @@ UTC = dt.timezone.utc
 def _warehouse(events, rule: Process):
     con = connect(":memory:")
     for i, (case, activity, ts, lifecycle) in enumerate(events, start=1):
-        con.execute("insert into staging.events (event_id, source, process, case_id, activity, ts, lifecycle, "
-                    "source_seq, batch_id) values (?, 'golden', 'p', ?, ?, ?, ?, ?, 1)",
-                    [str(uuid.uuid4()), case, activity, ts, lifecycle, i])
+        con.execute(
+            "insert into staging.events (event_id, source, process, case_id, activity, ts, lifecycle, "
+            "source_seq, batch_id) values (?, 'golden', 'p', ?, ?, ?, ?, ?, 1)",
+            [str(uuid.uuid4()), case, activity, ts, lifecycle, i],
+        )
     write_rules(con, {"p": rule})
     build(con, ["case_variants", "deadlines", "deadline_summary"])
     return con
@@ -34,8 +36,9 @@ def _local(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("Europe/Copenhagen"))
 
 
-RULE = Process(name_da="p", name_en="p", deadline_days=3, deadline_working_days=True, deadline_from="A",
-               deadline_to="D")
+RULE = Process(
+    name_da="p", name_en="p", deadline_days=3, deadline_working_days=True, deadline_from="A", deadline_to="D"
+)
 
 
 @pytest.fixture
@@ -59,16 +62,25 @@ def test_working_day_deadline_over_easter(easter):
     rows = {r["case_id"]: r for r in query(easter, "deadlines").to_pylist()}
     deadline = _local("2025-04-23T23:59:59")
     assert rows["late"]["deadline_at"] == deadline
-    assert (rows["late"]["status"], rows["late"]["is_met"], rows["late"]["working_days_over_deadline"]) == \
-        ("missed", False, 1)
+    assert (rows["late"]["status"], rows["late"]["is_met"], rows["late"]["working_days_over_deadline"]) == (
+        "missed",
+        False,
+        1,
+    )
     assert rows["late"]["days_over_deadline"] == pytest.approx((9 * 3600 + 1) / 86400)
-    assert (rows["ontime"]["status"], rows["ontime"]["is_met"], rows["ontime"]["days_over_deadline"]) == \
-        ("met", True, 0)
+    assert (rows["ontime"]["status"], rows["ontime"]["is_met"], rows["ontime"]["days_over_deadline"]) == (
+        "met",
+        True,
+        0,
+    )
     assert rows["ontime"]["clock_stopped_at"] == _local("2025-04-23T23:30")
     # 28 April (Monday) + 3 working days = 1 May; as_of is 20 May: 13 working days over (1 May is no holiday)
     assert rows["waiting"]["deadline_at"] == _local("2025-05-01T23:59:59")
-    assert (rows["waiting"]["status"], rows["waiting"]["is_met"], rows["waiting"]["working_days_over_deadline"]) \
-        == ("overdue", False, 13)
+    assert (rows["waiting"]["status"], rows["waiting"]["is_met"], rows["waiting"]["working_days_over_deadline"]) == (
+        "overdue",
+        False,
+        13,
+    )
     assert (rows["new"]["status"], rows["new"]["is_met"]) == ("open", None)
     assert (rows["nostart"]["status"], rows["nostart"]["deadline_at"]) == ("no_start", None)
 
@@ -124,10 +136,8 @@ def test_simulator_deadlines_recovered(baseline, baseline_warehouse):
         assert m["deadline_at"] == dt.datetime.fromisoformat(t["deadline_at"]), t["case_id"]
         assert m["is_met"] == t["deadline_met"], t["case_id"]
         if t["days_over_deadline"] is not None:  # the simulator counts wall-clock days: one DST hour apart
-            assert m["days_over_deadline"] == pytest.approx(t["days_over_deadline"], abs=1 / 24 + 0.0006), \
-                t["case_id"]
+            assert m["days_over_deadline"] == pytest.approx(t["days_over_deadline"], abs=1 / 24 + 0.0006), t["case_id"]
         checked += 1
     assert checked > 2_000
     stored = con.execute("select count(*) from staging.cases where deadline_at is not null").fetchall()[0][0]
-    assert stored == con.execute("select count(*) from marts.deadlines where deadline_at is not null"
-                                 ).fetchall()[0][0]
+    assert stored == con.execute("select count(*) from marts.deadlines where deadline_at is not null").fetchall()[0][0]

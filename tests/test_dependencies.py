@@ -34,8 +34,7 @@ def imported_top_level_modules() -> dict[str, str]:
 
 def test_runtime_imports_are_core_dependencies():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    core = {d.split(">")[0].split("=")[0].split("<")[0].split("[")[0].strip().lower()
-            for d in project["dependencies"]}
+    core = {d.split(">")[0].split("=")[0].split("<")[0].split("[")[0].strip().lower() for d in project["dependencies"]}
     dists = packages_distributions()
     missing = []
     for module, where in sorted(imported_top_level_modules().items()):

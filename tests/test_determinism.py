@@ -7,8 +7,11 @@ from simulator.spec import SimulationSpec
 
 
 def digests(root):
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
@@ -17,13 +20,23 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     c = simulate(SimulationSpec(out=tmp_path / "c", citizens=400, seed=43))
     da, db, dc = digests(tmp_path / "a"), digests(tmp_path / "b"), digests(tmp_path / "c")
     assert set(da) == {  # seven exports, five BPMN files, the config and the ground truth; nothing left behind
-        "sbsys/sagsaktiviteter.csv", "nexus/haendelser.jsonl", "momentum/sygedagpenge.parquet",
+        "sbsys/sagsaktiviteter.csv",
+        "nexus/haendelser.jsonl",
+        "momentum/sygedagpenge.parquet",
         "pladsanvisning/pladsanvisning.xlsx",
-        "telefoni/opkald.csv", "digital_post/beskeder.jsonl", "borgerservice/koelog.csv",
-        "bpmn/visitation.bpmn", "bpmn/sygedagpenge.bpmn", "bpmn/byggesag.bpmn", "bpmn/helhedsplan.bpmn",
+        "telefoni/opkald.csv",
+        "digital_post/beskeder.jsonl",
+        "borgerservice/koelog.csv",
+        "bpmn/visitation.bpmn",
+        "bpmn/sygedagpenge.bpmn",
+        "bpmn/byggesag.bpmn",
+        "bpmn/helhedsplan.bpmn",
         "bpmn/pladsanvisning.bpmn",
-        "vaerdistrom.toml", "ground_truth/ground_truth.json", "ground_truth/cases.jsonl",
-        "ground_truth/contacts.jsonl"}
+        "vaerdistrom.toml",
+        "ground_truth/ground_truth.json",
+        "ground_truth/cases.jsonl",
+        "ground_truth/contacts.jsonl",
+    }
     assert da == db
     assert a == b
     assert da["sbsys/sagsaktiviteter.csv"] != dc["sbsys/sagsaktiviteter.csv"]

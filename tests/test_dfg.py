@@ -17,18 +17,30 @@ from support.mart_views import build_dfg, build_event_sequence, dfg, endpoints
 # self-loop redone by another caseworker, c3 one event, c4 a tie whose file order is the reverse of the names
 # (C before A), c5 a loop back to A repeated by the same caseworker.
 GOLDEN = [
-    ("c1", "A", "08:00", 1, "ann"), ("c1", "B", "10:00", 2, "ann"), ("c1", "C", "10:00", 3, "bob"),
+    ("c1", "A", "08:00", 1, "ann"),
+    ("c1", "B", "10:00", 2, "ann"),
+    ("c1", "C", "10:00", 3, "bob"),
     ("c1", "D", "11:00", 4, "bob"),
-    ("c2", "A", "08:00", 5, "ann"), ("c2", "B", "09:00", 6, "ann"), ("c2", "B", "12:00", 7, "bob"),
+    ("c2", "A", "08:00", 5, "ann"),
+    ("c2", "B", "09:00", 6, "ann"),
+    ("c2", "B", "12:00", 7, "bob"),
     ("c2", "D", "13:00", 8, "bob"),
     ("c3", "A", "08:00", 9, None),
-    ("c4", "C", "08:00", 10, "bob"), ("c4", "A", "08:00", 11, "bob"),
-    ("c5", "A", "08:00", 12, "ann"), ("c5", "B", "09:00", 13, "ann"), ("c5", "A", "10:00", 14, "ann"),
+    ("c4", "C", "08:00", 10, "bob"),
+    ("c4", "A", "08:00", 11, "bob"),
+    ("c5", "A", "08:00", 12, "ann"),
+    ("c5", "B", "09:00", 13, "ann"),
+    ("c5", "A", "10:00", 14, "ann"),
 ]
 
 
-XES = {"ts": "time:timestamp", "activity": "concept:name", "case_id": "case:concept:name",
-       "lifecycle": "lifecycle:transition", "resource": "org:resource"}
+XES = {
+    "ts": "time:timestamp",
+    "activity": "concept:name",
+    "case_id": "case:concept:name",
+    "lifecycle": "lifecycle:transition",
+    "resource": "org:resource",
+}
 
 
 def _real(path):
@@ -45,18 +57,26 @@ def golden():
     con = connect(":memory:")
     for case, activity, hhmm, row, resource in reversed(GOLDEN):  # stored out of order: the sequence must sort
         ts = dt.datetime.fromisoformat(f"2025-03-03T{hhmm}:00+00:00")
-        con.execute("insert into staging.events (event_id, source, process, case_id, activity, ts, resource, "
-                    "source_seq, batch_id) values (?, 'golden', 'p', ?, ?, ?, ?, ?, 1)",
-                    [str(uuid.uuid4()), case, activity, ts, resource, row])
+        con.execute(
+            "insert into staging.events (event_id, source, process, case_id, activity, ts, resource, "
+            "source_seq, batch_id) values (?, 'golden', 'p', ?, ?, ?, ?, ?, 1)",
+            [str(uuid.uuid4()), case, activity, ts, resource, row],
+        )
     assert build_event_sequence(con) == len(GOLDEN)
     build_dfg(con)
     return con
 
 
 def test_golden_log_transitions_and_waits(golden):
-    got = {(r["source_activity"], r["target_activity"]): (r["n_transitions"], r["n_cases"], r["mean_wait_seconds"],
-                                                          r["total_wait_seconds"])
-           for r in dfg(golden, process="p").to_pylist()}
+    got = {
+        (r["source_activity"], r["target_activity"]): (
+            r["n_transitions"],
+            r["n_cases"],
+            r["mean_wait_seconds"],
+            r["total_wait_seconds"],
+        )
+        for r in dfg(golden, process="p").to_pylist()
+    }
     assert got == {
         ("A", "B"): (3, 3, 4800.0, 14400.0),  # c1 two hours, c2 and c5 one hour
         ("B", "A"): (1, 1, 3600.0, 3600.0),  # c5's loop back
@@ -71,10 +91,18 @@ def test_golden_log_transitions_and_waits(golden):
 
 
 def test_golden_sequence_positions(golden):
-    rows = golden.execute("select case_id, position, activity, n_case_events from marts.event_sequence "
-                          "where case_id in ('c1', 'c4') order by case_id, position").fetchall()
-    assert rows == [("c1", 1, "A", 4), ("c1", 2, "B", 4), ("c1", 3, "C", 4), ("c1", 4, "D", 4),
-                    ("c4", 1, "C", 2), ("c4", 2, "A", 2)]
+    rows = golden.execute(
+        "select case_id, position, activity, n_case_events from marts.event_sequence "
+        "where case_id in ('c1', 'c4') order by case_id, position"
+    ).fetchall()
+    assert rows == [
+        ("c1", 1, "A", 4),
+        ("c1", 2, "B", 4),
+        ("c1", 3, "C", 4),
+        ("c1", 4, "D", 4),
+        ("c4", 1, "C", 2),
+        ("c4", 2, "A", 2),
+    ]
 
 
 @pytest.mark.slow
@@ -102,10 +130,17 @@ def test_golden_variants(golden):
     from support.mart_views import build_variants, variants
 
     build_variants(golden)
-    got = {tuple(r["activities"]): (r["n_cases"], r["share_of_cases"], r["median_lead_time_seconds"])
-           for r in variants(golden, process="p").to_pylist()}
-    assert got == {("A", "B", "C", "D"): (1, 0.2, 10800.0), ("A", "B", "B", "D"): (1, 0.2, 18000.0),
-                   ("A",): (1, 0.2, 0.0), ("C", "A"): (1, 0.2, 0.0), ("A", "B", "A"): (1, 0.2, 7200.0)}
+    got = {
+        tuple(r["activities"]): (r["n_cases"], r["share_of_cases"], r["median_lead_time_seconds"])
+        for r in variants(golden, process="p").to_pylist()
+    }
+    assert got == {
+        ("A", "B", "C", "D"): (1, 0.2, 10800.0),
+        ("A", "B", "B", "D"): (1, 0.2, 18000.0),
+        ("A",): (1, 0.2, 0.0),
+        ("C", "A"): (1, 0.2, 0.0),
+        ("A", "B", "A"): (1, 0.2, 7200.0),
+    }
 
 
 def test_golden_rework(golden):
@@ -114,9 +149,23 @@ def test_golden_rework(golden):
     build_rework(golden)
     got = {r["activity"]: r for r in rework(golden, process="p").to_pylist()}
     # B in c2: a self-loop, done by bob after ann: a redo. A in c5: a loop back by ann again: a repeat.
-    assert {a: (r["n_cases"], r["n_cases_with_rework"], r["n_rework_events"], r["n_repeat"], r["n_redo"],
-                r["n_self_loop"], r["n_loop_back"]) for a, r in got.items()} == {
-        "A": (5, 1, 1, 1, 0, 0, 1), "B": (3, 1, 1, 0, 1, 1, 0), "C": (2, 0, 0, 0, 0, 0, 0), "D": (2, 0, 0, 0, 0, 0, 0)}
+    assert {
+        a: (
+            r["n_cases"],
+            r["n_cases_with_rework"],
+            r["n_rework_events"],
+            r["n_repeat"],
+            r["n_redo"],
+            r["n_self_loop"],
+            r["n_loop_back"],
+        )
+        for a, r in got.items()
+    } == {
+        "A": (5, 1, 1, 1, 0, 0, 1),
+        "B": (3, 1, 1, 0, 1, 1, 0),
+        "C": (2, 0, 0, 0, 0, 0, 0),
+        "D": (2, 0, 0, 0, 0, 0, 0),
+    }
     assert got["A"]["rework_rate"] == 0.2 and got["B"]["rework_rate"] == pytest.approx(1 / 3)
 
 
@@ -130,8 +179,11 @@ def test_rework_cases_match_pm4py(shared_data):
     oracle = pm4py.get_rework_cases_per_activity(pm4py.read_xes(str(path)))
     con = _real(path)
     build_rework(con)
-    mine = {r["activity"]: r["n_cases_with_rework"] for r in rework(con, process="p").to_pylist()
-            if r["n_cases_with_rework"]}
+    mine = {
+        r["activity"]: r["n_cases_with_rework"]
+        for r in rework(con, process="p").to_pylist()
+        if r["n_cases_with_rework"]
+    }
     assert mine == dict(oracle) and len(mine) > 10
 
 
@@ -159,8 +211,14 @@ def test_simulator_matches_pm4py(baseline_warehouse):
     import pm4py
 
     con = duckdb.connect(str(baseline_warehouse), read_only=True)
-    frame = con.sql("select process, case_id, activity, ts, lower(coalesce(lifecycle, 'complete')) as lifecycle "
-                    "from staging.events where case_id is not null order by source, source_seq").to_arrow_table().to_pandas()
+    frame = (
+        con.sql(
+            "select process, case_id, activity, ts, lower(coalesce(lifecycle, 'complete')) as lifecycle "
+            "from staging.events where case_id is not null order by source, source_seq"
+        )
+        .to_arrow_table()
+        .to_pandas()
+    )
     frame = pm4py.format_dataframe(frame, case_id="case_id", activity_key="activity", timestamp_key="ts")
     processes = sorted(frame["process"].unique())
     assert len(processes) == 5
@@ -174,11 +232,16 @@ def test_simulator_matches_pm4py(baseline_warehouse):
             assert mine[edge]["mean_wait_seconds"] == pytest.approx(stats["mean"], rel=1e-9, abs=1e-6), edge
         assert endpoints(con, process=process, endpoint="start") == dict(starts)
         assert endpoints(con, process=process, endpoint="end") == dict(ends)
-        variants = {tuple(r["activities"]): r["n_cases"] for r in query(con, "variants").to_pylist()
-                    if r["process"] == process}
-        assert variants == {tuple(k): (v if isinstance(v, int) else len(v))
-                            for k, v in pm4py.get_variants(log).items()}, process
+        variants = {
+            tuple(r["activities"]): r["n_cases"] for r in query(con, "variants").to_pylist() if r["process"] == process
+        }
+        assert variants == {
+            tuple(k): (v if isinstance(v, int) else len(v)) for k, v in pm4py.get_variants(log).items()
+        }, process
         oracle = pm4py.get_rework_cases_per_activity(log[log["lifecycle"] != "start"])
-        reworked = {r["activity"]: r["n_cases_with_rework"] for r in query(con, "rework").to_pylist()
-                    if r["process"] == process and r["n_cases_with_rework"]}
+        reworked = {
+            r["activity"]: r["n_cases_with_rework"]
+            for r in query(con, "rework").to_pylist()
+            if r["process"] == process and r["n_cases_with_rework"]
+        }
         assert reworked == dict(oracle), process

@@ -15,9 +15,14 @@ def completions(baseline_warehouse):
     import pm4py
 
     con = duckdb.connect(str(baseline_warehouse), read_only=True)
-    frame = con.sql("select process, case_id, activity, ts from staging.events where case_id is not null "
-                    "and lower(coalesce(lifecycle, 'complete')) != 'start' order by source, source_seq"
-                    ).to_arrow_table().to_pandas()
+    frame = (
+        con.sql(
+            "select process, case_id, activity, ts from staging.events where case_id is not null "
+            "and lower(coalesce(lifecycle, 'complete')) != 'start' order by source, source_seq"
+        )
+        .to_arrow_table()
+        .to_pandas()
+    )
     return pm4py.format_dataframe(frame, case_id="case_id", activity_key="activity", timestamp_key="ts")
 
 
@@ -30,8 +35,9 @@ def test_the_model_is_pm4pys_on_the_whole_log(baseline_warehouse, completions, n
         log = completions[completions["process"] == process]
         counts = variants(con, process)
         assert sum(counts.values()) == log["case:concept:name"].nunique()
-        assert str(discover_tree(counts, noise)) == str(pm4py.discover_process_tree_inductive(
-            log, noise_threshold=noise, multi_processing=False)), process
+        assert str(discover_tree(counts, noise)) == str(
+            pm4py.discover_process_tree_inductive(log, noise_threshold=noise, multi_processing=False)
+        ), process
 
 
 def test_files_load_in_pm4py_and_the_model_fits_its_log(baseline_warehouse, completions, tmp_path):
@@ -42,8 +48,9 @@ def test_files_load_in_pm4py_and_the_model_fits_its_log(baseline_warehouse, comp
         model = discover(con, process)
         bpmn_path, pnml_path = write(model, tmp_path)
         bpmn = pm4py.read_bpmn(str(bpmn_path))
-        assert {n.get_name() for n in bpmn.get_nodes() if n.get_name()} >= \
-            {t.label for t in model.net.transitions if t.label}
+        assert {n.get_name() for n in bpmn.get_nodes() if n.get_name()} >= {
+            t.label for t in model.net.transitions if t.label
+        }
         text = bpmn_path.read_text(encoding="utf-8")
         assert text.count("<bpmndi:BPMNShape") == len(bpmn.get_nodes())  # every node has a place on the page
         net, im, fm = pm4py.read_pnml(str(pnml_path))

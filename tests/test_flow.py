@@ -29,8 +29,12 @@ def _config(small: Path, where: Path, extra: str = "") -> Path:
 
 
 @pytest.mark.slow
-def test_the_flow_runs_retries_a_source_that_is_not_ready_and_reports(prefect_harness, small, tmp_path,  # noqa: F811
-                                                                    monkeypatch):
+def test_the_flow_runs_retries_a_source_that_is_not_ready_and_reports(
+    prefect_harness,
+    small,
+    tmp_path,  # noqa: F811
+    monkeypatch,
+):
     from prefect.artifacts import Artifact
 
     from flows.nightly import nightly
@@ -53,8 +57,11 @@ def test_the_flow_runs_retries_a_source_that_is_not_ready_and_reports(prefect_ha
     cfg, root = load_config(config)
     con = duckdb.connect(str(root / cfg.warehouse), read_only=True)
     try:
-        per_source = dict(con.execute("select source, sum(rows_loaded - rows_already_loaded) from meta.batches "
-                                      "group by all").fetchall())
+        per_source = dict(
+            con.execute(
+                "select source, sum(rows_loaded - rows_already_loaded) from meta.batches group by all"
+            ).fetchall()
+        )
         kpis = con.execute("select process, n_cases from meta.kpi_history order by process").fetchall()
         assert data["rows_new"] == sum(per_source.values()) > 0
     finally:
@@ -75,8 +82,15 @@ def test_the_flow_runs_retries_a_source_that_is_not_ready_and_reports(prefect_ha
         locked = nightly(str(config), return_state=True)
     assert locked.is_failed() and "another vaerdistrom run holds" in locked.message
     # a source that keeps failing: the run loads the others, publishes, and ends Failed (the default policy)
-    monkeypatch.setattr(pipeline, "extract", lambda cfg, root, name, loaded: (_ for _ in ()).throw(
-        pipeline.SourceNotReady(f"sources.{name}: down")) if name == "telefoni" else real(cfg, root, name, loaded))
+    monkeypatch.setattr(
+        pipeline,
+        "extract",
+        lambda cfg, root, name, loaded: (
+            (_ for _ in ()).throw(pipeline.SourceNotReady(f"sources.{name}: down"))
+            if name == "telefoni"
+            else real(cfg, root, name, loaded)
+        ),
+    )
     failed = nightly(str(config), return_state=True)
     assert failed.is_failed() and "telefoni" in failed.message
     assert failed.result(raise_on_failure=False)["failed_sources"] == ["telefoni"]
@@ -105,10 +119,14 @@ def test_municipalities_fan_out_over_a_local_dask_cluster(prefect_harness, small
     for config in configs:
         cfg, root = load_config(config)
         snapshot = duckdb.connect(str(root / cfg.nightly.published / "vaerdistrom.duckdb"), read_only=True)
-        expected += [(slug(cfg.municipality.name), *r) for r in snapshot.execute(
-            "select process, n_cases, median_lead_time_days from meta.kpi_history").fetchall()]
+        expected += [
+            (slug(cfg.municipality.name), *r)
+            for r in snapshot.execute("select process, n_cases, median_lead_time_days from meta.kpi_history").fetchall()
+        ]
         snapshot.close()
-    assert rows == sorted(expected) and {r[0] for r in rows} == {"hoeje-taastrup-kommune", slug(
-        load_config(configs[0])[0].municipality.name)}
+    assert rows == sorted(expected) and {r[0] for r in rows} == {
+        "hoeje-taastrup-kommune",
+        slug(load_config(configs[0])[0].municipality.name),
+    }
     parts = {p.parent.name for p in (tmp_path / "national" / "value_stream_summary").glob("*/part-0.parquet")}
     assert parts == {f"municipality={r['partition']}" for r in results}

@@ -17,8 +17,14 @@ ENV = {**os.environ, "VAERDISTROM_PSEUDONYM_KEY": "9a" * 32}
 
 
 def cli(*args, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=600, env={**ENV, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+        env={**ENV, **(env or {})},
+    )
 
 
 def rows_of(path: Path, sql: str) -> list[tuple]:
@@ -37,9 +43,14 @@ def database_text(path: Path) -> str:
         parts = []
         tables = con.execute("select database_name, schema_name, table_name from duckdb_tables()").fetchall()
         for db, schema, table in tables:
-            columns = [c for (c,) in con.execute("select column_name from duckdb_columns() where database_name = ? "
-                                                 "and schema_name = ? and table_name = ?", [db, schema, table])
-                       .fetchall()]
+            columns = [
+                c
+                for (c,) in con.execute(
+                    "select column_name from duckdb_columns() where database_name = ? "
+                    "and schema_name = ? and table_name = ?",
+                    [db, schema, table],
+                ).fetchall()
+            ]
             parts.append(f"{schema}.{table}: {', '.join(columns)}")
             cast = ", ".join(f'"{c}"::varchar' for c in columns)
             for row in con.execute(f'select {cast} from "{schema}"."{table}"').fetchall():
@@ -61,8 +72,12 @@ def prefect_text(home: Path) -> str:
             rows = con.execute(f'select * from "{table}"')
             parts.append(f"{table}: {', '.join(c[0] for c in rows.description)}")
             for row in rows:
-                parts.append("\t".join("" if v is None else v.decode("utf-8", "replace") if isinstance(v, bytes)
-                                       else str(v) for v in row))
+                parts.append(
+                    "\t".join(
+                        "" if v is None else v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+                        for v in row
+                    )
+                )
     finally:
         con.close()
     for path in sorted(p for p in home.rglob("*") if p.is_file() and not p.name.startswith("prefect.db")):
@@ -84,11 +99,27 @@ def test_no_cpr_number_survives_import_load_run_status_or_query(tmp_path):
     # a task's exception, its Failed state's message, an event and a log record
     cpr = planted["file_name"]
     (tmp_path / "vaerdistrom.toml").write_text(
-        config + "\n" + csv_source("borger", f"borger_{cpr[:6]}-{cpr[6:]}/eksport.csv", case_id="sag",
-                                   activity="aktivitet", ts="tid", process="forloeb") + "[nightly]\nretries = 0\n",
-        encoding="utf-8")
-    for args in (["load"], ["run"], ["status"], ["status", "--json"], ["query", "variants", "--format", "json"],
-                 ["query", "dfg", "--format", "csv"]):
+        config
+        + "\n"
+        + csv_source(
+            "borger",
+            f"borger_{cpr[:6]}-{cpr[6:]}/eksport.csv",
+            case_id="sag",
+            activity="aktivitet",
+            ts="tid",
+            process="forloeb",
+        )
+        + "[nightly]\nretries = 0\n",
+        encoding="utf-8",
+    )
+    for args in (
+        ["load"],
+        ["run"],
+        ["status"],
+        ["status", "--json"],
+        ["query", "variants", "--format", "json"],
+        ["query", "dfg", "--format", "csv"],
+    ):
         said.append(cli(*args, cwd=tmp_path, env=home))
         assert said[-1].returncode in (0, 1), said[-1].stderr  # load and run: 1, for the source not there
     assert said[2].stderr == "error: sources.borger: no file at borger_[CPR]/eksport.csv\n"  # run
@@ -107,21 +138,29 @@ def test_no_cpr_number_survives_import_load_run_status_or_query(tmp_path):
     found = {where: find_cpr(text, planted) for where, text in everything.items()}
     assert found == {where: [] for where in everything}
     # the scanner finds what it looks for: every planted number is in the files the corpus wrote
-    corpus = "\n".join(p.name + "\n" + p.read_bytes().decode("utf-8", "replace") for p in tmp_path.glob("*.*")
-                       if p.suffix in (".csv", ".jsonl", ".xes")) + "\n".join(files)
+    corpus = "\n".join(
+        p.name + "\n" + p.read_bytes().decode("utf-8", "replace")
+        for p in tmp_path.glob("*.*")
+        if p.suffix in (".csv", ".jsonl", ".xes")
+    ) + "\n".join(files)
     assert set(find_cpr(corpus, planted)) >= set(planted) - {"parquet_int", "excel_number"}
 
     con = duckdb.connect(str(tmp_path / "vaerdistrom.duckdb"), read_only=True)
     try:
-        batches = con.execute("select file, rows_read, rows_loaded, rows_quarantined from meta.batches "
-                              "order by file").fetchall()
+        batches = con.execute(
+            "select file, rows_read, rows_loaded, rows_quarantined from meta.batches order by file"
+        ).fetchall()
         quarantined = con.execute("select field, reason from raw.quarantine").fetchall()
     finally:
         con.close()
     assert all(read == loaded + bad for _, read, loaded, bad in batches)
     assert [(f, read) for f, read, _, _ in batches] == [
-        ("eksport_[CPR].csv", 8), ("forloeb.xes", 2), ("henvendelser.jsonl", 4), ("pladser.xlsx", 2),
-        ("ydelser.parquet", 2)]
+        ("eksport_[CPR].csv", 8),
+        ("forloeb.xes", 2),
+        ("henvendelser.jsonl", 4),
+        ("pladser.xlsx", 2),
+        ("ydelser.parquet", 2),
+    ]
     assert quarantined == [("tid", "timestamp missing or not readable")]  # the row whose time is a CPR number
     # the config finds the file named after a citizen by a pattern, and a second import knows it
     assert 'path = "eksport_??????-????.csv"' in everything["vaerdistrom.toml"]
@@ -131,10 +170,14 @@ def test_no_cpr_number_survives_import_load_run_status_or_query(tmp_path):
 
 def test_load_goes_on_past_a_failing_source_and_keeps_the_failed_file_on_record(tmp_path):
     (tmp_path / "a.csv").write_text("sag,trin,tid\nS1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
-    (tmp_path / "b.csv").write_text("case,activity,timestamp\nB1,Modtaget,2025-01-06 10:00\n"
-                                    "B1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
-    write_config(tmp_path, csv_source("esdh", "a.csv", case_id="sag", activity="aktivitet 010190-1234", ts="tid")
-                 + csv_source("other", "b.csv"))
+    (tmp_path / "b.csv").write_text(
+        "case,activity,timestamp\nB1,Modtaget,2025-01-06 10:00\nB1,Afgjort,2025-01-07 10:00\n", encoding="utf-8"
+    )
+    write_config(
+        tmp_path,
+        csv_source("esdh", "a.csv", case_id="sag", activity="aktivitet 010190-1234", ts="tid")
+        + csv_source("other", "b.csv"),
+    )
     r = cli("load", cwd=tmp_path)
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
@@ -143,8 +186,9 @@ def test_load_goes_on_past_a_failing_source_and_keeps_the_failed_file_on_record(
     assert "(1 other files loaded)" in lines[0] and "Traceback" not in r.stderr
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     try:
-        batches = con.execute("select source, file, status, rows_loaded, error from meta.batches order by batch_id"
-                              ).fetchall()
+        batches = con.execute(
+            "select source, file, status, rows_loaded, error from meta.batches order by batch_id"
+        ).fetchall()
         events = con.execute("select count(*) from staging.events").fetchall()[0][0]
     finally:
         con.close()
@@ -169,8 +213,9 @@ def test_a_warehouse_held_by_a_run_is_one_line_naming_the_run(tmp_path):
             con.close()
     for command, r in said.items():
         assert r.returncode == 1, command
-        assert r.stderr.startswith("error: a vaerdistrom run holds vaerdistrom.duckdb (pid "
-                                   f"{os.getpid()}, started "), command
+        assert r.stderr.startswith(f"error: a vaerdistrom run holds vaerdistrom.duckdb (pid {os.getpid()}, started "), (
+            command
+        )
         assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, command
 
 
@@ -179,8 +224,7 @@ def small_disk(tmp_path):
     """An 80 MB file system of its own (tmpfs, mounted as root), to fill."""
     folder = tmp_path / "disk"
     folder.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=80m", "tmpfs", str(folder)], capture_output=True,
-                       text=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=80m", "tmpfs", str(folder)], capture_output=True, text=True)
     if r.returncode != 0:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must be able to mount a tmpfs as root for the full-disk test: {r.stderr.strip()}")
@@ -193,11 +237,14 @@ def small_disk(tmp_path):
 
 @pytest.mark.slow
 def test_a_full_disk_is_one_line_and_leaves_the_last_snapshot_whole(small_disk):
-    (small_disk / "a.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n"
-                                      "A1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
+    (small_disk / "a.csv").write_text(
+        "case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\nA1,Afgjort,2025-01-07 10:00\n", encoding="utf-8"
+    )
     assert cli("import", "a.csv", cwd=small_disk).returncode == 0
-    (small_disk / "b.csv").write_text("case,activity,timestamp\n" + "".join(
-        f"B{i},Modtaget,2025-02-{1 + i % 28:02d} 10:00\n" for i in range(20000)), encoding="utf-8")
+    (small_disk / "b.csv").write_text(
+        "case,activity,timestamp\n" + "".join(f"B{i},Modtaget,2025-02-{1 + i % 28:02d} 10:00\n" for i in range(20000)),
+        encoding="utf-8",
+    )
     filler = small_disk / "filler"
     with filler.open("wb") as fh:  # the disk filled, then 256 kB given back: enough to start, not to finish
         try:
@@ -227,23 +274,29 @@ def test_csv_downloads_show_formulas_as_text():
 
     from dashboards.data import csv_bytes
 
-    frame = pd.DataFrame({"activity": ['=HYPERLINK("http://x","klik")', "+45 1234", "-5", "@SUM(A1)", "Afgjort"],
-                          "n": [1, 2, 3, 4, -5]})
+    frame = pd.DataFrame(
+        {"activity": ['=HYPERLINK("http://x","klik")', "+45 1234", "-5", "@SUM(A1)", "Afgjort"], "n": [1, 2, 3, 4, -5]}
+    )
     assert csv_bytes(frame).decode().splitlines() == [
-        "activity,n", "\"'=HYPERLINK(\"\"http://x\"\",\"\"klik\"\")\",1", "'+45 1234,2", "'-5,3", "'@SUM(A1),4",
-        "Afgjort,-5"]  # numbers stay numbers
+        "activity,n",
+        '"\'=HYPERLINK(""http://x"",""klik"")",1',
+        "'+45 1234,2",
+        "'-5,3",
+        "'@SUM(A1),4",
+        "Afgjort,-5",
+    ]  # numbers stay numbers
 
 
 @pytest.mark.slow
 def test_a_folder_with_a_quote_in_its_name_imports_and_publishes(tmp_path):
     folder = tmp_path / "kommunens 'data'"
     folder.mkdir()
-    (folder / "a.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n"
-                                  "A1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
+    (folder / "a.csv").write_text(
+        "case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\nA1,Afgjort,2025-01-07 10:00\n", encoding="utf-8"
+    )
     r = cli("import", "a.csv", cwd=folder)
     assert r.returncode == 0, r.stderr
-    assert rows_of(folder / "published" / "vaerdistrom.duckdb",
-                   "select count(*) from marts.event_sequence") == [(2,)]
+    assert rows_of(folder / "published" / "vaerdistrom.duckdb", "select count(*) from marts.event_sequence") == [(2,)]
 
 
 def test_a_file_written_to_while_it_is_read_is_refused_whole_then_loaded_once(tmp_path, monkeypatch, fresh_warehouse):
@@ -255,8 +308,10 @@ def test_a_file_written_to_while_it_is_read_is_refused_whole_then_loaded_once(tm
     from warehouse.pseudonym import Pseudonymiser
 
     path = tmp_path / "export.csv"
-    path.write_text("case,activity,timestamp\n" + "".join(f"C{i},Modtaget,2025-01-06 10:{i:02d}\n"
-                                                          for i in range(10)), encoding="utf-8")
+    path.write_text(
+        "case,activity,timestamp\n" + "".join(f"C{i},Modtaget,2025-01-06 10:{i:02d}\n" for i in range(10)),
+        encoding="utf-8",
+    )
     real = files.READERS["csv"]
 
     def while_written(p, **kw):  # the export appends its last rows after the loader has read the first chunk
@@ -265,9 +320,16 @@ def test_a_file_written_to_while_it_is_read_is_refused_whole_then_loaded_once(tm
             if i == 0:
                 with path.open("a", encoding="utf-8") as fh:
                     fh.write("C10,Modtaget,2025-01-06 10:10\nC11,Modt")
+
     monkeypatch.setitem(files.READERS, "csv", while_written)
-    src = Source.model_validate({"kind": "csv", "path": "export.csv", "process": "p",
-                                 "mapping": {"case_id": "case", "activity": "activity", "ts": "timestamp"}})
+    src = Source.model_validate(
+        {
+            "kind": "csv",
+            "path": "export.csv",
+            "process": "p",
+            "mapping": {"case_id": "case", "activity": "activity", "ts": "timestamp"},
+        }
+    )
     con = fresh_warehouse
     pseudo = Pseudonymiser(bytes(range(32)))
     with pytest.raises(LoadError, match=r"export.csv: the file changed while it was read .*nothing kept"):
@@ -292,8 +354,10 @@ def test_a_file_rewritten_in_place_with_its_old_size_and_time_is_refused(tmp_pat
     from warehouse.pseudonym import Pseudonymiser
 
     path = tmp_path / "export.csv"
-    path.write_text("case,activity,timestamp\n" + "".join(f"C{i},Modtaget,2025-01-06 10:{i:02d}\n"
-                                                          for i in range(10)), encoding="utf-8")
+    path.write_text(
+        "case,activity,timestamp\n" + "".join(f"C{i},Modtaget,2025-01-06 10:{i:02d}\n" for i in range(10)),
+        encoding="utf-8",
+    )
     real = files.READERS["csv"]
 
     def rewritten(p, **kw):
@@ -301,13 +365,21 @@ def test_a_file_rewritten_in_place_with_its_old_size_and_time_is_refused(tmp_pat
             yield chunk
             if i == 0:
                 before = path.stat()
-                path.write_text(path.read_text(encoding="utf-8").replace("C9,Modtaget", "C9,Annuller"),
-                                encoding="utf-8")
+                path.write_text(
+                    path.read_text(encoding="utf-8").replace("C9,Modtaget", "C9,Annuller"), encoding="utf-8"
+                )
                 os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
                 assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
     monkeypatch.setitem(files.READERS, "csv", rewritten)
-    src = Source.model_validate({"kind": "csv", "path": "export.csv", "process": "p",
-                                 "mapping": {"case_id": "case", "activity": "activity", "ts": "timestamp"}})
+    src = Source.model_validate(
+        {
+            "kind": "csv",
+            "path": "export.csv",
+            "process": "p",
+            "mapping": {"case_id": "case", "activity": "activity", "ts": "timestamp"},
+        }
+    )
     con = fresh_warehouse
     with pytest.raises(LoadError, match=r"export.csv: the file changed while it was read"):
         load_file(con, src, "s", path, Pseudonymiser(bytes(range(32))), chunk_rows=4)
@@ -325,10 +397,13 @@ def test_a_last_row_cut_one_night_and_ended_the_next_is_stored_once(tmp_path):
     (tmp_path / "x.csv").write_text(head + "C9,Afgjort,2025-01-07 10:15,Anna\n", encoding="utf-8")
     second = cli("load", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
-    assert rows_of(tmp_path / "w.duckdb", "select rows_read, rows_loaded, rows_quarantined, rows_already_loaded "
-                                          "from meta.batches order by batch_id") == [(4, 3, 1, 0), (4, 4, 0, 3)]
+    assert rows_of(
+        tmp_path / "w.duckdb",
+        "select rows_read, rows_loaded, rows_quarantined, rows_already_loaded from meta.batches order by batch_id",
+    ) == [(4, 3, 1, 0), (4, 4, 0, 3)]
     assert rows_of(tmp_path / "w.duckdb", "select case_id, resource from staging.events where case_id = 'C9'") == [
-        ("C9", "Anna")]
+        ("C9", "Anna")
+    ]
 
 
 def test_a_source_is_read_only_when_its_export_says_it_is_done(tmp_path):
@@ -336,13 +411,18 @@ def test_a_source_is_read_only_when_its_export_says_it_is_done(tmp_path):
     write_config(tmp_path, csv_source("esdh", "a.csv", options='ready_file = "a.csv.done"\n'))
     r = cli("load", cwd=tmp_path)
     assert r.returncode == 1
-    assert r.stderr == ("error: sources.esdh: not ready: a.csv.done is not there yet (the export says it is done by "
-                        "writing it); read on a later run\n")
+    assert r.stderr == (
+        "error: sources.esdh: not ready: a.csv.done is not there yet (the export says it is done by "
+        "writing it); read on a later run\n"
+    )
     (tmp_path / "a.csv.done").touch()
     r = cli("load", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    config = (tmp_path / "vaerdistrom.toml").read_text(encoding="utf-8").replace('ready_file = "a.csv.done"',
-                                                                                  "min_age_seconds = 3600")
+    config = (
+        (tmp_path / "vaerdistrom.toml")
+        .read_text(encoding="utf-8")
+        .replace('ready_file = "a.csv.done"', "min_age_seconds = 3600")
+    )
     (tmp_path / "vaerdistrom.toml").write_text(config, encoding="utf-8")
     r = cli("load", cwd=tmp_path)
     assert r.returncode == 1 and "not ready: a.csv was written less than 3600 s ago" in r.stderr
@@ -360,7 +440,9 @@ def test_the_hostile_corpus_through_vaerdistrom_load(tmp_path, case: Case):
     assert "Traceback" not in r.stderr and r.stderr.count("\n") <= 1, r.stderr
     if case.exit_code:
         assert r.stderr.startswith("error: sources.s: "), r.stderr
-    batches = rows_of(tmp_path / "w.duckdb", "select status, rows_read, rows_loaded, rows_quarantined from meta.batches")
+    batches = rows_of(
+        tmp_path / "w.duckdb", "select status, rows_read, rows_loaded, rows_quarantined from meta.batches"
+    )
     reasons = [reason for (reason,) in rows_of(tmp_path / "w.duckdb", "select reason from raw.quarantine")]
     assert case.said in "\n".join([r.stdout, r.stderr, *reasons])
     assert all(read == loaded + bad for _, read, loaded, bad in batches)
@@ -384,6 +466,7 @@ def test_a_file_gone_between_listing_and_read_fails_alone_and_stays_on_record(tm
     def listed_then_moved(src, name, root):
         files = listed(src, name, root)
         return files + [files[0].with_name("a2.csv")] if name == "s" else files  # listed, then moved away
+
     monkeypatch.setattr(load, "source_files", listed_then_moved)
     monkeypatch.setenv("VAERDISTROM_PSEUDONYM_KEY", "9a" * 32)
     cfg, root = load_config(tmp_path / "vaerdistrom.toml")
@@ -393,7 +476,10 @@ def test_a_file_gone_between_listing_and_read_fails_alone_and_stays_on_record(tm
     assert "(2 other files loaded)" in str(e.value)
     batches = rows_of(tmp_path / "w.duckdb", "select source, file, status from meta.batches order by batch_id")
     assert [(s, Path(f).name, status) for s, f, status in batches] == [
-        ("s", "a1.csv", "done"), ("s", "a2.csv", "failed"), ("t", "t.csv", "done")]
+        ("s", "a1.csv", "done"),
+        ("s", "a2.csv", "failed"),
+        ("t", "t.csv", "done"),
+    ]
 
 
 @pytest.mark.slow
@@ -402,8 +488,9 @@ def test_a_config_in_a_folder_named_after_a_citizen_reaches_prefect_redacted(tmp
     is handed the path with the number redacted, and the run still reads the real folder."""
     folder = tmp_path / "borger_270490-1234"
     folder.mkdir()
-    (folder / "a.csv").write_text("case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\n"
-                                  "A1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
+    (folder / "a.csv").write_text(
+        "case,activity,timestamp\nA1,Modtaget,2025-01-06 10:00\nA1,Afgjort,2025-01-07 10:00\n", encoding="utf-8"
+    )
     write_config(folder, csv_source("s", "a.csv"))
     home = tmp_path / "prefect"
     r = cli("run", "--config", "borger_270490-1234/vaerdistrom.toml", cwd=tmp_path, env={"PREFECT_HOME": str(home)})

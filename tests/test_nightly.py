@@ -39,7 +39,7 @@ def _key(monkeypatch):
 def _head(path: Path, fraction: float) -> None:
     lines = path.read_bytes().splitlines(keepends=True)
     header = 0 if path.suffix == ".jsonl" else 1
-    path.write_bytes(b"".join(lines[:header + int((len(lines) - header) * fraction)]))
+    path.write_bytes(b"".join(lines[: header + int((len(lines) - header) * fraction)]))
 
 
 def _municipality(small: Path, where: Path, *, partial: bool = False) -> Path:
@@ -59,10 +59,12 @@ def _marts(db: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         out = {}
-        for (table,) in con.execute("select table_name from information_schema.tables where table_schema = 'marts' "
-                                    "order by 1").fetchall():
-            exclude = {"conformance_models": TIMINGS,
-                       "conformance_processes": "(model)"}.get(table)  # model: the folder's own path
+        for (table,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        ).fetchall():
+            exclude = {"conformance_models": TIMINGS, "conformance_processes": "(model)"}.get(
+                table
+            )  # model: the folder's own path
             sql = f"select * {'exclude ' + exclude if exclude else ''} from marts.{table} order by all"
             out[table] = con.execute(sql).fetchall()
         return out
@@ -93,8 +95,12 @@ def _run(root: Path, now: dt.datetime) -> pipeline.NightResult:
 
 def _run_child(root: Path, now: dt.datetime, kill_at: str | None) -> int:
     env = dict(os.environ, VAERDISTROM_PSEUDONYM_KEY=KEY)
-    return subprocess.run([sys.executable, str(CRASH), str(root), now.isoformat(), *([kill_at] if kill_at else [])],
-                          env=env, cwd=Path(__file__).resolve().parents[1], capture_output=True).returncode
+    return subprocess.run(
+        [sys.executable, str(CRASH), str(root), now.isoformat(), *([kill_at] if kill_at else [])],
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+    ).returncode
 
 
 @pytest.mark.slow
@@ -112,26 +118,45 @@ def test_a_night_then_the_next_records_kpis_breaches_and_publishes(small, tmp_pa
     con = open_snapshot(root / cfg.nightly.published)
     try:
         # the snapshot holds what the warehouse holds
-        assert con.execute("select count(*) from marts.event_sequence").fetchall()[0][0] == \
-            sum(s.rows["rows_new"] for r in (first, second) for s in r.sources if s.source in
-                ("sbsys", "nexus", "momentum", "pladsanvisning"))
-        history = con.execute("select night, process, n_cases, median_lead_time_days from meta.kpi_history "
-                              "order by night, process").fetchall()
+        assert con.execute("select count(*) from marts.event_sequence").fetchall()[0][0] == sum(
+            s.rows["rows_new"]
+            for r in (first, second)
+            for s in r.sources
+            if s.source in ("sbsys", "nexus", "momentum", "pladsanvisning")
+        )
+        history = con.execute(
+            "select night, process, n_cases, median_lead_time_days from meta.kpi_history order by night, process"
+        ).fetchall()
         assert [n for n, *_ in history] == [NIGHT1.date()] * 5 + [NIGHT2.date()] * 5
         tonight = {p: (n, m) for night, p, n, m in history if night == NIGHT2.date()}
-        expected = dict((p, (n, m)) for p, n, m in con.execute(
-            "select process, n_cases, median_lead_time_days from marts.value_stream_summary").fetchall())
+        expected = dict(
+            (p, (n, m))
+            for p, n, m in con.execute(
+                "select process, n_cases, median_lead_time_days from marts.value_stream_summary"
+            ).fetchall()
+        )
         assert tonight == expected
         # tonight's new breaches: breached now, not last night
-        breached = {(p, c) for p, c in con.execute("select process, case_id from marts.deadlines "
-                                                   "where status in ('missed', 'overdue')").fetchall()}
-        seen = {(p, c): n for p, c, n in con.execute("select process, case_id, first_seen_night from "
-                                                     "meta.deadline_breaches").fetchall()}
+        breached = {
+            (p, c)
+            for p, c in con.execute(
+                "select process, case_id from marts.deadlines where status in ('missed', 'overdue')"
+            ).fetchall()
+        }
+        seen = {
+            (p, c): n
+            for p, c, n in con.execute(
+                "select process, case_id, first_seen_night from meta.deadline_breaches"
+            ).fetchall()
+        }
         assert breached <= set(seen)
-        assert {(b["process"], b["case_id"]) for b in second.breaches} == \
-            {k for k, n in seen.items() if n == NIGHT2.date()}
+        assert {(b["process"], b["case_id"]) for b in second.breaches} == {
+            k for k, n in seen.items() if n == NIGHT2.date()
+        }
         assert con.execute("select night, status from meta.runs order by night").fetchall() == [
-            (NIGHT1.date(), "completed"), (NIGHT2.date(), "completed")]
+            (NIGHT1.date(), "completed"),
+            (NIGHT2.date(), "completed"),
+        ]
     finally:
         con.close()
     # the morning report: rows per source, KPIs against the night before, the new breaches
@@ -142,12 +167,14 @@ def test_a_night_then_the_next_records_kpis_breaches_and_publishes(small, tmp_pa
     # a rerun of the same night loads nothing and replaces the night's KPIs and run, counting nothing twice
     again = _run(root, NIGHT2)
     assert sum(s.rows["rows_new"] for s in again.sources) == 0
-    assert {(b["process"], b["case_id"]) for b in again.breaches} == \
-        {(b["process"], b["case_id"]) for b in second.breaches}
+    assert {(b["process"], b["case_id"]) for b in again.breaches} == {
+        (b["process"], b["case_id"]) for b in second.breaches
+    }
     con = open_snapshot(root / cfg.nightly.published)
     try:
-        assert con.execute("select count(*), count(distinct (night, process)) from meta.kpi_history").fetchall() == \
-            [(10, 10)]
+        assert con.execute("select count(*), count(distinct (night, process)) from meta.kpi_history").fetchall() == [
+            (10, 10)
+        ]
         assert con.execute("select count(*) from meta.runs").fetchall() == [(2,)]
     finally:
         con.close()
@@ -188,9 +215,11 @@ def test_a_night_publishes_the_touched_cases_and_gives_the_snapshot_a_whole_publ
             assert _rows(snapshot_path(root / "published"), table) == _rows(whole, table), table
         # a row corrected in place, then every mart rebuilt whole (`vaerdistrom mine --full`): no batch says which
         # case changed, so the next publish copies the per-case marts whole
-        case_id, ts = con.execute("update staging.events set ts = ts - interval 1 minute where event_id = (select "
-                                  "min(event_id) from staging.events where case_id is not null) "
-                                  "returning case_id, ts").fetchall()[0]
+        case_id, ts = con.execute(
+            "update staging.events set ts = ts - interval 1 minute where event_id = (select "
+            "min(event_id) from staging.events where case_id is not null) "
+            "returning case_id, ts"
+        ).fetchall()[0]
         cfg, base = load_config(root / "vaerdistrom.toml")
         build_all(con, cfg, base, incremental=False)
     finally:

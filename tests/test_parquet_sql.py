@@ -18,10 +18,12 @@ def _tables(con) -> dict[str, list]:
         "events": con.execute("select * exclude (batch_id) from staging.events order by event_id").fetchall(),
         "contacts": con.execute("select * exclude (batch_id) from staging.contacts order by contact_id").fetchall(),
         "cases": con.execute("select * exclude (batch_id) from staging.cases order by all").fetchall(),
-        "quarantine": con.execute("select row_number, field, reason, row_data from raw.quarantine order by 1"
-                                  ).fetchall(),
-        "batches": con.execute("select rows_read, rows_loaded, rows_quarantined, watermark from meta.batches"
-                               ).fetchall(),
+        "quarantine": con.execute(
+            "select row_number, field, reason, row_data from raw.quarantine order by 1"
+        ).fetchall(),
+        "batches": con.execute(
+            "select rows_read, rows_loaded, rows_quarantined, watermark from meta.batches"
+        ).fetchall(),
     }
 
 
@@ -46,28 +48,41 @@ def test_the_job_centre_export_loads_the_same_both_ways(baseline, monkeypatch):
 
 def test_personal_fields_cpr_in_text_bad_rows_and_value_maps_match(tmp_path, monkeypatch):
     path = tmp_path / "x.parquet"
-    ts = [dt.datetime(2025, 3, 1, 0, i, 0, i * 1000 * (i % 3) + (7 if i == 5 else 0), tzinfo=dt.timezone.utc)
-          for i in range(8)]  # whole seconds, milliseconds and microseconds
-    pl.DataFrame({
-        "sag": ["S1", "S1", " S2 ", "S2", "S3", "S3", "S4", "S4"],
-        "trin": ["Start", "Slut", "Start", "", "Start", "Slut", "Start", "Start"],
-        "tid": [*ts[:6], None, ts[7]],
-        "type": ["A", "A", "B", "B", "C", "A", "B", "B"],
-        "cpr": ["010190-1234", "010190-1234", None, "0202901234", "Åse", None, None, None],
-        "note": ["ring 010190-1234 op", "ok", None, "ok", "ok", "bestilt 12345678901", "ok", "ok"],
-        "n": [1, 2, 3, 4, 5, 6, 7, 7],
-    }).write_parquet(path)
-    src = Source.model_validate({"kind": "parquet", "path": "x.parquet", "timezone": "UTC", "personal": ["cpr"],
-                                 "process_column": "type", "process_values": {"A": "alfa", "B": "beta"},
-                                 "mapping": {"case_id": "sag", "activity": "trin", "ts": "tid",
-                                             "citizen_key": "cpr"}})
+    ts = [
+        dt.datetime(2025, 3, 1, 0, i, 0, i * 1000 * (i % 3) + (7 if i == 5 else 0), tzinfo=dt.timezone.utc)
+        for i in range(8)
+    ]  # whole seconds, milliseconds and microseconds
+    pl.DataFrame(
+        {
+            "sag": ["S1", "S1", " S2 ", "S2", "S3", "S3", "S4", "S4"],
+            "trin": ["Start", "Slut", "Start", "", "Start", "Slut", "Start", "Start"],
+            "tid": [*ts[:6], None, ts[7]],
+            "type": ["A", "A", "B", "B", "C", "A", "B", "B"],
+            "cpr": ["010190-1234", "010190-1234", None, "0202901234", "Åse", None, None, None],
+            "note": ["ring 010190-1234 op", "ok", None, "ok", "ok", "bestilt 12345678901", "ok", "ok"],
+            "n": [1, 2, 3, 4, 5, 6, 7, 7],
+        }
+    ).write_parquet(path)
+    src = Source.model_validate(
+        {
+            "kind": "parquet",
+            "path": "x.parquet",
+            "timezone": "UTC",
+            "personal": ["cpr"],
+            "process_column": "type",
+            "process_values": {"A": "alfa", "B": "beta"},
+            "mapping": {"case_id": "sag", "activity": "trin", "ts": "tid", "citizen_key": "cpr"},
+        }
+    )
     fast, slow = _both_ways(src, "x", path, monkeypatch)
     assert fast == slow
     # 8 rows: one without an activity, one with an unknown process, one without a time
     assert fast["batches"][0][:3] == (8, 5, 3)
-    assert [r[:3] for r in fast["quarantine"]] == [(4, "trin", "activity is empty"),
-                                                 (5, "type", "value not in process_values (alfa, beta)"),
-                                                 (7, "tid", "timestamp missing or not readable")]
+    assert [r[:3] for r in fast["quarantine"]] == [
+        (4, "trin", "activity is empty"),
+        (5, "type", "value not in process_values (alfa, beta)"),
+        (7, "tid", "timestamp missing or not readable"),
+    ]
     text = repr(fast)
     assert not contains_cpr(text) and "12345678901" in text  # an 11-digit number is not a CPR number
     assert {r[11] for r in fast["events"]} == {PSEUDO.of("0101901234"), None}
@@ -91,20 +106,36 @@ def test_empty_case_ids_and_implausible_times_are_quarantined_the_same_both_ways
     """A row without its case would vanish from every mart; a year 0001 or 9999 is a placeholder, not a time."""
     utc = dt.timezone.utc
     path = tmp_path / "events.parquet"
-    pl.DataFrame({
-        "case": ["C1", None, "", "C1", "C2", "C2"],
-        "activity": ["Modtaget", "Modtaget", "Modtaget", "Afgjort", "Modtaget", "Afgjort"],
-        "ts": [dt.datetime(2025, 1, 6, 9, tzinfo=utc), dt.datetime(2025, 1, 6, 10, tzinfo=utc),
-               dt.datetime(2025, 1, 6, 11, tzinfo=utc), dt.datetime(2025, 1, 7, 9, tzinfo=utc),
-               dt.datetime(1, 1, 1, tzinfo=utc), dt.datetime(9999, 12, 31, tzinfo=utc)],
-    }).write_parquet(path)
-    src = Source.model_validate({"kind": "parquet", "path": "events.parquet", "process": "p",
-                                 "mapping": {"case_id": "case", "activity": "activity", "ts": "ts"}})
+    pl.DataFrame(
+        {
+            "case": ["C1", None, "", "C1", "C2", "C2"],
+            "activity": ["Modtaget", "Modtaget", "Modtaget", "Afgjort", "Modtaget", "Afgjort"],
+            "ts": [
+                dt.datetime(2025, 1, 6, 9, tzinfo=utc),
+                dt.datetime(2025, 1, 6, 10, tzinfo=utc),
+                dt.datetime(2025, 1, 6, 11, tzinfo=utc),
+                dt.datetime(2025, 1, 7, 9, tzinfo=utc),
+                dt.datetime(1, 1, 1, tzinfo=utc),
+                dt.datetime(9999, 12, 31, tzinfo=utc),
+            ],
+        }
+    ).write_parquet(path)
+    src = Source.model_validate(
+        {
+            "kind": "parquet",
+            "path": "events.parquet",
+            "process": "p",
+            "mapping": {"case_id": "case", "activity": "activity", "ts": "ts"},
+        }
+    )
     fast, slow = _both_ways(src, "s", path, monkeypatch)
     assert fast == slow
     assert fast["batches"][0][:3] == (6, 2, 4)  # read = loaded + quarantined
     reasons = [(n, f, r.split(" (")[0]) for n, f, r, _ in fast["quarantine"]]
     latest = (dt.datetime.now(utc) + dt.timedelta(days=366)).date()
-    assert reasons == [(2, "case", "case id is empty"), (3, "case", "case id is empty"),
-                       (5, "ts", f"timestamp outside 1900-01-01 to {latest:%Y-%m-%d}"),
-                       (6, "ts", f"timestamp outside 1900-01-01 to {latest:%Y-%m-%d}")]
+    assert reasons == [
+        (2, "case", "case id is empty"),
+        (3, "case", "case id is empty"),
+        (5, "ts", f"timestamp outside 1900-01-01 to {latest:%Y-%m-%d}"),
+        (6, "ts", f"timestamp outside 1900-01-01 to {latest:%Y-%m-%d}"),
+    ]

@@ -77,30 +77,43 @@ def test_an_exception_is_scrubbed_in_place_or_replaced_by_its_redacted_text():
 @pytest.mark.slow
 def test_run_prints_one_line_per_failure_and_keeps_the_tracebacks_in_its_log(tmp_path):
     (tmp_path / "a.csv").write_text("sag,trin,tid\nS1,Modtaget,2025-01-06 10:00\n", encoding="utf-8")
-    (tmp_path / "b.csv").write_text("case,activity,timestamp\nB1,Modtaget,2025-01-06 10:00\n"
-                                    "B1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
-    write_config(tmp_path, csv_source("esdh", "a.csv", case_id="sag", activity="aktivitet", ts="tid")
-                 + csv_source("other", "b.csv") + csv_source("gone", "borger_010190-1234/eksport.csv")
-                 + "[nightly]\nretries = 0\n")
+    (tmp_path / "b.csv").write_text(
+        "case,activity,timestamp\nB1,Modtaget,2025-01-06 10:00\nB1,Afgjort,2025-01-07 10:00\n", encoding="utf-8"
+    )
+    write_config(
+        tmp_path,
+        csv_source("esdh", "a.csv", case_id="sag", activity="aktivitet", ts="tid")
+        + csv_source("other", "b.csv")
+        + csv_source("gone", "borger_010190-1234/eksport.csv")
+        + "[nightly]\nretries = 0\n",
+    )
     (tmp_path / "published").write_text("a file where the snapshot's folder should be", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    r = subprocess.run([sys.executable, "-m", "flows.cli", "run"], capture_output=True, text=True, cwd=tmp_path,
-                       timeout=600, env={**env, "VAERDISTROM_PSEUDONYM_KEY": "9a" * 32,
-                                         "PREFECT_HOME": str(tmp_path / "prefect")})
+    r = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+        env={**env, "VAERDISTROM_PSEUDONYM_KEY": "9a" * 32, "PREFECT_HOME": str(tmp_path / "prefect")},
+    )
     assert r.returncode == 1
     assert r.stderr.splitlines() == [
         "error: sources.esdh: a.csv: column 'aktivitet' named in sources.esdh is not in the file "
         "(it has: sag, trin, tid)",
         "error: sources.gone: no file at borger_[CPR]/eksport.csv",
-        "error: publishing failed (FileExistsError: [Errno 17] File exists: 'published'): last night's snapshot "
-        "stays"]
+        "error: publishing failed (FileExistsError: [Errno 17] File exists: 'published'): last night's snapshot stays",
+    ]
     assert "# vaerdistrom, night of" in r.stdout and "| other | 1 | 2 | 2 | 0 |  |" in r.stdout  # the report
     assert r.stdout.rstrip().endswith("The run's log, with its tracebacks: vaerdistrom-run.log")
     log = (tmp_path / "vaerdistrom-run.log").read_text(encoding="utf-8")
     assert log.count("Traceback (most recent call last):") >= 3
-    for said in ("warehouse.load.SourceError: a.csv: column 'aktivitet' named in sources.esdh",
-                 "warehouse.batch.LoadError: sources.gone: no file at borger_[CPR]/eksport.csv",
-                 "FileExistsError: [Errno 17] File exists: 'published'", "Starting temporary server",
-                 "Stopping temporary server"):
+    for said in (
+        "warehouse.load.SourceError: a.csv: column 'aktivitet' named in sources.esdh",
+        "warehouse.batch.LoadError: sources.gone: no file at borger_[CPR]/eksport.csv",
+        "FileExistsError: [Errno 17] File exists: 'published'",
+        "Starting temporary server",
+        "Stopping temporary server",
+    ):
         assert said in log, said
     assert "010190" not in log

@@ -27,14 +27,20 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 
 def _municipality(folder: Path) -> None:
     folder.mkdir()
-    (folder / "b.csv").write_text("case,activity,timestamp\nB1,Modtaget,2025-01-06 10:00\n"
-                                  "B1,Afgjort,2025-01-07 10:00\n", encoding="utf-8")
+    (folder / "b.csv").write_text(
+        "case,activity,timestamp\nB1,Modtaget,2025-01-06 10:00\nB1,Afgjort,2025-01-07 10:00\n", encoding="utf-8"
+    )
     write_config(folder, csv_source("other", "b.csv"))
 
 
 def _run(folder: Path, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "flows.cli", "run"], cwd=folder, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "run"],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _children(pid: int) -> list[int]:
@@ -44,7 +50,7 @@ def _children(pid: int) -> list[int]:
             text = stat.read_text()
         except OSError:
             continue
-        if int(text[text.rindex(")") + 2:].split()[1]) == pid:
+        if int(text[text.rindex(")") + 2 :].split()[1]) == pid:
             kids.append(int(stat.parent.name))
     return kids
 
@@ -106,8 +112,14 @@ def test_a_server_left_by_a_killed_run_is_reaped_by_the_next_run(tmp_path):
         found = server, started = _server_of(cli)
         _kill(cli)
         assert started_at(server) == started and is_prefect_server(server)  # an orphan, still serving
-        again = subprocess.run([sys.executable, "-m", "flows.cli", "run"], cwd=tmp_path / "m",
-                               env=_env(tmp_path / "home"), capture_output=True, text=True, timeout=600)
+        again = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "run"],
+            cwd=tmp_path / "m",
+            env=_env(tmp_path / "home"),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert again.returncode == 0, again.stderr
         assert started_at(server) != started  # reaped by the next start
         assert list((tmp_path / "home" / RECORDS).iterdir()) == []  # and the next run's own server stopped at exit
@@ -120,8 +132,12 @@ def test_a_server_left_by_a_killed_run_is_reaped_by_the_next_run(tmp_path):
 def _record(folder: Path, pid: int, parent: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{pid}.json"
-    path.write_text(json.dumps({"pid": pid, "started": started_at(pid), "parent": parent,
-                                "parent_started": started_at(parent) or 1}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {"pid": pid, "started": started_at(pid), "parent": parent, "parent_started": started_at(parent) or 1}
+        ),
+        encoding="utf-8",
+    )
     return path
 
 

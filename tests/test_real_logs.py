@@ -11,22 +11,31 @@ from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser
 
 PSEUDO = Pseudonymiser(bytes(range(32)))
-XES_MAPPING = {"ts": "time:timestamp", "activity": "concept:name", "case_id": "case:concept:name",
-               "lifecycle": "lifecycle:transition", "resource": "org:resource"}
+XES_MAPPING = {
+    "ts": "time:timestamp",
+    "activity": "concept:name",
+    "case_id": "case:concept:name",
+    "lifecycle": "lifecycle:transition",
+    "resource": "org:resource",
+}
 
 
 def counts(con):
-    return con.execute("select count(distinct case_id), count(*), count(distinct activity) "
-                       "from staging.events").fetchall()[0]
+    return con.execute(
+        "select count(distinct case_id), count(*), count(distinct activity) from staging.events"
+    ).fetchall()[0]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, expected", [
-    ("BPIC15_1.xes.gz", (1199, 52217)),
-    ("receipt_wabo.xes.gz", (1434, 8577)),
-    ("CoSeLoG_WABO_1.xes.gz", (937, 38944)),
-    ("roadtraffic100traces.xes", (100, 390)),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("BPIC15_1.xes.gz", (1199, 52217)),
+        ("receipt_wabo.xes.gz", (1434, 8577)),
+        ("CoSeLoG_WABO_1.xes.gz", (937, 38944)),
+        ("roadtraffic100traces.xes", (100, 390)),
+    ],
+)
 def test_xes_logs_match_pm4py(shared_data, name, expected):
     import pm4py
 
@@ -41,8 +50,9 @@ def test_xes_logs_match_pm4py(shared_data, name, expected):
     # every event pm4py reads is read; one without an activity goes to quarantine, said with its row
     assert (r.rows_read, r.rows_quarantined) == (expected[1], no_activity)
     assert counts(con) == (oracle[0], oracle[1] - no_activity, oracle[2])
-    assert [q for (q,) in con.execute("select reason from raw.quarantine").fetchall()] == \
-        ["activity is empty"] * no_activity
+    assert [q for (q,) in con.execute("select reason from raw.quarantine").fetchall()] == [
+        "activity is empty"
+    ] * no_activity
     # one case per trace, carrying the trace's attributes as pm4py reads them
     cases = con.execute("select case_id, attributes from staging.cases").fetchall()
     assert len(cases) == oracle[0]
@@ -67,13 +77,19 @@ def test_dreyers_fond_csv_matches_pm4py(shared_data):
     oracle = (df["case:concept:name"].nunique(), len(df), df["concept:name"].nunique())
     assert oracle[:2] == (587, 12151)
     con = connect(":memory:")
-    src = Source.model_validate({"kind": "csv", "path": path.name, "process": "bevilling",
-                                 "mapping": {"case_id": "ID", "activity": "Event", "ts": "Date",
-                                             "resource": "Role"}})
+    src = Source.model_validate(
+        {
+            "kind": "csv",
+            "path": path.name,
+            "process": "bevilling",
+            "mapping": {"case_id": "ID", "activity": "Event", "ts": "Date", "resource": "Role"},
+        }
+    )
     r = load_file(con, src, "dreyers", path, PSEUDO)
     assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (12151, 12151, 0)
     assert counts(con) == oracle
     titles = con.execute("select count(*) from staging.events where attributes->>'Title' is null").fetchall()[0][0]
     assert titles == int(df["Title"].isna().sum())  # 'NULL' is a missing value, not the text NULL
-    assert con.execute("select count(*) from staging.events where attributes::varchar like '%_trailing%'"
-                       ).fetchall() == [(0,)]
+    assert con.execute(
+        "select count(*) from staging.events where attributes::varchar like '%_trailing%'"
+    ).fetchall() == [(0,)]

@@ -11,9 +11,14 @@ import pytest
 from mining.replay import Replayer
 
 FITNESS = {"consider_remaining_in_fitness": True, "cleaning_token_flood": False, "show_progress_bar": False}
-PREFIX = {"consider_remaining_in_fitness": False, "try_to_reach_final_marking_through_hidden": False,
-          "stop_immediately_unfit": True, "walk_through_hidden_trans": True, "cleaning_token_flood": False,
-          "show_progress_bar": False}  # as pm4py's ETConformance replays prefixes
+PREFIX = {
+    "consider_remaining_in_fitness": False,
+    "try_to_reach_final_marking_through_hidden": False,
+    "stop_immediately_unfit": True,
+    "walk_through_hidden_trans": True,
+    "cleaning_token_flood": False,
+    "show_progress_bar": False,
+}  # as pm4py's ETConformance replays prefixes
 
 
 def _log(traces):
@@ -35,11 +40,23 @@ def _same_as_pm4py(traces, net, im, fm, *, prefixes: bool = True) -> tuple[int, 
     replayer = Replayer(net, im, fm)
     for key, theirs in zip(keys, _pm4py(keys, net, im, fm, FITNESS), strict=True):
         ours = replayer.fitness(key)
-        assert (ours["token_fitness"], ours["token_fit"], ours["missing_tokens"], ours["consumed_tokens"],
-                ours["remaining_tokens"], ours["produced_tokens"], sorted(ours["problems"])) == (
-            theirs["trace_fitness"], theirs["trace_is_fit"], theirs["missing_tokens"], theirs["consumed_tokens"],
-            theirs["remaining_tokens"], theirs["produced_tokens"],
-            sorted(t.label for t in theirs["transitions_with_problems"])), key
+        assert (
+            ours["token_fitness"],
+            ours["token_fit"],
+            ours["missing_tokens"],
+            ours["consumed_tokens"],
+            ours["remaining_tokens"],
+            ours["produced_tokens"],
+            sorted(ours["problems"]),
+        ) == (
+            theirs["trace_fitness"],
+            theirs["trace_is_fit"],
+            theirs["missing_tokens"],
+            theirs["consumed_tokens"],
+            theirs["remaining_tokens"],
+            theirs["produced_tokens"],
+            sorted(t.label for t in theirs["transitions_with_problems"]),
+        ), key
     if not prefixes:
         return len(keys), 0
     starts = sorted({k[:i] for k in keys for i in range(1, len(k))})
@@ -80,13 +97,38 @@ def _duplicates():
     net = PetriNet("duplicates")
     p = [PetriNet.Place(f"p{i}") for i in range(6)]
     net.places.update(p)
-    t = {name: PetriNet.Transition(name, label) for name, label in
-         [("a1", "A"), ("b", "B"), ("a2", "A"), ("c", "C"), ("skip", None), ("back", None), ("d", "D"), ("e", "E")]}
+    t = {
+        name: PetriNet.Transition(name, label)
+        for name, label in [
+            ("a1", "A"),
+            ("b", "B"),
+            ("a2", "A"),
+            ("c", "C"),
+            ("skip", None),
+            ("back", None),
+            ("d", "D"),
+            ("e", "E"),
+        ]
+    }
     net.transitions.update(t.values())
-    for source, target in [(p[0], t["a1"]), (t["a1"], p[1]), (p[1], t["b"]), (t["b"], p[2]), (p[2], t["a2"]),
-                           (t["a2"], p[3]), (p[1], t["skip"]), (t["skip"], p[2]), (p[3], t["c"]), (t["c"], p[4]),
-                           (p[4], t["back"]), (t["back"], p[1]), (p[4], t["d"]), (t["d"], p[5]), (p[0], t["back"]),
-                           (p[2], t["e"])]:
+    for source, target in [
+        (p[0], t["a1"]),
+        (t["a1"], p[1]),
+        (p[1], t["b"]),
+        (t["b"], p[2]),
+        (p[2], t["a2"]),
+        (t["a2"], p[3]),
+        (p[1], t["skip"]),
+        (t["skip"], p[2]),
+        (p[3], t["c"]),
+        (t["c"], p[4]),
+        (p[4], t["back"]),
+        (t["back"], p[1]),
+        (p[4], t["d"]),
+        (t["d"], p[5]),
+        (p[0], t["back"]),
+        (p[2], t["e"]),
+    ]:
         add_arc_from_to(source, target, net)
     return net, Marking({p[0]: 1}), Marking({p[5]: 1})
 

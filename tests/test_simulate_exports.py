@@ -7,8 +7,18 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from support.exports import (read_borgerservice, read_digital_post, read_momentum, read_nexus, read_pladsanvisning,
-                             read_sbsys, read_telefoni, truth, truth_cases, truth_contacts)
+from support.exports import (
+    read_borgerservice,
+    read_digital_post,
+    read_momentum,
+    read_nexus,
+    read_pladsanvisning,
+    read_sbsys,
+    read_telefoni,
+    truth,
+    truth_cases,
+    truth_contacts,
+)
 
 CPR_DASH = re.compile(r"^\d{6}-\d{4}$")
 CPR_DIGITS = re.compile(r"^\d{10}$")
@@ -25,8 +35,15 @@ def test_sbsys_is_cp1252_semicolon_crlf_with_danish_letters(baseline):
     assert b"\xf8" in raw and b"\r\n" in raw and not raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("cp1252")
     header = text.split("\r\n", 1)[0]
-    assert header.split(";")[:7] == ["Sagsnummer", "Sagsmodel", "KLE-nummer", "Sagstitel", "Aktivitet", "Fase",
-                                     "Udført"]
+    assert header.split(";")[:7] == [
+        "Sagsnummer",
+        "Sagsmodel",
+        "KLE-nummer",
+        "Sagstitel",
+        "Aktivitet",
+        "Fase",
+        "Udført",
+    ]
     df = read_sbsys(baseline)
     assert "Byggeri og Miljø" in set(df["Afdeling"])
     assert any("Ærøvej" in t or "Åbakken" in t or "Østergade" in t for t in df["Sagstitel"].unique())
@@ -60,10 +77,13 @@ def test_nexus_jsonl_with_offsets_and_lifecycle(baseline):
     assert df["cpr"].str.contains(CPR_DIGITS.pattern).all()
     # every STARTED has its FINISHED of the same activity right after it in the case, except an
     # activity still in progress when the export was taken (the last event of an open case)
-    pairs = df.with_columns(nxt=pl.col("aktivitet").shift(-1).over("case_id"),
-                            nst=pl.col("status").shift(-1).over("case_id"))
-    unmatched = pairs.filter((pl.col("status") == "STARTED") & ~(
-        (pl.col("nxt") == pl.col("aktivitet")) & (pl.col("nst") == "FINISHED")).fill_null(False))
+    pairs = df.with_columns(
+        nxt=pl.col("aktivitet").shift(-1).over("case_id"), nst=pl.col("status").shift(-1).over("case_id")
+    )
+    unmatched = pairs.filter(
+        (pl.col("status") == "STARTED")
+        & ~((pl.col("nxt") == pl.col("aktivitet")) & (pl.col("nst") == "FINISHED")).fill_null(False)
+    )
     assert unmatched["nxt"].null_count() == unmatched.height  # all are last events of their case
     open_cases = {c["case_id"] for c in truth_cases(baseline) if c["process"] == "visitation" and not c["closed"]}
     assert set(unmatched["case_id"]) <= open_cases
@@ -91,8 +111,12 @@ def test_pladsanvisning_excel_with_real_date_cells(baseline):
     assert df.schema["Tidspunkt"] == pl.Datetime and df.schema["Garantidato"] == pl.Datetime
     assert df["Barnets CPR"].str.contains(CPR_DASH.pattern).all()
     assert df["Ansøgers CPR"].str.contains(CPR_DASH.pattern).all()
-    per_case = df.group_by("Ansøgningsnr").agg(pl.col("Barnets CPR").first(), pl.col("Ansøgers CPR").first(),
-                                                pl.col("Garantidato").first(), pl.col("Tidspunkt").min())
+    per_case = df.group_by("Ansøgningsnr").agg(
+        pl.col("Barnets CPR").first(),
+        pl.col("Ansøgers CPR").first(),
+        pl.col("Garantidato").first(),
+        pl.col("Tidspunkt").min(),
+    )
     assert (per_case["Barnets CPR"] != per_case["Ansøgers CPR"]).all()
     # the child was born 2-6 months before the application; the guarantee is at least 26 weeks after birth
     birth = per_case["Barnets CPR"].str.slice(0, 6).str.strptime(pl.Date, "%d%m%y")
@@ -140,8 +164,9 @@ def test_borgerservice_queue_log(baseline):
     info = file_info(baseline, "borgerservice/koelog.csv")
     assert df.height == info["rows"]
     fmt = "%d.%m.%Y %H:%M:%S"
-    created, called, ended = (df[c].str.strptime(pl.Datetime, fmt, strict=True) for c in ("Oprettet", "Kaldt",
-                                                                                          "Afsluttet"))
+    created, called, ended = (
+        df[c].str.strptime(pl.Datetime, fmt, strict=True) for c in ("Oprettet", "Kaldt", "Afsluttet")
+    )
     assert (created <= called).all() and (called <= ended).all()
     assert df["BesoegsID"].n_unique() == df.height
     waited = df["Ventetid (min)"].str.replace(",", ".").cast(pl.Float64)
@@ -151,8 +176,11 @@ def test_borgerservice_queue_log(baseline):
 
 def test_contact_truth_covers_every_contact_row(baseline):
     t = truth_contacts(baseline)
-    files = {"telefoni": read_telefoni(baseline)["OpkaldsID"], "digital_post": read_digital_post(baseline)["beskedId"],
-             "borgerservice": read_borgerservice(baseline)["BesoegsID"]}
+    files = {
+        "telefoni": read_telefoni(baseline)["OpkaldsID"],
+        "digital_post": read_digital_post(baseline)["beskedId"],
+        "borgerservice": read_borgerservice(baseline)["BesoegsID"],
+    }
     assert t.height == sum(s.len() for s in files.values()) == truth(baseline)["totals"]["contacts"]
     for system, keys in files.items():
         assert sorted(t.filter(pl.col("system") == system)["key"].to_list()) == sorted(keys.cast(pl.Utf8).to_list())
@@ -166,15 +194,21 @@ def test_contacts_point_at_real_cases_and_show_the_right_case_number(baseline):
     shown = t.filter(pl.col("case_ref_shown").is_not_null())
     assert (shown["case_ref_shown"] == shown["true_case_id"]).all()
     # the telephony file shows the same case numbers as the truth says
-    tel = read_telefoni(baseline).join(t.filter(pl.col("system") == "telefoni").select(
-        pl.col("key").alias("OpkaldsID"), "true_case_id"), on="OpkaldsID")
+    tel = read_telefoni(baseline).join(
+        t.filter(pl.col("system") == "telefoni").select(pl.col("key").alias("OpkaldsID"), "true_case_id"),
+        on="OpkaldsID",
+    )
     sel = tel.filter(pl.col("Sagsnummer").is_not_null())
     assert (sel["Sagsnummer"] == sel["true_case_id"]).all()
     # unrelated contacts (passports, general questions) have no case and are not failure demand
     noise = t.filter(pl.col("true_case_id").is_null())
     assert noise.height > 0 and not noise["failure_demand"].any()
-    assert set(noise.filter(pl.col("channel") == "visit")["reason"]) <= {"Pas", "Kørekort", "Sundhedskort",
-                                                                        "NemID/MitID"}
+    assert set(noise.filter(pl.col("channel") == "visit")["reason"]) <= {
+        "Pas",
+        "Kørekort",
+        "Sundhedskort",
+        "NemID/MitID",
+    }
 
 
 def test_case_truth_agrees_with_events(baseline):
@@ -213,12 +247,15 @@ def test_cpr_appears_inside_free_text_sometimes(baseline):
 
 def test_no_local_time_falls_in_the_dst_gap_or_overlap(baseline):
     """Every naive local time exists exactly once in Europe/Copenhagen."""
-    for series, fmt in ((read_sbsys(baseline)["Udført"], "%d-%m-%Y %H:%M"),
-                        (read_telefoni(baseline)["Starttidspunkt"], "%Y-%m-%d %H:%M:%S"),
-                        (read_borgerservice(baseline)["Oprettet"], "%d.%m.%Y %H:%M:%S")):
+    for series, fmt in (
+        (read_sbsys(baseline)["Udført"], "%d-%m-%Y %H:%M"),
+        (read_telefoni(baseline)["Starttidspunkt"], "%Y-%m-%d %H:%M:%S"),
+        (read_borgerservice(baseline)["Oprettet"], "%d.%m.%Y %H:%M:%S"),
+    ):
         local = series.str.strptime(pl.Datetime, fmt, strict=True)
-        assert local.dt.replace_time_zone("Europe/Copenhagen", ambiguous="raise", non_existent="raise") \
-            .null_count() == 0
+        assert (
+            local.dt.replace_time_zone("Europe/Copenhagen", ambiguous="raise", non_existent="raise").null_count() == 0
+        )
 
 
 def test_staff_work_on_working_days_in_office_hours(baseline):

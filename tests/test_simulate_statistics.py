@@ -25,12 +25,15 @@ def traces(out, process) -> dict[str, list[str]]:
     return {k: v for k, v in df.group_by("case_id", maintain_order=True).agg("activity").iter_rows()}
 
 
-@pytest.mark.parametrize("process, configured_days, tolerance", [
-    # working days -> calendar days: x 7/5, plus the holidays inside the wait (about 3 %)
-    ("visitation", visitation.PARAMS["visit_queue_wd"].baseline * 7 / 5, 0.10),
-    ("sygedagpenge", sygedagpenge.PARAMS["visitation_wd"].baseline * 7 / 5, 0.15),
-    ("byggesag", byggesag.PARAMS["queue_cd"].baseline, 0.10),
-])
+@pytest.mark.parametrize(
+    "process, configured_days, tolerance",
+    [
+        # working days -> calendar days: x 7/5, plus the holidays inside the wait (about 3 %)
+        ("visitation", visitation.PARAMS["visit_queue_wd"].baseline * 7 / 5, 0.10),
+        ("sygedagpenge", sygedagpenge.PARAMS["visitation_wd"].baseline * 7 / 5, 0.15),
+        ("byggesag", byggesag.PARAMS["queue_cd"].baseline, 0.10),
+    ],
+)
 def test_bottleneck_wait_near_configured_mean(baseline, process, configured_days, tolerance):
     bn = truth(baseline)["processes"][process]["bottleneck"]
     assert bn["rank_by_total_wait"] == 1
@@ -42,11 +45,15 @@ def test_bottleneck_wait_measured_from_the_files(baseline):
     df = process_frame(baseline, "visitation", complete_only=False).with_columns(
         prev_act=pl.col("activity").shift(1).over("case_id"),
         prev_lc=pl.col("lifecycle").shift(1).over("case_id"),
-        prev_ts=pl.col("ts").shift(1).over("case_id"))
-    waits = df.filter((pl.col("prev_act") == "Visitationsbesøg booket") & (pl.col("prev_lc") == "complete")
-                      & (pl.col("activity") == "Visitationsbesøg og funktionsvurdering")
-                      & (pl.col("lifecycle") == "start"))
-    days = ((waits["ts"] - waits["prev_ts"]).dt.total_seconds() / 86400)
+        prev_ts=pl.col("ts").shift(1).over("case_id"),
+    )
+    waits = df.filter(
+        (pl.col("prev_act") == "Visitationsbesøg booket")
+        & (pl.col("prev_lc") == "complete")
+        & (pl.col("activity") == "Visitationsbesøg og funktionsvurdering")
+        & (pl.col("lifecycle") == "start")
+    )
+    days = (waits["ts"] - waits["prev_ts"]).dt.total_seconds() / 86400
     bn = truth(baseline)["processes"]["visitation"]["bottleneck"]
     assert waits.height == bn["n"]
     assert days.mean() == pytest.approx(bn["mean_wait_days"], abs=1e-3)
@@ -84,12 +91,17 @@ def test_skipped_activity_at_the_configured_rate(baseline):
     skipped = sum("Kvittering sendt" not in a for a in booked)
     assert abs(skipped / len(booked) - 0.06) < 0.02
     dev = {(d["type"], d["activity"]): d["cases"] for d in truth(baseline)["processes"]["visitation"]["deviations"]}
-    cases_with_skip = sum(1 for c in truth_cases(baseline)
-                          if c["process"] == "visitation" and "skip:Kvittering sendt" in c["deviations"])
+    cases_with_skip = sum(
+        1 for c in truth_cases(baseline) if c["process"] == "visitation" and "skip:Kvittering sendt" in c["deviations"]
+    )
     assert dev[("skip", "Kvittering sendt")] == cases_with_skip
-    assert skipped == sum(1 for c in truth_cases(baseline) if c["process"] == "visitation"
-                          and "skip:Kvittering sendt" in c["deviations"] and c["case_id"] in
-                          {k for k, a in t.items() if "Visitationsbesøg booket" in a})
+    assert skipped == sum(
+        1
+        for c in truth_cases(baseline)
+        if c["process"] == "visitation"
+        and "skip:Kvittering sendt" in c["deviations"]
+        and c["case_id"] in {k for k, a in t.items() if "Visitationsbesøg booket" in a}
+    )
 
 
 def test_sickness_categories_and_permit_decisions(baseline):
@@ -158,6 +170,8 @@ def test_improved_scenario_is_the_after_picture(baseline, improved):
     assert b["visitation"]["deadline"]["share_met"] < 0.1 < 0.7 < i["visitation"]["deadline"]["share_met"]
     assert i["visitation"]["contacts"]["per_case"] < 0.5 * b["visitation"]["contacts"]["per_case"]
     assert i["byggesag"]["bottleneck"]["mean_wait_days"] < 0.5 * b["byggesag"]["bottleneck"]["mean_wait_days"]
-    assert i["helhedsplan"]["rework"]["Oplysninger indhentet"]["case_share"] < \
-        b["helhedsplan"]["rework"]["Oplysninger indhentet"]["case_share"]
+    assert (
+        i["helhedsplan"]["rework"]["Oplysninger indhentet"]["case_share"]
+        < b["helhedsplan"]["rework"]["Oplysninger indhentet"]["case_share"]
+    )
     assert i["sygedagpenge"]["deadline"]["share_met"] > b["sygedagpenge"]["deadline"]["share_met"] + 0.15

@@ -31,8 +31,21 @@ SERVERS = {  # kind -> (environment variable that may point elsewhere, the machi
     "postgresql": ("VAERDISTROM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"),
     "mysql": ("VAERDISTROM_TEST_MARIADB", "mysql://root@127.0.0.1:3306/test"),
 }
-COLUMNS = ("haendelse_id", "forloebsid", "cpr", "ydelse", "aktivitet", "livscyklus", "tidspunkt", "sagsbehandler",
-           "enhed", "foerste_fravaersdag", "bemaerkning", "beloeb", "opdateret")
+COLUMNS = (
+    "haendelse_id",
+    "forloebsid",
+    "cpr",
+    "ydelse",
+    "aktivitet",
+    "livscyklus",
+    "tidspunkt",
+    "sagsbehandler",
+    "enhed",
+    "foerste_fravaersdag",
+    "bemaerkning",
+    "beloeb",
+    "opdateret",
+)
 
 
 @dataclass
@@ -51,16 +64,24 @@ class Server:
         from urllib.parse import urlsplit
 
         u = urlsplit(self.dsn)
-        return pymysql.connect(host=u.hostname, port=u.port or 3306, user=u.username or "root",
-                               password=u.password or "", database=u.path.lstrip("/"), autocommit=True)
+        return pymysql.connect(
+            host=u.hostname,
+            port=u.port or 3306,
+            user=u.username or "root",
+            password=u.password or "",
+            database=u.path.lstrip("/"),
+            autocommit=True,
+        )
 
     def create(self, table: str) -> None:
         ts = "timestamptz" if self.kind == "postgresql" else "datetime(6)"
         with self.connect() as c, c.cursor() as cur:
-            cur.execute(f"create table {table} (haendelse_id bigint primary key, forloebsid varchar(40), "
-                        f"cpr varchar(20), ydelse varchar(40), aktivitet varchar(200), livscyklus varchar(20), "
-                        f"tidspunkt {ts}, sagsbehandler varchar(100), enhed varchar(100), foerste_fravaersdag date, "
-                        f"bemaerkning varchar(200), beloeb numeric(10, 2), opdateret {ts} not null)")
+            cur.execute(
+                f"create table {table} (haendelse_id bigint primary key, forloebsid varchar(40), "
+                f"cpr varchar(20), ydelse varchar(40), aktivitet varchar(200), livscyklus varchar(20), "
+                f"tidspunkt {ts}, sagsbehandler varchar(100), enhed varchar(100), foerste_fravaersdag date, "
+                f"bemaerkning varchar(200), beloeb numeric(10, 2), opdateret {ts} not null)"
+            )
 
     def insert(self, table: str, rows: list[tuple]) -> None:
         marks = ", ".join(["%s"] * len(COLUMNS))
@@ -83,8 +104,10 @@ def _server(kind: str) -> Server:
         socket.create_connection((server.host, server.port), timeout=3).close()
         server.connect().close()
     except Exception as e:  # noqa: BLE001 - any reason the server cannot be used
-        reason = f"no {kind} server to test against at {server.host}:{server.port} ({type(e).__name__}: {e}); " \
-                 f"set {variable} to a DSN of one"
+        reason = (
+            f"no {kind} server to test against at {server.host}:{server.port} ({type(e).__name__}: {e}); "
+            f"set {variable} to a DSN of one"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must run the database connector tests: {reason}")
         pytest.skip(reason)
@@ -112,42 +135,84 @@ def events(sim_root) -> pl.DataFrame:
 
     out = sim_root / "sql-connector"
     simulate(SimulationSpec(out=out, citizens=300, months=6, seed=3, processes=("sygedagpenge",)))
-    frame = pl.read_parquet(out / "momentum" / "sygedagpenge.parquet").sort("tidspunkt", "forloebsid",
-                                                                            maintain_order=True)
+    frame = pl.read_parquet(out / "momentum" / "sygedagpenge.parquet").sort(
+        "tidspunkt", "forloebsid", maintain_order=True
+    )
     return frame.with_row_index("haendelse_id", offset=1).with_columns(
         pl.col("haendelse_id").cast(pl.Int64),
         # the row is written to the database a few minutes after the event happened
         opdateret=pl.col("tidspunkt") + pl.duration(minutes=5),
-        beloeb=(pl.col("haendelse_id") % 997 * 1.25).round(2))
+        beloeb=(pl.col("haendelse_id") % 997 * 1.25).round(2),
+    )
 
 
 def rows_of(frame: pl.DataFrame, kind: str) -> list[tuple]:
     """The frame's rows as the database takes them (MariaDB's datetime is naive: the UTC time)."""
+
     def t(v):
         return v.replace(tzinfo=None) if kind == "mysql" and v is not None else v
-    return [(r["haendelse_id"], r["forloebsid"], r["cpr"], r["ydelse"], r["aktivitet"], r["livscyklus"],
-             t(r["tidspunkt"]), r["sagsbehandler"], r["enhed"], r["foerste_fravaersdag"], r["bemaerkning"],
-             r["beloeb"], t(r["opdateret"])) for r in frame.iter_rows(named=True)]
+
+    return [
+        (
+            r["haendelse_id"],
+            r["forloebsid"],
+            r["cpr"],
+            r["ydelse"],
+            r["aktivitet"],
+            r["livscyklus"],
+            t(r["tidspunkt"]),
+            r["sagsbehandler"],
+            r["enhed"],
+            r["foerste_fravaersdag"],
+            r["bemaerkning"],
+            r["beloeb"],
+            t(r["opdateret"]),
+        )
+        for r in frame.iter_rows(named=True)
+    ]
 
 
 def source(table: str, env: str, **database) -> Source:
-    return Source.model_validate({
-        "kind": "sql", "process": "sygedagpenge", "channel": "case_system", "personal": ["cpr"],
-        "timezone": "UTC",  # MariaDB's naive datetimes hold UTC times here
-        "database": {"dsn_env": env, "table": table, "batch_rows": 500, **database},
-        "mapping": {"case_id": "forloebsid", "activity": "aktivitet", "ts": "tidspunkt", "lifecycle": "livscyklus",
-                    "resource": "sagsbehandler", "org_unit": "enhed", "citizen_key": "cpr",
-                    "source_key": "haendelse_id"}})
+    return Source.model_validate(
+        {
+            "kind": "sql",
+            "process": "sygedagpenge",
+            "channel": "case_system",
+            "personal": ["cpr"],
+            "timezone": "UTC",  # MariaDB's naive datetimes hold UTC times here
+            "database": {"dsn_env": env, "table": table, "batch_rows": 500, **database},
+            "mapping": {
+                "case_id": "forloebsid",
+                "activity": "aktivitet",
+                "ts": "tidspunkt",
+                "lifecycle": "livscyklus",
+                "resource": "sagsbehandler",
+                "org_unit": "enhed",
+                "citizen_key": "cpr",
+                "source_key": "haendelse_id",
+            },
+        }
+    )
 
 
 def stored(con) -> list[tuple]:
-    return con.execute("select case_id, activity, epoch_us(ts), lifecycle, resource, org_unit from staging.events "
-                       "order by all").fetchall()
+    return con.execute(
+        "select case_id, activity, epoch_us(ts), lifecycle, resource, org_unit from staging.events order by all"
+    ).fetchall()
 
 
 def expected(frame: pl.DataFrame) -> list[tuple]:
-    return sorted((r["forloebsid"], r["aktivitet"], int(r["tidspunkt"].timestamp() * 1_000_000), r["livscyklus"],
-                   r["sagsbehandler"], r["enhed"]) for r in frame.iter_rows(named=True))
+    return sorted(
+        (
+            r["forloebsid"],
+            r["aktivitet"],
+            int(r["tidspunkt"].timestamp() * 1_000_000),
+            r["livscyklus"],
+            r["sagsbehandler"],
+            r["enhed"],
+        )
+        for r in frame.iter_rows(named=True)
+    )
 
 
 def same_mark(value: str, top) -> bool:
@@ -157,10 +222,12 @@ def same_mark(value: str, top) -> bool:
     return dt.datetime.fromisoformat(value).replace(tzinfo=None) == top.replace(tzinfo=None)
 
 
-@pytest.mark.parametrize("watermark, lookback", [("opdateret", {"lookback_seconds": 3600}),
-                                                 ("haendelse_id", {"lookback_ids": 25})])
-def test_pulls_read_only_what_is_new_and_late_rows_within_the_lookback(server, table, events, monkeypatch,
-                                                                       watermark, lookback):
+@pytest.mark.parametrize(
+    "watermark, lookback", [("opdateret", {"lookback_seconds": 3600}), ("haendelse_id", {"lookback_ids": 25})]
+)
+def test_pulls_read_only_what_is_new_and_late_rows_within_the_lookback(
+    server, table, events, monkeypatch, watermark, lookback
+):
     monkeypatch.setenv("TEST_DSN", server.dsn)
     src = source(table, "TEST_DSN", watermark=watermark, **lookback)
     first, rest = events.head(1800), events.slice(1800)
@@ -168,8 +235,11 @@ def test_pulls_read_only_what_is_new_and_late_rows_within_the_lookback(server, t
         late = first.filter(pl.col("haendelse_id") == 1790)
         first = first.filter(pl.col("haendelse_id") != 1790)
     else:  # a row whose updated_at is half an hour before the first pull's top, committed after the pull
-        late = rest.head(1).with_columns(haendelse_id=pl.lit(1_000_000, dtype=pl.Int64), aktivitet=pl.lit("Sen"),
-                                         opdateret=pl.lit(first["opdateret"].max() - dt.timedelta(minutes=30)))
+        late = rest.head(1).with_columns(
+            haendelse_id=pl.lit(1_000_000, dtype=pl.Int64),
+            aktivitet=pl.lit("Sen"),
+            opdateret=pl.lit(first["opdateret"].max() - dt.timedelta(minutes=30)),
+        )
     server.insert(table, rows_of(first, server.kind))
     con = connect(":memory:")
 
@@ -195,10 +265,12 @@ def test_pulls_read_only_what_is_new_and_late_rows_within_the_lookback(server, t
     assert three.rows_read == everything.filter(pl.col(watermark) >= top - back).height > 0
     assert con.execute("select count(*) from staging.events").fetchall() == [(everything.height,)]
     assert con.execute("select count(distinct citizen_key) from staging.events").fetchall() == [
-        (everything["cpr"].n_unique(),)]
+        (everything["cpr"].n_unique(),)
+    ]
     cpr = everything["cpr"][0]
-    assert con.execute("select count(*) from staging.events where citizen_key = ? or attributes like ?",
-                       [cpr, f"%{cpr}%"]).fetchall() == [(0,)]
+    assert con.execute(
+        "select count(*) from staging.events where citizen_key = ? or attributes like ?", [cpr, f"%{cpr}%"]
+    ).fetchall() == [(0,)]
 
 
 def test_types_arrive_as_the_load_path_reads_them(server, table, events, monkeypatch):
@@ -208,17 +280,26 @@ def test_types_arrive_as_the_load_path_reads_them(server, table, events, monkeyp
     con = connect(":memory:")
     load_pull(con, source(table, "TEST_DSN", watermark="opdateret"), "momentum_db", PSEUDO)
     row = events.row(0, named=True)
-    got = con.execute("select ts, attributes->>'foerste_fravaersdag', (attributes->>'beloeb')::double, "
-                      "attributes->>'ydelse' from staging.events where attributes->>'haendelse_id' = '1'").fetchall()
+    got = con.execute(
+        "select ts, attributes->>'foerste_fravaersdag', (attributes->>'beloeb')::double, "
+        "attributes->>'ydelse' from staging.events where attributes->>'haendelse_id' = '1'"
+    ).fetchall()
     assert got == [(row["tidspunkt"], row["foerste_fravaersdag"].isoformat(), row["beloeb"], row["ydelse"])]
 
 
 def test_a_query_source_reads_its_own_select(server, table, events, monkeypatch):
     monkeypatch.setenv("TEST_DSN", server.dsn)
     server.insert(table, rows_of(events, server.kind))
-    src = Source.model_validate(source(table, "TEST_DSN").model_dump() | {"database": {
-        "dsn_env": "TEST_DSN", "query": f"select * from {table} where livscyklus = 'complete';",
-        "watermark": "haendelse_id"}})
+    src = Source.model_validate(
+        source(table, "TEST_DSN").model_dump()
+        | {
+            "database": {
+                "dsn_env": "TEST_DSN",
+                "query": f"select * from {table} where livscyklus = 'complete';",
+                "watermark": "haendelse_id",
+            }
+        }
+    )
     con = connect(":memory:")
     report = load_pull(con, src, "momentum_db", PSEUDO)
     done = events.filter(pl.col("livscyklus") == "complete")
@@ -230,7 +311,8 @@ def test_bad_rows_are_quarantined_with_their_field(server, table, events, monkey
     monkeypatch.setenv("TEST_DSN", server.dsn)
     bad = events.head(10).with_columns(
         tidspunkt=pl.when(pl.col("haendelse_id") == 3).then(None).otherwise(pl.col("tidspunkt")),
-        aktivitet=pl.when(pl.col("haendelse_id") == 7).then(pl.lit("")).otherwise(pl.col("aktivitet")))
+        aktivitet=pl.when(pl.col("haendelse_id") == 7).then(pl.lit("")).otherwise(pl.col("aktivitet")),
+    )
     server.insert(table, rows_of(bad, server.kind))
     con = connect(":memory:")
     report = load_pull(con, source(table, "TEST_DSN", watermark="haendelse_id"), "momentum_db", PSEUDO)
@@ -241,8 +323,7 @@ def test_bad_rows_are_quarantined_with_their_field(server, table, events, monkey
 
 
 @pytest.mark.parametrize("kind", ["postgresql", "mysql"])
-def test_a_connection_dropped_mid_read_keeps_nothing_and_the_next_run_completes_it(kind, events, monkeypatch,
-                                                                                   tmp_path):
+def test_a_connection_dropped_mid_read_keeps_nothing_and_the_next_run_completes_it(kind, events, monkeypatch, tmp_path):
     server = _server(kind)
     table = f"sagshaendelser_{uuid.uuid4().hex[:10]}"
     server.create(table)
@@ -255,8 +336,11 @@ def test_a_connection_dropped_mid_read_keeps_nothing_and_the_next_run_completes_
             monkeypatch.setenv("CUT_DSN", cut_dsn + ("?prefer_socket=false" if kind == "mysql" else ""))
             monkeypatch.setenv("TEST_DSN", server.dsn)
             con = connect(":memory:")
-            with pytest.raises(LoadError, match=r"sources\.momentum_db: reading .* failed after [\d,]+ rows.*"
-                                                r"nothing kept"):
+            with pytest.raises(
+                LoadError,
+                match=r"sources\.momentum_db: reading .* failed after [\d,]+ rows.*"
+                r"nothing kept",
+            ):
                 load_pull(con, source(table, "CUT_DSN", watermark="opdateret"), "momentum_db", PSEUDO)
             assert proxy.cut
         finally:
@@ -275,8 +359,9 @@ def test_a_database_that_cannot_be_reached_or_a_missing_dsn_says_so(monkeypatch)
     con = connect(":memory:")
     src = source("t", "NO_SUCH_DSN_VARIABLE")
     monkeypatch.delenv("NO_SUCH_DSN_VARIABLE", raising=False)
-    with pytest.raises(LoadError, match="sources.x.database.dsn_env: environment variable NO_SUCH_DSN_VARIABLE "
-                                        "is not set"):
+    with pytest.raises(
+        LoadError, match="sources.x.database.dsn_env: environment variable NO_SUCH_DSN_VARIABLE is not set"
+    ):
         load_pull(con, src, "x", PSEUDO)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -284,8 +369,10 @@ def test_a_database_that_cannot_be_reached_or_a_missing_dsn_says_so(monkeypatch)
     monkeypatch.setenv("NO_SUCH_DSN_VARIABLE", f"postgresql://sager:hemmeligt@127.0.0.1:{port}/sager")
     with pytest.raises(LoadError) as e:
         load_pull(con, src, "x", PSEUDO)
-    assert f"sources.x: cannot connect to postgresql://sager:***@127.0.0.1:{port}/sager: Connection refused " \
-           f"(127.0.0.1:{port})" in str(e.value)
+    assert (
+        f"sources.x: cannot connect to postgresql://sager:***@127.0.0.1:{port}/sager: Connection refused "
+        f"(127.0.0.1:{port})" in str(e.value)
+    )
     assert "hemmeligt" not in str(e.value)
     from warehouse.pull import check
 
@@ -308,7 +395,8 @@ def test_a_sql_source_runs_in_the_night_and_the_next_night_brings_only_the_new_r
         server.insert(table, rows_of(events.head(2000), server.kind))
         monkeypatch.setenv("MOMENTUM_DSN", server.dsn)
         monkeypatch.setenv("VAERDISTROM_PSEUDONYM_KEY", "cd" * 32)
-        (tmp_path / "vaerdistrom.toml").write_text(f"""
+        (tmp_path / "vaerdistrom.toml").write_text(
+            f"""
 [municipality]
 name = "Testkommune"
 
@@ -333,7 +421,9 @@ resource = "sagsbehandler"
 org_unit = "enhed"
 citizen_key = "cpr"
 source_key = "haendelse_id"
-""", encoding="utf-8")
+""",
+            encoding="utf-8",
+        )
         cfg, root = load_config(tmp_path / "vaerdistrom.toml")
         night1 = run_night(cfg, root, dt.datetime(2026, 1, 10, 1, tzinfo=dt.timezone.utc))
         assert night1.status == "completed", night1.message
@@ -349,8 +439,10 @@ source_key = "haendelse_id"
         con.close()
         monkeypatch.setenv("MOMENTUM_DSN", "postgresql://postgres@127.0.0.1:1/test")
         night3 = run_night(cfg, root, dt.datetime(2026, 1, 12, 1, tzinfo=dt.timezone.utc))
-        assert night3.status == "failed" and "cannot connect to postgresql://postgres@127.0.0.1:1/test" in \
-            night3.sources[0].error
+        assert (
+            night3.status == "failed"
+            and "cannot connect to postgresql://postgres@127.0.0.1:1/test" in night3.sources[0].error
+        )
     finally:
         server.drop(table)
 
@@ -359,7 +451,8 @@ def test_a_first_pull_from_a_given_start_reads_from_it(server, table, events, mo
     monkeypatch.setenv("TEST_DSN", server.dsn)
     server.insert(table, rows_of(events, server.kind))
     con = connect(":memory:")
-    report = load_pull(con, source(table, "TEST_DSN", watermark="haendelse_id", start="2000", lookback_ids=50),
-                       "momentum_db", PSEUDO)
+    report = load_pull(
+        con, source(table, "TEST_DSN", watermark="haendelse_id", start="2000", lookback_ids=50), "momentum_db", PSEUDO
+    )
     assert report.rows_new == events.filter(pl.col("haendelse_id") >= 2000).height == events.height - 1999
     assert stored(con) == expected(events.filter(pl.col("haendelse_id") >= 2000))

@@ -22,21 +22,35 @@ AWARE = Watermark("timestamptz", "2025-03-30T01:30:00.250000+00:00")
 NAIVE = Watermark("timestamp", "2025-03-30T02:30:00")
 
 
-@pytest.mark.parametrize("dialect, expected", [
-    (PG, 'select * from "sag"."haendelser" where "opdateret" >= timestamptz \'2025-03-30 01:30:00.250000+00:00\' '
-         'order by "opdateret", "id"'),
-    (MY, "select * from `sag`.`haendelser` where `opdateret` >= timestamp '2025-03-30 01:30:00.250000' "
-         "order by `opdateret`, `id`"),
-    (MS, "select * from [sag].[haendelser] where [opdateret] >= cast('2025-03-30T01:30:00.250000+00:00' as "
-         "datetimeoffset(7)) order by [opdateret], [id]"),
-])
+@pytest.mark.parametrize(
+    "dialect, expected",
+    [
+        (
+            PG,
+            'select * from "sag"."haendelser" where "opdateret" >= timestamptz \'2025-03-30 01:30:00.250000+00:00\' '
+            'order by "opdateret", "id"',
+        ),
+        (
+            MY,
+            "select * from `sag`.`haendelser` where `opdateret` >= timestamp '2025-03-30 01:30:00.250000' "
+            "order by `opdateret`, `id`",
+        ),
+        (
+            MS,
+            "select * from [sag].[haendelser] where [opdateret] >= cast('2025-03-30T01:30:00.250000+00:00' as "
+            "datetimeoffset(7)) order by [opdateret], [id]",
+        ),
+    ],
+)
 def test_a_table_pull_asks_from_the_watermark_on_in_watermark_order(dialect, expected):
     assert pull_query(dialect, table="sag.haendelser", watermark="opdateret", since=AWARE, order=("id",)) == expected
 
 
 def test_a_query_is_wrapped_and_a_first_pull_asks_for_everything():
-    assert pull_query(MS, query="select a, b from t where c = 1;\n", watermark="a", since=Watermark("integer", "41")) \
+    assert (
+        pull_query(MS, query="select a, b from t where c = 1;\n", watermark="a", since=Watermark("integer", "41"))
         == "select * from (select a, b from t where c = 1) as q where [a] >= 41 order by [a]"
+    )
     assert pull_query(PG, table="t", watermark="a", since=None) == 'select * from "t" order by "a"'
     assert pull_query(MY, table="t") == "select * from `t`"
     with pytest.raises(ValueError, match="either table or query"):
@@ -75,33 +89,56 @@ def test_dsns_name_their_database_and_hide_their_password():
     assert dialect_of("sqlserver://a@b/c") is MS
     assert connectorx_dsn("mariadb://u:p@h:3306/db") == "mysql://u:p@h:3306/db"
     assert connectorx_dsn("sqlserver://u:p@h/db?encrypt=true") == "mssql://u:p@h/db?encrypt=true"
-    assert redact("mssql://sa:S3cret!@db.kommune.dk:1433/esdh?encrypt=true") == \
-        "mssql://sa:***@db.kommune.dk:1433/esdh?encrypt=true"
+    assert (
+        redact("mssql://sa:S3cret!@db.kommune.dk:1433/esdh?encrypt=true")
+        == "mssql://sa:***@db.kommune.dk:1433/esdh?encrypt=true"
+    )
     assert redact("postgresql://reader@db/sager") == "postgresql://reader@db/sager"
-    with pytest.raises(ReadError, match=r"scheme sqlite:// is not a database vaerdistrom reads \(it reads mariadb, "
-                                        r"mssql, mysql, postgres, postgresql, sqlserver\)"):
+    with pytest.raises(
+        ReadError,
+        match=r"scheme sqlite:// is not a database vaerdistrom reads \(it reads mariadb, "
+        r"mssql, mysql, postgres, postgresql, sqlserver\)",
+    ):
         dialect_of("sqlite:///x.db")
 
 
 def test_database_types_become_what_the_load_path_reads():
     """As connectorx hands them over: numeric(10,2), datetimeoffset, time, varbinary, uniqueidentifier, null."""
-    batch = pa.RecordBatch.from_pydict({
-        "beloeb": pa.array([decimal.Decimal("12.50"), None], pa.decimal128(10, 2)),
-        "opdateret": pa.array([dt.datetime(2025, 1, 1, 12, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1))),
-                               None], pa.timestamp("ns", tz="+01:00")),
-        "lokal": pa.array([dt.datetime(2025, 1, 1, 12), None], pa.timestamp("ms")),
-        "klokken": pa.array([dt.time(8, 30), None], pa.time64("us")),
-        "blob": pa.array([b"\x00\xff", None], pa.binary()),
-        "guid": pa.array([uuid.UUID(int=1).bytes, None], pa.binary(16)),
-        "tom": pa.array([None, None], pa.null()),
-        "antal": pa.array([1, 2], pa.int32()),
-    })
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "beloeb": pa.array([decimal.Decimal("12.50"), None], pa.decimal128(10, 2)),
+            "opdateret": pa.array(
+                [dt.datetime(2025, 1, 1, 12, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1))), None],
+                pa.timestamp("ns", tz="+01:00"),
+            ),
+            "lokal": pa.array([dt.datetime(2025, 1, 1, 12), None], pa.timestamp("ms")),
+            "klokken": pa.array([dt.time(8, 30), None], pa.time64("us")),
+            "blob": pa.array([b"\x00\xff", None], pa.binary()),
+            "guid": pa.array([uuid.UUID(int=1).bytes, None], pa.binary(16)),
+            "tom": pa.array([None, None], pa.null()),
+            "antal": pa.array([1, 2], pa.int32()),
+        }
+    )
     out = arrow_types(batch)
-    assert out.schema.types == [pa.float64(), pa.timestamp("us", tz="UTC"), pa.timestamp("us"), pa.string(),
-                                pa.string(), pa.string(), pa.string(), pa.int32()]
+    assert out.schema.types == [
+        pa.float64(),
+        pa.timestamp("us", tz="UTC"),
+        pa.timestamp("us"),
+        pa.string(),
+        pa.string(),
+        pa.string(),
+        pa.string(),
+        pa.int32(),
+    ]
     first = out.to_pylist()[0]
     first["opdateret"] = first["opdateret"].astimezone(dt.timezone.utc)
     assert first == {
-        "beloeb": 12.5, "opdateret": dt.datetime(2025, 1, 1, 11, 0, 0, 123456, tzinfo=dt.timezone.utc),
-        "lokal": dt.datetime(2025, 1, 1, 12), "klokken": "08:30:00.000000", "blob": "00ff",
-        "guid": "00000000000000000000000000000001", "tom": None, "antal": 1}
+        "beloeb": 12.5,
+        "opdateret": dt.datetime(2025, 1, 1, 11, 0, 0, 123456, tzinfo=dt.timezone.utc),
+        "lokal": dt.datetime(2025, 1, 1, 12),
+        "klokken": "08:30:00.000000",
+        "blob": "00ff",
+        "guid": "00000000000000000000000000000001",
+        "tom": None,
+        "antal": 1,
+    }

@@ -16,12 +16,28 @@ def utc(*args):
 
 
 def test_gap_and_overlap_are_read_with_the_offset_before_the_change():
-    naive = pl.Series("t", [dt.datetime(2025, 3, 30, 1, 59), dt.datetime(2025, 3, 30, 2, 30),
-                            dt.datetime(2025, 3, 30, 3, 0), dt.datetime(2025, 10, 26, 2, 30),
-                            dt.datetime(2025, 10, 26, 3, 30), None, dt.datetime(2025, 6, 1, 12, 0)])
+    naive = pl.Series(
+        "t",
+        [
+            dt.datetime(2025, 3, 30, 1, 59),
+            dt.datetime(2025, 3, 30, 2, 30),
+            dt.datetime(2025, 3, 30, 3, 0),
+            dt.datetime(2025, 10, 26, 2, 30),
+            dt.datetime(2025, 10, 26, 3, 30),
+            None,
+            dt.datetime(2025, 6, 1, 12, 0),
+        ],
+    )
     r = local_to_utc(naive)
-    assert r.utc.to_list() == [utc(2025, 3, 30, 0, 59), utc(2025, 3, 30, 1, 30), utc(2025, 3, 30, 1, 0),
-                               utc(2025, 10, 26, 0, 30), utc(2025, 10, 26, 2, 30), None, utc(2025, 6, 1, 10, 0)]
+    assert r.utc.to_list() == [
+        utc(2025, 3, 30, 0, 59),
+        utc(2025, 3, 30, 1, 30),
+        utc(2025, 3, 30, 1, 0),
+        utc(2025, 10, 26, 0, 30),
+        utc(2025, 10, 26, 2, 30),
+        None,
+        utc(2025, 6, 1, 10, 0),
+    ]
     assert (r.nonexistent, r.ambiguous) == (1, 1)
     assert r.utc.name == "t"
 

@@ -31,23 +31,29 @@ INSTANCES = [
 
 
 def cli(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300, env=ENV)
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300, env=ENV
+    )
 
 
 def lifecycle_csv(path: Path) -> None:
     """The log as start and complete events, sorted by time (C2's A completes after C starts)."""
-    rows = [(c, a, s, "start", r) for c, a, s, _, r in INSTANCES] + [(c, a, e, "complete", r)
-                                                                     for c, a, _, e, r in INSTANCES]
+    rows = [(c, a, s, "start", r) for c, a, s, _, r in INSTANCES] + [
+        (c, a, e, "complete", r) for c, a, _, e, r in INSTANCES
+    ]
     rows.sort(key=lambda row: (row[0], row[2]))
-    path.write_text("case,activity,timestamp,lifecycle,resource\n" + "".join(",".join(r) + "\n" for r in rows),
-                    encoding="utf-8")
+    path.write_text(
+        "case,activity,timestamp,lifecycle,resource\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8"
+    )
 
 
 def interval_csv(path: Path) -> None:
     """The log as interval rows: one per activity instance, with its start and its completion."""
-    path.write_text("case,activity,start_time,complete_time,resource\n"
-                    + "".join(f"{c},{a},{s},{e},{r}\n" for c, a, s, e, r in INSTANCES), encoding="utf-8")
+    path.write_text(
+        "case,activity,start_time,complete_time,resource\n"
+        + "".join(f"{c},{a},{s},{e},{r}\n" for c, a, s, e, r in INSTANCES),
+        encoding="utf-8",
+    )
 
 
 def ask(folder: Path, *args: str) -> list[dict]:
@@ -57,8 +63,10 @@ def ask(folder: Path, *args: str) -> list[dict]:
 
 
 def dfg(folder: Path, view: str) -> dict:
-    return {(e["source_activity"], e["target_activity"]): (e["n_transitions"], e["mean_wait_seconds"])
-            for e in ask(folder, "dfg", "--view", view)}
+    return {
+        (e["source_activity"], e["target_activity"]): (e["n_transitions"], e["mean_wait_seconds"])
+        for e in ask(folder, "dfg", "--view", view)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -85,20 +93,35 @@ def test_an_interval_export_maps_its_start_and_completion_columns(imported):
 def test_the_events_view_counts_every_event_by_its_activity_name(imported):
     # start/complete: C1 = A A B B A A, C2 = A C A C B B (by time: C starts before A completes)
     assert dfg(imported["lifecycle"], "events") == {
-        ("A", "A"): (2, 3600.0), ("A", "B"): (1, 3600.0), ("B", "B"): (2, 1800.0), ("B", "A"): (1, 1800.0),
-        ("A", "C"): (2, (600 + 1800) / 2), ("C", "A"): (1, 1200.0), ("C", "B"): (1, 1800.0)}
+        ("A", "A"): (2, 3600.0),
+        ("A", "B"): (1, 3600.0),
+        ("B", "B"): (2, 1800.0),
+        ("B", "A"): (1, 1800.0),
+        ("A", "C"): (2, (600 + 1800) / 2),
+        ("C", "A"): (1, 1200.0),
+        ("C", "B"): (1, 1800.0),
+    }
     assert sorted(v["activities"] for v in ask(imported["lifecycle"], "variants", "--view", "events")) == [
-        ["A", "A", "B", "B", "A", "A"], ["A", "C", "A", "C", "B", "B"]]
+        ["A", "A", "B", "B", "A", "A"],
+        ["A", "C", "A", "C", "B", "B"],
+    ]
     # pm4py's rework: a started and completed activity occurs twice, so every activity counts as reworked
-    rework = {r["activity"]: (r["n_cases"], r["n_cases_with_rework"], r["n_events"])
-              for r in ask(imported["lifecycle"], "rework", "--view", "events")}
+    rework = {
+        r["activity"]: (r["n_cases"], r["n_cases_with_rework"], r["n_events"])
+        for r in ask(imported["lifecycle"], "rework", "--view", "events")
+    }
     assert rework == {"A": (2, 2, 6), "B": (2, 2, 4), "C": (1, 1, 2)}
     # interval rows: one event per row at its completion, C1 = A B A (10:00, 11:30, 13:00), C2 = A C B
     assert dfg(imported["interval"], "events") == {
-        ("A", "B"): (1, 5400.0), ("B", "A"): (1, 5400.0), ("A", "C"): (1, 1800.0), ("C", "B"): (1, 3600.0)}
+        ("A", "B"): (1, 5400.0),
+        ("B", "A"): (1, 5400.0),
+        ("A", "C"): (1, 1800.0),
+        ("C", "B"): (1, 3600.0),
+    }
     # the default of dfg is the events view
-    assert {(e["source_activity"], e["target_activity"]) for e in ask(imported["lifecycle"], "dfg")} == \
-        set(dfg(imported["lifecycle"], "events"))
+    assert {(e["source_activity"], e["target_activity"]) for e in ask(imported["lifecycle"], "dfg")} == set(
+        dfg(imported["lifecycle"], "events")
+    )
 
 
 @pytest.mark.parametrize("form", ["lifecycle", "interval"])
@@ -106,22 +129,34 @@ def test_the_instance_view_pairs_start_and_complete_into_one_instance(imported, 
     folder = imported[form]
     # C1: A(9-10) B(11-11:30) A(12-13); C2: A(9-9:30) C(9:10-10) B(10:30-11), in the order they started.
     # Waits run from an instance's end to the next one's start: C2's C began 20 minutes before A ended.
-    assert dfg(folder, "instances") == {("A", "B"): (1, 3600.0), ("B", "A"): (1, 1800.0),
-                                        ("A", "C"): (1, -1200.0), ("C", "B"): (1, 1800.0)}
+    assert dfg(folder, "instances") == {
+        ("A", "B"): (1, 3600.0),
+        ("B", "A"): (1, 1800.0),
+        ("A", "C"): (1, -1200.0),
+        ("C", "B"): (1, 1800.0),
+    }
     variants = ask(folder, "variants", "--view", "instances")
     assert sorted((v["activities"], v["n_cases"], v["median_lead_time_seconds"]) for v in variants) == [
-        (["A", "B", "A"], 1, 4 * 3600.0), (["A", "C", "B"], 1, 2 * 3600.0)]
-    ends = {(e["endpoint"], e["activity"]): e["n_cases"]
-            for e in ask(folder, "dfg", "--level", "endpoint", "--view", "instances")}
+        (["A", "B", "A"], 1, 4 * 3600.0),
+        (["A", "C", "B"], 1, 2 * 3600.0),
+    ]
+    ends = {
+        (e["endpoint"], e["activity"]): e["n_cases"]
+        for e in ask(folder, "dfg", "--level", "endpoint", "--view", "instances")
+    }
     assert ends == {("start", "A"): 2, ("end", "A"): 1, ("end", "B"): 1}
     # rework counts instances (its default view): A again in C1 only, by the same resource (a repeat)
-    rework = {r["activity"]: (r["n_cases"], r["n_cases_with_rework"], r["n_repeat"], r["n_redo"])
-              for r in ask(folder, "rework")}
+    rework = {
+        r["activity"]: (r["n_cases"], r["n_cases_with_rework"], r["n_repeat"], r["n_redo"])
+        for r in ask(folder, "rework")
+    }
     assert rework == {"A": (2, 1, 1, 0), "B": (2, 0, 0, 0), "C": (1, 0, 0, 0)}
     assert ask(folder, "rework", "--view", "instances") == ask(folder, "rework")
     # the value stream always counts instances: hands-on time measured from each instance's own start
-    stream = {r["activity"]: (r["n_instances"], r["process_time_source"], r["total_process_hours"])
-              for r in ask(folder, "valuestream")}
+    stream = {
+        r["activity"]: (r["n_instances"], r["process_time_source"], r["total_process_hours"])
+        for r in ask(folder, "valuestream")
+    }
     assert stream == {"A": (3, "measured", 2.5), "B": (2, "measured", 1.0), "C": (1, "measured", 50 / 60)}
 
 
@@ -195,7 +230,9 @@ def test_an_unreadable_start_is_quarantined_and_an_empty_one_is_no_start(tmp_pat
         "case,activity,start_time,complete_time\n"
         "K1,Visit,2025-03-03T09:00:00+00:00,2025-03-03T09:45:00+00:00\n"
         "K1,Decide,soon,2025-03-04T10:00:00+00:00\n"
-        "K1,Letter,,2025-03-05T10:00:00+00:00\n", encoding="utf-8")
+        "K1,Letter,,2025-03-05T10:00:00+00:00\n",
+        encoding="utf-8",
+    )
     r = cli("import", "tasks.csv", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "read 3 loaded 2 (new 2) quarantined 1" in " ".join(r.stdout.split())  # rows in = loaded + quarantined
@@ -204,9 +241,12 @@ def test_an_unreadable_start_is_quarantined_and_an_empty_one_is_no_start(tmp_pat
     con = duckdb.connect(str(tmp_path / "vaerdistrom.duckdb"), read_only=True)
     try:
         assert con.execute("select row_number, field, reason from raw.quarantine").fetchall() == [
-            (2, "start_time", "start timestamp not readable")]
-        instances = con.execute("select activity, process_time_source, process_seconds from marts.activity_instances "
-                                "order by instance_order").fetchall()
+            (2, "start_time", "start timestamp not readable")
+        ]
+        instances = con.execute(
+            "select activity, process_time_source, process_seconds from marts.activity_instances "
+            "order by instance_order"
+        ).fetchall()
     finally:
         con.close()
     assert instances == [("Visit", "measured", 2700.0), ("Letter", "unknown", None)]

@@ -1,6 +1,5 @@
 """A large XES log read in parts, one per core: the same frame as one read of the whole file."""
 
-
 import polars as pl
 import pytest
 
@@ -21,8 +20,16 @@ def _joined(read: tuple[list[pl.DataFrame], dict]) -> pl.DataFrame:
     return frame.select(sorted(frame.columns))
 
 
-@pytest.mark.parametrize("name, parts", [("BPIC15_1.xes.gz", 2), ("reviewing.xes", 3), ("receipt_wabo.xes.gz", 5),
-                                         ("helpdesk.xes.gz", 2), ("roadtraffic100traces.xes", 2)])
+@pytest.mark.parametrize(
+    "name, parts",
+    [
+        ("BPIC15_1.xes.gz", 2),
+        ("reviewing.xes", 3),
+        ("receipt_wabo.xes.gz", 5),
+        ("helpdesk.xes.gz", 2),
+        ("roadtraffic100traces.xes", 2),
+    ],
+)
 def test_a_log_read_in_parts_is_the_log_read_whole(shared_data, name, parts):
     read = read_in_parts(shared_data / name, parts, min_bytes=0)
     assert len(read[0]) == parts
@@ -33,11 +40,16 @@ def test_a_log_read_in_parts_is_the_log_read_whole(shared_data, name, parts):
 
 
 def test_the_log_defaults_are_read_from_its_header():
-    header = (b'<?xml version="1.0"?>\n<log xmlns="http://www.xes-standard.org/"><global scope="trace"><string '
-              b'key="group" value="UNKNOWN"/></global><global scope="event"><date key="time:timestamp" '
-              b'value="1970-01-01T00:00:00.000+01:00"/><int key="n" value="007"/></global><string key="x" value="y"/>')
-    assert defaults_of(header) == {"case:group": ("string", "UNKNOWN"),
-                                   "time:timestamp": ("date", "1970-01-01T00:00:00.000+01:00"), "n": ("int", "007")}
+    header = (
+        b'<?xml version="1.0"?>\n<log xmlns="http://www.xes-standard.org/"><global scope="trace"><string '
+        b'key="group" value="UNKNOWN"/></global><global scope="event"><date key="time:timestamp" '
+        b'value="1970-01-01T00:00:00.000+01:00"/><int key="n" value="007"/></global><string key="x" value="y"/>'
+    )
+    assert defaults_of(header) == {
+        "case:group": ("string", "UNKNOWN"),
+        "time:timestamp": ("date", "1970-01-01T00:00:00.000+01:00"),
+        "n": ("int", "007"),
+    }
     parts = [pl.DataFrame({"case:group": ["a"], "n": ["1"]}), pl.DataFrame({"other": ["b"]})]
     joined = join_parts(parts, {k: v for k, v in defaults_of(header).items() if k != "time:timestamp"})
     assert joined.rows() == [("a", "1", None), ("UNKNOWN", "7", "b")]
@@ -45,9 +57,11 @@ def test_the_log_defaults_are_read_from_its_header():
 
 def test_parts_are_cut_just_before_a_trace_and_each_is_a_whole_document(tmp_path):
     head = b'<?xml version="1.0"?>\n<log><global scope="event"><string key="org:resource" value="x"/></global>\n'
-    traces = [b'<trace><string key="concept:name" value="c%d"/><event><string key="concept:name" value="a &lt;'
-              b'trace"/>%s</event></trace>\n' % (i, b'<string key="org:resource" value="y"/>' if i == 0 else b"")
-              for i in range(4)]
+    traces = [
+        b'<trace><string key="concept:name" value="c%d"/><event><string key="concept:name" value="a &lt;'
+        b'trace"/>%s</event></trace>\n' % (i, b'<string key="org:resource" value="y"/>' if i == 0 else b"")
+        for i in range(4)
+    ]
     data = head + b"".join(traces) + b"</log>\n"
     points = cut_points(data, 2)  # at the first trace to start at or after the middle of the traces
     assert points == [len(head), len(head) + len(traces[0]) + len(traces[1]), len(data)]

@@ -11,9 +11,16 @@ import simulator.xlsx as xlsx
 
 def write(tmp_path, name, df, monkeypatch, max_rows):
     monkeypatch.setattr(xlsx, "MAX_ROWS", max_rows)
-    w = xlsx.XlsxWriter(tmp_path / name, "Hændelser", ("Navn", "Tid", "Dag", "Antal"),
-                        ("str", "datetime", "date", "number"), tmp_path / f"spill-{name}",
-                        title="Test & <prøve>", author="Åse", created=dt.datetime(2026, 1, 1, 3, 0))
+    w = xlsx.XlsxWriter(
+        tmp_path / name,
+        "Hændelser",
+        ("Navn", "Tid", "Dag", "Antal"),
+        ("str", "datetime", "date", "number"),
+        tmp_path / f"spill-{name}",
+        title="Test & <prøve>",
+        author="Åse",
+        created=dt.datetime(2026, 1, 1, 3, 0),
+    )
     w.write(df.slice(0, 7))
     w.write(df.slice(7))
     w.close()
@@ -21,13 +28,15 @@ def write(tmp_path, name, df, monkeypatch, max_rows):
 
 
 def test_rows_sheets_escaping_and_dates(tmp_path, monkeypatch):
-    names = [f"Række {i} æøå & <b> \"q\"" if i % 4 else None for i in range(25)]
-    df = pl.DataFrame({
-        "Navn": names,
-        "Tid": [45_658.5 + i for i in range(25)],  # 2025-01-01 12:00 + i days
-        "Dag": [45_658 + i for i in range(25)],
-        "Antal": [i * 1.5 for i in range(25)],
-    })
+    names = [f'Række {i} æøå & <b> "q"' if i % 4 else None for i in range(25)]
+    df = pl.DataFrame(
+        {
+            "Navn": names,
+            "Tid": [45_658.5 + i for i in range(25)],  # 2025-01-01 12:00 + i days
+            "Dag": [45_658 + i for i in range(25)],
+            "Antal": [i * 1.5 for i in range(25)],
+        }
+    )
     path = write(tmp_path, "a.xlsx", df, monkeypatch, max_rows=11)  # 10 data rows per sheet
     book = openpyxl.load_workbook(path, read_only=True)
     assert book.sheetnames == ["Hændelser", "Hændelser (2)", "Hændelser (3)"]

@@ -31,100 +31,116 @@ def _json(name: str) -> pa.Field:
     return pa.field(name, pa.string(), metadata=JSON_META)
 
 
-EVENTS = pa.schema([
-    _uuid("event_id"),  # hash of source + the source's own event key
-    pa.field("source", pa.string(), nullable=False),  # configured source name, e.g. "nexus"
-    pa.field("process", pa.string()),  # service / case type, e.g. "visitation"
-    pa.field("case_id", pa.string()),
-    pa.field("activity", pa.string(), nullable=False),
-    pa.field("ts", UTC_TS, nullable=False),
-    pa.field("lifecycle", pa.string()),  # "start" / "complete" or the source's own value
-    pa.field("resource", pa.string()),
-    pa.field("org_unit", pa.string()),
-    pa.field("channel", pa.string()),  # case_system, phone, email, visit, self_service, letter, ...
-    pa.field("direction", pa.string()),  # contacts: inbound / outbound
-    pa.field("citizen_key", pa.string()),  # keyed HMAC pseudonym of the CPR number, never the number
-    _json("attributes"),
-    pa.field("source_seq", pa.int64(), nullable=False),  # position in the source: breaks timestamp ties
-    pa.field("batch_id", pa.int64(), nullable=False),
-    # an interval row's start (one row per activity instance, with a start and a completion column); NULL for a
-    # source whose rows are single events. Last, as migration 10 added it to warehouses made before.
-    pa.field("start_ts", UTC_TS),
-])
+EVENTS = pa.schema(
+    [
+        _uuid("event_id"),  # hash of source + the source's own event key
+        pa.field("source", pa.string(), nullable=False),  # configured source name, e.g. "nexus"
+        pa.field("process", pa.string()),  # service / case type, e.g. "visitation"
+        pa.field("case_id", pa.string()),
+        pa.field("activity", pa.string(), nullable=False),
+        pa.field("ts", UTC_TS, nullable=False),
+        pa.field("lifecycle", pa.string()),  # "start" / "complete" or the source's own value
+        pa.field("resource", pa.string()),
+        pa.field("org_unit", pa.string()),
+        pa.field("channel", pa.string()),  # case_system, phone, email, visit, self_service, letter, ...
+        pa.field("direction", pa.string()),  # contacts: inbound / outbound
+        pa.field("citizen_key", pa.string()),  # keyed HMAC pseudonym of the CPR number, never the number
+        _json("attributes"),
+        pa.field("source_seq", pa.int64(), nullable=False),  # position in the source: breaks timestamp ties
+        pa.field("batch_id", pa.int64(), nullable=False),
+        # an interval row's start (one row per activity instance, with a start and a completion column); NULL for a
+        # source whose rows are single events. Last, as migration 10 added it to warehouses made before.
+        pa.field("start_ts", UTC_TS),
+    ]
+)
 
-CASES = pa.schema([
-    pa.field("source", pa.string(), nullable=False),
-    pa.field("case_id", pa.string(), nullable=False),
-    pa.field("process", pa.string()),
-    pa.field("citizen_key", pa.string()),
-    pa.field("opened_at", UTC_TS),
-    pa.field("closed_at", UTC_TS),
-    pa.field("deadline_at", UTC_TS),
-    _json("attributes"),
-    pa.field("batch_id", pa.int64(), nullable=False),
-])
+CASES = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("case_id", pa.string(), nullable=False),
+        pa.field("process", pa.string()),
+        pa.field("citizen_key", pa.string()),
+        pa.field("opened_at", UTC_TS),
+        pa.field("closed_at", UTC_TS),
+        pa.field("deadline_at", UTC_TS),
+        _json("attributes"),
+        pa.field("batch_id", pa.int64(), nullable=False),
+    ]
+)
 
-CONTACTS = pa.schema([
-    _uuid("contact_id"),  # hash of source + the log's own key
-    pa.field("source", pa.string(), nullable=False),
-    pa.field("ts", UTC_TS, nullable=False),
-    pa.field("channel", pa.string(), nullable=False),
-    pa.field("direction", pa.string()),
-    pa.field("citizen_key", pa.string()),
-    pa.field("case_ref", pa.string()),  # the case number the contact shows, if any
-    pa.field("org_unit", pa.string()),
-    pa.field("resource", pa.string()),
-    pa.field("duration_seconds", pa.float64()),
-    _json("attributes"),
-    pa.field("source_seq", pa.int64(), nullable=False),
-    pa.field("batch_id", pa.int64(), nullable=False),
-])
+CONTACTS = pa.schema(
+    [
+        _uuid("contact_id"),  # hash of source + the log's own key
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("ts", UTC_TS, nullable=False),
+        pa.field("channel", pa.string(), nullable=False),
+        pa.field("direction", pa.string()),
+        pa.field("citizen_key", pa.string()),
+        pa.field("case_ref", pa.string()),  # the case number the contact shows, if any
+        pa.field("org_unit", pa.string()),
+        pa.field("resource", pa.string()),
+        pa.field("duration_seconds", pa.float64()),
+        _json("attributes"),
+        pa.field("source_seq", pa.int64(), nullable=False),
+        pa.field("batch_id", pa.int64(), nullable=False),
+    ]
+)
 
 # Object-centric logs (OCEL) keep their objects and relations; their events are also
 # flattened into `staging.events`, one row per event and object of the source's case type.
-OCEL_EVENTS = pa.schema([
-    pa.field("source", pa.string(), nullable=False),
-    pa.field("event_key", pa.string(), nullable=False),  # the log's own event id
-    pa.field("activity", pa.string(), nullable=False),
-    pa.field("ts", UTC_TS, nullable=False),
-    pa.field("resource", pa.string()),
-    _json("attributes"),
-    pa.field("source_seq", pa.int64(), nullable=False),
-    pa.field("batch_id", pa.int64(), nullable=False),
-])
+OCEL_EVENTS = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("event_key", pa.string(), nullable=False),  # the log's own event id
+        pa.field("activity", pa.string(), nullable=False),
+        pa.field("ts", UTC_TS, nullable=False),
+        pa.field("resource", pa.string()),
+        _json("attributes"),
+        pa.field("source_seq", pa.int64(), nullable=False),
+        pa.field("batch_id", pa.int64(), nullable=False),
+    ]
+)
 
-OBJECTS = pa.schema([
-    pa.field("source", pa.string(), nullable=False),
-    pa.field("object_id", pa.string(), nullable=False),
-    pa.field("object_type", pa.string(), nullable=False),
-    _json("attributes"),  # the object's attribute values from the start (later values: object_changes)
-    pa.field("batch_id", pa.int64(), nullable=False),
-])
+OBJECTS = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("object_id", pa.string(), nullable=False),
+        pa.field("object_type", pa.string(), nullable=False),
+        _json("attributes"),  # the object's attribute values from the start (later values: object_changes)
+        pa.field("batch_id", pa.int64(), nullable=False),
+    ]
+)
 
-OBJECT_CHANGES = pa.schema([
-    pa.field("source", pa.string(), nullable=False),
-    pa.field("object_id", pa.string(), nullable=False),
-    pa.field("ts", UTC_TS, nullable=False),
-    pa.field("field", pa.string(), nullable=False),
-    pa.field("value", pa.string()),
-    pa.field("batch_id", pa.int64(), nullable=False),
-])
+OBJECT_CHANGES = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("object_id", pa.string(), nullable=False),
+        pa.field("ts", UTC_TS, nullable=False),
+        pa.field("field", pa.string(), nullable=False),
+        pa.field("value", pa.string()),
+        pa.field("batch_id", pa.int64(), nullable=False),
+    ]
+)
 
-EVENT_OBJECTS = pa.schema([
-    pa.field("source", pa.string(), nullable=False),
-    pa.field("event_key", pa.string(), nullable=False),
-    pa.field("object_id", pa.string(), nullable=False),
-    pa.field("qualifier", pa.string(), nullable=False),  # "" when the log gives none
-    pa.field("batch_id", pa.int64(), nullable=False),
-])
+EVENT_OBJECTS = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("event_key", pa.string(), nullable=False),
+        pa.field("object_id", pa.string(), nullable=False),
+        pa.field("qualifier", pa.string(), nullable=False),  # "" when the log gives none
+        pa.field("batch_id", pa.int64(), nullable=False),
+    ]
+)
 
-OBJECT_OBJECTS = pa.schema([
-    pa.field("source", pa.string(), nullable=False),
-    pa.field("object_id", pa.string(), nullable=False),
-    pa.field("related_id", pa.string(), nullable=False),
-    pa.field("qualifier", pa.string(), nullable=False),
-    pa.field("batch_id", pa.int64(), nullable=False),
-])
+OBJECT_OBJECTS = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("object_id", pa.string(), nullable=False),
+        pa.field("related_id", pa.string(), nullable=False),
+        pa.field("qualifier", pa.string(), nullable=False),
+        pa.field("batch_id", pa.int64(), nullable=False),
+    ]
+)
 
 TABLES: dict[str, pa.Schema] = {
     "staging.events": EVENTS,
@@ -184,5 +200,4 @@ def create_table_sql(table: str) -> str:
 
 # The cases the batches after a given batch id (the parameter) touched: what a per-case mart, and a published
 # snapshot of it, update on a night.
-TOUCHED_CASES = ("select distinct process, case_id from staging.events where batch_id > ? "
-                 "and case_id is not null")
+TOUCHED_CASES = "select distinct process, case_id from staging.events where batch_id > ? and case_id is not null"

@@ -39,7 +39,8 @@ def local_to_utc(naive: pl.Series, zone: str = DEFAULT_ZONE) -> LocalisedTimes:
     shift = 1
     while gap.any() and shift <= 3:  # before the change: an hour earlier exists, then add the hour back
         earlier = (naive - pl.duration(hours=shift)).dt.replace_time_zone(
-            zone, ambiguous="earliest", non_existent="null") + pl.duration(hours=shift)
+            zone, ambiguous="earliest", non_existent="null"
+        ) + pl.duration(hours=shift)
         local = pl.select(pl.when(gap).then(earlier).otherwise(local)).to_series()
         gap = local.is_null() & naive.is_not_null()
         shift += 1

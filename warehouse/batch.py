@@ -40,9 +40,18 @@ class BatchReport:
 
 # a row of raw.quarantine: the batch, where the row was (file, number), the field at fault and why, the row's
 # data as JSON (pseudonymised), and the kind of record (a row; OCEL: an object, a change, a relation)
-QUARANTINE = pa.schema([("batch_id", pa.int64()), ("source", pa.string()), ("file", pa.string()),
-                        ("row_number", pa.int64()), ("field", pa.string()), ("reason", pa.string()),
-                        ("row_data", pa.string()), ("record", pa.string())])
+QUARANTINE = pa.schema(
+    [
+        ("batch_id", pa.int64()),
+        ("source", pa.string()),
+        ("file", pa.string()),
+        ("row_number", pa.int64()),
+        ("field", pa.string()),
+        ("reason", pa.string()),
+        ("row_data", pa.string()),
+        ("record", pa.string()),
+    ]
+)
 
 
 def file_label(path: Path | str) -> str:
@@ -63,4 +72,4 @@ def sha256_of(path: Path) -> str:
 def one_line(text: str, limit: int = 400) -> str:
     """A message as one line: its white space runs (line breaks too) as single spaces, cut to `limit` characters."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -26,9 +26,11 @@ def replace_changed(con: duckdb.DuckDBPyConnection, source: str, target: str, ke
     on = " and ".join(f"x.{k} is not distinct from c.{k}" for k in key)
     con.execute("begin transaction")
     try:
-        con.execute(f"create or replace temp table _changed_keys as select distinct {', '.join(key)} from ("
-                    f"(select * from {source} except select * from {target}) union all "
-                    f"(select * from {target} except select * from {source}))")
+        con.execute(
+            f"create or replace temp table _changed_keys as select distinct {', '.join(key)} from ("
+            f"(select * from {source} except select * from {target}) union all "
+            f"(select * from {target} except select * from {source}))"
+        )
         changed = con.execute("select count(*) from _changed_keys").fetchall()[0][0]
         if changed:
             con.execute(f"delete from {target} as x using _changed_keys as c where {on}")

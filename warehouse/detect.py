@@ -17,28 +17,110 @@ from vaerdistrom.errors import UsageError
 from warehouse.config import Source
 
 KIND_BY_SUFFIX = {
-    ".xes": "xes", ".gz": "xes", ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet",
-    ".xlsx": "excel", ".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonocel": "ocel", ".xmlocel": "ocel",
-    ".sqlite": "ocel", ".sqlite3": "ocel", ".db": "ocel",
+    ".xes": "xes",
+    ".gz": "xes",
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".xlsx": "excel",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".jsonocel": "ocel",
+    ".xmlocel": "ocel",
+    ".sqlite": "ocel",
+    ".sqlite3": "ocel",
+    ".db": "ocel",
 }
 # the XES standard's own keys; each is mapped only when the log's events have it
-XES_MAPPING = {"case_id": "case:concept:name", "activity": "concept:name", "ts": "time:timestamp",
-               "start_ts": "start_timestamp", "lifecycle": "lifecycle:transition", "resource": "org:resource",
-               "org_unit": "org:group"}  # start_timestamp: pm4py's name for an interval log's start
+XES_MAPPING = {
+    "case_id": "case:concept:name",
+    "activity": "concept:name",
+    "ts": "time:timestamp",
+    "start_ts": "start_timestamp",
+    "lifecycle": "lifecycle:transition",
+    "resource": "org:resource",
+    "org_unit": "org:group",
+}  # start_timestamp: pm4py's name for an interval log's start
 # header names (lower case, without spaces, dashes, underscores and dots), best first
 CANDIDATES = {
-    "case_id": ["case:concept:name", "caseid", "case", "casenumber", "sagsnummer", "sagsid", "sag", "sagid",
-                "forloeb", "forløb", "forloebid", "id"],
-    "activity": ["concept:name", "activity", "aktivitet", "activityname", "event", "eventname", "hændelse",
-                 "haendelse", "handling", "step", "trin", "task", "opgave"],
-    "ts": ["time:timestamp", "timestamp", "tidspunkt", "time", "tid", "datetime", "date", "dato", "udført",
-           "udfoert", "completetime", "completetimestamp", "endtime", "endtimestamp", "end", "completed",
-           "afsluttet", "sluttidspunkt", "slut", "registreret", "oprettet"],
+    "case_id": [
+        "case:concept:name",
+        "caseid",
+        "case",
+        "casenumber",
+        "sagsnummer",
+        "sagsid",
+        "sag",
+        "sagid",
+        "forloeb",
+        "forløb",
+        "forloebid",
+        "id",
+    ],
+    "activity": [
+        "concept:name",
+        "activity",
+        "aktivitet",
+        "activityname",
+        "event",
+        "eventname",
+        "hændelse",
+        "haendelse",
+        "handling",
+        "step",
+        "trin",
+        "task",
+        "opgave",
+    ],
+    "ts": [
+        "time:timestamp",
+        "timestamp",
+        "tidspunkt",
+        "time",
+        "tid",
+        "datetime",
+        "date",
+        "dato",
+        "udført",
+        "udfoert",
+        "completetime",
+        "completetimestamp",
+        "endtime",
+        "endtimestamp",
+        "end",
+        "completed",
+        "afsluttet",
+        "sluttidspunkt",
+        "slut",
+        "registreret",
+        "oprettet",
+    ],
     # an interval row's start: the row is one activity instance, the time above its completion
-    "start_ts": ["starttimestamp", "starttime", "start", "startdate", "starttidspunkt", "startdato", "påbegyndt",
-                 "paabegyndt", "begyndt", "begin"],
-    "resource": ["org:resource", "resource", "ressource", "user", "bruger", "medarbejder", "sagsbehandler",
-                 "caseworker", "udførtaf", "udfoertaf"],
+    "start_ts": [
+        "starttimestamp",
+        "starttime",
+        "start",
+        "startdate",
+        "starttidspunkt",
+        "startdato",
+        "påbegyndt",
+        "paabegyndt",
+        "begyndt",
+        "begin",
+    ],
+    "resource": [
+        "org:resource",
+        "resource",
+        "ressource",
+        "user",
+        "bruger",
+        "medarbejder",
+        "sagsbehandler",
+        "caseworker",
+        "udførtaf",
+        "udfoertaf",
+    ],
     "lifecycle": ["lifecycle:transition", "lifecycle", "status", "transition"],
     "org_unit": ["org:group", "orgunit", "group", "department", "afdeling", "enhed", "team", "unit"],
 }
@@ -68,8 +150,10 @@ def kind_of(path: Path) -> str:
         return "ocel"
     kind = KIND_BY_SUFFIX.get(path.suffix.lower())
     if kind is None:
-        raise DetectError(f"{path}: cannot tell the format from the suffix {path.suffix!r} (known: "
-                          f"{', '.join(sorted(set(KIND_BY_SUFFIX) | {'.json', '.xml'}))})")
+        raise DetectError(
+            f"{path}: cannot tell the format from the suffix {path.suffix!r} (known: "
+            f"{', '.join(sorted(set(KIND_BY_SUFFIX) | {'.json', '.xml'}))})"
+        )
     return kind
 
 
@@ -91,8 +175,9 @@ def guess_columns(columns: list[str], given: dict[str, str | None]) -> dict[str,
     for field, names in CANDIDATES.items():
         if given.get(field):
             if given[field] not in columns:
-                raise DetectError(f"{_option(field)} {given[field]!r} is not a "
-                                  f"column of the file (it has: {', '.join(columns)})")
+                raise DetectError(
+                    f"{_option(field)} {given[field]!r} is not a column of the file (it has: {', '.join(columns)})"
+                )
             mapping[field] = given[field]
             continue
         taken = set(mapping.values()) | {v for v in given.values() if v}
@@ -133,22 +218,39 @@ def most_connected_type(path: Path) -> str:
     return min(per_type, key=lambda t: (-per_type[t], -objects[t], t))
 
 
-def guess_source(path: Path, *, process: str, case_id: str | None = None, activity: str | None = None,
-                 timestamp: str | None = None, object_type: str | None = None, resource: str | None = None,
-                 org_unit: str | None = None, start_timestamp: str | None = None) -> tuple[Source, list[str]]:
+def guess_source(
+    path: Path,
+    *,
+    process: str,
+    case_id: str | None = None,
+    activity: str | None = None,
+    timestamp: str | None = None,
+    object_type: str | None = None,
+    resource: str | None = None,
+    org_unit: str | None = None,
+    start_timestamp: str | None = None,
+) -> tuple[Source, list[str]]:
     """(source config, notes saying what was guessed) for one file."""
     kind = kind_of(path)
     notes = []
     if kind == "ocel":
         if not object_type:
             object_type = most_connected_type(path)
-            notes.append(f"cases are the objects of type {object_type!r} (the type with most event relations; "
-                         "choose another with --object-type)")
+            notes.append(
+                f"cases are the objects of type {object_type!r} (the type with most event relations; "
+                "choose another with --object-type)"
+            )
         return Source(kind="ocel", path=path.name, process=process, object_type=object_type), notes
     if object_type:
         raise DetectError("--object-type is for OCEL files only")
-    given = {"case_id": case_id, "activity": activity, "ts": timestamp, "start_ts": start_timestamp,
-             "resource": resource, "org_unit": org_unit}
+    given = {
+        "case_id": case_id,
+        "activity": activity,
+        "ts": timestamp,
+        "start_ts": start_timestamp,
+        "resource": resource,
+        "org_unit": org_unit,
+    }
     if kind == "xes":
         from connectors.xes import columns_of as xes_columns
 
@@ -157,8 +259,10 @@ def guess_source(path: Path, *, process: str, case_id: str | None = None, activi
         for field, value in given.items():
             if value:
                 if value not in columns:
-                    raise DetectError(f"{_option(field)} {value!r} is not an attribute of the log's events (they "
-                                      f"have: {', '.join(columns)})")
+                    raise DetectError(
+                        f"{_option(field)} {value!r} is not an attribute of the log's events (they "
+                        f"have: {', '.join(columns)})"
+                    )
                 mapping[field] = value
         how = "the log's attributes, every event read"
     else:
@@ -167,8 +271,10 @@ def guess_source(path: Path, *, process: str, case_id: str | None = None, activi
         how = "the header" + (" and the first 1,000 rows" if kind in ("jsonl", "excel") else "")
     for field in ("case_id", "activity", "ts"):
         if field not in mapping:
-            raise DetectError(f"{path}: no {'attribute' if kind == 'xes' else 'column'} looks like the "
-                              f"{_label(field)}; name it with {_option(field)} (the file has: {', '.join(columns)})")
+            raise DetectError(
+                f"{path}: no {'attribute' if kind == 'xes' else 'column'} looks like the "
+                f"{_label(field)}; name it with {_option(field)} (the file has: {', '.join(columns)})"
+            )
     kept = [c for c in columns if c not in mapping.values()]
     notes.append(f"mapped from {how}: " + ", ".join(f"{f} <- {c!r}" for f, c in mapping.items()))
     notes.append(f"kept as attributes: {', '.join(kept) if kept else 'none'}")
@@ -177,10 +283,12 @@ def guess_source(path: Path, *, process: str, case_id: str | None = None, activi
 
 
 def _label(field: str) -> str:
-    return {"ts": "timestamp", "start_ts": "start timestamp", "case_id": "case id", "org_unit": "org unit"
-            }.get(field, field)
+    return {"ts": "timestamp", "start_ts": "start timestamp", "case_id": "case id", "org_unit": "org unit"}.get(
+        field, field
+    )
 
 
 def _option(field: str) -> str:
-    return {"case_id": "--case", "ts": "--timestamp", "start_ts": "--start-timestamp", "org_unit": "--org-unit"
-            }.get(field, f"--{field}")
+    return {"case_id": "--case", "ts": "--timestamp", "start_ts": "--start-timestamp", "org_unit": "--org-unit"}.get(
+        field, f"--{field}"
+    )

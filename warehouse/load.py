@@ -33,8 +33,16 @@ from warehouse.stage import Stager, create_stage, drop_stage, stage_chunks
 from warehouse.store import record_failure, store
 
 
-def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, pseudo: Pseudonymiser,
-              *, chunk_rows: int | None = None, on_rows: Callable[[int], None] | None = None) -> BatchReport:
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    src: Source,
+    name: str,
+    path: Path,
+    pseudo: Pseudonymiser,
+    *,
+    chunk_rows: int | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> BatchReport:
     """Load one file of a source as one batch: staged, then stored in one transaction.
 
     `on_rows(n)` is called as rows are read (for progress bars). A file that changes between its hash and the end
@@ -46,64 +54,141 @@ def load_file(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
         before = path.stat()
         digest = sha256_of(path)
     except OSError as e:  # gone between the listing and the read (moved or deleted by the export), or unreadable
-        error = LoadError(redact(f"{path}: cannot be read ({e.strerror or type(e).__name__}); nothing kept, it is "
-                                 "tried again on the next run"))
+        error = LoadError(
+            redact(
+                f"{path}: cannot be read ({e.strerror or type(e).__name__}); nothing kept, it is "
+                "tried again on the next run"
+            )
+        )
         batch_id = con.execute("select nextval('meta.batch_ids')").fetchall()[0][0]
-        record_failure(con, BatchReport(name, str(path), batch_id), None, con.execute("select now()").fetchall()[0][0],
-                       str(error))
+        record_failure(
+            con, BatchReport(name, str(path), batch_id), None, con.execute("select now()").fetchall()[0][0], str(error)
+        )
         raise error from None
 
     def unchanged(_con: duckdb.DuckDBPyConnection, _report: BatchReport) -> None:  # last, inside the transaction
         now = path.stat()
         if (now.st_size, now.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or sha256_of(path) != digest:
-            raise LoadError("the file changed while it was read (an export still being written?): nothing kept; "
-                            "it is read again on the next run")
+            raise LoadError(
+                "the file changed while it was read (an export still being written?): nothing kept; "
+                "it is read again on the next run"
+            )
 
-    done = con.execute("select batch_id from meta.batches where source = ? and file = ? and sha256 = ? "
-                       "and status = 'done'", [name, file_label(path), digest]).fetchall()
+    done = con.execute(
+        "select batch_id from meta.batches where source = ? and file = ? and sha256 = ? and status = 'done'",
+        [name, file_label(path), digest],
+    ).fetchall()
     if done:
         return BatchReport(name, str(path), done[0][0], skipped=True)
-    opts = {"encoding": src.encoding, "delimiter": src.delimiter, "max_field_bytes": src.max_field_bytes,
-            "unterminated_last_line": src.unterminated_last_line} if src.kind == "csv" else {}
+    opts = (
+        {
+            "encoding": src.encoding,
+            "delimiter": src.delimiter,
+            "max_field_bytes": src.max_field_bytes,
+            "unterminated_last_line": src.unterminated_last_line,
+        }
+        if src.kind == "csv"
+        else {}
+    )
     if src.kind == "excel":
         opts["sheets"] = src.sheets
     if chunk_rows:
         opts["chunk_rows"] = chunk_rows
     if src.kind == "ocel":
-        return _load_batch(con, src, name, path, pseudo, digest=digest, on_rows=on_rows,
-                           stage_with=lambda stage: stage_ocel(stage, opts), on_store=unchanged)
+        return _load_batch(
+            con,
+            src,
+            name,
+            path,
+            pseudo,
+            digest=digest,
+            on_rows=on_rows,
+            stage_with=lambda stage: stage_ocel(stage, opts),
+            on_store=unchanged,
+        )
     if src.kind == "parquet" and parquet_sql.eligible(src, path):  # parquet_sql makes `_batch` a view over the file
-        return _load_batch(con, src, name, path, pseudo, digest=digest, on_rows=on_rows,
-                           stage_with=parquet_sql.stage_file, batch_table=False, on_store=unchanged)
-    return load_chunks(con, src, name, path, READERS[src.kind](path, **opts), pseudo, digest=digest,
-                       on_rows=on_rows, on_store=unchanged)
+        return _load_batch(
+            con,
+            src,
+            name,
+            path,
+            pseudo,
+            digest=digest,
+            on_rows=on_rows,
+            stage_with=parquet_sql.stage_file,
+            batch_table=False,
+            on_store=unchanged,
+        )
+    return load_chunks(
+        con,
+        src,
+        name,
+        path,
+        READERS[src.kind](path, **opts),
+        pseudo,
+        digest=digest,
+        on_rows=on_rows,
+        on_store=unchanged,
+    )
 
 
-def load_pull(con: duckdb.DuckDBPyConnection, src: Source, name: str, pseudo: Pseudonymiser, *,
-              on_rows: Callable[[int], None] | None = None) -> BatchReport:
+def load_pull(
+    con: duckdb.DuckDBPyConnection,
+    src: Source,
+    name: str,
+    pseudo: Pseudonymiser,
+    *,
+    on_rows: Callable[[int], None] | None = None,
+) -> BatchReport:
     """One pull of a database or API source as one batch, its new watermark stored with it."""
     pull = open_pull(con, src, name)
     return load_chunks(con, src, name, pull.label, pull.chunks, pseudo, on_rows=on_rows, on_store=pull.on_store)
 
 
-def load_chunks(con: duckdb.DuckDBPyConnection, src: Source, name: str, label: Path | str,
-                chunks: Iterable[RawChunk], pseudo: Pseudonymiser, *, digest: str | None = None,
-                on_rows: Callable[[int], None] | None = None,
-                on_store: Callable[[duckdb.DuckDBPyConnection, BatchReport], None] | None = None) -> BatchReport:
+def load_chunks(
+    con: duckdb.DuckDBPyConnection,
+    src: Source,
+    name: str,
+    label: Path | str,
+    chunks: Iterable[RawChunk],
+    pseudo: Pseudonymiser,
+    *,
+    digest: str | None = None,
+    on_rows: Callable[[int], None] | None = None,
+    on_store: Callable[[duckdb.DuckDBPyConnection, BatchReport], None] | None = None,
+) -> BatchReport:
     """Load rows read as `RawChunk`s (a file's at `label`, or a connector's pull named `label`) as one batch.
 
     The chunks are mapped and staged as they come; the batch is stored in one transaction, in
     which `on_store(con, report)` runs last (a pull records its new watermark there), so a read
     that breaks off keeps nothing and moves nothing on.
     """
-    return _load_batch(con, src, name, label, pseudo, digest=digest, on_rows=on_rows,
-                       stage_with=lambda stage: stage_chunks(stage, chunks), on_store=on_store)
+    return _load_batch(
+        con,
+        src,
+        name,
+        label,
+        pseudo,
+        digest=digest,
+        on_rows=on_rows,
+        stage_with=lambda stage: stage_chunks(stage, chunks),
+        on_store=on_store,
+    )
 
 
-def _load_batch(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path | str, pseudo: Pseudonymiser,
-                *, digest: str | None, on_rows: Callable[[int], None] | None, stage_with: Callable[[Stager], None],
-                batch_table: bool = True,
-                on_store: Callable[[duckdb.DuckDBPyConnection, BatchReport], None] | None = None) -> BatchReport:
+def _load_batch(
+    con: duckdb.DuckDBPyConnection,
+    src: Source,
+    name: str,
+    path: Path | str,
+    pseudo: Pseudonymiser,
+    *,
+    digest: str | None,
+    on_rows: Callable[[int], None] | None,
+    stage_with: Callable[[Stager], None],
+    batch_table: bool = True,
+    on_store: Callable[[duckdb.DuckDBPyConnection, BatchReport], None] | None = None,
+) -> BatchReport:
     """One batch: staged by `stage_with` outside the batch's transaction, then stored in one transaction."""
     batch_id = con.execute("select nextval('meta.batch_ids')").fetchall()[0][0]
     started = con.execute("select now()").fetchall()[0][0]
@@ -133,8 +218,9 @@ def _load_batch(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Pa
         elif isinstance(e, ReadError):
             error = LoadError(redact(f"{pseudo.scrub(str(e))} (load failed, nothing kept)"))
         else:
-            error = LoadError(redact(f"{path}: load failed, nothing kept: {type(e).__name__}: "
-                                     f"{one_line(pseudo.scrub(str(e)) or '')}"))
+            error = LoadError(
+                redact(f"{path}: load failed, nothing kept: {type(e).__name__}: {one_line(pseudo.scrub(str(e)) or '')}")
+            )
         stage.abandon()
         record_failure(con, report, digest, started, str(error))
         raise error from (None if isinstance(e, (LoadError, ReadError)) else e)
@@ -176,17 +262,27 @@ def source_files(src: Source, name: str, root: Path) -> list[Path]:
     if not files or missing:
         raise LoadError(f"sources.{name}: no file at {root / pattern}")
     if src.ready_file and not (root / src.ready_file).exists():
-        raise LoadError(f"sources.{name}: not ready: {src.ready_file} is not there yet (the export says it is done "
-                        "by writing it); read on a later run")
+        raise LoadError(
+            f"sources.{name}: not ready: {src.ready_file} is not there yet (the export says it is done "
+            "by writing it); read on a later run"
+        )
     young = [f for f in files if time.time() - f.stat().st_mtime < src.min_age_seconds]
     if young:
-        raise LoadError(f"sources.{name}: not ready: {young[0].name} was written less than {src.min_age_seconds} s "
-                        "ago (min_age_seconds); read on a later run")
+        raise LoadError(
+            f"sources.{name}: not ready: {young[0].name} was written less than {src.min_age_seconds} s "
+            "ago (min_age_seconds); read on a later run"
+        )
     return files
 
 
-def load_source(con: duckdb.DuckDBPyConnection, src: Source, name: str, root: Path, pseudo: Pseudonymiser,
-                progress: Progress | None = None) -> list[BatchReport]:
+def load_source(
+    con: duckdb.DuckDBPyConnection,
+    src: Source,
+    name: str,
+    root: Path,
+    pseudo: Pseudonymiser,
+    progress: Progress | None = None,
+) -> list[BatchReport]:
     """Every file of a source, each one batch (a database or an API: one pull, one batch)."""
     progress = progress or Progress()
     if src.kind in PULLED:
@@ -219,13 +315,15 @@ def resolve_key(cfg: Config, root: Path) -> Pseudonymiser:
     return Pseudonymiser(load_key(key_file))
 
 
-def load_all(cfg: Config, root: Path, only: list[str] | None = None, *, progress: Progress | None = None
-             ) -> list[BatchReport]:
+def load_all(
+    cfg: Config, root: Path, only: list[str] | None = None, *, progress: Progress | None = None
+) -> list[BatchReport]:
     """Load the configured sources (all, or those named in `only`) into the config's warehouse."""
     unknown = sorted(set(only or []) - set(cfg.sources))
     if unknown:
-        raise LoadError(f"no source named {', '.join(map(repr, unknown))} in the config "
-                        f"(it has: {', '.join(cfg.sources)})")
+        raise LoadError(
+            f"no source named {', '.join(map(repr, unknown))} in the config (it has: {', '.join(cfg.sources)})"
+        )
     pseudo = resolve_key(cfg, root)
     con = connect(root / cfg.warehouse, cfg.memory_limit)
     reports = []

@@ -26,8 +26,13 @@ def staged(schema: pa.Schema) -> pa.Schema:
     return pa.schema([f.with_nullable(True) for f in schema] + [pa.field("_key", pa.string())])
 
 
-def protect(frame: pl.DataFrame, personal: list[str], pseudo: Pseudonymiser, times: tuple[str | None, ...] = (),
-            whole: set[str] | None = None) -> pl.DataFrame:
+def protect(
+    frame: pl.DataFrame,
+    personal: list[str],
+    pseudo: Pseudonymiser,
+    times: tuple[str | None, ...] = (),
+    whole: set[str] | None = None,
+) -> pl.DataFrame:
     """Personal columns pseudonymised, every other text column scrubbed of CPR-shaped strings, and every number
     column of CPR numbers held as numbers (but the columns in `times`: an epoch second can look like one).
 
@@ -40,11 +45,16 @@ def protect(frame: pl.DataFrame, personal: list[str], pseudo: Pseudonymiser, tim
     whole.update(c for c in candidates if c not in whole and mostly_cpr(frame[c]))
     personal_cols = [c for c in frame.columns if c in personal or c in whole]
     text_cols = [c for c, t in frame.schema.items() if t == pl.Utf8 and c not in personal_cols and c != "row_number"]
-    number_cols = [c for c, t in frame.schema.items() if (t.is_integer() or t.is_float()) and c not in personal_cols
-                   and c != "row_number" and c not in times]
-    return frame.with_columns([pseudo.column(frame[c]).alias(c) for c in personal_cols]
-                              + [pseudo.scrub_column(frame[c]).alias(c) for c in text_cols]
-                              + [pseudo.scrub_numbers(frame[c]).alias(c) for c in number_cols])
+    number_cols = [
+        c
+        for c, t in frame.schema.items()
+        if (t.is_integer() or t.is_float()) and c not in personal_cols and c != "row_number" and c not in times
+    ]
+    return frame.with_columns(
+        [pseudo.column(frame[c]).alias(c) for c in personal_cols]
+        + [pseudo.scrub_column(frame[c]).alias(c) for c in text_cols]
+        + [pseudo.scrub_numbers(frame[c]).alias(c) for c in number_cols]
+    )
 
 
 def _plain(frame: pl.DataFrame, pseudo: Pseudonymiser) -> pl.DataFrame:
@@ -61,8 +71,13 @@ def _plain(frame: pl.DataFrame, pseudo: Pseudonymiser) -> pl.DataFrame:
             values = column.to_list()
             scrubbed = [_scrub_value(v, pseudo) for v in values]
             if scrubbed != values:
-                out.append(pl.Series(name, [None if v is None else json.dumps(v, ensure_ascii=False, default=str)
-                                            for v in scrubbed], dtype=pl.Utf8))
+                out.append(
+                    pl.Series(
+                        name,
+                        [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in scrubbed],
+                        dtype=pl.Utf8,
+                    )
+                )
     return frame.with_columns(out) if out else frame
 
 
@@ -106,8 +121,9 @@ def _seconds(column: str | None, src: Source) -> pl.Expr:
     return text.cast(pl.Float64, strict=False) * SECONDS_PER[src.duration_unit]
 
 
-def _oversized(frame: pl.DataFrame, src: Source, pseudo: Pseudonymiser, quarantine: list[tuple]
-               ) -> tuple[pl.DataFrame, list[tuple]]:
+def _oversized(
+    frame: pl.DataFrame, src: Source, pseudo: Pseudonymiser, quarantine: list[tuple]
+) -> tuple[pl.DataFrame, list[tuple]]:
     """The rows with a text field longer than the source's `max_field_bytes` set aside for quarantine (each value
     cut to 2,000 characters there), and the frame without them. `frame` is protected already."""
     text = [c for c, t in frame.schema.items() if t == pl.Utf8]
@@ -120,37 +136,48 @@ def _oversized(frame: pl.DataFrame, src: Source, pseudo: Pseudonymiser, quaranti
     rows = frame.filter(over)
     first_long = lengths.filter(over).select(pl.concat_list(pl.all()).list.arg_max()).to_series()
     names = safe_names([c for c in frame.columns if c != "row_number"], pseudo)
-    cut = rows.select("row_number", *[pl.col(c).cast(pl.Utf8).str.slice(0, 2000).alias(names[c])
-                                      for c in frame.columns if c != "row_number"])
+    cut = rows.select(
+        "row_number",
+        *[pl.col(c).cast(pl.Utf8).str.slice(0, 2000).alias(names[c]) for c in frame.columns if c != "row_number"],
+    )
     for r, i in zip(cut.iter_rows(named=True), first_long.to_list()):
         rn = r.pop("row_number")
         data = json.dumps(r, ensure_ascii=False, default=str)
-        quarantine.append((rn, names[text[i]], f"field longer than {src.max_field_bytes:,} bytes (max_field_bytes)",
-                           data))
+        quarantine.append(
+            (rn, names[text[i]], f"field longer than {src.max_field_bytes:,} bytes (max_field_bytes)", data)
+        )
     return frame.filter(~over), quarantine
 
 
-def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo: Pseudonymiser,
-                 whole: set[str] | None = None) -> tuple[pa.Table, list[tuple], int, int]:
+def to_canonical(
+    chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo: Pseudonymiser, whole: set[str] | None = None
+) -> tuple[pa.Table, list[tuple], int, int]:
     """(canonical rows, quarantine rows (row number, field, reason, row json), dst ambiguous, dst nonexistent).
 
     `whole`: the load's columns found to hold CPR numbers (see `protect`), filled as chunks come."""
     frame = chunk.frame
-    quarantine = [(row, None, reason, json.dumps({"line": pseudo.scrub(text)[:2000]}, ensure_ascii=False))
-                  for row, reason, text in chunk.unreadable]
+    quarantine = [
+        (row, None, reason, json.dumps({"line": pseudo.scrub(text)[:2000]}, ensure_ascii=False))
+        for row, reason, text in chunk.unreadable
+    ]
     m = src.mapping
     # The fields a row cannot do without must be columns of every chunk; the others may be sparse (an attribute
     # on 10 of 60,000 events leaves a chunk without the column): there they are NULL.
     needed = [c for c in (m.ts, m.case_id, m.activity, src.process_column, src.channel_column) if c]
     missing = [c for c in needed if c not in frame.columns]
-    optional = [c for c in (m.start_ts, m.lifecycle, m.resource, m.org_unit, m.citizen_key, m.source_key,
-                            m.direction, m.duration) if c and c not in frame.columns]
+    optional = [
+        c
+        for c in (m.start_ts, m.lifecycle, m.resource, m.org_unit, m.citizen_key, m.source_key, m.direction, m.duration)
+        if c and c not in frame.columns
+    ]
     if frame.height and optional:
         frame = frame.with_columns([pl.lit(None, dtype=pl.Utf8).alias(c) for c in dict.fromkeys(optional)])
     if frame.height and missing:
-        raise LoadError(f"column {missing[0]!r} named in sources.{name} is not in the "
-                        f"{'rows' if src.kind in PULLED else 'file'} "
-                        f"(it has: {', '.join(c for c in frame.columns if c != 'row_number')})")
+        raise LoadError(
+            f"column {missing[0]!r} named in sources.{name} is not in the "
+            f"{'rows' if src.kind in PULLED else 'file'} "
+            f"(it has: {', '.join(c for c in frame.columns if c != 'row_number')})"
+        )
     if not frame.height:
         schema = CONTACTS if src.records == "contacts" else EVENTS
         return staged(schema).empty_table(), quarantine, 0, 0
@@ -172,8 +199,20 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
 
     row_cols = [c for c in frame.columns if c != "row_number"]
     names = safe_names(row_cols, pseudo)  # a CPR number in a column's name is stored as its pseudonym
-    mapped = {m.ts, m.start_ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key,
-              m.direction, m.duration, src.process_column, src.channel_column}
+    mapped = {
+        m.ts,
+        m.start_ts,
+        m.case_id,
+        m.activity,
+        m.lifecycle,
+        m.resource,
+        m.org_unit,
+        m.citizen_key,
+        m.direction,
+        m.duration,
+        src.process_column,
+        src.channel_column,
+    }
     attrs_cols = [c for c in row_cols if c not in mapped]  # everything else the source has, kept
     text = pl.lit(None, dtype=pl.Utf8)
     common = {
@@ -183,17 +222,25 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
         "org_unit": col(m.org_unit),
         "citizen_key": col(m.citizen_key),
         "attributes": pl.struct([pl.col(c).alias(names[c]) for c in attrs_cols]).struct.json_encode()
-        if attrs_cols else pl.lit("{}"),
+        if attrs_cols
+        else pl.lit("{}"),
         "source_seq": pl.col("row_number"),
         "batch_id": pl.lit(batch_id, dtype=pl.Int64),
     }
     channel = col(src.channel_column, src.channel, src.channel_values)
     direction = col(m.direction, src.direction, src.direction_values)
-    unreadable_ts = "timestamp missing or not readable" + (f" as {src.timestamp_format}" if src.timestamp_format
-                                                           else "")
+    unreadable_ts = "timestamp missing or not readable" + (
+        f" as {src.timestamp_format}" if src.timestamp_format else ""
+    )
     if src.records == "contacts":
-        columns = {"contact_id": text, **common, "channel": channel, "direction": direction,
-                   "case_ref": col(m.case_id), "duration_seconds": _seconds(m.duration, src)}
+        columns = {
+            "contact_id": text,
+            **common,
+            "channel": channel,
+            "direction": direction,
+            "case_ref": col(m.case_id),
+            "duration_seconds": _seconds(m.duration, src),
+        }
         schema = CONTACTS
         checks: list[tuple] = [("ts", m.ts, unreadable_ts, None)]
     else:
@@ -201,33 +248,57 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
         known = sorted(set(src.process_values.values())) if src.process_column and src.process_values else None
         if known:
             process = pl.when(process.is_in(known)).then(process).otherwise(None)
-        columns = {"event_id": text, "process": process, "case_id": col(m.case_id),
-                   "activity": col(m.activity, src.activity), **common,
-                   "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values), "channel": channel,
-                   "direction": direction, "start_ts": pl.col("_start")}
+        columns = {
+            "event_id": text,
+            "process": process,
+            "case_id": col(m.case_id),
+            "activity": col(m.activity, src.activity),
+            **common,
+            "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values),
+            "channel": channel,
+            "direction": direction,
+            "start_ts": pl.col("_start"),
+        }
         schema = EVENTS
         checks = [("ts", m.ts, unreadable_ts, None), ("activity", m.activity, "activity is empty", None)]
         if m.case_id:  # an event without its case would vanish from every mart
             checks.insert(1, ("case_id", m.case_id, "case id is empty", None))
         if start is not None:  # an empty start is no start (the row is one event); a start given must be read
             given = frame[m.start_ts].cast(pl.Utf8).str.strip_chars()
-            checks.append(("start_ts", m.start_ts, "start timestamp not readable"
-                           + (f" as {src.timestamp_format}" if src.timestamp_format else ""),
-                           start.is_null() & given.is_not_null() & (given != "")))
+            checks.append(
+                (
+                    "start_ts",
+                    m.start_ts,
+                    "start timestamp not readable" + (f" as {src.timestamp_format}" if src.timestamp_format else ""),
+                    start.is_null() & given.is_not_null() & (given != ""),
+                )
+            )
         if known:
-            checks.append(("process", src.process_column, f"value not in process_values ({', '.join(known)})",
-                           None))
+            checks.append(("process", src.process_column, f"value not in process_values ({', '.join(known)})", None))
     key = pl.col(m.source_key).cast(pl.Utf8) if m.source_key else text
-    out = frame.with_columns(_ts=ts, _start=start if start is not None else pl.lit(None, dtype=ts.dtype)) \
-        .select(**{c: columns[c] for c in schema.names}, _key=key)
+    out = frame.with_columns(_ts=ts, _start=start if start is not None else pl.lit(None, dtype=ts.dtype)).select(
+        **{c: columns[c] for c in schema.names}, _key=key
+    )
     # a time read, but not one that can be true (a year 0001, a 9999 placeholder)
     earliest, latest = plausible(src)
-    checks.insert(1, ("ts", m.ts, f"timestamp outside {earliest:%Y-%m-%d} to {latest:%Y-%m-%d} (sources.{name}: "
-                                  "earliest, days_ahead)",
-                      ((out["ts"] < earliest) | (out["ts"] > latest)).fill_null(False)))
+    checks.insert(
+        1,
+        (
+            "ts",
+            m.ts,
+            f"timestamp outside {earliest:%Y-%m-%d} to {latest:%Y-%m-%d} (sources.{name}: earliest, days_ahead)",
+            ((out["ts"] < earliest) | (out["ts"] > latest)).fill_null(False),
+        ),
+    )
     if start is not None:
-        checks.append(("start_ts", m.start_ts, f"start timestamp outside {earliest:%Y-%m-%d} to {latest:%Y-%m-%d}",
-                       ((out["start_ts"] < earliest) | (out["start_ts"] > latest)).fill_null(False)))
+        checks.append(
+            (
+                "start_ts",
+                m.start_ts,
+                f"start timestamp outside {earliest:%Y-%m-%d} to {latest:%Y-%m-%d}",
+                ((out["start_ts"] < earliest) | (out["start_ts"] > latest)).fill_null(False),
+            )
+        )
     bad = None
     for field, source_col, reason, failing in checks:  # failing: the rows that fail it; None: a null or empty field
         hit = out[field].is_null() if failing is None else failing
@@ -237,9 +308,12 @@ def to_canonical(chunk: RawChunk, src: Source, name: str, batch_id: int, pseudo:
             hit = hit & ~bad
         if hit.any():
             rows = frame.filter(hit)
-            for rn, data in zip(rows["row_number"].to_list(),
-                                rows.select(pl.struct([pl.col(c).alias(names[c]) for c in row_cols])
-                                            .struct.json_encode())[:, 0].to_list()):
+            for rn, data in zip(
+                rows["row_number"].to_list(),
+                rows.select(pl.struct([pl.col(c).alias(names[c]) for c in row_cols]).struct.json_encode())[
+                    :, 0
+                ].to_list(),
+            ):
                 quarantine.append((rn, names.get(source_col, source_col), reason, data))
         bad = hit if bad is None else bad | hit
     if bad is not None and bad.any():

@@ -29,16 +29,20 @@ class Migration:
 
 def sql_file(name: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
     """A migration step that runs one `.sql` file from warehouse/sql/."""
+
     def run(con: duckdb.DuckDBPyConnection) -> None:
         con.execute((SQL / name).read_text(encoding="utf-8"))
+
     return run
 
 
 def canonical_tables(*tables: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
     """A migration step creating staging tables from their Arrow schemas in vaerdistrom/schema.py."""
+
     def run(con: duckdb.DuckDBPyConnection) -> None:
         for table in tables:
             con.execute(create_table_sql(table))
+
     return run
 
 
@@ -55,18 +59,31 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "layers and batches", sql_file("001_layers.sql")),
     Migration(2, "canonical staging tables", canonical_tables("staging.events", "staging.cases", "staging.contacts")),
     Migration(3, "quarantine", sql_file("003_quarantine.sql")),
-    Migration(4, "object-centric logs", canonical_tables("staging.ocel_events", "staging.objects",
-                                                         "staging.object_changes", "staging.event_objects",
-                                                         "staging.object_objects")),
+    Migration(
+        4,
+        "object-centric logs",
+        canonical_tables(
+            "staging.ocel_events",
+            "staging.objects",
+            "staging.object_changes",
+            "staging.event_objects",
+            "staging.object_objects",
+        ),
+    ),
     Migration(5, "event and contact ids kept unique by the loader, without an index", drop_event_indexes),
     Migration(6, "mart state, for incremental mining", sql_file("006_mart_state.sql")),
     Migration(7, "nightly runs, KPI history and deadline breaches", sql_file("007_runs.sql")),
     Migration(8, "when each mart was last built whole, for publishing case by case", sql_file("008_rebuilt_at.sql")),
     Migration(9, "watermarks of the sources pulled from live systems", sql_file("009_watermarks.sql")),
-    Migration(10, "the start of an interval row (an activity instance with a start and a completion column)",
-              sql_file("010_start_ts.sql")),
+    Migration(
+        10,
+        "the start of an interval row (an activity instance with a start and a completion column)",
+        sql_file("010_start_ts.sql"),
+    ),
     Migration(11, "a failed load's row in meta.batches, with its error", sql_file("011_failed_batches.sql")),
-    Migration(12, "quarantined records of an object-centric log beside its rows", sql_file("012_quarantine_records.sql")),
+    Migration(
+        12, "quarantined records of an object-centric log beside its rows", sql_file("012_quarantine_records.sql")
+    ),
 )
 
 
@@ -86,8 +103,10 @@ class MigrationError(VaerdistromError, RuntimeError):
 def applied(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
     """(version, name) of the migrations recorded in the database, in order."""
     con.execute("create schema if not exists meta")
-    con.execute("create table if not exists meta.migrations (version integer primary key, name varchar not null, "
-                "applied_at timestamptz not null default now())")
+    con.execute(
+        "create table if not exists meta.migrations (version integer primary key, name varchar not null, "
+        "applied_at timestamptz not null default now())"
+    )
     return con.execute("select version, name from meta.migrations order by version").fetchall()
 
 
@@ -99,8 +118,9 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = 
     done = {v for v, _ in applied(con)}
     newer = sorted(done - set(versions))
     if newer:
-        raise MigrationError(f"this warehouse has migrations {newer} that this version of vaerdistrom does not "
-                             "know; upgrade vaerdistrom")
+        raise MigrationError(
+            f"this warehouse has migrations {newer} that this version of vaerdistrom does not know; upgrade vaerdistrom"
+        )
     now = []
     for m in migrations:
         if m.version in done:
@@ -118,6 +138,8 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = 
 
 
 DEFAULT_MEMORY_LIMIT = "2GB"
+
+
 def connect(path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
     """Open (or create) the warehouse at `path`, brought up to this version's schema.
 

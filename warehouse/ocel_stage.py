@@ -38,9 +38,15 @@ OCEL_RECORDS = {
 def ocel_events_source(src: Source) -> Source:
     """An OCEL source as the event mapper sees it: the log's own names for time, activity and key."""
     m = src.mapping
-    mapping = Mapping(ts="ocel:timestamp", activity="ocel:activity", source_key="ocel:eid",
-                      resource=m.resource if m else None, org_unit=m.org_unit if m else None,
-                      lifecycle=m.lifecycle if m else None, citizen_key=m.citizen_key if m else None)
+    mapping = Mapping(
+        ts="ocel:timestamp",
+        activity="ocel:activity",
+        source_key="ocel:eid",
+        resource=m.resource if m else None,
+        org_unit=m.org_unit if m else None,
+        lifecycle=m.lifecycle if m else None,
+        citizen_key=m.citizen_key if m else None,
+    )
     return src.model_copy(update={"mapping": mapping})
 
 
@@ -65,22 +71,43 @@ def stage_ocel(stage: Stager, opts: dict) -> None:
         if part.part == "objects":
             extra = [c for c in frame.columns if c not in ("row_number", "ocel:oid", "ocel:type")]
             names = safe_names(extra, stage.pseudo)  # a CPR number in an attribute's name: its pseudonym
-            attributes = (frame.select(pl.struct([pl.col(c).alias(names[c]) for c in extra]).struct.json_encode())[:, 0]
-                          if extra
-                          else pl.Series(["{}"] * frame.height, dtype=pl.Utf8))
-            out = pl.DataFrame({"object_id": frame["ocel:oid"], "object_type": frame["ocel:type"],
-                                "attributes": attributes, "row_number": frame["row_number"]})
+            attributes = (
+                frame.select(pl.struct([pl.col(c).alias(names[c]) for c in extra]).struct.json_encode())[:, 0]
+                if extra
+                else pl.Series(["{}"] * frame.height, dtype=pl.Utf8)
+            )
+            out = pl.DataFrame(
+                {
+                    "object_id": frame["ocel:oid"],
+                    "object_type": frame["ocel:type"],
+                    "attributes": attributes,
+                    "row_number": frame["row_number"],
+                }
+            )
         elif part.part == "changes":
             ts, _, _ = parse_ts(frame["ocel:timestamp"], stage.src)
             _reject(stage, part.part, frame.filter(ts.is_null()), "ocel:timestamp", "time not readable")
             frame, ts = frame.filter(ts.is_not_null()), ts.filter(ts.is_not_null())
-            out = pl.DataFrame({"object_id": frame["ocel:oid"], "ts": ts, "field": frame["ocel:field"],
-                                "value": frame["ocel:value"], "row_number": frame["row_number"]})
+            out = pl.DataFrame(
+                {
+                    "object_id": frame["ocel:oid"],
+                    "ts": ts,
+                    "field": frame["ocel:field"],
+                    "value": frame["ocel:value"],
+                    "row_number": frame["row_number"],
+                }
+            )
         else:
             first = "ocel:eid" if part.part == "relations" else "ocel:oid"
             second = "ocel:oid" if part.part == "relations" else "ocel:oid_2"
-            out = pl.DataFrame({"a": frame[first], "b": frame[second],
-                                "qualifier": frame["ocel:qualifier"].fill_null(""), "row_number": frame["row_number"]})
+            out = pl.DataFrame(
+                {
+                    "a": frame[first],
+                    "b": frame[second],
+                    "qualifier": frame["ocel:qualifier"].fill_null(""),
+                    "row_number": frame["row_number"],
+                }
+            )
         if out.height:
             stage.insert(table, out)
 

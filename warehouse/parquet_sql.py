@@ -33,8 +33,23 @@ WHITESPACE = "' ' || chr(9) || chr(10) || chr(13)"
 
 def mapped_columns(src: Source) -> list[str]:
     m = src.mapping
-    return [c for c in (m.ts, m.case_id, m.activity, m.lifecycle, m.resource, m.org_unit, m.citizen_key,
-                        m.direction, m.duration, src.process_column, src.channel_column) if c]
+    return [
+        c
+        for c in (
+            m.ts,
+            m.case_id,
+            m.activity,
+            m.lifecycle,
+            m.resource,
+            m.org_unit,
+            m.citizen_key,
+            m.direction,
+            m.duration,
+            src.process_column,
+            src.channel_column,
+        )
+        if c
+    ]
 
 
 def eligible(src: Source, path: Path) -> bool:
@@ -45,10 +60,20 @@ def eligible(src: Source, path: Path) -> bool:
         return False  # the chunk path reports it, with the file's name
     names = set(schema.names)
     needed = mapped_columns(src) + ([src.mapping.source_key] if src.mapping.source_key else [])
-    odd = (pa.types.is_nested, pa.types.is_dictionary, pa.types.is_decimal, pa.types.is_binary,
-           pa.types.is_large_binary, pa.types.is_fixed_size_binary)  # the chunk path turns these into what it scrubs
-    if (any(any(kind(f.type) for kind in odd) for f in schema) or not set(needed) <= names or src.timestamp_format
-            or src.mapping.start_ts):  # an interval row's start: the chunk path reads it
+    odd = (
+        pa.types.is_nested,
+        pa.types.is_dictionary,
+        pa.types.is_decimal,
+        pa.types.is_binary,
+        pa.types.is_large_binary,
+        pa.types.is_fixed_size_binary,
+    )  # the chunk path turns these into what it scrubs
+    if (
+        any(any(kind(f.type) for kind in odd) for f in schema)
+        or not set(needed) <= names
+        or src.timestamp_format
+        or src.mapping.start_ts
+    ):  # an interval row's start: the chunk path reads it
         return False
     ts = schema.field(src.mapping.ts).type
     others = [f for f in schema if f.name != src.mapping.ts]
@@ -56,19 +81,31 @@ def eligible(src: Source, path: Path) -> bool:
     if not (pa.types.is_timestamp(ts) and ts.tz is not None and not any(pa.types.is_timestamp(f.type) for f in others)):
         return False
     # a number of nine or ten digits may be a CPR number held as a number: the chunk path pseudonymises those
-    numbers = [f.name for f in others if (pa.types.is_integer(f.type) or pa.types.is_floating(f.type))
-               and f.name not in src.personal]
+    numbers = [
+        f.name
+        for f in others
+        if (pa.types.is_integer(f.type) or pa.types.is_floating(f.type)) and f.name not in src.personal
+    ]
     if numbers:
         import duckdb
 
-        found = duckdb.connect().execute(
-            "select " + " or ".join(f"bool_or({q(c)} between 100000000 and 9999999999)" for c in numbers)
-            + f" from read_parquet({lit(str(path))})").fetchall()[0][0]
+        found = (
+            duckdb.connect()
+            .execute(
+                "select "
+                + " or ".join(f"bool_or({q(c)} between 100000000 and 9999999999)" for c in numbers)
+                + f" from read_parquet({lit(str(path))})"
+            )
+            .fetchall()[0][0]
+        )
         if found:
             return False
     # a text column mostly of CPR numbers is pseudonymised whole: the chunk path decides that from its first values
-    texts = [f.name for f in others if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
-             and f.name not in src.personal]
+    texts = [
+        f.name
+        for f in others
+        if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)) and f.name not in src.personal
+    ]
     if texts:
         import polars as pl
 
@@ -83,9 +120,11 @@ def _polars_text(column: str) -> str:
     """An instant as polars writes it in JSON: 2025-03-01T00:03:05.120+00:00 (fraction in 3 or 6 digits, if any)."""
     c = q(column)
     us = f"(epoch_us({c}) % 1000000)"
-    return (f"case when {c} is null then null else strftime({c} at time zone 'UTC', '%Y-%m-%dT%H:%M:%S') || "
-            f"case when {us} = 0 then '' when {us} % 1000 = 0 then '.' || lpad(({us} // 1000)::varchar, 3, '0') "
-            f"else '.' || lpad({us}::varchar, 6, '0') end || '+00:00' end")
+    return (
+        f"case when {c} is null then null else strftime({c} at time zone 'UTC', '%Y-%m-%dT%H:%M:%S') || "
+        f"case when {us} = 0 then '' when {us} % 1000 = 0 then '.' || lpad(({us} // 1000)::varchar, 3, '0') "
+        f"else '.' || lpad({us}::varchar, 6, '0') end || '+00:00' end"
+    )
 
 
 def _lookup(con: duckdb.DuckDBPyConnection, table: str, pairs: list[tuple[str, str | None]]) -> None:
@@ -100,15 +139,17 @@ def _lookup(con: duckdb.DuckDBPyConnection, table: str, pairs: list[tuple[str, s
 def stage_file(stage: Stager) -> None:
     """The batch's file staged in SQL (`_batch` a view over it), its rows counted into the batch's report."""
     r = stage.report
-    r.rows_read, r.rows_quarantined = stage_sql(stage.con, stage.src, stage.name, Path(stage.path), stage.batch_id,
-                                                stage.pseudo)
+    r.rows_read, r.rows_quarantined = stage_sql(
+        stage.con, stage.src, stage.name, Path(stage.path), stage.batch_id, stage.pseudo
+    )
     r.rows_loaded = r.rows_read - r.rows_quarantined
     if stage.on_rows:
         stage.on_rows(r.rows_read)
 
 
-def stage_sql(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, batch_id: int,
-              pseudo: Pseudonymiser) -> tuple[int, int]:
+def stage_sql(
+    con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, batch_id: int, pseudo: Pseudonymiser
+) -> tuple[int, int]:
     """Views `_protected` and `_batch` over the file, quarantined rows in `_quarantine`; (rows read, quarantined)."""
     m = src.mapping
     schema = pq.read_schema(path)
@@ -118,14 +159,19 @@ def stage_sql(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
     for i, field in enumerate(schema):
         c = q(field.name)
         if field.name in src.personal:
-            values = [v for (v,) in con.execute(f"select distinct {c}::varchar from {scan} where {c} is not null"
-                                                ).fetchall()]
+            values = [
+                v for (v,) in con.execute(f"select distinct {c}::varchar from {scan} where {c} is not null").fetchall()
+            ]
             _lookup(con, f"_p{i}", [(v, pseudo.of(v)) for v in values])
             joins.append(f"left join main._p{i} on main._p{i}.v = f.{c}::varchar")
             protected.append(f"main._p{i}.p as {c}")
         elif pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-            values = [v for (v,) in con.execute(f"select distinct {c} from {scan} where "
-                                                f"regexp_matches({c}, {lit(CPR_PATTERN_POLARS)})").fetchall()]
+            values = [
+                v
+                for (v,) in con.execute(
+                    f"select distinct {c} from {scan} where regexp_matches({c}, {lit(CPR_PATTERN_POLARS)})"
+                ).fetchall()
+            ]
             pairs = [(v, s) for v in values if (s := pseudo.scrub(v)) != v]
             if pairs:
                 _lookup(con, f"_s{i}", pairs)
@@ -135,26 +181,41 @@ def stage_sql(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
                 protected.append(f"f.{c}")
         else:
             protected.append(f"f.{c}")
-    con.execute(f"create or replace view main._protected as select f.file_row_number + 1 as row_number, "
-                f"{', '.join(protected)} from {scan} as f {' '.join(joins)}")
+    con.execute(
+        f"create or replace view main._protected as select f.file_row_number + 1 as row_number, "
+        f"{', '.join(protected)} from {scan} as f {' '.join(joins)}"
+    )
 
     def col(c: str | None, fixed: str | None = None, values: dict[str, str] | None = None) -> str:
         if c is None:
             return lit(fixed)
         e = f"trim({q(c)}::varchar, {WHITESPACE})"
         if values:
-            e = "case " + e + " " + " ".join(f"when {lit(k)} then {lit(v)}" for k, v in values.items()) \
+            e = (
+                "case "
+                + e
+                + " "
+                + " ".join(f"when {lit(k)} then {lit(v)}" for k, v in values.items())
                 + f" else {e} end"
+            )
         return e
 
     unmapped = [f.name for f in schema if f.name not in mapped_columns(src)]
     names = safe_names(schema.names, pseudo)  # a CPR number in a column's name is stored as its pseudonym
-    attributes = ("to_json(struct_pack(" + ", ".join(f"{q(names[c])} := {q(c)}" for c in unmapped) + "))"
-                  if unmapped else "'{}'")
+    attributes = (
+        "to_json(struct_pack(" + ", ".join(f"{q(names[c])} := {q(c)}" for c in unmapped) + "))" if unmapped else "'{}'"
+    )
     ts = q(m.ts)
-    common = {"source": lit(name), "ts": ts, "resource": col(m.resource), "org_unit": col(m.org_unit),
-              "citizen_key": col(m.citizen_key), "attributes": attributes, "source_seq": "row_number",
-              "batch_id": str(batch_id)}
+    common = {
+        "source": lit(name),
+        "ts": ts,
+        "resource": col(m.resource),
+        "org_unit": col(m.org_unit),
+        "citizen_key": col(m.citizen_key),
+        "attributes": attributes,
+        "source_seq": "row_number",
+        "batch_id": str(batch_id),
+    }
     channel = col(src.channel_column, src.channel, src.channel_values)
     direction = col(m.direction, src.direction, src.direction_values)
     checks = [("ts", m.ts, "timestamp missing or not readable")]
@@ -165,43 +226,72 @@ def stage_sql(con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path
             if src.decimal == ",":
                 text = f"replace(replace({text}, '.', ''), ',', '.')"
             duration = f"try_cast({text} as double) * {SECONDS_PER[src.duration_unit]}"
-        columns = {"contact_id": "null::varchar", **common, "channel": channel, "direction": direction,
-                   "case_ref": col(m.case_id), "duration_seconds": duration}
+        columns = {
+            "contact_id": "null::varchar",
+            **common,
+            "channel": channel,
+            "direction": direction,
+            "case_ref": col(m.case_id),
+            "duration_seconds": duration,
+        }
         order = CONTACTS.names
     else:
         process = col(src.process_column, src.process, src.process_values)
         known = sorted(set(src.process_values.values())) if src.process_column and src.process_values else None
         if known:
             process = f"case when {process} in ({', '.join(map(lit, known))}) then {process} end"
-        columns = {"event_id": "null::varchar", "process": process, "case_id": col(m.case_id),
-                   "activity": col(m.activity, src.activity), **common,
-                   "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values), "channel": channel,
-                   "direction": direction, "start_ts": "null::timestamptz"}
+        columns = {
+            "event_id": "null::varchar",
+            "process": process,
+            "case_id": col(m.case_id),
+            "activity": col(m.activity, src.activity),
+            **common,
+            "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values),
+            "channel": channel,
+            "direction": direction,
+            "start_ts": "null::timestamptz",
+        }
         order = EVENTS.names
         if m.case_id:
             checks.append(("case_id", m.case_id, "case id is empty"))
         checks.append(("activity", m.activity, "activity is empty"))
         if known:
             checks.append(("process", src.process_column, f"value not in process_values ({', '.join(known)})"))
-    fail = [(f"{field} is null" + ("" if field == "ts" else f" or {field} = ''"), source_col, reason)
-            for field, source_col, reason in checks]
+    fail = [
+        (f"{field} is null" + ("" if field == "ts" else f" or {field} = ''"), source_col, reason)
+        for field, source_col, reason in checks
+    ]
     earliest, latest = plausible(src)  # the same window, and the same order of checks, as the chunk path's
-    fail.insert(1, (f"ts < {lit(earliest.isoformat())}::timestamptz or ts > {lit(latest.isoformat())}::timestamptz",
-                    m.ts, f"timestamp outside {earliest:%Y-%m-%d} to {latest:%Y-%m-%d} (sources.{name}: earliest, "
-                          "days_ahead)"))
+    fail.insert(
+        1,
+        (
+            f"ts < {lit(earliest.isoformat())}::timestamptz or ts > {lit(latest.isoformat())}::timestamptz",
+            m.ts,
+            f"timestamp outside {earliest:%Y-%m-%d} to {latest:%Y-%m-%d} (sources.{name}: earliest, days_ahead)",
+        ),
+    )
     verdict = "case " + " ".join(f"when {cond} then {lit(reason)}" for cond, _, reason in fail) + " end"
     failed_field = "case " + " ".join(f"when {cond} then {lit(col_)}" for cond, col_, _ in fail) + " end"
-    row = "to_json(struct_pack(" + ", ".join(f"{q(names[f.name])} := "
-                                             f"{_polars_text(f.name) if f.name == m.ts else q(f.name)}"
-                                             for f in schema) + "))"
+    row = (
+        "to_json(struct_pack("
+        + ", ".join(f"{q(names[f.name])} := {_polars_text(f.name) if f.name == m.ts else q(f.name)}" for f in schema)
+        + "))"
+    )
     key = f"{q(m.source_key)}::varchar" if m.source_key else "null::varchar"
-    con.execute("create or replace view main._canonical as select *, " + f"{verdict} as _reason, "
-                f"{failed_field} as _field from (select " + ", ".join(f"{columns[c]} as {c}" for c in order)
-                + f", {key} as _key, {row} as _row from main._protected)")
-    con.execute("create or replace view main._batch as select " + ", ".join(order) + ", _key from main._canonical "
-                "where _reason is null")
-    con.execute(f"insert into main._quarantine select {batch_id}, {lit(name)}, {lit(redact(str(path)))}, source_seq, "
-                "_field, "
-                "_reason, _row, 'row' from main._canonical where _reason is not null").fetchall()
+    con.execute(
+        "create or replace view main._canonical as select *, " + f"{verdict} as _reason, "
+        f"{failed_field} as _field from (select "
+        + ", ".join(f"{columns[c]} as {c}" for c in order)
+        + f", {key} as _key, {row} as _row from main._protected)"
+    )
+    con.execute(
+        "create or replace view main._batch as select " + ", ".join(order) + ", _key from main._canonical "
+        "where _reason is null"
+    )
+    con.execute(
+        f"insert into main._quarantine select {batch_id}, {lit(name)}, {lit(redact(str(path)))}, source_seq, "
+        "_field, "
+        "_reason, _row, 'row' from main._canonical where _reason is not null"
+    ).fetchall()
     read, bad = con.execute("select count(*), count(_reason) from main._canonical").fetchall()[0]
     return read, bad

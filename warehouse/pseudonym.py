@@ -57,11 +57,17 @@ SEPARATOR = f"(?:[{SPACES}]*[{DASHES}]{{1,2}}[{SPACES}]*|[{SPACES}]+)?"  # the c
 # reads none
 DATE_SEPARATOR = "[ ./\\-]?"  # within the date: 01.01.90-1234, 0101 90 1234
 # ddmmyy, a separator, four digits; not part of a longer number
-_CPR = (r"([0-3][0-9])" + DATE_SEPARATOR + r"([01][0-9])" + DATE_SEPARATOR + r"([0-9]{2})" + SEPARATOR
-        + r"([0-9]{4})")
+_CPR = r"([0-3][0-9])" + DATE_SEPARATOR + r"([01][0-9])" + DATE_SEPARATOR + r"([0-9]{2})" + SEPARATOR + r"([0-9]{4})"
 CPR_PATTERN = re.compile(r"(?<![0-9])" + _CPR + r"(?![0-9])")
-CPR_PATTERN_POLARS = (r"(^|[^0-9])[0-3][0-9]" + DATE_SEPARATOR + "[01][0-9]" + DATE_SEPARATOR + "[0-9]{2}"
-                      + SEPARATOR + r"[0-9]{4}([^0-9]|$)")
+CPR_PATTERN_POLARS = (
+    r"(^|[^0-9])[0-3][0-9]"
+    + DATE_SEPARATOR
+    + "[01][0-9]"
+    + DATE_SEPARATOR
+    + "[0-9]{2}"
+    + SEPARATOR
+    + r"[0-9]{4}([^0-9]|$)"
+)
 WHOLE_CPR = re.compile(r"^" + _CPR + r"$")
 MARK = "[CPR]"  # what `redact` puts where a CPR number stood
 
@@ -96,19 +102,24 @@ def load_key(key_file: str | Path | None = None, *, env: dict[str, str] | None =
     if not text and key_file is not None:
         path = Path(key_file)
         if not path.is_file():
-            raise PseudonymKeyError(f"no pseudonymisation key: {KEY_ENV} is not set and the key file {path} does "
-                                    "not exist (`vaerdistrom init` creates one)")
+            raise PseudonymKeyError(
+                f"no pseudonymisation key: {KEY_ENV} is not set and the key file {path} does "
+                "not exist (`vaerdistrom init` creates one)"
+            )
         text, where = path.read_text(encoding="ascii", errors="replace").strip(), f"the key file {path}"
     if not text:
-        raise PseudonymKeyError(f"no pseudonymisation key: set {KEY_ENV} or name a key_file in vaerdistrom.toml "
-                                "(`vaerdistrom init` creates one)")
+        raise PseudonymKeyError(
+            f"no pseudonymisation key: set {KEY_ENV} or name a key_file in vaerdistrom.toml "
+            "(`vaerdistrom init` creates one)"
+        )
     try:
         key = bytes.fromhex(text.strip())
     except ValueError:
         raise PseudonymKeyError(f"the pseudonymisation key in {where} is not hexadecimal") from None
     if len(key) < KEY_BYTES:
-        raise PseudonymKeyError(f"the pseudonymisation key in {where} has {len(key)} bytes; it needs at least "
-                                f"{KEY_BYTES} (64 hex digits)")
+        raise PseudonymKeyError(
+            f"the pseudonymisation key in {where} has {len(key)} bytes; it needs at least {KEY_BYTES} (64 hex digits)"
+        )
     return key
 
 

@@ -30,16 +30,23 @@ from warehouse.quote import lit
 from warehouse.session import snapshot_path
 
 # the history tables, each with the key its changed rows are found by (none: copied whole)
-TABLES = {"meta.kpi_history": (), "meta.runs": (), "meta.batches": (), "meta.deadline_breaches": ("process", "case_id"),
-          "meta.mart_state": ()}
+TABLES = {
+    "meta.kpi_history": (),
+    "meta.runs": (),
+    "meta.batches": (),
+    "meta.deadline_breaches": ("process", "case_id"),
+    "meta.mart_state": (),
+}
 TOUCHED = "semi join _published_touched as t on t.case_id = x.case_id and t.process is not distinct from x.process"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> dict[str, list[tuple[str, str]]]:
     """Each table of `catalog`.`schema` with its (column, type) list, in order."""
-    rows = con.execute("select table_name, column_name, data_type from information_schema.columns where "
-                       "table_catalog = ? and table_schema = ? order by table_name, ordinal_position",
-                       [catalog, schema]).fetchall()
+    rows = con.execute(
+        "select table_name, column_name, data_type from information_schema.columns where "
+        "table_catalog = ? and table_schema = ? order by table_name, ordinal_position",
+        [catalog, schema],
+    ).fetchall()
     out: dict[str, list[tuple[str, str]]] = {}
     for table, column, kind in rows:
         out.setdefault(table, []).append((column, kind))
@@ -52,15 +59,25 @@ def _state(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, tuple]:
         return {}
     if ("rebuilt_at", "TIMESTAMP WITH TIME ZONE") not in _columns(con, catalog, "meta")["mart_state"]:
         return {}
-    return {m: (fp, last, whole) for m, fp, last, whole in con.execute(
-        f"select mart, fingerprint, last_batch_id, rebuilt_at from {catalog}.meta.mart_state").fetchall()}
+    return {
+        m: (fp, last, whole)
+        for m, fp, last, whole in con.execute(
+            f"select mart, fingerprint, last_batch_id, rebuilt_at from {catalog}.meta.mart_state"
+        ).fetchall()
+    }
 
 
 def _in_step(before: tuple | None, now: tuple | None) -> bool:
     """Whether a snapshot's per-case mart built as `before` becomes the warehouse's (`now`) by updating the cases
     batches since `before` touched."""
-    return (before is not None and now is not None and before[2] is not None and before[0] == now[0]
-            and before[2] == now[2] and before[1] <= now[1])
+    return (
+        before is not None
+        and now is not None
+        and before[2] is not None
+        and before[0] == now[0]
+        and before[2] == now[2]
+        and before[1] <= now[1]
+    )
 
 
 def _clustered(columns: list[tuple[str, str]]) -> str:
@@ -71,9 +88,13 @@ def _clustered(columns: list[tuple[str, str]]) -> str:
     return " order by process, case_id" if {"process", "case_id"} <= names else ""
 
 
-def publish(con: duckdb.DuckDBPyConnection, published: Path, kill_point=lambda name: None,
-            per_case: frozenset[str] = frozenset(), keys: dict[str, tuple[str, ...]] | None = None
-            ) -> tuple[Path, dict[str, str]]:
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    published: Path,
+    kill_point=lambda name: None,
+    per_case: frozenset[str] = frozenset(),
+    keys: dict[str, tuple[str, ...]] | None = None,
+) -> tuple[Path, dict[str, str]]:
     """Write the warehouse's marts and history to a new snapshot and swap it in; returns the snapshot's path and
     how each mart got there: 'whole', 'cases' (a mart of `per_case` updated for the cases touched since) or
     'changed' (a mart of `keys` updated for the keys whose rows changed).
@@ -108,8 +129,10 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, kill_point=lambda n
                     replace_changed(con, f"marts.{mart}", f"snapshot.marts.{mart}", keys[mart])
                     how[mart] = "changed"
                 else:
-                    con.execute(f"create or replace table snapshot.marts.{mart} as select * from marts.{mart}"
-                                + _clustered(marts[mart]))
+                    con.execute(
+                        f"create or replace table snapshot.marts.{mart} as select * from marts.{mart}"
+                        + _clustered(marts[mart])
+                    )
                     how[mart] = "whole"
             history = _columns(con, "snapshot", "meta")
             for table, key in TABLES.items():
@@ -146,8 +169,10 @@ def _update_cases(con: duckdb.DuckDBPyConnection, mart: str, since: int) -> None
     """The snapshot's rows of `mart` for the cases batches after `since` touched, replaced by the warehouse's."""
     con.execute(f"create or replace temp table _published_touched as {TOUCHED_CASES}", [since])
     try:
-        con.execute(f"delete from snapshot.marts.{mart} as x where exists (select 1 from _published_touched as t "
-                    "where t.case_id = x.case_id and t.process is not distinct from x.process)")
+        con.execute(
+            f"delete from snapshot.marts.{mart} as x where exists (select 1 from _published_touched as t "
+            "where t.case_id = x.case_id and t.process is not distinct from x.process)"
+        )
         con.execute(f"insert into snapshot.marts.{mart} select x.* from marts.{mart} as x {TOUCHED}")
     finally:
         con.execute("drop table if exists _published_touched")

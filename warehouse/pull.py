@@ -29,8 +29,10 @@ def stored_watermark(con: duckdb.DuckDBPyConnection, name: str) -> Watermark | N
 
 
 def _store_watermark(con: duckdb.DuckDBPyConnection, name: str, mark: Watermark, batch_id: int) -> None:
-    con.execute("insert or replace into meta.watermarks values (?, ?, ?, ?, ?)",
-                [name, mark.kind, mark.value, batch_id, dt.datetime.now(dt.timezone.utc)])
+    con.execute(
+        "insert or replace into meta.watermarks values (?, ?, ?, ?, ?)",
+        [name, mark.kind, mark.value, batch_id, dt.datetime.now(dt.timezone.utc)],
+    )
 
 
 def check(src: Source, name: str) -> None:
@@ -89,7 +91,7 @@ class Pull:
 def open_pull(con: duckdb.DuckDBPyConnection, src: Source, name: str) -> Pull:
     """The pull of a database or API source from its stored watermark (or its configured start)."""
     stored = stored_watermark(con, name)
-    start = (src.database.start if src.kind == "sql" else src.api.start)
+    start = src.database.start if src.kind == "sql" else src.api.start
     try:
         since = stored or (Watermark.parse(start) if start else None)
         make = _sql_pull if src.kind == "sql" else _rest_pull

@@ -69,9 +69,12 @@ class Stager:
 
     def map(self, chunk: RawChunk, src: Source | None = None) -> Mapped:
         """A chunk mapped to the canonical schema (no database work: `ahead` runs it in a thread)."""
-        return Mapped(chunk.frame.height + len(chunk.unreadable),
-                      *to_canonical(chunk, src or self.src, self.name, self.batch_id, self.pseudo,
-                                    self.report.columns_pseudonymised))
+        return Mapped(
+            chunk.frame.height + len(chunk.unreadable),
+            *to_canonical(
+                chunk, src or self.src, self.name, self.batch_id, self.pseudo, self.report.columns_pseudonymised
+            ),
+        )
 
     def put(self, mapped: Mapped, target: str) -> None:
         """A mapped chunk counted, and staged: its rows into `target`, its rejects into `_quarantine`."""
@@ -90,11 +93,25 @@ class Stager:
     def quarantine(self, rows: list[tuple], record: str = "row") -> None:
         """Rejects (row number, field, reason, row data as JSON) into `_quarantine`, as records of kind `record`."""
         if rows:
-            self.insert("_quarantine", pa.Table.from_pylist(
-                [{"batch_id": self.batch_id, "source": self.name, "file": file_label(self.path), "row_number": rn,
-                  "field": fld, "reason": reason, "row_data": data, "record": record}
-                 for rn, fld, reason, data in rows],
-                schema=QUARANTINE))
+            self.insert(
+                "_quarantine",
+                pa.Table.from_pylist(
+                    [
+                        {
+                            "batch_id": self.batch_id,
+                            "source": self.name,
+                            "file": file_label(self.path),
+                            "row_number": rn,
+                            "field": fld,
+                            "reason": reason,
+                            "row_data": data,
+                            "record": record,
+                        }
+                        for rn, fld, reason, data in rows
+                    ],
+                    schema=QUARANTINE,
+                ),
+            )
 
     def insert(self, target: str, rows: pa.Table | pl.DataFrame) -> None:
         """Append rows to a stage table, at most APPEND_ROWS at a time, committed every COMMIT_ROWS."""
@@ -126,15 +143,18 @@ def create_stage(con: duckdb.DuckDBPyConnection, src: Source, *, batch_table: bo
     """The stage tables of one load: `_batch` (unless the stage makes it a view) and `_quarantine`."""
     drop_stage(con)
     if batch_table:
-        con.execute(f"create table main._batch as select *, null::varchar as _key from {STAGING[src.records][0]} "
-                    "limit 0")
+        con.execute(
+            f"create table main._batch as select *, null::varchar as _key from {STAGING[src.records][0]} limit 0"
+        )
     con.execute("create table main._quarantine as select * from raw.quarantine limit 0")
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
     """Every stage table and view of a load (their names start with '_'), also those a crashed load left."""
-    for name, kind in con.execute("select table_name, table_type from information_schema.tables "
-                                  "where table_schema = 'main' and starts_with(table_name, '_')").fetchall():
+    for name, kind in con.execute(
+        "select table_name, table_type from information_schema.tables "
+        "where table_schema = 'main' and starts_with(table_name, '_')"
+    ).fetchall():
         con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} if exists main.{q(name)}")
 
 
@@ -146,5 +166,7 @@ def stage_chunks(stage: Stager, chunks: Iterable[RawChunk]) -> None:
     stage.done()
     staged_rows = stage.con.execute("select count(*), count(source) from _batch").fetchall()[0]
     if staged_rows != (stage.report.rows_loaded, stage.report.rows_loaded):
-        raise LoadError(f"staged {staged_rows[1]:,} of {stage.report.rows_loaded:,} rows: the database lost "
-                        "rows while staging; nothing kept")
+        raise LoadError(
+            f"staged {staged_rows[1]:,} of {stage.report.rows_loaded:,} rows: the database lost "
+            "rows while staging; nothing kept"
+        )

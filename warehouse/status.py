@@ -20,8 +20,11 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str) -> list[dict]:
 
 def status(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
     """Sources (batches, rows read/loaded/quarantined, last load), processes (cases, events, activities), contacts."""
-    return {"sources": _rows(con, "status_sources.sql"), "processes": _rows(con, "status_processes.sql"),
-            "contacts": _rows(con, "status_contacts.sql")}
+    return {
+        "sources": _rows(con, "status_sources.sql"),
+        "processes": _rows(con, "status_processes.sql"),
+        "contacts": _rows(con, "status_contacts.sql"),
+    }
 
 
 def read(path: Path) -> dict[str, list[dict]]:

@@ -23,8 +23,10 @@ def store(con: duckdb.DuckDBPyConnection, stage: Stager, digest: str | None, sta
     """Everything the batch brings, from the stage tables into the warehouse (inside its transaction)."""
     src, report, batch_id = stage.src, stage.report, stage.batch_id
     table, schema = STAGING[src.records]
-    con.execute("insert into meta.batches (batch_id, source, file, sha256, started_at) values (?, ?, ?, ?, ?)",
-                [batch_id, stage.name, file_label(stage.path), digest, started]).fetchall()
+    con.execute(
+        "insert into meta.batches (batch_id, source, file, sha256, started_at) values (?, ?, ?, ?, ?)",
+        [batch_id, stage.name, file_label(stage.path), digest, started],
+    ).fetchall()
     if src.kind == "ocel":
         store_ocel(stage)
     elif src.mapping.source_key:
@@ -40,12 +42,21 @@ def store(con: duckdb.DuckDBPyConnection, stage: Stager, digest: str | None, sta
         con.execute((SQL / "load_cases.sql").read_text(encoding="utf-8"), {"source": stage.name}).fetchall()
     con.execute("insert into raw.quarantine select * from _quarantine").fetchall()
     watermark = con.execute("select max(ts) from _batch").fetchall()[0][0]
-    con.execute("update meta.batches set rows_read = ?, rows_loaded = ?, rows_quarantined = ?, "
-                "rows_already_loaded = ?, dst_ambiguous = ?, dst_nonexistent = ?, finished_at = now(), "
-                "watermark = ?, status = 'done' where batch_id = ?",
-                [report.rows_read, report.rows_loaded, report.rows_quarantined,
-                 report.rows_loaded - report.rows_new, report.dst_ambiguous, report.dst_nonexistent,
-                 watermark.isoformat() if watermark else None, batch_id]).fetchall()
+    con.execute(
+        "update meta.batches set rows_read = ?, rows_loaded = ?, rows_quarantined = ?, "
+        "rows_already_loaded = ?, dst_ambiguous = ?, dst_nonexistent = ?, finished_at = now(), "
+        "watermark = ?, status = 'done' where batch_id = ?",
+        [
+            report.rows_read,
+            report.rows_loaded,
+            report.rows_quarantined,
+            report.rows_loaded - report.rows_new,
+            report.dst_ambiguous,
+            report.dst_nonexistent,
+            watermark.isoformat() if watermark else None,
+            batch_id,
+        ],
+    ).fetchall()
 
 
 def insert_new_sql(table: str, columns: list[str], keyed: bool) -> str:
@@ -59,18 +70,27 @@ def insert_new_sql(table: str, columns: list[str], keyed: bool) -> str:
     """
     id_column = columns[0]
     content = " || chr(31) || ".join(
-        f"coalesce({'epoch_us(ts)' if c == 'ts' else c}::varchar, chr(30))" for c in columns
-        if c not in (id_column, "source", "source_seq", "batch_id", "start_ts"))
+        f"coalesce({'epoch_us(ts)' if c == 'ts' else c}::varchar, chr(30))"
+        for c in columns
+        if c not in (id_column, "source", "source_seq", "batch_id", "start_ts")
+    )
     if "start_ts" in columns:  # an interval row's start, only where it has one: older rows keep their ids
         content += " || coalesce(chr(31) || 'start' || epoch_us(start_ts)::varchar, '')"
-    digest = ("md5(case when _key is not null then source || chr(31) || 'key' || chr(31) || _key "
-              "else source || chr(31) || 'row' || chr(31) || _content || chr(31) || "
-              "(row_number() over (partition by hash(_content) order by source_seq) - 1)::varchar end)::uuid")
-    staged_rows = ("select " + ", ".join(f"{digest} as {c}" if c == id_column else c for c in columns)
-                   + f" from (select *, case when _key is null then {content} end as _content from _batch)")
+    digest = (
+        "md5(case when _key is not null then source || chr(31) || 'key' || chr(31) || _key "
+        "else source || chr(31) || 'row' || chr(31) || _content || chr(31) || "
+        "(row_number() over (partition by hash(_content) order by source_seq) - 1)::varchar end)::uuid"
+    )
+    staged_rows = (
+        "select "
+        + ", ".join(f"{digest} as {c}" if c == id_column else c for c in columns)
+        + f" from (select *, case when _key is null then {content} end as _content from _batch)"
+    )
     once = f" qualify row_number() over (partition by {id_column} order by source_seq) = 1" if keyed else ""
-    return (f"insert into {table} select * from ({staged_rows}) as n where not exists "
-            f"(select 1 from {table} as t where t.{id_column} = n.{id_column}){once}")
+    return (
+        f"insert into {table} select * from ({staged_rows}) as n where not exists "
+        f"(select 1 from {table} as t where t.{id_column} = n.{id_column}){once}"
+    )
 
 
 def _quarantine_repeated_keys(stage: Stager) -> None:
@@ -78,12 +98,13 @@ def _quarantine_repeated_keys(stage: Stager) -> None:
     quarantine (counted there, not as loaded), so no row is dropped unseen."""
     con, report = stage.con, stage.report
     before = con.execute("select count(*) from _quarantine").fetchall()[0][0]
-    con.execute("insert into _quarantine select ?, ?, ?, source_seq, ?, 'duplicate key ' || _key || ': row ' || "
-                "first_seq || ' has it (the first row with a key is kept)', to_json(b), 'row' from "
-                "(select *, min(source_seq) over (partition by _key) as first_seq from _batch) as b "
-                "where _key is not null and source_seq > first_seq",
-                [stage.batch_id, stage.name, file_label(stage.path), stage.pseudo.scrub(stage.src.mapping.source_key)]
-                ).fetchall()
+    con.execute(
+        "insert into _quarantine select ?, ?, ?, source_seq, ?, 'duplicate key ' || _key || ': row ' || "
+        "first_seq || ' has it (the first row with a key is kept)', to_json(b), 'row' from "
+        "(select *, min(source_seq) over (partition by _key) as first_seq from _batch) as b "
+        "where _key is not null and source_seq > first_seq",
+        [stage.batch_id, stage.name, file_label(stage.path), stage.pseudo.scrub(stage.src.mapping.source_key)],
+    ).fetchall()
     repeated = con.execute("select count(*) from _quarantine").fetchall()[0][0] - before
     report.rows_loaded -= repeated
     report.rows_quarantined += repeated
@@ -92,8 +113,12 @@ def _quarantine_repeated_keys(stage: Stager) -> None:
 def store_ocel(stage: Stager) -> None:
     """An OCEL batch's staged parts into staging, and its events flattened into the batch's events."""
     con = stage.con
-    params = {"source": stage.name, "batch_id": stage.batch_id, "object_type": stage.src.object_type,
-              "file": file_label(stage.path)}
+    params = {
+        "source": stage.name,
+        "batch_id": stage.batch_id,
+        "object_type": stage.src.object_type,
+        "file": file_label(stage.path),
+    }
     before = _quarantined(con)
     _run_sql(con, "ocel_quarantine.sql", params)
     after = _quarantined(con)
@@ -102,8 +127,9 @@ def store_ocel(stage: Stager) -> None:
     stage.report.rows_quarantined += events
     stage.report.records_quarantined += sum(after.values()) - sum(before.values()) - events
     _run_sql(con, "ocel_store.sql", params)
-    stage.report.rows_new = con.execute("select count(*) from staging.ocel_events where batch_id = ?",
-                                        [stage.batch_id]).fetchall()[0][0]
+    stage.report.rows_new = con.execute(
+        "select count(*) from staging.ocel_events where batch_id = ?", [stage.batch_id]
+    ).fetchall()[0][0]
 
 
 def _quarantined(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -119,15 +145,17 @@ def _run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
             con.execute(body, {k: v for k, v in params.items() if f"${k}" in body}).fetchall()
 
 
-def record_failure(con: duckdb.DuckDBPyConnection, report: BatchReport, digest: str | None, started: dt.datetime,
-                   error: str) -> None:
+def record_failure(
+    con: duckdb.DuckDBPyConnection, report: BatchReport, digest: str | None, started: dt.datetime, error: str
+) -> None:
     """A failed load's row in meta.batches (status 'failed', its error), in a transaction of its own: the file and
     what went wrong are on record, and none of its rows. Best effort: a warehouse that cannot take even this row (a
     full disk) leaves the error to the caller."""
     try:
-        con.execute("insert into meta.batches (batch_id, source, file, sha256, rows_read, started_at, finished_at, "
-                    "status, error) values (?, ?, ?, ?, ?, ?, now(), 'failed', ?)",
-                    [report.batch_id, report.source, file_label(report.file), digest, report.rows_read, started,
-                     error]).fetchall()
+        con.execute(
+            "insert into meta.batches (batch_id, source, file, sha256, rows_read, started_at, finished_at, "
+            "status, error) values (?, ?, ?, ?, ?, ?, now(), 'failed', ?)",
+            [report.batch_id, report.source, file_label(report.file), digest, report.rows_read, started, error],
+        ).fetchall()
     except duckdb.Error:
         pass

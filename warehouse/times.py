@@ -100,14 +100,20 @@ def _epoch(raw: pl.Series) -> pl.Series | None:
         return None
     # each value by its own size: 13 digits are milliseconds, up to 11 seconds (a chunk may hold both)
     millis = _epoch_at(seconds, 1_000)
-    return pl.select(pl.when(seconds.abs() >= 1e11).then(millis).otherwise(_epoch_at(seconds, 1))).to_series() \
+    return (
+        pl.select(pl.when(seconds.abs() >= 1e11).then(millis).otherwise(_epoch_at(seconds, 1)))
+        .to_series()
         .alias(raw.name)
+    )
 
 
 def _epoch_at(raw: pl.Series, per_second: int) -> pl.Series:
     """Numbers (or their text) counted `per_second` since 1970-01-01 UTC as UTC instants; anything else null."""
-    numbers = raw.cast(pl.Float64, strict=False) if raw.dtype.is_numeric() else \
-        raw.cast(pl.Utf8).str.strip_chars().cast(pl.Float64, strict=False)
+    numbers = (
+        raw.cast(pl.Float64, strict=False)
+        if raw.dtype.is_numeric()
+        else raw.cast(pl.Utf8).str.strip_chars().cast(pl.Float64, strict=False)
+    )
     micros = (numbers * (1_000_000 / per_second)).round()
     micros = pl.select(pl.when(micros.abs() < 2**62).then(micros)).to_series()  # beyond any datetime: unreadable
     return micros.cast(pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias(raw.name)
@@ -116,5 +122,4 @@ def _epoch_at(raw: pl.Series, per_second: int) -> pl.Series:
 def plausible(src: Source, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
     """The window a source's times must fall in (UTC): from its `earliest` day to `days_ahead` days from now."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    return (dt.datetime.combine(src.earliest, dt.time(), dt.timezone.utc),
-            now + dt.timedelta(days=src.days_ahead))
+    return (dt.datetime.combine(src.earliest, dt.time(), dt.timezone.utc), now + dt.timedelta(days=src.days_ahead))

@@ -16,15 +16,28 @@ def render(ctx: Context) -> None:
     if waits.empty:
         return
     waits = waits.assign(wait=waits["source_activity"] + " → " + waits["target_activity"])
-    table(ctx, waits, [("process", "process", "text"), ("wait", "wait", "text"), ("n_cases", "n_cases", "int"),
-                       ("total_wait_days", "total_wait_days", "days"),
-                       ("median_case_wait_days", "median_case_wait_days", "days"),
-                       ("p90_case_wait_days", "p90_case_wait_days", "days"),
-                       ("share_of_waiting", "share_of_waiting", "pct")], "bottlenecks")
+    table(
+        ctx,
+        waits,
+        [
+            ("process", "process", "text"),
+            ("wait", "wait", "text"),
+            ("n_cases", "n_cases", "int"),
+            ("total_wait_days", "total_wait_days", "days"),
+            ("median_case_wait_days", "median_case_wait_days", "days"),
+            ("p90_case_wait_days", "p90_case_wait_days", "days"),
+            ("share_of_waiting", "share_of_waiting", "pct"),
+        ],
+        "bottlenecks",
+    )
     top = waits.head(10).assign(name=lambda d: d.process + ": " + d.wait)
     charts.hbar(top, "name", "total_wait_days", ctx.t("total_wait_days"), ctx.lang)
-    choice = st.selectbox(ctx.t("one_wait"), list(range(len(waits))), key="wait",
-                          format_func=lambda i: f"{waits.iloc[i].process}: {waits.iloc[i].wait}")
+    choice = st.selectbox(
+        ctx.t("one_wait"),
+        list(range(len(waits))),
+        key="wait",
+        format_func=lambda i: f"{waits.iloc[i].process}: {waits.iloc[i].wait}",
+    )
     _one_wait(ctx, waits.iloc[choice])
 
 
@@ -47,13 +60,33 @@ def _one_wait(ctx: Context, chosen: pd.Series) -> None:
     st.subheader(ctx.t("per_org_unit"))
     owners = ctx.mart_of_transition("bottleneck_owners", *transition)
     owners = owners[(owners["level"] == "org_unit") & (owners["n_waits"] >= data.K)]
-    table(ctx, owners.sort_values("total_wait_days", ascending=False),
-          [("owner", "org_unit", "text"), ("n_waits", "n_waits", "int"),
-           ("total_wait_days", "total_wait_days", "days"), ("median_wait_days", "median_case_wait_days", "days"),
-           ("p90_wait_days", "p90_case_wait_days", "days")], "bottleneck-owners")
+    table(
+        ctx,
+        owners.sort_values("total_wait_days", ascending=False),
+        [
+            ("owner", "org_unit", "text"),
+            ("n_waits", "n_waits", "int"),
+            ("total_wait_days", "total_wait_days", "days"),
+            ("median_wait_days", "median_case_wait_days", "days"),
+            ("p90_wait_days", "p90_case_wait_days", "days"),
+        ],
+        "bottleneck-owners",
+    )
     st.subheader(ctx.t("cases_waiting"))
     cases = ctx.mart("bottleneck_cases")
-    cases = cases[(cases["process"] == chosen.process) & (cases["source_activity"] == chosen.source_activity)
-                  & (cases["target_activity"] == chosen.target_activity)].sort_values("wait_days", ascending=False)
-    table(ctx, cases, [("case_id", "case", "text"), ("wait_days", "days_waited", "days"),
-                       ("first_wait_started_at", "wait_started", "datetime")], "bottleneck-cases", limit=200)
+    cases = cases[
+        (cases["process"] == chosen.process)
+        & (cases["source_activity"] == chosen.source_activity)
+        & (cases["target_activity"] == chosen.target_activity)
+    ].sort_values("wait_days", ascending=False)
+    table(
+        ctx,
+        cases,
+        [
+            ("case_id", "case", "text"),
+            ("wait_days", "days_waited", "days"),
+            ("first_wait_started_at", "wait_started", "datetime"),
+        ],
+        "bottleneck-cases",
+        limit=200,
+    )

@@ -22,11 +22,23 @@ def render(ctx: Context) -> None:
         with data.connect(path) as con:
             return data.csv_bytes(data.case_list(con, view, None))
 
-    table(ctx, listed, [("process", "process", "text"), ("case_id", "case", "text"),
-                        ("started_at", "started", "datetime"), ("lead_time_days", "lead_time_days", "days"),
-                        ("waiting_days", "waiting_days", "days"), ("cost_dkk", "cost_dkk", "kr"),
-                        ("n_events", "n_events", "int"), ("status", "deadline_status", "text"),
-                        ("variant_id", "variant", "text")], "cases", csv=every_case)
+    table(
+        ctx,
+        listed,
+        [
+            ("process", "process", "text"),
+            ("case_id", "case", "text"),
+            ("started_at", "started", "datetime"),
+            ("lead_time_days", "lead_time_days", "days"),
+            ("waiting_days", "waiting_days", "days"),
+            ("cost_dkk", "cost_dkk", "kr"),
+            ("n_events", "n_events", "int"),
+            ("status", "deadline_status", "text"),
+            ("variant_id", "variant", "text"),
+        ],
+        "cases",
+        csv=every_case,
+    )
     if listed.empty:
         return
     case = st.selectbox(ctx.t("one_case"), listed["case_id"].head(LISTED).tolist(), key="case")
@@ -35,16 +47,42 @@ def render(ctx: Context) -> None:
 
 def _one_case(ctx: Context, process: str, case: str) -> None:
     """One case's events in order, with the wait before each, and the contacts about it."""
-    events = ctx.sql("select activity, ts, lifecycle, resource, org_unit, wait_seconds / 86400 as wait_days "
-                     "from marts.event_sequence where process = $1 and case_id = $2 order by position",
-                     process, case)
-    table(ctx, events, [("ts", "time", "datetime"), ("activity", "activity", "text"),
-                        ("lifecycle", "lifecycle", "text"), ("resource", "resource", "text"),
-                        ("org_unit", "org_unit", "text"), ("wait_days", "waiting_days", "days")], "case-events")
-    calls = ctx.sql("select ts, channel, direction, rule, wait_from, wait_to from marts.contact_cases "
-                    "where process = $1 and case_id = $2 order by ts", process, case)
+    events = ctx.sql(
+        "select activity, ts, lifecycle, resource, org_unit, wait_seconds / 86400 as wait_days "
+        "from marts.event_sequence where process = $1 and case_id = $2 order by position",
+        process,
+        case,
+    )
+    table(
+        ctx,
+        events,
+        [
+            ("ts", "time", "datetime"),
+            ("activity", "activity", "text"),
+            ("lifecycle", "lifecycle", "text"),
+            ("resource", "resource", "text"),
+            ("org_unit", "org_unit", "text"),
+            ("wait_days", "waiting_days", "days"),
+        ],
+        "case-events",
+    )
+    calls = ctx.sql(
+        "select ts, channel, direction, rule, wait_from, wait_to from marts.contact_cases "
+        "where process = $1 and case_id = $2 order by ts",
+        process,
+        case,
+    )
     if len(calls):
         st.subheader(ctx.t("contacts_on_case"))
-        table(ctx, calls, [("ts", "time", "datetime"), ("channel", "channel", "text"),
-                           ("direction", "direction", "text"), ("wait_from", "from_activity", "text"),
-                           ("wait_to", "to_activity", "text")], "case-contacts")
+        table(
+            ctx,
+            calls,
+            [
+                ("ts", "time", "datetime"),
+                ("channel", "channel", "text"),
+                ("direction", "direction", "text"),
+                ("wait_from", "from_activity", "text"),
+                ("wait_to", "to_activity", "text"),
+            ],
+            "case-contacts",
+        )

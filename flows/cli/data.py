@@ -33,20 +33,30 @@ def simulate(
     out: Annotated[Path, typer.Option(help="Folder to write the exports to (empty, or an earlier simulation).")],
     municipality: Annotated[str, typer.Option(help="Name of the simulated municipality.")] = "Eksempel Kommune",
     citizens: Annotated[Optional[int], typer.Option(help="Citizens with at least one case in the period.")] = None,
-    events: Annotated[Optional[int], typer.Option(
-        help="Instead of --citizens: about this many exported rows (case events plus contacts).")] = None,
+    events: Annotated[
+        Optional[int],
+        typer.Option(help="Instead of --citizens: about this many exported rows (case events plus contacts)."),
+    ] = None,
     start: Annotated[str, typer.Option(help="First day of the period (YYYY-MM-DD).")] = "2025-01-01",
     months: Annotated[int, typer.Option(help="Length of the period in months; the export is taken at its end.")] = 12,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files.")] = 1,
-    scenario: Annotated[str, typer.Option(
-        help="baseline, or improved: the after-picture (visitation queue removed, fewer status calls, ...).")
+    scenario: Annotated[
+        str,
+        typer.Option(
+            help="baseline, or improved: the after-picture (visitation queue removed, fewer status calls, ...)."
+        ),
     ] = "baseline",
-    processes: Annotated[Optional[str], typer.Option(
-        help="Comma-separated processes (default all): visitation, pladsanvisning, sygedagpenge, byggesag, "
-             "helhedsplan.")
+    processes: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Comma-separated processes (default all): visitation, pladsanvisning, sygedagpenge, byggesag, "
+            "helhedsplan."
+        ),
     ] = None,
-    no_deviations: Annotated[bool, typer.Option(
-        "--no-deviations", help="Inject no deviations from the intended processes (for model checks).")] = False,
+    no_deviations: Annotated[
+        bool,
+        typer.Option("--no-deviations", help="Inject no deviations from the intended processes (for model checks)."),
+    ] = False,
 ) -> None:
     """Simulate a municipality and write what its systems would export, with the ground truth.
 
@@ -59,9 +69,20 @@ def simulate(
     if citizens is None and events is None:
         citizens = 2_000
     chosen = tuple(TEMPLATES) if processes is None else tuple(p.strip() for p in processes.split(",") if p.strip())
-    simulate_and_summarise(SimulationSpec(
-        out=out, municipality=municipality, citizens=citizens, events=events, start=parse_date(start, "--start"),
-        months=months, seed=seed, scenario=scenario, processes=chosen, deviations=not no_deviations))
+    simulate_and_summarise(
+        SimulationSpec(
+            out=out,
+            municipality=municipality,
+            citizens=citizens,
+            events=events,
+            start=parse_date(start, "--start"),
+            months=months,
+            seed=seed,
+            scenario=scenario,
+            processes=chosen,
+            deviations=not no_deviations,
+        )
+    )
 
 
 @app.command()
@@ -80,10 +101,12 @@ def init(
     config = write_example(folder)
     output.say(f"Wrote {config}: edit the sources to point at your exports, then run `vaerdistrom load`.")
     key = folder / KEY_FILE
-    said = {"environment": f"Using the key in {KEY_ENV}; no key file created.",
-            "existing": f"Keeping the existing key {key}.",
-            "created": f"Created the pseudonymisation key {key} (owner-only). Keep it safe and out of version "
-                       "control: the same key gives the same pseudonyms every night."}
+    said = {
+        "environment": f"Using the key in {KEY_ENV}; no key file created.",
+        "existing": f"Keeping the existing key {key}.",
+        "created": f"Created the pseudonymisation key {key} (owner-only). Keep it safe and out of version "
+        "control: the same key gives the same pseudonyms every night.",
+    }
     output.say(said[local_key(folder)])
 
 
@@ -109,29 +132,49 @@ def load(
 
 @app.command("import")
 def import_files(
-    files: Annotated[list[Path], typer.Argument(help="Event logs: XES (.xes, .xes.gz), OCEL (.jsonocel, .xmlocel, "
-                                                    ".sqlite, .json), CSV (.csv, .csv.gz), Parquet, Excel or JSON "
-                                                    "lines.")],
-    process: Annotated[Optional[str], typer.Option(help="The process the events belong to (default: the "
-                                                        "file's name).")] = None,
-    case: Annotated[Optional[str], typer.Option("--case", "--case-id", help="The case id column (guessed when "
-                                                                            "left out).")] = None,
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Event logs: XES (.xes, .xes.gz), OCEL (.jsonocel, .xmlocel, "
+            ".sqlite, .json), CSV (.csv, .csv.gz), Parquet, Excel or JSON "
+            "lines."
+        ),
+    ],
+    process: Annotated[
+        Optional[str], typer.Option(help="The process the events belong to (default: the file's name).")
+    ] = None,
+    case: Annotated[
+        Optional[str], typer.Option("--case", "--case-id", help="The case id column (guessed when left out).")
+    ] = None,
     activity: Annotated[Optional[str], typer.Option(help="The activity column (guessed when left out).")] = None,
-    timestamp: Annotated[Optional[str], typer.Option(help="The timestamp column (guessed when left out); with "
-                                                          "--start-timestamp, the completion.")] = None,
-    start_timestamp: Annotated[Optional[str], typer.Option(help="An interval export's start column (one row per "
-                                                                "activity instance, started and completed; "
-                                                                "guessed when left out).")] = None,
+    timestamp: Annotated[
+        Optional[str],
+        typer.Option(help="The timestamp column (guessed when left out); with --start-timestamp, the completion."),
+    ] = None,
+    start_timestamp: Annotated[
+        Optional[str],
+        typer.Option(
+            help="An interval export's start column (one row per "
+            "activity instance, started and completed; "
+            "guessed when left out)."
+        ),
+    ] = None,
     resource: Annotated[Optional[str], typer.Option(help="The resource (caseworker) column.")] = None,
     org_unit: Annotated[Optional[str], typer.Option(help="The org unit (department, team) column.")] = None,
-    timestamp_format: Annotated[Optional[str], typer.Option(help="strftime codes of the timestamps (ISO 8601 "
-                                                                 "is read without).")] = None,
+    timestamp_format: Annotated[
+        Optional[str], typer.Option(help="strftime codes of the timestamps (ISO 8601 is read without).")
+    ] = None,
     encoding: Annotated[Optional[str], typer.Option(help="A text file's encoding (detected when left out).")] = None,
-    object_type: Annotated[Optional[str], typer.Option(help="OCEL: the object type whose objects are the cases "
-                                                            "(default: the type with most event relations).")] = None,
+    object_type: Annotated[
+        Optional[str],
+        typer.Option(
+            help="OCEL: the object type whose objects are the cases (default: the type with most event relations)."
+        ),
+    ] = None,
     config: Config = CONFIG,
-    warehouse: Annotated[Path, typer.Option(help="The DuckDB warehouse of a new config (beside it).")] =
-        Path("vaerdistrom.duckdb"),
+    warehouse: Annotated[Path, typer.Option(help="The DuckDB warehouse of a new config (beside it).")] = Path(
+        "vaerdistrom.duckdb"
+    ),
 ) -> None:
     """From event logs to a dashboard in one command: infer each file's format and columns, write the config,
     load, mine, publish the snapshot, and print the summary.
@@ -148,9 +191,20 @@ def import_files(
     from mining.summary import snapshot_summaries
     from warehouse.status import read as read_status
 
-    planned = importing.plan(files, config, process=process, case_id=case, activity=activity, timestamp=timestamp,
-                             start_timestamp=start_timestamp, resource=resource, org_unit=org_unit,
-                             object_type=object_type, timestamp_format=timestamp_format, encoding=encoding)
+    planned = importing.plan(
+        files,
+        config,
+        process=process,
+        case_id=case,
+        activity=activity,
+        timestamp=timestamp,
+        start_timestamp=start_timestamp,
+        resource=resource,
+        org_unit=org_unit,
+        object_type=object_type,
+        timestamp_format=timestamp_format,
+        encoding=encoding,
+    )
     if not config.exists() and importing.local_key(config.parent) == "created":
         output.local_key(config.parent / importing.KEY_FILE)
     cfg, root = importing.write(config, planned, warehouse=warehouse.as_posix())
@@ -161,8 +215,10 @@ def import_files(
     output.warehouse_status(read_status(root / cfg.warehouse), root / cfg.warehouse, as_json=False)
     output.mining_summary(snapshot_summaries(result.snapshot))
     flag = "" if config == CONFIG else f" --config {config}"
-    output.say(f"Published {result.snapshot}. Next: `vaerdistrom dashboard{flag}` opens the dashboard; "
-               f"`vaerdistrom query dfg{flag}` (or variants, valuestream, bottlenecks, rework, ...) asks the marts.")
+    output.say(
+        f"Published {result.snapshot}. Next: `vaerdistrom dashboard{flag}` opens the dashboard; "
+        f"`vaerdistrom query dfg{flag}` (or variants, valuestream, bottlenecks, rework, ...) asks the marts."
+    )
     if any(s.error for s in result.sources):
         raise typer.Exit(code=1)
 

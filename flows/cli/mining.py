@@ -44,8 +44,9 @@ def reading(warehouse: Path) -> Iterator[Any]:
 @app.command()
 def mine(
     config: Config = CONFIG,
-    full: Annotated[bool, typer.Option("--full", help="Rebuild every mart whole instead of updating the cases "
-                                                      "new batches touched.")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Rebuild every mart whole instead of updating the cases new batches touched.")
+    ] = False,
 ) -> None:
     """Build every mart from the warehouse: DFG, variants, value stream, bottlenecks, rework, contacts, journeys,
     deadlines.
@@ -68,8 +69,10 @@ def mine(
         for warning in warnings:
             output.warn(warning)
         for process, rule, activity in unknown_rule_activities(con):
-            output.warn(f"rule {rule!r} of process {process!r} names {activity!r}, which never occurs in its events: "
-                        "check the spelling in vaerdistrom.toml")
+            output.warn(
+                f"rule {rule!r} of process {process!r} names {activity!r}, which never occurs in its events: "
+                "check the spelling in vaerdistrom.toml"
+            )
         output.mining_summary(process_summaries(con))
     finally:
         con.close()
@@ -77,31 +80,44 @@ def mine(
 
 @app.command("query")
 def query_command(
-    question: Annotated[str, typer.Argument(help="dfg, variants, valuestream, bottlenecks, rework, contacts, "
-                                                 "journeys, deadlines, rules or conformance.")],
-    level: Annotated[Optional[str], typer.Option(help="The level of the answer, e.g. bottlenecks: transition, "
-                                                     "activity, owner, month, case (default: the first).")] = None,
-    view: Annotated[Optional[str], typer.Option(help="How start and complete events (or interval rows with a "
-                                                    "start and a completion column) count, for dfg, variants and "
-                                                    "rework: 'events' (pm4py's view: every event by its activity "
-                                                    "name, so a started and completed activity is two events; the "
-                                                    "default of dfg and variants) or 'instances' (Disco's view: a "
-                                                    "start and its complete, or an interval row, is one activity "
-                                                    "instance, in the order instances started; the default of "
-                                                    "rework, and what valuestream always counts).")] = None,
+    question: Annotated[
+        str,
+        typer.Argument(
+            help="dfg, variants, valuestream, bottlenecks, rework, contacts, journeys, deadlines, rules or conformance."
+        ),
+    ],
+    level: Annotated[
+        Optional[str],
+        typer.Option(
+            help="The level of the answer, e.g. bottlenecks: transition, "
+            "activity, owner, month, case (default: the first)."
+        ),
+    ] = None,
+    view: Annotated[
+        Optional[str],
+        typer.Option(
+            help="How start and complete events (or interval rows with a "
+            "start and a completion column) count, for dfg, variants and "
+            "rework: 'events' (pm4py's view: every event by its activity "
+            "name, so a started and completed activity is two events; the "
+            "default of dfg and variants) or 'instances' (Disco's view: a "
+            "start and its complete, or an interval row, is one activity "
+            "instance, in the order instances started; the default of "
+            "rework, and what valuestream always counts)."
+        ),
+    ] = None,
     process: Annotated[Optional[str], typer.Option(help="Only this process.")] = None,
-    period_from: Annotated[Optional[str], typer.Option("--from", help="Cases open on or after this day "
-                                                                      "(YYYY-MM-DD).")] = None,
+    period_from: Annotated[
+        Optional[str], typer.Option("--from", help="Cases open on or after this day (YYYY-MM-DD).")
+    ] = None,
     period_to: Annotated[Optional[str], typer.Option("--to", help="Cases open on or before this day.")] = None,
     org_unit: Annotated[Optional[str], typer.Option(help="Cases with a step in this org unit.")] = None,
-    variant: Annotated[Optional[str], typer.Option(help="Cases of this variant (its id or first "
-                                                        "characters).")] = None,
-    attribute: Annotated[Optional[list[str]], typer.Option(help="Cases with this attribute value, KEY=VALUE "
-                                                                "(repeatable).")] = None,
-    min_days: Annotated[Optional[float], typer.Option(help="Cases whose lead time is at least this many "
-                                                           "days.")] = None,
-    max_days: Annotated[Optional[float], typer.Option(help="Cases whose lead time is at most this many "
-                                                           "days.")] = None,
+    variant: Annotated[Optional[str], typer.Option(help="Cases of this variant (its id or first characters).")] = None,
+    attribute: Annotated[
+        Optional[list[str]], typer.Option(help="Cases with this attribute value, KEY=VALUE (repeatable).")
+    ] = None,
+    min_days: Annotated[Optional[float], typer.Option(help="Cases whose lead time is at least this many days.")] = None,
+    max_days: Annotated[Optional[float], typer.Option(help="Cases whose lead time is at most this many days.")] = None,
     fmt: FormatOption = Format.table,
     limit: Annotated[int, typer.Option(help="Rows shown in a table (0: all).")] = 50,
     config: Config = CONFIG,
@@ -116,11 +132,17 @@ def query_command(
 
     warehouse, cfg = mined_warehouse(config, warehouse)
     try:
-        filters = Filters(process=process, period_from=parse_date(period_from, "--from") if period_from else None,
-                          period_to=parse_date(period_to, "--to") if period_to else None, org_unit=org_unit,
-                          variant=variant, attributes=tuple(parse_attribute(a) for a in attribute or []),
-                          min_days=min_days, max_days=max_days,
-                          timezone=cfg.municipality.timezone if cfg else DEFAULT_ZONE)
+        filters = Filters(
+            process=process,
+            period_from=parse_date(period_from, "--from") if period_from else None,
+            period_to=parse_date(period_to, "--to") if period_to else None,
+            org_unit=org_unit,
+            variant=variant,
+            attributes=tuple(parse_attribute(a) for a in attribute or []),
+            min_days=min_days,
+            max_days=max_days,
+            timezone=cfg.municipality.timezone if cfg else DEFAULT_ZONE,
+        )
     except ValueError as e:  # a period that ends before it starts, an attribute that is no KEY=VALUE
         raise UsageError(str(e)) from None
     with reading(warehouse) as con:
@@ -131,10 +153,15 @@ def query_command(
 @app.command()
 def discover(
     out: Annotated[Path, typer.Option(help="Folder for the models: <process>.bpmn and <process>.pnml.")],
-    process: Annotated[Optional[list[str]], typer.Option(help="Only this process (repeatable; default: "
-                                                              "every process).")] = None,
-    noise: Annotated[Optional[float], typer.Option(help="The inductive miner's noise threshold, 0 to 1 (default: "
-                                                        "the process's discovery_noise, else 0.2).")] = None,
+    process: Annotated[
+        Optional[list[str]], typer.Option(help="Only this process (repeatable; default: every process).")
+    ] = None,
+    noise: Annotated[
+        Optional[float],
+        typer.Option(
+            help="The inductive miner's noise threshold, 0 to 1 (default: the process's discovery_noise, else 0.2)."
+        ),
+    ] = None,
     config: Config = CONFIG,
     warehouse: Warehouse = None,
 ) -> None:
@@ -185,7 +212,9 @@ def conformance(
     elif fmt is Format.csv:
         output.emit(deviations, fmt.value, None)
     elif not summary:
-        raise UsageError("no case was checked against an intended model: name a `bpmn` for the process in "
-                         "vaerdistrom.toml and run `vaerdistrom mine`")
+        raise UsageError(
+            "no case was checked against an intended model: name a `bpmn` for the process in "
+            "vaerdistrom.toml and run `vaerdistrom mine`"
+        )
     else:
         output.conformance(summary, deviations.to_pylist(), top)

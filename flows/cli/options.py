@@ -25,8 +25,9 @@ class Format(enum.StrEnum):
     json = "json"
 
 
-FormatOption = Annotated[Format, typer.Option("--format", help="How to print the answer: a table for people, "
-                                                               "csv or json for scripts.")]
+FormatOption = Annotated[
+    Format, typer.Option("--format", help="How to print the answer: a table for people, csv or json for scripts.")
+]
 
 
 def parse_date(value: str, option: str) -> dt.date:

@@ -104,14 +104,19 @@ def simulation_progress(done: int, total: int) -> None:
 def simulation(truth: dict, seconds: float, out: Path) -> None:
     """What a simulation wrote, per file and per process."""
     g, totals = truth["generator"], truth["totals"]
-    say(f"Simulated {g['municipality']} ({g['scenario']}), {g['start']} to {g['end']}, "
+    say(
+        f"Simulated {g['municipality']} ({g['scenario']}), {g['start']} to {g['end']}, "
         f"{g['citizens']:,} citizens, seed {g['seed']}: "
-        f"{totals['rows']:,} rows in {seconds:.1f} s ({totals['rows'] / max(seconds, 1e-9):,.0f} rows/s)")
+        f"{totals['rows']:,} rows in {seconds:.1f} s ({totals['rows'] / max(seconds, 1e-9):,.0f} rows/s)"
+    )
     say(f"Written to {out}:")
     for f in truth["files"]:
         what = f"{f['cases']:,} cases, {f['events']:,} events" if f["events"] else f"{f['contacts']:,} contacts"
-        say(f"  {f['path']:<32} {f['rows']:>10,} rows  ({what}; {f['format']}"
-            + (f", {f['encoding']}" if f["encoding"] else "") + ")")
+        say(
+            f"  {f['path']:<32} {f['rows']:>10,} rows  ({what}; {f['format']}"
+            + (f", {f['encoding']}" if f["encoding"] else "")
+            + ")"
+        )
     say("  bpmn/<process>.bpmn              intended processes (BPMN 2.0)")
     say("  vaerdistrom.toml                 source and deadline configuration")
     say("  ground_truth/                    what was injected (ground_truth.json, cases.jsonl, contacts.jsonl)")
@@ -121,8 +126,10 @@ def simulation(truth: dict, seconds: float, out: Path) -> None:
         met = f"{d['share_met']:.0%}" if d["share_met"] is not None else "n/a"
         bn = p["bottleneck"]
         wait = f"{bn['mean_wait_days']:.1f}" if bn["mean_wait_days"] is not None else "n/a"
-        say(f"  {p['code']} {key:<13} {p['cases']:>8,} cases  {p['events']:>10,} events  "
-            f"within deadline {met:>4}  bottleneck {bn['from']} -> {bn['to']} ({wait} days)")
+        say(
+            f"  {p['code']} {key:<13} {p['cases']:>8,} cases  {p['events']:>10,} events  "
+            f"within deadline {met:>4}  bottleneck {bn['from']} -> {bn['to']} ({wait} days)"
+        )
 
 
 def batch(r: BatchReport) -> None:
@@ -132,9 +139,11 @@ def batch(r: BatchReport) -> None:
     if r.skipped:
         say(f"  {r.source:<14} {name:<26} unchanged since batch {r.batch_id}: nothing to load")
     else:
-        say(f"  {r.source:<14} {name:<26} read {r.rows_read:>9,}  loaded {r.rows_loaded:>9,} "
+        say(
+            f"  {r.source:<14} {name:<26} read {r.rows_read:>9,}  loaded {r.rows_loaded:>9,} "
             f"(new {r.rows_new:,})  quarantined {r.rows_quarantined:,}"
-            + (f" (and {r.records_quarantined:,} other OCEL records)" if r.records_quarantined else ""))
+            + (f" (and {r.records_quarantined:,} other OCEL records)" if r.records_quarantined else "")
+        )
     if r.columns_pseudonymised:
         from flows.pipeline import pseudonymised_whole
 
@@ -175,9 +184,16 @@ class Bars:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         console = Console(stderr=True)
-        self.bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TextColumn("rows"), TimeElapsedColumn(), console=console, transient=True,
-                             disable=not console.is_terminal)
+        self.bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("rows"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
         self.task: Any = None
 
     def __enter__(self) -> Bars:
@@ -211,44 +227,62 @@ def warehouse_status(st: dict[str, list[dict]], path: Path, as_json: bool) -> No
     say(f"Warehouse {path}")
     say("Sources:")
     for r in st["sources"]:
-        say(f"  {r['source']:<14} {r['n_batches']:>3} batches  {r['n_rows_loaded']:>10,} rows loaded  "
+        say(
+            f"  {r['source']:<14} {r['n_batches']:>3} batches  {r['n_rows_loaded']:>10,} rows loaded  "
             f"{r['n_rows_quarantined']:>7,} quarantined  last load {r['last_load_at'][:19]}"
-            + (f"  next pull from {r['watermark']}" if r.get("watermark") else ""))
+            + (f"  next pull from {r['watermark']}" if r.get("watermark") else "")
+        )
     say("Processes:")
     for r in st["processes"]:
-        say(f"  {r['process']:<14} {r['n_cases']:>8,} cases  {r['n_events']:>10,} events  "
-            f"{r['n_activities']:>3} activities  {r['first_event_at'][:10]} to {r['last_event_at'][:10]}")
+        say(
+            f"  {r['process']:<14} {r['n_cases']:>8,} cases  {r['n_events']:>10,} events  "
+            f"{r['n_activities']:>3} activities  {r['first_event_at'][:10]} to {r['last_event_at'][:10]}"
+        )
     say("Contacts:")
     for r in st["contacts"]:
-        say(f"  {r['source']:<14} {r['channel']:<13} {r['direction'] or '':<9} {r['n_contacts']:>8,}  "
-            f"identified {r['n_identified']:,}  with case number {r['n_with_case_ref']:,}")
+        say(
+            f"  {r['source']:<14} {r['channel']:<13} {r['direction'] or '':<9} {r['n_contacts']:>8,}  "
+            f"identified {r['n_identified']:,}  with case number {r['n_with_case_ref']:,}"
+        )
 
 
 def mining_summary(processes: list[ProcessSummary]) -> None:
     """One line per process (what an improvement team looks at first), then its biggest wait, its fit to the
     intended model and its rules."""
     for p in processes:
-        deadline = (f"{p.share_within_deadline:.0%} within deadline" if p.share_within_deadline is not None
-                    else "no deadline configured")
-        say(f"  {p.process:<14} {p.n_cases:>7,} cases  median lead time {p.median_lead_time_days:6.1f} days  "
+        deadline = (
+            f"{p.share_within_deadline:.0%} within deadline"
+            if p.share_within_deadline is not None
+            else "no deadline configured"
+        )
+        say(
+            f"  {p.process:<14} {p.n_cases:>7,} cases  median lead time {p.median_lead_time_days:6.1f} days  "
             f"first-time-right {p.first_time_right:.0%}  {deadline}  contacts per case "
-            f"{p.contacts_per_case or 0:.2f} ({p.share_failure_demand or 0:.0%} inbound)")
+            f"{p.contacts_per_case or 0:.2f} ({p.share_failure_demand or 0:.0%} inbound)"
+        )
         if p.biggest_wait:
             say(f"  {'':<14} biggest wait: {p.biggest_wait}")
         for c in p.conformance:
-            say(f"  {'':<14} intended model: fitness {c.fitness:.3f}"
+            say(
+                f"  {'':<14} intended model: fitness {c.fitness:.3f}"
                 + (" (token-based: not every variant aligned in time)" if c.method != "alignment" else "")
                 + f", precision {share(c.precision)}, {c.share_fitting:.0%} of cases fit it "
-                "(`vaerdistrom conformance` for the deviations)")
+                "(`vaerdistrom conformance` for the deviations)"
+            )
         for rule, kept in p.rules:
-            say(f"  {'':<14} rule {rule!r}: " + (f"kept in {kept:.0%} of cases" if kept is not None
-                                                  else "nothing to judge yet"))
+            say(
+                f"  {'':<14} rule {rule!r}: "
+                + (f"kept in {kept:.0%} of cases" if kept is not None else "nothing to judge yet")
+            )
 
 
 def mined(n_events: int, modes: dict[str, str], seconds: dict[str, float], elapsed: float) -> None:
     """What a build did: the events mined, the marts built, and how (sorted once, or only the cases touched)."""
-    how = (f"per-case marts updated only for cases that new batches touched: {modes['incremental']}"
-           if "incremental" in modes else f"sorting the events once: {seconds['event_sequence']:.1f} s")
+    how = (
+        f"per-case marts updated only for cases that new batches touched: {modes['incremental']}"
+        if "incremental" in modes
+        else f"sorting the events once: {seconds['event_sequence']:.1f} s"
+    )
     if "changed" in modes:
         how += f"; only the changed rows written of: {modes['changed']}"
     say(f"Mined {n_events:,} events into {len(seconds) - 3} marts in {elapsed:.1f} s ({how}).")
@@ -256,22 +290,31 @@ def mined(n_events: int, modes: dict[str, str], seconds: dict[str, float], elaps
 
 def discovered(process: str, model: Discovered, noise: float, files: list[Path]) -> None:
     """A discovered model: its cases and variants, its size, and the files written."""
-    say(f"{process}: {model.n_cases:,} cases in {model.n_variants:,} variants, noise {noise:g} -> "
+    say(
+        f"{process}: {model.n_cases:,} cases in {model.n_variants:,} variants, noise {noise:g} -> "
         f"{len([t for t in model.net.transitions if t.label])} activities, "
-        f"{len(model.net.places)} places; wrote {', '.join(str(f) for f in files)}")
+        f"{len(model.net.places)} places; wrote {', '.join(str(f) for f in files)}"
+    )
 
 
 def conformance(summary: list[dict], deviations: list[dict], top: int) -> None:
     """Per process its fitness, precision and share of fitting cases, then its `top` deviations."""
     for p in summary:
-        how = "" if p["fitness_method"] == "alignment" else (
-            f" (token-based: {p['share_aligned']:.0%} of cases aligned within {p['budget_seconds']:g} s)")
-        say(f"{p['process']}: {p['n_cases']:,} cases, fitness {p['fitness']:.3f}{how}, precision "
-            f"{share(p['precision'])}, {p['share_fitting']:.0%} fit the intended model")
+        how = (
+            ""
+            if p["fitness_method"] == "alignment"
+            else (f" (token-based: {p['share_aligned']:.0%} of cases aligned within {p['budget_seconds']:g} s)")
+        )
+        say(
+            f"{p['process']}: {p['n_cases']:,} cases, fitness {p['fitness']:.3f}{how}, precision "
+            f"{share(p['precision'])}, {p['share_fitting']:.0%} fit the intended model"
+        )
         for r in [r for r in deviations if r["process"] == p["process"]][:top]:
             extra = r["extra_median_lead_time_days"]
-            say(f"  {r['kind']:<11} {r['activity']:<45} {r['n_cases']:>7,} cases ({r['share_of_cases']:.0%})"
-                + (f"  median lead time {extra:+.1f} days" if extra is not None else ""))
+            say(
+                f"  {r['kind']:<11} {r['activity']:<45} {r['n_cases']:>7,} cases ({r['share_of_cases']:.0%})"
+                + (f"  median lead time {extra:+.1f} days" if extra is not None else "")
+            )
 
 
 def night(data: Any, state: State, log: Path) -> bool:
@@ -296,8 +339,10 @@ def night(data: Any, state: State, log: Path) -> bool:
 def national(results: list[dict], out: Path) -> None:
     """Each municipality's national run, and where the dataset is."""
     for r in results:
-        say(f"  {r['municipality']:<28} {r['status']:<10} new rows {r['rows_new']:>9,}"
-            + (f"  failed sources: {', '.join(r['failed_sources'])}" if r["failed_sources"] else ""))
+        say(
+            f"  {r['municipality']:<28} {r['status']:<10} new rows {r['rows_new']:>9,}"
+            + (f"  failed sources: {', '.join(r['failed_sources'])}" if r["failed_sources"] else "")
+        )
     say(f"National dataset in {out}: read_parquet('{out}/kpi_history/*/*.parquet', hive_partitioning = true)")
 
 

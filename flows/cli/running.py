@@ -44,8 +44,10 @@ def run_nightly(config: Path) -> None:
         logged = log_to_file(log)
     except OSError as e:
         raise UsageError(f"cannot write the run's log {log}: {e.strerror or e}") from None
-    logged.write(f"--- vaerdistrom run --config {redact(str(config))}, pid {os.getpid()}, "
-                 f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')}\n")
+    logged.write(
+        f"--- vaerdistrom run --config {redact(str(config))}, pid {os.getpid()}, "
+        f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')}\n"
+    )
     with contextlib.redirect_stderr(output.Redacting(logged)):  # a library that prints to stderr prints to the log
         start_server(logged)  # tied to this process: it dies with it, or the next run reaps it
         from flows.nightly import CONFIG_ENV, nightly
@@ -87,8 +89,7 @@ def serve(
     quiet_prefect()
     from flows.nightly import serve as serve_nightly
 
-    output.say(f"Serving the nightly run of {config} at '{cfg.nightly.cron}' ({cfg.nightly.timezone}); "
-               "Ctrl+C stops.")
+    output.say(f"Serving the nightly run of {config} at '{cfg.nightly.cron}' ({cfg.nightly.timezone}); Ctrl+C stops.")
     serve_nightly(config, name)
 
 
@@ -97,8 +98,9 @@ def national(
     configs: Annotated[list[Path], typer.Argument(help="One vaerdistrom.toml per municipality.", metavar="CONFIG")],
     out: Annotated[Path, typer.Option(help="Folder of the national Parquet dataset.")] = Path("national"),
     workers: Annotated[int, typer.Option(help="Worker processes of the local Dask cluster.")] = 2,
-    address: Annotated[Optional[str], typer.Option(help="An existing Dask scheduler (tcp://host:8786) instead of "
-                                                        "a local cluster.")] = None,
+    address: Annotated[
+        Optional[str], typer.Option(help="An existing Dask scheduler (tcp://host:8786) instead of a local cluster.")
+    ] = None,
 ) -> None:
     """Every municipality's nightly run, fanned out over a Dask cluster, each adding its KPIs and key marts to a
     national Parquet dataset (OUT/<table>/municipality=<name>/part-0.parquet).

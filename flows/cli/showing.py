@@ -20,8 +20,7 @@ app = typer.Typer()
 def dashboard(
     config: Config = CONFIG,
     port: Annotated[int, typer.Option(help="The port to serve the dashboard on.")] = 8501,
-    address: Annotated[str, typer.Option(help="The address to listen on (0.0.0.0: every interface).")] =
-        "127.0.0.1",
+    address: Annotated[str, typer.Option(help="The address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
 ) -> None:
     """Serve the dashboard for improvement teams (Danish, or English by a switch) at http://ADDRESS:PORT.
 
@@ -38,9 +37,23 @@ def dashboard(
     app_file = Path(dashboards.__file__).resolve().with_name("app.py")
     output.say(f"Dashboard of {published} at http://{address}:{port} (Ctrl+C stops it)")
     env = dict(os.environ, **{PUBLISHED_ENV: str(published)})
-    command = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
-               "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--client.toolbarMode", "minimal"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_file),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
     sys.stdout.flush()
     os.execve(sys.executable, command, env)  # the server takes this process: a signal to it (Ctrl+C, TERM) stops it
 
@@ -72,8 +85,10 @@ def demo(
     config = out / "vaerdistrom.toml"
     run_nightly(config)
     output.mining_summary(snapshot_summaries(out / "published" / "vaerdistrom.duckdb"))
-    output.say(f"Next: `vaerdistrom dashboard --config {config}` opens the dashboard on this snapshot "
-               f"(http://127.0.0.1:8501); `vaerdistrom query bottlenecks --config {config}` (or dfg, variants, "
-               f"valuestream, rework, contacts, journeys, deadlines, rules, conformance) asks the marts; "
-               f"`vaerdistrom run --config {config}` runs the next night; the ground truth is in "
-               f"{out / 'ground_truth'}.")
+    output.say(
+        f"Next: `vaerdistrom dashboard --config {config}` opens the dashboard on this snapshot "
+        f"(http://127.0.0.1:8501); `vaerdistrom query bottlenecks --config {config}` (or dfg, variants, "
+        f"valuestream, rework, contacts, journeys, deadlines, rules, conformance) asks the marts; "
+        f"`vaerdistrom run --config {config}` runs the next night; the ground truth is in "
+        f"{out / 'ground_truth'}."
+    )

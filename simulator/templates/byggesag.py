@@ -21,12 +21,17 @@ FM, IT = "Færdigmelding modtaget", "Ibrugtagningstilladelse meddelt"
 PH = "Partshøring"  # not in the intended process: an inserted activity
 
 MAIN = Seq(
-    Task(FO), Task(FB), Opt(Seq(Task(NS), Task(NA))), Opt(Seq(Task(UA), Task(UM))),
+    Task(FO),
+    Task(FB),
+    Opt(Seq(Task(NS), Task(NA))),
+    Opt(Seq(Task(UA), Task(UM))),
     Opt(Seq(Task(IP), Task(PB))),
     Xor(Seq(Task(AM), Opt(Seq(Task(KM), Task(KP))), Opt(Seq(Task(FM), Task(IT)))), Task(SH)),
 )
 INTENDED = Seq(
-    Task(AI), Task(KV), Task(SC),
+    Task(AI),
+    Task(KV),
+    Task(SC),
     Xor(
         Seq(Opt(Seq(Loop(Task(MB), Task(SO)), Task(SO))), MAIN),
         Seq(Loop(Task(MB), Task(SO)), Task(AF)),
@@ -64,10 +69,20 @@ PARAMS = {
     "p_hearing_of_parties": Param(0.04, note="deviation: a hearing of parties outside the intended process (insert)"),
 }
 
-CONTACTS = ContactParams(inbound_per_week=0.20, outbound_per_week=0.06, phone_queue="Byggesag",
-                         mailbox="byggesag@kommune.dk", desk_queue="Byggeri")
-CONTACTS_IMPROVED = ContactParams(inbound_per_week=0.15, outbound_per_week=0.05, phone_queue="Byggesag",
-                                  mailbox="byggesag@kommune.dk", desk_queue="Byggeri")
+CONTACTS = ContactParams(
+    inbound_per_week=0.20,
+    outbound_per_week=0.06,
+    phone_queue="Byggesag",
+    mailbox="byggesag@kommune.dk",
+    desk_queue="Byggeri",
+)
+CONTACTS_IMPROVED = ContactParams(
+    inbound_per_week=0.15,
+    outbound_per_week=0.05,
+    phone_queue="Byggesag",
+    mailbox="byggesag@kommune.dk",
+    desk_queue="Byggeri",
+)
 
 
 def run(c: Case, v: Values) -> None:
@@ -165,10 +180,23 @@ def _hearings(c: Case, v: Values, system: str) -> None:
 
 
 TEMPLATE = ProcessTemplate(
-    key="byggesag", code="T4", name_da="Byggesagsbehandling", name_en="Building permit",
-    system="sbsys", intended=INTENDED, params=PARAMS, contacts=CONTACTS, contacts_improved=CONTACTS_IMPROVED,
-    deadline=Deadline(40, False, FO, AM, "Servicemål fra fuldt oplyst til afgørelse (40-60 dage efter type)",
-                      "Service target from fully informed to decision (40-60 days by type)"),
+    key="byggesag",
+    code="T4",
+    name_da="Byggesagsbehandling",
+    name_en="Building permit",
+    system="sbsys",
+    intended=INTENDED,
+    params=PARAMS,
+    contacts=CONTACTS,
+    contacts_improved=CONTACTS_IMPROVED,
+    deadline=Deadline(
+        40,
+        False,
+        FO,
+        AM,
+        "Servicemål fra fuldt oplyst til afgørelse (40-60 dage efter type)",
+        "Service target from fully informed to decision (40-60 days by type)",
+    ),
     bottleneck=(FO, FB),
     pools={
         "t4_screening": Pool("Byggesagsbehandler (screening)", "Byg - Modtagelse", 0.5, 2),
@@ -176,7 +204,8 @@ TEMPLATE = ProcessTemplate(
         "t4_committee": Pool("Udvalg", "Teknik- og Miljøudvalget", 0.0, 1),
         "t4_system": Pool("System", "Byg og Miljø", 0.0, 1),
     },
-    owner_pool="t4_caseworker", age_range=(25, 80),
+    owner_pool="t4_caseworker",
+    age_range=(25, 80),
     subtypes=tuple((name, share) for name, share, _ in SUBTYPES),
     run=run,
     case_id=lambda n, year: f"02.34.02-P19-{n}-{year % 100:02d}",

@@ -96,8 +96,9 @@ class ProcessTemplate:
 ANKESTYRELSEN = (("Stadfæstet", 0.625), ("Hjemvist", 0.285), ("Ændret", 0.090))
 
 
-def complaint(c: Case, decider_pool: str, *, p_changed: float, reconsider_wd: float,
-              ankestyrelsen_cd: float, system: Staff) -> bool:
+def complaint(
+    c: Case, decider_pool: str, *, p_changed: float, reconsider_wd: float, ankestyrelsen_cd: float, system: Staff
+) -> bool:
     """Complaint after a refusal: reconsideration, then Ankestyrelsen. Returns True if granted in the end.
 
     A changed decision at reconsideration, or a remand from Ankestyrelsen, means the
@@ -131,8 +132,13 @@ def complaint(c: Case, decider_pool: str, *, p_changed: float, reconsider_wd: fl
         c.wait_wd(10)
         who = env.other(decider_pool, c.owner)
         granted = rng.random() < 0.5
-        c.do("Afgørelse truffet", who, minutes=45, lifecycle=True,
-             note="Bevilget efter hjemvisning" if granted else "Afslag efter hjemvisning")
+        c.do(
+            "Afgørelse truffet",
+            who,
+            minutes=45,
+            lifecycle=True,
+            note="Bevilget efter hjemvisning" if granted else "Afslag efter hjemvisning",
+        )
         c.do("Afgørelse sendt", system, minutes=1)
         return granted
     return True

@@ -9,23 +9,49 @@ from simulator.templates.common import Deadline, Param, Pool, ProcessTemplate, V
 
 SO, SM, KS = "Sag oprettet", "Samtykke modtaget", "Koordinerende sagsbehandler udpeget"
 OI = "Oplysninger indhentet"
-DEPARTMENTS = (("Jobcenter", "t5_job"), ("Socialafdelingen", "t5_social"), ("Sundhed", "t5_health"),
-               ("Ungdommens Uddannelsesvejledning", "t5_uu"))
+DEPARTMENTS = (
+    ("Jobcenter", "t5_job"),
+    ("Socialafdelingen", "t5_social"),
+    ("Sundhed", "t5_health"),
+    ("Ungdommens Uddannelsesvejledning", "t5_uu"),
+)
 AFD = {d: f"Afdækning - {d}" for d, _ in DEPARTMENTS}
 IND = {d: f"Indsats startet - {d}" for d, _ in DEPARTMENTS[:3]}
 LA, RL, LM = "Lægeattest anmodet", "Rykker for lægeattest", "Lægeattest modtaget"
-FD, RT, AT, EP = "Forberedende del udarbejdet", "Rehabiliteringsteam: møde og indstilling", "Afgørelse truffet", \
-    "Én plan udarbejdet"
+FD, RT, AT, EP = (
+    "Forberedende del udarbejdet",
+    "Rehabiliteringsteam: møde og indstilling",
+    "Afgørelse truffet",
+    "Én plan udarbejdet",
+)
 KO, RV, AS = "Koordinationsmøde", "Revurdering", "Afslutning"
 PP = "Parallel plan udarbejdet"  # not in the intended process: what one plan should replace (insert)
 
 INTENDED = Seq(
-    Task(SO), Task(SM), Task(KS), Task(OI),
-    Task(AFD["Jobcenter"]), Opt(Task(OI)), Task(AFD["Socialafdelingen"]), Opt(Task(OI)),
-    Task(AFD["Sundhed"]), Opt(Task(OI)), Opt(Seq(Task(AFD["Ungdommens Uddannelsesvejledning"]), Opt(Task(OI)))),
-    Task(LA), Opt(Task(RL)), Task(LM), Task(FD), Task(RT), Task(AT), Task(EP),
-    Opt(Task(IND["Jobcenter"])), Opt(Task(IND["Socialafdelingen"])), Opt(Task(IND["Sundhed"])),
-    Opt(Loop(Task(KO))), Opt(Task(RV)), Task(AS),
+    Task(SO),
+    Task(SM),
+    Task(KS),
+    Task(OI),
+    Task(AFD["Jobcenter"]),
+    Opt(Task(OI)),
+    Task(AFD["Socialafdelingen"]),
+    Opt(Task(OI)),
+    Task(AFD["Sundhed"]),
+    Opt(Task(OI)),
+    Opt(Seq(Task(AFD["Ungdommens Uddannelsesvejledning"]), Opt(Task(OI)))),
+    Task(LA),
+    Opt(Task(RL)),
+    Task(LM),
+    Task(FD),
+    Task(RT),
+    Task(AT),
+    Task(EP),
+    Opt(Task(IND["Jobcenter"])),
+    Opt(Task(IND["Socialafdelingen"])),
+    Opt(Task(IND["Sundhed"])),
+    Opt(Loop(Task(KO))),
+    Opt(Task(RV)),
+    Task(AS),
 )
 
 PARAMS = {
@@ -44,10 +70,20 @@ PARAMS = {
     "p_parallel_plan": Param(0.30, 0.05, note="deviation: a department writes its own parallel plan (insert)"),
 }
 
-CONTACTS = ContactParams(inbound_per_week=0.20, outbound_per_week=0.10, phone_queue="Jobcenter",
-                         mailbox="helhedsplan@kommune.dk", desk_queue="Jobcenter")
-CONTACTS_IMPROVED = ContactParams(inbound_per_week=0.15, outbound_per_week=0.08, phone_queue="Jobcenter",
-                                  mailbox="helhedsplan@kommune.dk", desk_queue="Jobcenter")
+CONTACTS = ContactParams(
+    inbound_per_week=0.20,
+    outbound_per_week=0.10,
+    phone_queue="Jobcenter",
+    mailbox="helhedsplan@kommune.dk",
+    desk_queue="Jobcenter",
+)
+CONTACTS_IMPROVED = ContactParams(
+    inbound_per_week=0.15,
+    outbound_per_week=0.08,
+    phone_queue="Jobcenter",
+    mailbox="helhedsplan@kommune.dk",
+    desk_queue="Jobcenter",
+)
 
 
 def run(c: Case, v: Values) -> None:
@@ -119,9 +155,15 @@ def run(c: Case, v: Values) -> None:
 
 
 TEMPLATE = ProcessTemplate(
-    key="helhedsplan", code="T5", name_da="Helhedsorienteret forløb (Én plan)",
-    name_en="Coordinated cross-department course (one plan)", system="sbsys", intended=INTENDED,
-    params=PARAMS, contacts=CONTACTS, contacts_improved=CONTACTS_IMPROVED,
+    key="helhedsplan",
+    code="T5",
+    name_da="Helhedsorienteret forløb (Én plan)",
+    name_en="Coordinated cross-department course (one plan)",
+    system="sbsys",
+    intended=INTENDED,
+    params=PARAMS,
+    contacts=CONTACTS,
+    contacts_improved=CONTACTS_IMPROVED,
     deadline=Deadline(126, False, SO, AT, "Afgørelse inden 18 uger", "Decision within 18 weeks", source="E"),
     bottleneck=(FD, RT),
     pools={
@@ -132,7 +174,8 @@ TEMPLATE = ProcessTemplate(
         "t5_uu": Pool("UU-vejleder", "Ungdommens Uddannelsesvejledning", 0.5, 1),
         "t5_rehab": Pool("Rehabiliteringsteam", "Jobcenter - Rehabiliteringsteam", 0.3, 2),
     },
-    owner_pool="t5_coordinator", age_range=(18, 60),
+    owner_pool="t5_coordinator",
+    age_range=(18, 60),
     subtypes=(("Helhedsplan (Én plan)", 1.0),),
     run=run,
     planned_repeats=frozenset({KO}),

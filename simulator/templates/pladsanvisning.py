@@ -16,20 +16,35 @@ IM, OS, OF, UM = "Indmeldelse", "Opstart", "Overflytningsønske modtaget", "Udme
 TP = "Telefonisk pladstilbud"  # not in the intended process: an offer made by phone outside the system
 
 INTENDED = Seq(
-    Task(OP), Task(KG), Task(VL),
+    Task(OP),
+    Task(KG),
+    Task(VL),
     Loop(Task(PT), Seq(Xor(Task(TA), Task(TU)), Task(VL))),
-    Task(TT), Task(IM), Task(OS), Opt(Task(OF)), Opt(Task(UM)),
+    Task(TT),
+    Task(IM),
+    Task(OS),
+    Opt(Task(OF)),
+    Opt(Task(UM)),
 )
 
-INSTITUTIONS = ("Vuggestuen Solsikken", "Børnehuset Mælkebøtten", "Dagtilbud Østerbo", "Vuggestuen Myretuen",
-                "Børnehuset Åkanden", "Dagplejen Nord", "Dagplejen Syd", "Børnehuset Kærlighedsstien")
+INSTITUTIONS = (
+    "Vuggestuen Solsikken",
+    "Børnehuset Mælkebøtten",
+    "Dagtilbud Østerbo",
+    "Vuggestuen Myretuen",
+    "Børnehuset Åkanden",
+    "Dagplejen Nord",
+    "Dagplejen Syd",
+    "Børnehuset Kærlighedsstien",
+)
 
 PARAMS = {
     "age_at_application_days": Param(120.0, unit="cd", note="child's age when the parents apply (2-6 months)"),
     "desired_start_months": Param(10.0, unit="months", note="child's age at the start the parents ask for (8-12)"),
     "guarantee_weeks": Param(26.0, source="S", unit="weeks", note="place guarantee from 26 weeks of age"),
-    "guarantee_months_after_application": Param(3.0, source="S", unit="months",
-                                                note="and at the earliest 3 months after applying"),
+    "guarantee_months_after_application": Param(
+        3.0, source="S", unit="months", note="and at the earliest 3 months after applying"
+    ),
     "offer_lead_days": Param(61.0, source="S", unit="cd", note="offer at least 2 months before the start"),
     "planned_lead_days": Param(91.0, unit="cd", note="offers are planned about 3 months before the start"),
     "shortage_cd": Param(20.0, 4.0, unit="cd", note="capacity shortage delaying the offer beyond its planned date"),
@@ -44,10 +59,20 @@ PARAMS = {
     "p_phone_offer": Param(0.05, note="deviation: an offer made by phone outside the system (insert)"),
 }
 
-CONTACTS = ContactParams(inbound_per_week=0.10, outbound_per_week=0.03, phone_queue="Pladsanvisningen",
-                         mailbox="pladsanvisning@kommune.dk", desk_queue="Borgerservice")
-CONTACTS_IMPROVED = ContactParams(inbound_per_week=0.07, outbound_per_week=0.03, phone_queue="Pladsanvisningen",
-                                  mailbox="pladsanvisning@kommune.dk", desk_queue="Borgerservice")
+CONTACTS = ContactParams(
+    inbound_per_week=0.10,
+    outbound_per_week=0.03,
+    phone_queue="Pladsanvisningen",
+    mailbox="pladsanvisning@kommune.dk",
+    desk_queue="Borgerservice",
+)
+CONTACTS_IMPROVED = ContactParams(
+    inbound_per_week=0.07,
+    outbound_per_week=0.03,
+    phone_queue="Pladsanvisningen",
+    mailbox="pladsanvisning@kommune.dk",
+    desk_queue="Borgerservice",
+)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -70,12 +95,20 @@ def run(c: Case, v: Values) -> None:
     birth = applied - dt.timedelta(days=int(rng.uniform(0.5, 1.5) * v.age_at_application_days))
     desired = _first_of_month_on_or_after(_add_months(birth, int(v.desired_start_months) + rng.randint(-2, 2)))
     # the place is guaranteed from 26 weeks of age and 3 months after applying, and from the start asked for
-    guarantee = _first_of_month_on_or_after(max(birth + dt.timedelta(weeks=v.guarantee_weeks),
-                                                _add_months(applied, int(v.guarantee_months_after_application)),
-                                                desired))
+    guarantee = _first_of_month_on_or_after(
+        max(
+            birth + dt.timedelta(weeks=v.guarantee_weeks),
+            _add_months(applied, int(v.guarantee_months_after_application)),
+            desired,
+        )
+    )
     guarantee = desired = day_date(env.calendar.add_working_days(day_number(guarantee), 0))  # first working day
-    c.attrs.update(child_cpr=env.newborn(birth).cpr, guarantee=guarantee, desired_start=desired,
-                   institution=rng.choice(INSTITUTIONS))
+    c.attrs.update(
+        child_cpr=env.newborn(birth).cpr,
+        guarantee=guarantee,
+        desired_start=desired,
+        institution=rng.choice(INSTITUTIONS),
+    )
     c.do(OP, system, note=f"Ønsket start {desired:%d-%m-%Y}")
     c.deadline_at = day_number(guarantee) * DAY + DAY - 1
     c.clock_started_at = c.t
@@ -138,18 +171,32 @@ def run(c: Case, v: Values) -> None:
 
 
 TEMPLATE = ProcessTemplate(
-    key="pladsanvisning", code="T2", name_da="Pladsanvisning til dagtilbud", name_en="Childcare placement",
-    system="pladsanvisning", intended=INTENDED, params=PARAMS, contacts=CONTACTS,
+    key="pladsanvisning",
+    code="T2",
+    name_da="Pladsanvisning til dagtilbud",
+    name_en="Childcare placement",
+    system="pladsanvisning",
+    intended=INTENDED,
+    params=PARAMS,
+    contacts=CONTACTS,
     contacts_improved=CONTACTS_IMPROVED,
-    deadline=Deadline(0, False, "Garantidato", OS, "Opstart senest på garantidatoen (pasningsgaranti)",
-                      "Start no later than the guarantee date (childcare guarantee)", from_column=True),
+    deadline=Deadline(
+        0,
+        False,
+        "Garantidato",
+        OS,
+        "Opstart senest på garantidatoen (pasningsgaranti)",
+        "Start no later than the guarantee date (childcare guarantee)",
+        from_column=True,
+    ),
     bottleneck=(VL, PT),
     pools={
         "t2_placement": Pool("Pladsanviser", "Pladsanvisningen", 0.8, 2),
         "t2_institution": Pool("Institutionsleder", "Dagtilbud", 1.0, 4),
         "t2_system": Pool("System", "Pladsanvisning (selvbetjening)", 0.0, 1),
     },
-    owner_pool="t2_placement", age_range=(22, 45),
+    owner_pool="t2_placement",
+    age_range=(22, 45),
     subtypes=(("Vuggestue", 0.7), ("Dagpleje", 0.3)),
     run=run,
     case_id=lambda n, year: f"PA-{year}-{n:05d}",

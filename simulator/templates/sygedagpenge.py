@@ -9,8 +9,12 @@ from simulator.engine import DAY, Case
 from simulator.model import Loop, Opt, Seq, Task, Xor
 from simulator.templates.common import Deadline, Param, Pool, ProcessTemplate, Values, complaint, pick_weighted
 
-AN, OS, RO, OM = "Anmeldelse modtaget", "Oplysningsskema sendt", "Rykker for oplysningsskema", \
-    "Oplysningsskema modtaget"
+AN, OS, RO, OM = (
+    "Anmeldelse modtaget",
+    "Oplysningsskema sendt",
+    "Rykker for oplysningsskema",
+    "Oplysningsskema modtaget",
+)
 VI, LA, RL, LM = "Visitation", "Lægeattest anmodet", "Rykker for lægeattest", "Lægeattest modtaget"
 SF, UD, O1, PL = "Samtale flyttet", "Udeblivelse registreret", "1. opfølgningssamtale", "Opfølgningsplan udarbejdet"
 OP, RT, RV = "Opfølgningssamtale", "Rehabiliteringsteam", "Revurdering uge 22"
@@ -19,13 +23,29 @@ KM, GV, SA, AA = "Klage modtaget", "Genvurdering", "Sendt til Ankestyrelsen", "A
 AT, AS = "Afgørelse truffet", "Afgørelse sendt"
 
 INTENDED = Seq(
-    Task(AN), Task(OS), Opt(Loop(Task(RO))), Task(OM), Task(VI),
+    Task(AN),
+    Task(OS),
+    Opt(Loop(Task(RO))),
+    Task(OM),
+    Task(VI),
     Opt(Seq(Task(LA), Opt(Task(RL)), Task(LM))),
-    Opt(Task(SF)), Opt(Loop(Task(UD))), Task(O1),
+    Opt(Task(SF)),
+    Opt(Loop(Task(UD))),
+    Task(O1),
     Opt(Seq(Task(PL), Opt(Loop(Xor(Task(OP), Task(RT), Task(RV)))))),
-    Xor(Task(RA), Seq(Task(OH), Opt(Seq(Task(KM), Task(GV), Xor(
-        Seq(Task(AT), Task(AS)),
-        Seq(Task(SA), Task(AA), Opt(Seq(Task(AT), Task(AS))))))))),
+    Xor(
+        Task(RA),
+        Seq(
+            Task(OH),
+            Opt(
+                Seq(
+                    Task(KM),
+                    Task(GV),
+                    Xor(Seq(Task(AT), Task(AS)), Seq(Task(SA), Task(AA), Opt(Seq(Task(AT), Task(AS))))),
+                )
+            ),
+        ),
+    ),
 )
 
 CATEGORIES = (("1", 0.55), ("2", 0.35), ("3", 0.10))
@@ -33,19 +53,25 @@ CATEGORIES = (("1", 0.55), ("2", 0.35), ("3", 0.10))
 SICK_WEEKS = {"1": 6.0, "2": 16.0, "3": 34.0}
 
 PARAMS = {
-    "notice_delay_cd": Param(24.0, source="S", unit="cd",
-                             note="first sick day to the employer's notification (employer pays the first 30 days)"),
+    "notice_delay_cd": Param(
+        24.0,
+        source="S",
+        unit="cd",
+        note="first sick day to the employer's notification (employer pays the first 30 days)",
+    ),
     "form_cd": Param(8.0, source="S", unit="cd", note="the citizen returns the information form"),
     "p_form_late": Param(0.15, note="information form late: reminder loop"),
     "p_reminder_again": Param(0.30, note="another reminder after the first"),
-    "visitation_wd": Param(8.0, 3.0, unit="wd",
-                           note="queue until visitation into category 1/2/3 (cat. 1 about 0.55, cat. 3 about 0.10)"),
+    "visitation_wd": Param(
+        8.0, 3.0, unit="wd", note="queue until visitation into category 1/2/3 (cat. 1 about 0.55, cat. 3 about 0.10)"
+    ),
     "gp_cd": Param(14.0, source="S", unit="cd", note="GP deadline for LÆ 285: 14 days, at least 8"),
     "p_gp_late": Param(0.25, note="medical certificate late: meeting moved"),
     "p_attest_cat1": Param(0.30, note="share of category 1 cases where a certificate is asked for"),
     "p_no_show": Param(0.10, note="citizen does not show up to a meeting"),
-    "first_meeting_week": Param(7.0, 6.0, source="S", unit="weeks",
-                                note="1st follow-up meeting before the end of week 8 of sickness"),
+    "first_meeting_week": Param(
+        7.0, 6.0, source="S", unit="weeks", note="1st follow-up meeting before the end of week 8 of sickness"
+    ),
     "followup_weeks": Param(4.0, source="S", unit="weeks", note="follow-up every 4 weeks"),
     "rehab_week": Param(14.0, unit="weeks", note="category 3: rehabilitation team"),
     "p_stop_week22": Param(0.30, note="benefit stopped at the week-22 reassessment"),
@@ -57,8 +83,13 @@ PARAMS = {
     "p_plan_before_meeting": Param(0.05, note="deviation: plan written before the first meeting (wrong order)"),
 }
 
-CONTACTS = ContactParams(inbound_per_week=0.15, outbound_per_week=0.08, phone_queue="Jobcenter",
-                         mailbox="jobcenter@kommune.dk", desk_queue="Jobcenter")
+CONTACTS = ContactParams(
+    inbound_per_week=0.15,
+    outbound_per_week=0.08,
+    phone_queue="Jobcenter",
+    mailbox="jobcenter@kommune.dk",
+    desk_queue="Jobcenter",
+)
 
 
 def run(c: Case, v: Values) -> None:
@@ -169,8 +200,14 @@ def _follow_up(c: Case, v: Values, system: str, cat: str, first_sick: int, sick_
                 c.do(OH, c.owner, minutes=20)
                 c.stop_clock()
                 if rng.random() < v.p_complaint:
-                    complaint(c, "t3_caseworker", p_changed=v.p_changed, reconsider_wd=v.reconsider_wd,
-                              ankestyrelsen_cd=v.ankestyrelsen_cd, system=system)
+                    complaint(
+                        c,
+                        "t3_caseworker",
+                        p_changed=v.p_changed,
+                        reconsider_wd=v.reconsider_wd,
+                        ankestyrelsen_cd=v.ankestyrelsen_cd,
+                        system=system,
+                    )
                 return
             continue
         if nxt >= limit:
@@ -184,17 +221,32 @@ def _follow_up(c: Case, v: Values, system: str, cat: str, first_sick: int, sick_
 
 
 TEMPLATE = ProcessTemplate(
-    key="sygedagpenge", code="T3", name_da="Opfølgning på sygedagpenge", name_en="Sickness benefit follow-up",
-    system="momentum", intended=INTENDED, params=PARAMS, contacts=CONTACTS, contacts_improved=CONTACTS,
-    deadline=Deadline(56, False, "foerste_fravaersdag", O1, "1. opfølgningssamtale senest i uge 8",
-                      "First follow-up meeting by the end of week 8", from_column=True),
+    key="sygedagpenge",
+    code="T3",
+    name_da="Opfølgning på sygedagpenge",
+    name_en="Sickness benefit follow-up",
+    system="momentum",
+    intended=INTENDED,
+    params=PARAMS,
+    contacts=CONTACTS,
+    contacts_improved=CONTACTS,
+    deadline=Deadline(
+        56,
+        False,
+        "foerste_fravaersdag",
+        O1,
+        "1. opfølgningssamtale senest i uge 8",
+        "First follow-up meeting by the end of week 8",
+        from_column=True,
+    ),
     bottleneck=(OM, VI),
     pools={
         "t3_caseworker": Pool("Sagsbehandler", "Jobcenter - Sygedagpenge", 4.0, 3),
         "t3_rehab": Pool("Rehabiliteringsteam", "Jobcenter - Rehabiliteringsteam", 0.3, 2),
         "t3_system": Pool("System", "Momentum", 0.0, 1),
     },
-    owner_pool="t3_caseworker", age_range=(20, 66),
+    owner_pool="t3_caseworker",
+    age_range=(20, 66),
     subtypes=(("Sygedagpenge", 1.0),),
     run=run,
     planned_repeats=frozenset({OP, UD}),

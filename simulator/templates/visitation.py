@@ -7,27 +7,39 @@ from simulator.engine import Case
 from simulator.model import Loop, Opt, Seq, Task, Xor
 from simulator.templates.common import Deadline, Param, Pool, ProcessTemplate, Values, complaint
 
-H, K, VB, VF = "Henvendelse modtaget", "Kvittering sendt", "Visitationsbesøg booket", \
-    "Visitationsbesøg og funktionsvurdering"
+H, K, VB, VF = (
+    "Henvendelse modtaget",
+    "Kvittering sendt",
+    "Visitationsbesøg booket",
+    "Visitationsbesøg og funktionsvurdering",
+)
 OI, AT, AS = "Oplysninger indhentet", "Afgørelse truffet", "Afgørelse sendt"
 BL, LO, OR = "Bestilling til leverandør", "Levering / opstart", "Opfølgning / revisitation"
 KM, GV, SA, AA = "Klage modtaget", "Genvurdering", "Sendt til Ankestyrelsen", "Ankestyrelsens afgørelse modtaget"
 EXTRA = "Ekstra hjemmebesøg"  # not in the intended process: an inserted activity
 
 INTENDED = Seq(
-    Task(H), Task(K), Task(VB), Task(VF), Loop(Task(OI)), Task(AT), Task(AS),
-    Opt(Seq(Task(KM), Task(GV), Xor(
-        Seq(Task(AT), Task(AS)),
-        Seq(Task(SA), Task(AA), Opt(Seq(Task(AT), Task(AS))))))),
+    Task(H),
+    Task(K),
+    Task(VB),
+    Task(VF),
+    Loop(Task(OI)),
+    Task(AT),
+    Task(AS),
+    Opt(Seq(Task(KM), Task(GV), Xor(Seq(Task(AT), Task(AS)), Seq(Task(SA), Task(AA), Opt(Seq(Task(AT), Task(AS))))))),
     Opt(Seq(Task(BL), Task(LO), Opt(Task(OR)))),
 )
 
 PARAMS = {
     "kvittering_wd": Param(2.0, source="S", unit="wd", note="acknowledgement typically within 5-8 days"),
     "booking_wd": Param(3.0, unit="wd", note="wait until the visit is booked"),
-    "visit_queue_wd": Param(40.0, 3.0, unit="wd",
-                            note="queue before the home visit: 6-10 weeks before (p95 about 14 weeks), "
-                                 "about 1 week p95 after (Lejre removed its waiting lists 2014-2016)"),
+    "visit_queue_wd": Param(
+        40.0,
+        3.0,
+        unit="wd",
+        note="queue before the home visit: 6-10 weeks before (p95 about 14 weeks), "
+        "about 1 week p95 after (Lejre removed its waiting lists 2014-2016)",
+    ),
     "info_wd": Param(7.0, unit="wd", note="information gathered"),
     "p_info_again": Param(0.25, note="information requested again (rework loop)"),
     "info_again_wd": Param(5.0, unit="wd", note="wait for each repeated information request"),
@@ -49,10 +61,20 @@ PARAMS = {
     "p_extra_visit": Param(0.05, note="deviation: an extra home visit outside the intended process (insert)"),
 }
 
-CONTACTS = ContactParams(inbound_per_week=0.15, outbound_per_week=0.05, phone_queue="Visitation",
-                         mailbox="visitation@kommune.dk", desk_queue="Ældre og sundhed")
-CONTACTS_IMPROVED = ContactParams(inbound_per_week=0.10, outbound_per_week=0.04, phone_queue="Visitation",
-                                  mailbox="visitation@kommune.dk", desk_queue="Ældre og sundhed")
+CONTACTS = ContactParams(
+    inbound_per_week=0.15,
+    outbound_per_week=0.05,
+    phone_queue="Visitation",
+    mailbox="visitation@kommune.dk",
+    desk_queue="Ældre og sundhed",
+)
+CONTACTS_IMPROVED = ContactParams(
+    inbound_per_week=0.10,
+    outbound_per_week=0.04,
+    phone_queue="Visitation",
+    mailbox="visitation@kommune.dk",
+    desk_queue="Ældre og sundhed",
+)
 
 
 def run(c: Case, v: Values) -> None:
@@ -84,8 +106,13 @@ def run(c: Case, v: Values) -> None:
     c.wait_wd(v.decision_wd)
     refused = rng.random() < v.p_refusal
     partial = refused and rng.random() < v.p_partial
-    c.do(AT, c.owner, minutes=45, lifecycle=True,
-         note="Delvis bevilget" if partial else ("Afslag" if refused else "Bevilget"))
+    c.do(
+        AT,
+        c.owner,
+        minutes=45,
+        lifecycle=True,
+        note="Delvis bevilget" if partial else ("Afslag" if refused else "Bevilget"),
+    )
     c.stop_clock()
     granted = not refused or partial
     early_order = granted and env.deviations and rng.random() < v.p_order_before_sent
@@ -94,8 +121,17 @@ def run(c: Case, v: Values) -> None:
         c.do(BL, env.pick("t1_bestiller"), minutes=15)
     c.do(AS, system, minutes=1)
     if refused and rng.random() < v.p_complaint:
-        granted = complaint(c, "t1_visitator", p_changed=v.p_changed, reconsider_wd=v.reconsider_wd,
-                            ankestyrelsen_cd=v.ankestyrelsen_cd, system=system) or partial
+        granted = (
+            complaint(
+                c,
+                "t1_visitator",
+                p_changed=v.p_changed,
+                reconsider_wd=v.reconsider_wd,
+                ankestyrelsen_cd=v.ankestyrelsen_cd,
+                system=system,
+            )
+            or partial
+        )
     if granted:
         if not early_order:
             c.wait_wd(v.order_wd)
@@ -109,9 +145,15 @@ def run(c: Case, v: Values) -> None:
 
 
 TEMPLATE = ProcessTemplate(
-    key="visitation", code="T1", name_da="Visitation til praktisk hjælp og hjælpemidler",
-    name_en="Assessment for practical help and aids", system="nexus", intended=INTENDED, params=PARAMS,
-    contacts=CONTACTS, contacts_improved=CONTACTS_IMPROVED,
+    key="visitation",
+    code="T1",
+    name_da="Visitation til praktisk hjælp og hjælpemidler",
+    name_en="Assessment for practical help and aids",
+    system="nexus",
+    intended=INTENDED,
+    params=PARAMS,
+    contacts=CONTACTS,
+    contacts_improved=CONTACTS_IMPROVED,
     deadline=Deadline(28, False, H, AT, "Afgørelse inden 4 uger", "Decision within 4 weeks"),
     bottleneck=(VB, VF),
     pools={
@@ -122,13 +164,20 @@ TEMPLATE = ProcessTemplate(
         "t1_provider": Pool("Leverandør", "Hjemmeplejen og Hjælpemiddeldepotet", 1.5, 2),
         "t1_system": Pool("System", "Nexus", 0.0, 1),
     },
-    owner_pool="t1_visitator", age_range=(62, 97),
+    owner_pool="t1_visitator",
+    age_range=(62, 97),
     subtypes=(("Praktisk hjælp (SEL § 83)", 0.6), ("Hjælpemidler (SEL § 112)", 0.4)),
     run=run,
     case_id=lambda n, year: f"NX-{year}-{n:06d}",
     rules=(
-        {"name": "Kvittering inden 5 arbejdsdage", "kind": "response", "activity": H, "response": K, "days": 5,
-         "working_days": True},
+        {
+            "name": "Kvittering inden 5 arbejdsdage",
+            "kind": "response",
+            "activity": H,
+            "response": K,
+            "days": 5,
+            "working_days": True,
+        },
         {"name": "Afgørelse sendt før bestilling", "kind": "precedence", "activity": AS, "before": BL},
     ),
 )

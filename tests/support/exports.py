@@ -27,17 +27,18 @@ def truth_contacts(out: Path) -> pl.DataFrame:
 
 def read_sbsys(out: Path) -> pl.DataFrame:
     """The ESDH export as strings (cp1252, ';')."""
-    return pl.read_csv(out / "sbsys" / "sagsaktiviteter.csv", separator=";", encoding="cp1252",
-                       infer_schema=False)
+    return pl.read_csv(out / "sbsys" / "sagsaktiviteter.csv", separator=";", encoding="cp1252", infer_schema=False)
 
 
 def read_nexus(out: Path) -> pl.DataFrame:
     return pl.read_ndjson(out / "nexus" / "haendelser.jsonl", infer_schema_length=None).select(
-        pl.col("haendelsesId"), pl.col("tidspunkt"),
+        pl.col("haendelsesId"),
+        pl.col("tidspunkt"),
         pl.col("forloeb").struct.field("id").alias("case_id"),
         pl.col("forloeb").struct.field("ydelse").alias("ydelse"),
         pl.col("borger").struct.field("cpr").alias("cpr"),
-        pl.col("aktivitet"), pl.col("status"),
+        pl.col("aktivitet"),
+        pl.col("status"),
         pl.col("medarbejder").struct.field("navn").alias("navn"),
         pl.col("medarbejder").struct.field("rolle").alias("rolle"),
         pl.col("medarbejder").struct.field("organisation").alias("organisation"),

@@ -69,24 +69,26 @@ class FakeApi:
         rows = [r for r in self.records if not since or not isinstance(r, dict) or r.get("modified", "") >= since]
         if parts.path == "/cases":  # page paging, the case list preset's shape
             page, size = int(query.get("page", 1)), int(query.get("pageSize", 100))
-            return self._send(h, 200, {"items": rows[(page - 1) * size:page * size], "page": page,
-                                       "totalCount": len(rows)})
+            return self._send(
+                h, 200, {"items": rows[(page - 1) * size : page * size], "page": page, "totalCount": len(rows)}
+            )
         if parts.path == "/offset":
             offset, limit = int(query.get("offset", 0)), int(query.get("limit", 100))
-            return self._send(h, 200, {"data": rows[offset:offset + limit], "total": len(rows)})
+            return self._send(h, 200, {"data": rows[offset : offset + limit], "total": len(rows)})
         if parts.path == "/cursor":
             start = int(query.get("cursor", "0"))
             nxt = start + 40 if start + 40 < len(rows) else None
-            return self._send(h, 200, {"data": rows[start:start + 40], "meta": {"next": None if nxt is None
-                                                                                else str(nxt)}})
+            return self._send(
+                h, 200, {"data": rows[start : start + 40], "meta": {"next": None if nxt is None else str(nxt)}}
+            )
         if parts.path == "/link":
             page = int(query.get("p", 1))
             more = page * 30 < len(rows)
             link = {"Link": f'<{self.url}/link?p={page + 1}>; rel="next"'} if more else {}
-            return self._send(h, 200, rows[(page - 1) * 30:page * 30], link)
+            return self._send(h, 200, rows[(page - 1) * 30 : page * 30], link)
         if parts.path == "/search" and method == "POST":  # the search preset's shape
             skip, size = body.get("skip", 0), body.get("size", 100)
-            return self._send(h, 200, {"results": rows[skip:skip + size], "total": len(rows)})
+            return self._send(h, 200, {"results": rows[skip : skip + size], "total": len(rows)})
         if parts.path == "/broken":
             return self._send_raw(h, 200, b'{"items": [{"caseId": "A"', "application/json")
         return self._send(h, 404, {"error": "not_found"})
@@ -119,8 +121,9 @@ class FakeApi:
             headers = {**(headers or {}), **self.headers_next.pop(0)}
         self._send_raw(h, status, json.dumps(payload).encode(), "application/json", headers)
 
-    def _send_raw(self, h: BaseHTTPRequestHandler, status: int, data: bytes, kind: str,
-                  headers: dict | None = None) -> None:
+    def _send_raw(
+        self, h: BaseHTTPRequestHandler, status: int, data: bytes, kind: str, headers: dict | None = None
+    ) -> None:
         h.send_response(status)
         h.send_header("Content-Type", kind)
         h.send_header("Content-Length", str(len(data)))

@@ -31,8 +31,9 @@ def dfg(con: duckdb.DuckDBPyConnection, *, process: str, filters: Filters | None
     return query(con, "dfg", Filters.of(process, filters)).drop_columns(["process"])
 
 
-def endpoints(con: duckdb.DuckDBPyConnection, *, process: str, endpoint: str,
-              filters: Filters | None = None) -> dict[str, int]:
+def endpoints(
+    con: duckdb.DuckDBPyConnection, *, process: str, endpoint: str, filters: Filters | None = None
+) -> dict[str, int]:
     """Start (`endpoint='start'`) or end activities of one process: activity -> number of cases."""
     rows = query(con, "dfg_endpoints", Filters.of(process, filters)).to_pylist()
     return {r["activity"]: r["n_cases"] for r in rows if r["endpoint"] == endpoint}

@@ -20,8 +20,11 @@ class CuttingProxy:
 
     def __init__(self, target: tuple[str, int], cut_after: int, flag: Path) -> None:
         self.flag = flag
-        self.proc = subprocess.Popen([sys.executable, __file__, target[0], str(target[1]), str(cut_after), str(flag)],
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, target[0], str(target[1]), str(cut_after), str(flag)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.port = int(self.proc.stdout.readline())
 
     @property
@@ -43,7 +46,7 @@ def _pipe(src: socket.socket, dst: socket.socket, cut_after: int | None, flag: P
                 break
             if cut_after is not None:
                 if sent + len(data) >= cut_after:
-                    dst.sendall(data[:cut_after - sent])
+                    dst.sendall(data[: cut_after - sent])
                     flag.touch()
                     break
                 sent += len(data)

@@ -24,6 +24,7 @@ def wait_healthy(port: int, proc: subprocess.Popen, seconds: float = 60) -> None
                 return
         except OSError:
             output = proc.stdout.read().decode() if proc.poll() is not None and proc.stdout else ""
-            assert proc.poll() is None and time.monotonic() < deadline, \
+            assert proc.poll() is None and time.monotonic() < deadline, (
                 f"the dashboard did not answer in {seconds:g} s {output}"
+            )
             time.sleep(0.5)

@@ -16,6 +16,7 @@ from simulator.run import SimulationSpec, simulate
 
 KEY = "ef" * 32  # the pseudonym key of the nightly runs on `small`
 
+
 def simulate_into(root: Path, name: str, **kw) -> Path:
     """The simulation `kw` in the folder `root / name`."""
     out = root / name
@@ -37,8 +38,7 @@ def baseline(sim_root) -> Path:
 @pytest.fixture(scope="session")
 def improved(sim_root) -> Path:
     """The same municipality after the improvement (same seed)."""
-    return simulate_into(sim_root, "improved", citizens=6_000, seed=11, scenario="improved",
-                         start=dt.date(2025, 1, 1))
+    return simulate_into(sim_root, "improved", citizens=6_000, seed=11, scenario="improved", start=dt.date(2025, 1, 1))
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +100,7 @@ def dashboard_municipality(sim_root, tmp_path_factory) -> Path:
     csv = root / "sbsys" / "sagsaktiviteter.csv"
     whole = csv.read_bytes()
     lines = whole.splitlines(keepends=True)
-    csv.write_bytes(b"".join(lines[:1 + (len(lines) - 1) * 6 // 10]))
+    csv.write_bytes(b"".join(lines[: 1 + (len(lines) - 1) * 6 // 10]))
     old = os.environ.get(KEY_ENV)
     os.environ[KEY_ENV] = "ab" * 32
     try:
