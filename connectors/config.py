@@ -34,7 +34,7 @@ class Database(Strict):
     batch_rows: int = Field(default=50_000, ge=1)  # rows per Arrow batch streamed from the database
 
     @model_validator(mode="after")
-    def _one_of(self) -> "Database":
+    def _one_of(self) -> Database:
         if (self.table is None) == (self.query is None):
             raise ValueError("give either table or query")
         return self
@@ -90,7 +90,7 @@ class Api(Strict):
     timeout_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
-    def _auth(self) -> "Api":
+    def _auth(self) -> Api:
         if self.oauth2 and self.api_key:
             raise ValueError("give oauth2 or api_key, not both")
         return self

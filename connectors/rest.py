@@ -86,7 +86,7 @@ def http_time(t: dt.datetime) -> str:
     """A watermark as a modified-since value: ISO 8601, in UTC with 'Z' when the time has a zone."""
     if t.tzinfo is None:
         return t.isoformat()
-    return t.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+    return t.astimezone(dt.UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 def retry_after(response: httpx.Response, now: Callable[[], float] = time.time) -> float | None:
@@ -193,7 +193,7 @@ class RestPull:
             return
         high = self._high_time
         if high is not None and (t.tzinfo is None) != (high.tzinfo is None):  # naive and zoned: naive read as UTC
-            t, high = (x if x.tzinfo else x.replace(tzinfo=dt.timezone.utc) for x in (t, high))
+            t, high = (x if x.tzinfo else x.replace(tzinfo=dt.UTC) for x in (t, high))
         if high is None or t > high:
             self._high_time = t
             self.high = Watermark.of(t)

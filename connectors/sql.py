@@ -48,7 +48,7 @@ class Dialect:
             value = value.replace("\\", "\\\\")
         return "'" + value.replace("'", "''") + "'"
 
-    def literal(self, mark: "Watermark") -> str:
+    def literal(self, mark: Watermark) -> str:
         """The watermark as a literal of its own type, comparable with the column it came from."""
         v = mark.value
         if mark.kind == "integer":
@@ -59,7 +59,7 @@ class Dialect:
             return f"cast({self.text(v)} as date)" if self.name == "mssql" else f"date {self.text(v)}"
         t = dt.datetime.fromisoformat(v)
         if t.tzinfo is not None and self.name == "mysql":  # MySQL compares in the session's zone: give it UTC
-            t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            t = t.astimezone(dt.UTC).replace(tzinfo=None)
         if self.name == "mssql":
             kind = "datetimeoffset(7)" if t.tzinfo else "datetime2(7)"
             return f"cast({self.text(t.isoformat())} as {kind})"

@@ -22,7 +22,7 @@ class Watermark:
     kind: str
     value: str
 
-    def back(self, *, seconds: float = 0, ids: int = 0) -> "Watermark":
+    def back(self, *, seconds: float = 0, ids: int = 0) -> Watermark:
         """The watermark moved back by the lookback (seconds for times and dates, ids for integers)."""
         if self.kind == "integer":
             return Watermark(self.kind, str(int(self.value) - ids))
@@ -37,7 +37,7 @@ class Watermark:
         return self
 
     @staticmethod
-    def parse(text: str) -> "Watermark":
+    def parse(text: str) -> Watermark:
         """A watermark given by hand (`start`): an integer, a date, or an ISO 8601 time."""
         text = text.strip()
         try:
@@ -54,7 +54,7 @@ class Watermark:
             raise ReadError(f"watermark {text!r} is neither an integer nor an ISO 8601 date or time") from None
 
     @staticmethod
-    def of(value) -> "Watermark":
+    def of(value) -> Watermark:
         """The watermark of a value read from the database."""
         if isinstance(value, bool):
             raise ReadError("a true/false column cannot be a watermark")

@@ -14,22 +14,22 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 import duckdb
 
 from flows.boundary import Redacted
-from warehouse.config import PULLED, Config
+from vaerdistrom.errors import VaerdistromError
 from warehouse.batch import BatchReport, LoadError, file_label, sha256_of
+from warehouse.config import PULLED, Config
 from warehouse.load import Progress, SourceError, load_file, load_pull, resolve_key, source_files
 from warehouse.pseudonym import redact
 from warehouse.pull import check
-from vaerdistrom.errors import VaerdistromError
 
 SQL = Path(__file__).with_name("sql")
 KPIS = (
@@ -246,7 +246,7 @@ def save_run(con: duckdb.DuckDBPyConnection, result: NightResult) -> None:
             result.night,
             result.run_id,
             result.started_at,
-            dt.datetime.now(dt.timezone.utc),
+            dt.datetime.now(dt.UTC),
             result.status,
             result.message,
             result.summary_md,
@@ -317,7 +317,7 @@ def finish(result: NightResult, fail_on_source_error: bool) -> None:
 
 def new_night(cfg: Config, now: dt.datetime | None = None) -> NightResult:
     """A run's result, empty, for the night `now` (default: now) falls in."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return NightResult(night_of(now, cfg.nightly.timezone), uuid.uuid4().hex, now)
 
 

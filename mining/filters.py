@@ -39,7 +39,7 @@ class Filters:
             raise ValueError(f"max_days ({self.max_days}) is below min_days ({self.min_days})")
 
     @classmethod
-    def of(cls, process: str, filters: "Filters | None") -> "Filters":
+    def of(cls, process: str, filters: Filters | None) -> Filters:
         """`filters` (or none) narrowed to one process."""
         return replace(filters or cls(), process=process)
 

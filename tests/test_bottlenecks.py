@@ -13,7 +13,7 @@ from mining.rules import write_rules
 from warehouse.config import Process, load_config
 from warehouse.migrations import connect
 
-T0 = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.UTC)
 # (case, activity, day, org unit, resource)
 LOG = [
     ("k1", "A", 0, "u1", "ann"),

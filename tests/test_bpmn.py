@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 
 import polars as pl
 import pytest
-
 from support.exports import truth_cases
 from support.logs import pm4py_log, process_frame
+
 from simulator.model import activities
 from simulator.spec import TEMPLATES
 

@@ -4,7 +4,8 @@ import datetime as dt
 
 import holidays
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vaerdistrom.calendar import WorkCalendar, danish_holidays, day_date, day_number, easter_sunday
 

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from golden_marts import T0, build_golden
 
 from mining.catalogue import CATALOGUE, CatalogueError, failures, load
 from mining.engine import build, query
 from mining.filters import Filters
 from warehouse.migrations import connect
-
-from golden_marts import T0, build_golden
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,11 @@ import shutil
 
 import duckdb
 import pytest
+from support.exports import truth_cases
 
 from mining.conformance import Intended, build_conformance, deviations_of, intended_net
 from mining.discovery import layout, variants
 from mining.engine import build, query
-
-from support.exports import truth_cases
 
 
 def test_moves_become_deviations():

@@ -6,13 +6,12 @@ import uuid
 import duckdb
 import polars as pl
 import pytest
+from support.exports import truth_contacts
 
 from mining.engine import build, query
 from warehouse.migrations import connect
 
-from support.exports import truth_contacts
-
-T0 = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.UTC)
 
 
 def _at(days: float) -> dt.datetime:

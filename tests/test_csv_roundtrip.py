@@ -9,7 +9,8 @@ import datetime as dt
 import io
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from warehouse.config import Source
 from warehouse.load import load_file
@@ -73,5 +74,5 @@ def test_csv_round_trip(tmp_path_factory, rows):
     for (act, nt, t), (g_act, g_note, g_us) in zip(rows, got):
         assert g_act == strip_white_space(PSEUDO.scrub(act))
         assert g_note == (PSEUDO.scrub(nt) if nt is not None else None)
-        expected = t.replace(tzinfo=ZONE, fold=0).astimezone(dt.timezone.utc)  # the offset before a DST change
+        expected = t.replace(tzinfo=ZONE, fold=0).astimezone(dt.UTC)  # the offset before a DST change
         assert g_us == int(expected.timestamp()) * 1_000_000

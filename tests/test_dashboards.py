@@ -23,7 +23,6 @@ from mining import engine
 from mining.engine import query
 from mining.filters import Filters
 
-
 APP = str(Path(__file__).resolve().parents[1] / "dashboards" / "app.py")
 PAGES = [
     "overblik",

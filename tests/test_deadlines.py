@@ -5,6 +5,7 @@ import uuid
 
 import duckdb
 import pytest
+from support.exports import truth_cases
 
 from mining.engine import build, query
 from mining.filters import Filters
@@ -12,9 +13,7 @@ from mining.rules import calendar_table, write_rules
 from warehouse.config import Process
 from warehouse.migrations import connect
 
-from support.exports import truth_cases
-
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _warehouse(events, rule: Process):

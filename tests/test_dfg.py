@@ -4,14 +4,13 @@ import datetime as dt
 import uuid
 
 import pytest
+from support.mart_views import build_dfg, build_event_sequence, dfg, endpoints
 
 from mining.engine import query
 from warehouse.config import Source
 from warehouse.load import load_file
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser
-
-from support.mart_views import build_dfg, build_event_sequence, dfg, endpoints
 
 # (case, activity, hh:mm, file row, resource): c1 has a tie (B and C at 10:00, file order B first), c2 a
 # self-loop redone by another caseworker, c3 one event, c4 a tie whose file order is the reverse of the names
@@ -172,7 +171,6 @@ def test_golden_rework(golden):
 @pytest.mark.slow
 def test_rework_cases_match_pm4py(shared_data):
     import pm4py
-
     from support.mart_views import build_rework, rework
 
     path = shared_data / "BPIC15_1.xes.gz"
@@ -190,7 +188,6 @@ def test_rework_cases_match_pm4py(shared_data):
 @pytest.mark.slow
 def test_variants_match_pm4py(shared_data):
     import pm4py
-
     from support.mart_views import build_variants, variants
 
     path = shared_data / "receipt_wabo.xes.gz"

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support.simulations import KEY
 
 from flows import pipeline
 from flows.lock import run_lock
 from warehouse.config import load_config
-
-from support.simulations import KEY
 
 
 @pytest.fixture(autouse=True)
@@ -101,6 +100,7 @@ def test_municipalities_fan_out_over_a_local_dask_cluster(prefect_harness, small
     import os
 
     from support.simulations import simulate_into
+
     from flows.national import run_national, slug
 
     other = simulate_into(sim_root, "national-other", citizens=800, seed=22, municipality="Høje-Taastrup Kommune")

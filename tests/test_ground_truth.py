@@ -3,10 +3,9 @@
 import duckdb
 import polars as pl
 import pytest
+from support.exports import truth, truth_contacts
 
 from mining.engine import query
-
-from support.exports import truth, truth_contacts
 
 pytestmark = pytest.mark.slow
 

@@ -4,14 +4,13 @@ import shutil
 
 import duckdb
 import pytest
+from support.compare import same
 
 from mining.build import build_all
 from mining.catalogue import MARTS
 from warehouse.config import load_config
 from warehouse.load import load_all
 from warehouse.migrations import connect
-
-from support.compare import same
 
 KEY = "cd" * 32
 

@@ -6,15 +6,14 @@ import uuid
 
 import duckdb
 import pytest
+from support.exports import truth_cases
 
 from mining.engine import build, query
 from mining.rules import write_rules
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser
 
-from support.exports import truth_cases
-
-T0 = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.UTC)
 # (process, case, activity, day, org unit, resource, citizen)
 LOG = [
     ("p", "c1", "A", 0, "u1", "ann", "x"),

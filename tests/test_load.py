@@ -3,10 +3,10 @@
 import json
 
 import pytest
-
 from support.exports import truth, truth_cases
-from warehouse.config import ConfigError, load_config
+
 from warehouse.batch import LoadError
+from warehouse.config import ConfigError, load_config
 from warehouse.load import load_file, load_source
 from warehouse.migrations import connect
 from warehouse.pseudonym import Pseudonymiser, contains_cpr

@@ -13,18 +13,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support.compare import same
+from support.simulations import KEY
 
 from flows import pipeline
 from flows.lock import RunLocked, run_lock
 from warehouse.config import load_config
 from warehouse.session import open_snapshot, snapshot_path
 
-from support.compare import same
-from support.simulations import KEY
-
 CRASH = Path(__file__).with_name("support") / "crash.py"  # a night in a child process, killed at a step
-NIGHT1 = dt.datetime(2026, 1, 10, 1, 0, tzinfo=dt.timezone.utc)
-NIGHT2 = dt.datetime(2026, 1, 11, 1, 0, tzinfo=dt.timezone.utc)
+NIGHT1 = dt.datetime(2026, 1, 10, 1, 0, tzinfo=dt.UTC)
+NIGHT2 = dt.datetime(2026, 1, 11, 1, 0, tzinfo=dt.UTC)
 PARTIAL = ("sbsys/sagsaktiviteter.csv", "nexus/haendelser.jsonl", "telefoni/opkald.csv")
 # what may differ between two equal runs: conformance_models holds the seconds each check took (equal-cost
 # alignments are broken by a stable rule, so deviations are compared too)

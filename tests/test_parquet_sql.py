@@ -49,8 +49,7 @@ def test_the_job_centre_export_loads_the_same_both_ways(baseline, monkeypatch):
 def test_personal_fields_cpr_in_text_bad_rows_and_value_maps_match(tmp_path, monkeypatch):
     path = tmp_path / "x.parquet"
     ts = [
-        dt.datetime(2025, 3, 1, 0, i, 0, i * 1000 * (i % 3) + (7 if i == 5 else 0), tzinfo=dt.timezone.utc)
-        for i in range(8)
+        dt.datetime(2025, 3, 1, 0, i, 0, i * 1000 * (i % 3) + (7 if i == 5 else 0), tzinfo=dt.UTC) for i in range(8)
     ]  # whole seconds, milliseconds and microseconds
     pl.DataFrame(
         {
@@ -104,7 +103,7 @@ def test_files_the_sql_path_does_not_cover_take_the_chunk_path(tmp_path):
 
 def test_empty_case_ids_and_implausible_times_are_quarantined_the_same_both_ways(tmp_path, monkeypatch):
     """A row without its case would vanish from every mart; a year 0001 or 9999 is a placeholder, not a time."""
-    utc = dt.timezone.utc
+    utc = dt.UTC
     path = tmp_path / "events.parquet"
     pl.DataFrame(
         {

@@ -3,7 +3,8 @@
 import datetime as dt
 import random
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulator.people import Population, century_digits, cpr_mod11_ok, make_cpr
 

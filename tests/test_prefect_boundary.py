@@ -9,10 +9,10 @@ import subprocess
 import sys
 
 import pytest
+from support.configs import csv_source, write_config
 
 from flows.boundary import RedactCpr, Redacted, scrub, scrubbed
 from warehouse.pseudonym import contains_cpr
-from support.configs import csv_source, write_config
 
 
 class _Kept(logging.Handler):

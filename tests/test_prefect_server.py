@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from support.configs import csv_source, write_config
 
 from flows.prefect_server import NO_DEATH_SIGNAL_ENV, RECORDS, is_prefect_server, reap, started_at
-from support.configs import csv_source, write_config
 
 APP = "prefect.server.api.server:create_app"
 

@@ -6,7 +6,8 @@ import stat
 
 import polars as pl
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulator.people import make_cpr
 from warehouse.pseudonym import KEY_ENV, Pseudonymiser, PseudonymKeyError, contains_cpr, create_key_file, load_key

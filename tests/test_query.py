@@ -6,7 +6,6 @@ import json
 
 import duckdb
 import pytest
-
 from test_cli import invoke
 
 pytestmark = pytest.mark.slow

@@ -12,11 +12,11 @@ import datetime as dt
 import math
 
 import pytest
+from support.fake_api import FakeApi
 
 from connectors.base import ReadError
 from connectors.config import Api
 from connectors.rest import RestPull
-from support.fake_api import FakeApi
 from warehouse.batch import LoadError
 from warehouse.config import Source
 from warehouse.load import load_pull
@@ -25,12 +25,12 @@ from warehouse.pseudonym import Pseudonymiser
 from warehouse.pull import stored_watermark
 
 PSEUDO = Pseudonymiser(b"r" * 32)
-START = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
 STATES = ("Modtaget", "Under behandling", "Afgjort")
 
 
 def iso(t: dt.datetime) -> str:
-    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def case_records(n: int, first: int = 0) -> list[dict]:

@@ -136,7 +136,6 @@ def test_rules_find_the_simulators_deviations(baseline, baseline_warehouse, tmp_
     import shutil
 
     import duckdb
-
     from support.exports import truth_cases
 
     db = tmp_path / "rules.duckdb"

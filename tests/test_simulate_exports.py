@@ -6,7 +6,6 @@ import re
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-
 from support.exports import (
     read_borgerservice,
     read_digital_post,

@@ -11,9 +11,9 @@ import random
 
 import polars as pl
 import pytest
-
 from support.exports import truth, truth_cases, truth_contacts
 from support.logs import process_frame
+
 from simulator.contacts import ContactMaker, ContactParams
 from simulator.engine import DAY, Case, Citizen, Env, Staff, Wait
 from simulator.templates import byggesag, sygedagpenge, visitation

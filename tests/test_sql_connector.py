@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import polars as pl
 import pytest
-
 from support.netcut import CuttingProxy
+
 from warehouse.batch import LoadError
 from warehouse.config import Source
 from warehouse.load import load_pull
@@ -60,8 +60,9 @@ class Server:
             import psycopg
 
             return psycopg.connect(self.dsn, autocommit=True)
-        import pymysql
         from urllib.parse import urlsplit
+
+        import pymysql
 
         u = urlsplit(self.dsn)
         return pymysql.connect(
@@ -425,11 +426,11 @@ source_key = "haendelse_id"
             encoding="utf-8",
         )
         cfg, root = load_config(tmp_path / "vaerdistrom.toml")
-        night1 = run_night(cfg, root, dt.datetime(2026, 1, 10, 1, tzinfo=dt.timezone.utc))
+        night1 = run_night(cfg, root, dt.datetime(2026, 1, 10, 1, tzinfo=dt.UTC))
         assert night1.status == "completed", night1.message
         assert night1.sources[0].rows["rows_new"] == 2000
         server.insert(table, rows_of(events.slice(2000), server.kind))
-        night2 = run_night(cfg, root, dt.datetime(2026, 1, 11, 1, tzinfo=dt.timezone.utc))
+        night2 = run_night(cfg, root, dt.datetime(2026, 1, 11, 1, tzinfo=dt.UTC))
         assert night2.status == "completed", night2.message
         assert night2.sources[0].rows["rows_new"] == events.height - 2000
         assert "| momentum | 1 |" in night2.summary_md
@@ -438,7 +439,7 @@ source_key = "haendelse_id"
         assert con.execute("select count(*) from staging.cases").fetchall() == [(events["forloebsid"].n_unique(),)]
         con.close()
         monkeypatch.setenv("MOMENTUM_DSN", "postgresql://postgres@127.0.0.1:1/test")
-        night3 = run_night(cfg, root, dt.datetime(2026, 1, 12, 1, tzinfo=dt.timezone.utc))
+        night3 = run_night(cfg, root, dt.datetime(2026, 1, 12, 1, tzinfo=dt.UTC))
         assert (
             night3.status == "failed"
             and "cannot connect to postgresql://postgres@127.0.0.1:1/test" in night3.sources[0].error

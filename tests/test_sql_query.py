@@ -131,10 +131,10 @@ def test_database_types_become_what_the_load_path_reads():
         pa.int32(),
     ]
     first = out.to_pylist()[0]
-    first["opdateret"] = first["opdateret"].astimezone(dt.timezone.utc)
+    first["opdateret"] = first["opdateret"].astimezone(dt.UTC)
     assert first == {
         "beloeb": 12.5,
-        "opdateret": dt.datetime(2025, 1, 1, 11, 0, 0, 123456, tzinfo=dt.timezone.utc),
+        "opdateret": dt.datetime(2025, 1, 1, 11, 0, 0, 123456, tzinfo=dt.UTC),
         "lokal": dt.datetime(2025, 1, 1, 12),
         "klokken": "08:30:00.000000",
         "blob": "00ff",

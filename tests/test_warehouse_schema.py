@@ -4,8 +4,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from warehouse.migrations import MIGRATIONS, Migration, MigrationError, applied, connect, migrate
 from vaerdistrom.schema import EVENTS, TABLES
+from warehouse.migrations import MIGRATIONS, Migration, MigrationError, applied, connect, migrate
 
 
 def test_fresh_warehouse_gets_every_layer_and_table(tmp_path):

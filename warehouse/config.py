@@ -92,7 +92,7 @@ class Source(Strict):
         return data
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Source":
+    def _consistent(self) -> Source:
         if self.kind == "sql" and self.database is None:
             raise ValueError("a sql source needs [database] (dsn_env and a table or query)")
         if self.kind == "rest" and self.api is None:
@@ -142,7 +142,7 @@ class Rule(Strict):
     before: str | None = None
 
     @model_validator(mode="after")
-    def _complete(self) -> "Rule":
+    def _complete(self) -> Rule:
         if self.kind == "response" and (self.response is None or self.days is None):
             raise ValueError(f"rule {self.name!r}: a response rule needs response and days")
         if self.kind == "precedence" and self.before is None:

@@ -31,7 +31,7 @@ def stored_watermark(con: duckdb.DuckDBPyConnection, name: str) -> Watermark | N
 def _store_watermark(con: duckdb.DuckDBPyConnection, name: str, mark: Watermark, batch_id: int) -> None:
     con.execute(
         "insert or replace into meta.watermarks values (?, ?, ?, ?, ?)",
-        [name, mark.kind, mark.value, batch_id, dt.datetime.now(dt.timezone.utc)],
+        [name, mark.kind, mark.value, batch_id, dt.datetime.now(dt.UTC)],
     )
 
 

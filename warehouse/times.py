@@ -121,5 +121,5 @@ def _epoch_at(raw: pl.Series, per_second: int) -> pl.Series:
 
 def plausible(src: Source, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
     """The window a source's times must fall in (UTC): from its `earliest` day to `days_ahead` days from now."""
-    now = now or dt.datetime.now(dt.timezone.utc)
-    return (dt.datetime.combine(src.earliest, dt.time(), dt.timezone.utc), now + dt.timedelta(days=src.days_ahead))
+    now = now or dt.datetime.now(dt.UTC)
+    return (dt.datetime.combine(src.earliest, dt.time(), dt.UTC), now + dt.timedelta(days=src.days_ahead))

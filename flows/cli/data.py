@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -32,9 +32,9 @@ def simulate_and_summarise(spec) -> dict:
 def simulate(
     out: Annotated[Path, typer.Option(help="Folder to write the exports to (empty, or an earlier simulation).")],
     municipality: Annotated[str, typer.Option(help="Name of the simulated municipality.")] = "Eksempel Kommune",
-    citizens: Annotated[Optional[int], typer.Option(help="Citizens with at least one case in the period.")] = None,
+    citizens: Annotated[int | None, typer.Option(help="Citizens with at least one case in the period.")] = None,
     events: Annotated[
-        Optional[int],
+        int | None,
         typer.Option(help="Instead of --citizens: about this many exported rows (case events plus contacts)."),
     ] = None,
     start: Annotated[str, typer.Option(help="First day of the period (YYYY-MM-DD).")] = "2025-01-01",
@@ -47,7 +47,7 @@ def simulate(
         ),
     ] = "baseline",
     processes: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="Comma-separated processes (default all): visitation, pladsanvisning, sygedagpenge, byggesag, "
             "helhedsplan."
@@ -113,7 +113,7 @@ def init(
 @app.command()
 def load(
     config: Config = CONFIG,
-    source: Annotated[Optional[list[str]], typer.Option(help="Load only this source (repeatable).")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Load only this source (repeatable).")] = None,
 ) -> None:
     """Load the configured sources into the warehouse: new rows only, bad rows to quarantine, no CPR stored.
 
@@ -141,32 +141,32 @@ def import_files(
         ),
     ],
     process: Annotated[
-        Optional[str], typer.Option(help="The process the events belong to (default: the file's name).")
+        str | None, typer.Option(help="The process the events belong to (default: the file's name).")
     ] = None,
     case: Annotated[
-        Optional[str], typer.Option("--case", "--case-id", help="The case id column (guessed when left out).")
+        str | None, typer.Option("--case", "--case-id", help="The case id column (guessed when left out).")
     ] = None,
-    activity: Annotated[Optional[str], typer.Option(help="The activity column (guessed when left out).")] = None,
+    activity: Annotated[str | None, typer.Option(help="The activity column (guessed when left out).")] = None,
     timestamp: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="The timestamp column (guessed when left out); with --start-timestamp, the completion."),
     ] = None,
     start_timestamp: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="An interval export's start column (one row per "
             "activity instance, started and completed; "
             "guessed when left out)."
         ),
     ] = None,
-    resource: Annotated[Optional[str], typer.Option(help="The resource (caseworker) column.")] = None,
-    org_unit: Annotated[Optional[str], typer.Option(help="The org unit (department, team) column.")] = None,
+    resource: Annotated[str | None, typer.Option(help="The resource (caseworker) column.")] = None,
+    org_unit: Annotated[str | None, typer.Option(help="The org unit (department, team) column.")] = None,
     timestamp_format: Annotated[
-        Optional[str], typer.Option(help="strftime codes of the timestamps (ISO 8601 is read without).")
+        str | None, typer.Option(help="strftime codes of the timestamps (ISO 8601 is read without).")
     ] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="A text file's encoding (detected when left out).")] = None,
+    encoding: Annotated[str | None, typer.Option(help="A text file's encoding (detected when left out).")] = None,
     object_type: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="OCEL: the object type whose objects are the cases (default: the type with most event relations)."
         ),

@@ -6,7 +6,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -87,14 +87,14 @@ def query_command(
         ),
     ],
     level: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="The level of the answer, e.g. bottlenecks: transition, "
             "activity, owner, month, case (default: the first)."
         ),
     ] = None,
     view: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="How start and complete events (or interval rows with a "
             "start and a completion column) count, for dfg, variants and "
@@ -106,18 +106,18 @@ def query_command(
             "rework, and what valuestream always counts)."
         ),
     ] = None,
-    process: Annotated[Optional[str], typer.Option(help="Only this process.")] = None,
+    process: Annotated[str | None, typer.Option(help="Only this process.")] = None,
     period_from: Annotated[
-        Optional[str], typer.Option("--from", help="Cases open on or after this day (YYYY-MM-DD).")
+        str | None, typer.Option("--from", help="Cases open on or after this day (YYYY-MM-DD).")
     ] = None,
-    period_to: Annotated[Optional[str], typer.Option("--to", help="Cases open on or before this day.")] = None,
-    org_unit: Annotated[Optional[str], typer.Option(help="Cases with a step in this org unit.")] = None,
-    variant: Annotated[Optional[str], typer.Option(help="Cases of this variant (its id or first characters).")] = None,
+    period_to: Annotated[str | None, typer.Option("--to", help="Cases open on or before this day.")] = None,
+    org_unit: Annotated[str | None, typer.Option(help="Cases with a step in this org unit.")] = None,
+    variant: Annotated[str | None, typer.Option(help="Cases of this variant (its id or first characters).")] = None,
     attribute: Annotated[
-        Optional[list[str]], typer.Option(help="Cases with this attribute value, KEY=VALUE (repeatable).")
+        list[str] | None, typer.Option(help="Cases with this attribute value, KEY=VALUE (repeatable).")
     ] = None,
-    min_days: Annotated[Optional[float], typer.Option(help="Cases whose lead time is at least this many days.")] = None,
-    max_days: Annotated[Optional[float], typer.Option(help="Cases whose lead time is at most this many days.")] = None,
+    min_days: Annotated[float | None, typer.Option(help="Cases whose lead time is at least this many days.")] = None,
+    max_days: Annotated[float | None, typer.Option(help="Cases whose lead time is at most this many days.")] = None,
     fmt: FormatOption = Format.table,
     limit: Annotated[int, typer.Option(help="Rows shown in a table (0: all).")] = 50,
     config: Config = CONFIG,
@@ -154,10 +154,10 @@ def query_command(
 def discover(
     out: Annotated[Path, typer.Option(help="Folder for the models: <process>.bpmn and <process>.pnml.")],
     process: Annotated[
-        Optional[list[str]], typer.Option(help="Only this process (repeatable; default: every process).")
+        list[str] | None, typer.Option(help="Only this process (repeatable; default: every process).")
     ] = None,
     noise: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             help="The inductive miner's noise threshold, 0 to 1 (default: the process's discovery_noise, else 0.2)."
         ),
@@ -187,7 +187,7 @@ def discover(
 
 @app.command()
 def conformance(
-    process: Annotated[Optional[str], typer.Option(help="Only this process.")] = None,
+    process: Annotated[str | None, typer.Option(help="Only this process.")] = None,
     fmt: FormatOption = Format.table,
     top: Annotated[int, typer.Option(help="Deviations shown per process in a table.")] = 5,
     config: Config = CONFIG,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -14,7 +14,7 @@ from vaerdistrom.errors import UsageError
 CONFIG = Path("vaerdistrom.toml")
 
 Config = Annotated[Path, typer.Option("--config", help="The config file describing the sources and processes.")]
-Warehouse = Annotated[Optional[Path], typer.Option("--warehouse", help="A warehouse file (instead of the config's).")]
+Warehouse = Annotated[Path | None, typer.Option("--warehouse", help="A warehouse file (instead of the config's).")]
 
 
 class Format(enum.StrEnum):

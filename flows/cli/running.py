@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -99,7 +99,7 @@ def national(
     out: Annotated[Path, typer.Option(help="Folder of the national Parquet dataset.")] = Path("national"),
     workers: Annotated[int, typer.Option(help="Worker processes of the local Dask cluster.")] = 2,
     address: Annotated[
-        Optional[str], typer.Option(help="An existing Dask scheduler (tcp://host:8786) instead of a local cluster.")
+        str | None, typer.Option(help="An existing Dask scheduler (tcp://host:8786) instead of a local cluster.")
     ] = None,
 ) -> None:
     """Every municipality's nightly run, fanned out over a Dask cluster, each adding its KPIs and key marts to a

@@ -8,8 +8,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from mining.filters import Filters
 from mining.engine import query, run_sql
+from mining.filters import Filters
 
 
 def build_event_sequence(con: duckdb.DuckDBPyConnection) -> int:

@@ -105,9 +105,9 @@ def dashboard_municipality(sim_root, tmp_path_factory) -> Path:
     os.environ[KEY_ENV] = "ab" * 32
     try:
         cfg, base = load_config(root / "vaerdistrom.toml")
-        assert run_night(cfg, base, dt.datetime(2026, 1, 10, 1, tzinfo=dt.timezone.utc)).status == "completed"
+        assert run_night(cfg, base, dt.datetime(2026, 1, 10, 1, tzinfo=dt.UTC)).status == "completed"
         csv.write_bytes(whole)
-        assert run_night(cfg, base, dt.datetime(2026, 1, 11, 1, tzinfo=dt.timezone.utc)).status == "completed"
+        assert run_night(cfg, base, dt.datetime(2026, 1, 11, 1, tzinfo=dt.UTC)).status == "completed"
     finally:
         if old is None:
             os.environ.pop(KEY_ENV, None)
