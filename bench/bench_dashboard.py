@@ -122,7 +122,7 @@ def _serve(config: Path, port: int, code: Path | None = None) -> subprocess.Pope
                 return proc
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the dashboard did not start")
+                raise SystemExit("the dashboard did not start") from None
             time.sleep(0.5)
 
 
@@ -178,48 +178,71 @@ def measure(url: str, processes: list[str], first: dt.date, last: dt.date, by_pa
             return lambda: page.locator("h1").first.click()
 
         timed("full load", "overblik (da)", lambda: page.goto(address("overblik", "lang=da")), fresh=True)
-        for lang, i in (("da", 0), ("en", 1)):
-            if lang == "en":
-                timed(
-                    "page chosen in the sidebar",
-                    "language switched to English",
-                    lambda: sidebar.get_by_text("English", exact=True).click(),
-                )
-            for side in PAGES[1:] + PAGES[:1]:
-                timed(
-                    "page chosen in the sidebar",
-                    f"{side} ({lang})",
-                    lambda: sidebar.get_by_text(titles[side][i], exact=True).click(),
-                )
         middle = first + (last - first) / 2
-        later = middle + dt.timedelta(days=1)
-        timed("filter set in the sidebar", f"process {processes[0]}", choose(processes[0]))
-        timed("filter set in the sidebar", f"from {later}", typed("From", later))
-        timed("filter set in the sidebar", f"to {last}", typed("To", last))
-        for side in PAGES[1:]:
-            timed(
-                "page under the filter",
-                f"{side}: {processes[0]}, {later}..{last}",
-                lambda: sidebar.get_by_text(titles[side][1], exact=True).click(),
-            )
-        timed("in the page", "to Process flow", lambda: sidebar.get_by_text("Process flow", exact=True).click())
-        for label in ("Waiting time (median)", "Frequency", "Waiting time (median)"):
-            timed("in the page", f"process map: {label.lower()}", lambda: page.get_by_text(label, exact=True).click())
-        for process in processes[1:4]:
-            timed("in the page", f"process {process} chosen in the sidebar", choose(process))
-        for lang in ("da", "en"):
-            for side in PAGES:
-                timed("full load", f"{side} ({lang})", lambda: page.goto(address(side, f"lang={lang}")), fresh=True)
-        for side in PAGES:
-            query = f"lang=da&process={processes[0]}&from={first}&to={middle}"
-            timed(
-                "full load with a filter",
-                f"{side}: {processes[0]}, {first}..{middle}",
-                lambda: page.goto(address(side, query)),
-                fresh=True,
-            )
+        _in_app(timed, page, sidebar, titles, choose, typed, processes, middle, last)
+        _by_address(timed, page, address, processes, first, middle)
         browser.close()
     return out
+
+
+def _in_app(
+    timed, page, sidebar, titles: dict, choose, typed, processes: list[str], middle: dt.date, last: dt.date
+) -> None:
+    """The interactions in the app: every page in Danish, the language switched, every page in English; a process
+    and a period set in the sidebar and every page under them; the process map's overlay; other processes."""
+    for lang, i in (("da", 0), ("en", 1)):
+        if lang == "en":
+            timed(
+                "page chosen in the sidebar",
+                "language switched to English",
+                lambda: sidebar.get_by_text("English", exact=True).click(),
+            )
+        for side in PAGES[1:] + PAGES[:1]:
+            timed(
+                "page chosen in the sidebar",
+                f"{side} ({lang})",
+                lambda side=side, i=i: sidebar.get_by_text(titles[side][i], exact=True).click(),
+            )
+    later = middle + dt.timedelta(days=1)
+    timed("filter set in the sidebar", f"process {processes[0]}", choose(processes[0]))
+    timed("filter set in the sidebar", f"from {later}", typed("From", later))
+    timed("filter set in the sidebar", f"to {last}", typed("To", last))
+    for side in PAGES[1:]:
+        timed(
+            "page under the filter",
+            f"{side}: {processes[0]}, {later}..{last}",
+            lambda side=side: sidebar.get_by_text(titles[side][1], exact=True).click(),
+        )
+    timed("in the page", "to Process flow", lambda: sidebar.get_by_text("Process flow", exact=True).click())
+    for label in ("Waiting time (median)", "Frequency", "Waiting time (median)"):
+        timed(
+            "in the page",
+            f"process map: {label.lower()}",
+            lambda label=label: page.get_by_text(label, exact=True).click(),
+        )
+    for process in processes[1:4]:
+        timed("in the page", f"process {process} chosen in the sidebar", choose(process))
+
+
+def _by_address(timed, page, address, processes: list[str], first: dt.date, middle: dt.date) -> None:
+    """Full loads of the app by an address, as a shared link opens it: every page in both languages, then every
+    page with a process and a period no interaction before computed."""
+    for lang in ("da", "en"):
+        for side in PAGES:
+            timed(
+                "full load",
+                f"{side} ({lang})",
+                lambda side=side, lang=lang: page.goto(address(side, f"lang={lang}")),
+                fresh=True,
+            )
+    query = f"lang=da&process={processes[0]}&from={first}&to={middle}"
+    for side in PAGES:
+        timed(
+            "full load with a filter",
+            f"{side}: {processes[0]}, {first}..{middle}",
+            lambda side=side: page.goto(address(side, query)),
+            fresh=True,
+        )
 
 
 def main() -> None:

@@ -92,9 +92,9 @@ if n <= int(sys.argv[4]):
     x = x.with_columns(first=pl.col("forloebsid") != pl.col("forloebsid").shift(1),
                        last=pl.col("forloebsid") != pl.col("forloebsid").shift(-1))
     lines = x.select(pl.concat_str([
-        pl.when(pl.col("first").fill_null(True)).then(pl.concat_str([pl.lit('<trace><string key="concept:name" value="'),
-                                                                       esc("forloebsid"), pl.lit('"/>')]))
-          .otherwise(pl.lit("")),
+        pl.when(pl.col("first").fill_null(True))
+        .then(pl.concat_str([pl.lit('<trace><string key="concept:name" value="'), esc("forloebsid"), pl.lit('"/>')]))
+        .otherwise(pl.lit("")),
         pl.lit('<event><string key="concept:name" value="'), esc("aktivitet"),
         pl.lit('"/><string key="lifecycle:transition" value="'), esc("livscyklus"),
         pl.lit('"/><string key="org:resource" value="'), esc("sagsbehandler"),
@@ -171,7 +171,8 @@ def main() -> None:
             "Each time is a child process's wall time, Python's start and imports included. Ours maps to the",
             "canonical schema, pseudonymises, checks and quarantines, computes ids, leaves out what is stored,",
             "builds the cases and commits one transaction, then the benchmark checks every row is stored once;",
-            f"pm4py's path only reads and formats a DataFrame. XES is measured up to {XES_MAX:,} events: pm4py.read_xes",
+            f"pm4py's path only reads and formats a DataFrame. XES is measured up to {XES_MAX:,} events: "
+            "pm4py.read_xes",
             "keeps the whole log as Python objects.",
             "",
             *table,

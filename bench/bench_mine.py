@@ -1,4 +1,5 @@
-"""Benchmark mining: every mart of a 1M- and a 10M-event warehouse, with pm4py doing the same operations in the same run.
+"""Benchmark mining: every mart of a 1M- and a 10M-event warehouse, with pm4py doing the same operations in the
+same run.
 
     .venv/bin/python bench/bench_mine.py                       # 1M and 10M events (about 12 minutes)
     .venv/bin/python bench/bench_mine.py --sizes 200000        # a quick look
@@ -187,14 +188,15 @@ def main() -> None:
             "## Mining",
             "",
             f"Measured {dt.date.today().isoformat()} on {machine()} with `bench/bench_mine.py`.",
-            "A simulated municipality's year, copied with new case numbers and citizens up to the size; its last day's",
-            "events are held back as tonight's batch. pm4py: `discover_dfg`, `discover_performance_dfg`, `get_variants`,",
-            "`get_rework_cases_per_activity` on the events read from the warehouse into pandas and `format_dataframe`d",
+            "A simulated municipality's year, copied with new case numbers and citizens up to the size; its last",
+            "day's events are held back as tonight's batch. pm4py: `discover_dfg`, `discover_performance_dfg`,",
+            "`get_variants`, `get_rework_cases_per_activity` on the events read from the warehouse into pandas and",
+            "`format_dataframe`d",
             "(its load, timed apart). Ours, each in a child process: the same operations from scratch (events sorted,",
             "DFG with performance and case counts, start and end activities, variants, activity instances, rework);",
-            "every mart from scratch (last night's build); then tonight's batch arrives and every mart is brought up to",
-            "date (the per-case marts for the touched cases only, the rest rebuilt), with the same operations' share of",
-            "that. Seconds inside the child; peak memory of the largest child.",
+            "every mart from scratch (last night's build); then tonight's batch arrives and every mart is brought up",
+            "to date (the per-case marts for the touched cases only, the rest rebuilt), with the same operations'",
+            "share of that. Seconds inside the child; peak memory of the largest child.",
             "",
             *table,
             "",

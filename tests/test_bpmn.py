@@ -44,7 +44,7 @@ def _fitness_per_case(out, process):
     log = pm4py_log(df)
     net, im, fm = pm4py.convert_to_petri_net(pm4py.read_bpmn(str(out / "bpmn" / f"{process}.bpmn")))
     diagnostics = pm4py.conformance_diagnostics_alignments(log, net, im, fm, return_diagnostics_dataframe=True)
-    return dict(zip(diagnostics["case_id"], diagnostics["fitness"])), closed
+    return dict(zip(diagnostics["case_id"], diagnostics["fitness"], strict=True)), closed
 
 
 @pytest.mark.slow

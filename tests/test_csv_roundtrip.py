@@ -71,7 +71,7 @@ def test_csv_round_trip(tmp_path_factory, rows):
     got = con.execute(
         "select activity, attributes->>'Notat', epoch_us(ts) from staging.events order by source_seq"
     ).fetchall()
-    for (act, nt, t), (g_act, g_note, g_us) in zip(rows, got):
+    for (act, nt, t), (g_act, g_note, g_us) in zip(rows, got, strict=True):
         assert g_act == strip_white_space(PSEUDO.scrub(act))
         assert g_note == (PSEUDO.scrub(nt) if nt is not None else None)
         expected = t.replace(tzinfo=ZONE, fold=0).astimezone(dt.UTC)  # the offset before a DST change

@@ -329,7 +329,8 @@ def test_a_re_exported_xes_log_adds_only_its_new_events(shared_data, tmp_path, r
     monkeypatch.setitem(ENV, "VAERDISTROM_XES_READER", reader)
     import gzip
 
-    text = gzip.open(shared_data / "receipt_wabo.xes.gz", "rt", encoding="utf-8").read()
+    with gzip.open(shared_data / "receipt_wabo.xes.gz", "rt", encoding="utf-8") as fh:
+        text = fh.read()
     last = text.rindex("<trace")
     (tmp_path / "receipt.xes").write_text(text[:last] + "</log>\n", encoding="utf-8")  # without its last trace
     r = cli("import", "receipt.xes", cwd=tmp_path)

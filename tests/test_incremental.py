@@ -69,5 +69,5 @@ def test_a_night_of_new_rows_updates_the_marts_as_a_full_rebuild_would(baseline,
             continue
         mine, fresh = _rows(con, mart), _rows(again, mart)
         assert len(mine) == len(fresh), mart
-        bad = [(x, y) for x, y in zip(mine, fresh) if not same(x, y)]
+        bad = [(x, y) for x, y in zip(mine, fresh, strict=True) if not same(x, y)]
         assert not bad, (mart, bad[:2])

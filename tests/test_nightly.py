@@ -83,7 +83,7 @@ def _assert_same_marts(mine: dict, other: dict) -> None:
     assert set(mine) == set(other)
     for table in mine:
         assert len(mine[table]) == len(other[table]), table
-        bad = [(x, y) for x, y in zip(mine[table], other[table]) if not same(x, y)]
+        bad = [(x, y) for x, y in zip(mine[table], other[table], strict=True) if not same(x, y)]
         assert not bad, (table, bad[:2])
 
 
@@ -298,9 +298,11 @@ def test_a_second_run_is_refused_while_one_holds_the_warehouse(small, tmp_path):
     root.mkdir()
     shutil.copy(small / "vaerdistrom.toml", root / "vaerdistrom.toml")
     cfg, base = load_config(root / "vaerdistrom.toml")
-    with run_lock(base / cfg.warehouse):
-        with pytest.raises(RunLocked, match=f"another vaerdistrom run holds .* \\(pid {os.getpid()}, started "):
-            pipeline.run_night(cfg, base, NIGHT1)
+    with (
+        run_lock(base / cfg.warehouse),
+        pytest.raises(RunLocked, match=f"another vaerdistrom run holds .* \\(pid {os.getpid()}, started "),
+    ):
+        pipeline.run_night(cfg, base, NIGHT1)
     with run_lock(base / cfg.warehouse):  # released: taken again at once
         pass
 

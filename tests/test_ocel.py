@@ -154,7 +154,12 @@ def test_every_ocel2_format_loads_as_pm4py_reads_and_flattens_it(ocel_files, fmt
     # the same (case, activity, instant) triples as pm4py's flattening
     mine = con.execute("select case_id, activity, epoch_us(ts) from staging.events order by all").fetchall()
     theirs = sorted(
-        zip(flat["case:concept:name"], flat["concept:name"], (int(t.value // 1000) for t in flat["time:timestamp"]))
+        zip(
+            flat["case:concept:name"],
+            flat["concept:name"],
+            (int(t.value // 1000) for t in flat["time:timestamp"]),
+            strict=True,
+        )
     )
     assert mine == theirs
     # objects keep their attributes and their history
@@ -267,10 +272,10 @@ def test_nothing_of_an_ocel_log_is_merged_or_dropped_unseen(tmp_path):
     """A duplicate event id, an event whose only object is missing, relations to objects the log does not have, an
     object without its id: each goes to quarantine with its kind, number and reason; the rest loads."""
     path = tmp_path / "hostile.jsonocel"
-    ev = lambda i, t, time, *objs: {
+    ev = lambda i, t, time, *objs: {  # noqa: E731 - a row maker of one expression, read as a table below
         "id": i,
         "type": t,
-        "time": time,  # noqa: E731
+        "time": time,
         "relationships": [{"objectId": o, "qualifier": ""} for o in objs],
     }
     path.write_text(

@@ -69,8 +69,8 @@ def test_information_requested_again_at_the_configured_rate(baseline):
     assert abs(again - 0.25) < 0.04
     first_repeats = [r for r in per_case.values() if len(r) > 1]
     assert abs(sum(r[1] != r[0] for r in first_repeats) / len(first_repeats) - 0.30) < 0.06
-    repeats = sum(a == b for r in per_case.values() for a, b in zip(r, r[1:]))
-    redos = sum(a != b for r in per_case.values() for a, b in zip(r, r[1:]))
+    repeats = sum(a == b for r in per_case.values() for a, b in zip(r, r[1:], strict=False))
+    redos = sum(a != b for r in per_case.values() for a, b in zip(r, r[1:], strict=False))
     truth_rework = truth(baseline)["processes"]["visitation"]["rework"]["Oplysninger indhentet"]
     assert (truth_rework["repeats"], truth_rework["redos"]) == (repeats, redos)
     assert truth_rework["self_loops"] == repeats + redos  # asked again straight after
@@ -109,7 +109,7 @@ def test_sickness_categories_and_permit_decisions(baseline):
     mo = pl.read_parquet(baseline / "momentum" / "sygedagpenge.parquet")
     per_case = mo.group_by("forloebsid").agg(pl.col("kategori").first())
     shares = per_case["kategori"].value_counts(normalize=True)
-    share = dict(zip(shares["kategori"], shares["proportion"]))
+    share = dict(zip(shares["kategori"], shares["proportion"], strict=True))
     for cat, expected in (("1", 0.55), ("2", 0.35), ("3", 0.10)):
         assert abs(share[cat] - expected) < 0.03
     sb = pl.read_csv(baseline / "sbsys" / "sagsaktiviteter.csv", separator=";", encoding="cp1252", infer_schema=False)
@@ -122,7 +122,7 @@ def test_sickness_categories_and_permit_decisions(baseline):
 def test_contact_channel_mix(baseline):
     """Inbound case contacts: phone 60 %, e-mail 15 %, Digital Post 15 %, front desk 10 % (tolerance 0.03)."""
     c = truth_contacts(baseline).filter(pl.col("true_case_id").is_not_null() & (pl.col("direction") == "inbound"))
-    mix = dict(zip(*c["channel"].value_counts(normalize=True).to_dict(as_series=False).values()))
+    mix = dict(zip(*c["channel"].value_counts(normalize=True).to_dict(as_series=False).values(), strict=True))
     for channel, expected in (("phone", 0.60), ("email", 0.15), ("digital_post", 0.15), ("visit", 0.10)):
         assert abs(mix[channel] - expected) < 0.03, (channel, mix)
 

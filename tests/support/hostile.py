@@ -383,7 +383,7 @@ CASES.append(
                         {
                             "id": e,
                             "type": a,
-                            "time": "2025-01-0%dT09:00:00Z" % (i + 2),
+                            "time": f"2025-01-0{i + 2}T09:00:00Z",
                             "relationships": [{"objectId": o, "qualifier": ""}],
                         }
                         for i, (e, a, o) in enumerate(

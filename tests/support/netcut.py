@@ -8,6 +8,7 @@ own process would never get to accept it.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -55,10 +56,8 @@ def _pipe(src: socket.socket, dst: socket.socket, cut_after: int | None, flag: P
         pass
     finally:
         for s in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
 
