@@ -38,13 +38,17 @@ final as (
         null::timestamptz as deadline_at,
         coalesce(
             o.attributes,
+            -- k is each lambda's own argument, not a column (RF02 takes it for one)
             to_json(map_from_entries(list_transform(
-                list_filter(json_keys(c.first_attributes), lambda k: starts_with(k, 'case:')),
-                lambda k: struct_pack(k := k, v := c.first_attributes->>k))))
+                list_filter(
+                    json_keys(c.first_attributes), lambda k: starts_with(k, 'case:')  -- noqa: RF02
+                ),
+                lambda k: struct_pack(k := k, v := c.first_attributes ->> k)  -- noqa: RF02
+            )))
         ) as attributes,
         c.batch_id,
     from per_case as c
-    left join staging.objects as o on o.source = c.source and o.object_id = c.case_id
+    left join staging.objects as o on c.source = o.source and c.case_id = o.object_id
 )
 
 select * from final

@@ -1,7 +1,8 @@
 -- An OCEL batch's parts, from its temporary tables into staging: only rows not there yet.
 insert or ignore into staging.ocel_events
-select source, _key, any_value(activity), any_value(ts), any_value(resource), any_value(attributes),
-       min(source_seq), any_value(batch_id)
+select
+    source, _key, any_value(activity), any_value(ts), any_value(resource), any_value(attributes),
+    min(source_seq), any_value(batch_id)
 from _ocel_events group by source, _key;
 
 insert or ignore into staging.objects
@@ -22,7 +23,7 @@ select distinct $source, object_id, related_id, qualifier, $batch_id from _ocel_
 insert into _batch
 select e.* replace (r.object_id as case_id, e._key || chr(31) || r.object_id as _key)
 from _ocel_events as e
-join (select distinct event_key, object_id from staging.event_objects where source = $source) as r
-    on r.event_key = e._key
-join staging.objects as o
-    on o.source = $source and o.object_id = r.object_id and o.object_type = $object_type;
+inner join (select distinct event_key, object_id from staging.event_objects where source = $source) as r
+    on e._key = r.event_key
+inner join staging.objects as o
+    on o.source = $source and r.object_id = o.object_id and o.object_type = $object_type;

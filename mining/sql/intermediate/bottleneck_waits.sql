@@ -26,11 +26,13 @@ final as (
         s.case_started_at,
         s.case_ended_at,
     from sequence as s
-    left join rules as r on r.process = s.process
+    left join rules as r on s.process = r.process
     left join planned as p
-        on p.process = s.process and p.source_activity = s.activity and p.target_activity = s.next_activity
-    window t as (partition by s.process, s.case_id, s.activity, s.next_activity order by s.ts, s.position
-                 rows between unbounded preceding and unbounded following)
+        on s.process = p.process and s.activity = p.source_activity and s.next_activity = p.target_activity
+    window t as (
+        partition by s.process, s.case_id, s.activity, s.next_activity order by s.ts, s.position
+        rows between unbounded preceding and unbounded following
+    )
 )
 
 select * from final

@@ -11,7 +11,7 @@ cases as (
 numbered as (
     select c.contact_id, c.source, c.org_unit, k.process,
     from contacts as c
-    join cases as k on k.case_id = trim(c.case_ref)
+    inner join cases as k on k.case_id = trim(c.case_ref)
     qualify row_number() over (partition by c.contact_id order by k.process) = 1
 ),
 
@@ -22,7 +22,7 @@ case_days as (
 served as (
     select n.source, n.org_unit, n.process, count(*) / any_value(d.case_days) as numbered_per_case_day,
     from numbered as n
-    join case_days as d using (process)
+    inner join case_days as d using (process)
     group by all
 ),
 

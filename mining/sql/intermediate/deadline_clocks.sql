@@ -9,7 +9,7 @@ calendar as (
 sequence as (
     select s.process, s.case_id, s.activity, s.ts, s.lifecycle
     from {{ event_sequence }} as s
-    semi join rules as r on r.process = s.process
+    semi join rules as r on s.process = r.process
 ),
 
 cases as (
@@ -19,28 +19,32 @@ cases as (
 started_by_event as (
     select s.process, s.case_id, min(s.ts) as clock_started_at
     from sequence as s
-    join rules as r on r.process = s.process and not r.deadline_from_column and s.activity = r.deadline_from
+    inner join rules as r on s.process = r.process and not r.deadline_from_column and s.activity = r.deadline_from
     group by all
 ),
 
 started_by_column as (
-    select e.process, e.case_id, min(coalesce(
-        try_cast(e.attributes->>r.deadline_from as date),
-        try_strptime(e.attributes->>r.deadline_from, '%d-%m-%Y')::date,
-        try_strptime(e.attributes->>r.deadline_from, '%d.%m.%Y')::date
-    )) as start_day
+    select
+        e.process, e.case_id, min(coalesce(
+            try_cast(e.attributes ->> r.deadline_from as date),
+            try_strptime(e.attributes ->> r.deadline_from, '%d-%m-%Y')::date,
+            try_strptime(e.attributes ->> r.deadline_from, '%d.%m.%Y')::date
+        )) as start_day
     from {{ events }} as e
-    join rules as r on r.process = e.process and r.deadline_from_column
-    semi join cases as c on c.process = e.process and c.case_id = e.case_id
+    inner join rules as r on e.process = r.process and r.deadline_from_column
+    semi join cases as c on e.process = c.process and e.case_id = c.case_id
     group by all
 ),
 
 stopped as (
     select s.process, s.case_id, min(s.ts) as clock_stopped_at
     from sequence as s
-    join rules as r on r.process = s.process and s.activity = r.deadline_to
-    where lower(coalesce(s.lifecycle, 'complete')) not in ('schedule', 'assign', 'reassign', 'start', 'suspend',
-                                                            'resume')
+    inner join rules as r on s.process = r.process and s.activity = r.deadline_to
+    where lower(
+            coalesce(s.lifecycle, 'complete')) not in (
+            'schedule', 'assign', 'reassign', 'start', 'suspend',
+            'resume'
+        )
     group by all
 ),
 
@@ -55,10 +59,10 @@ clocks as (
         coalesce(timezone(r.timezone, b.clock_started_at)::date, k.start_day) as start_day,
         t.clock_stopped_at,
     from cases as c
-    join rules as r on r.process = c.process
-    left join started_by_event as b on b.process = c.process and b.case_id = c.case_id
-    left join started_by_column as k on k.process = c.process and k.case_id = c.case_id
-    left join stopped as t on t.process = c.process and t.case_id = c.case_id
+    inner join rules as r on c.process = r.process
+    left join started_by_event as b on c.process = b.process and c.case_id = b.case_id
+    left join started_by_column as k on c.process = k.process and c.case_id = k.case_id
+    left join stopped as t on c.process = t.process and c.case_id = t.case_id
 ),
 
 deadline_days as (
@@ -66,11 +70,11 @@ deadline_days as (
         k.*,
         case when k.deadline_working_days then w.day else k.start_day + k.deadline_days end as deadline_day,
     from clocks as k
-    left join calendar as s on s.day = k.start_day
+    left join calendar as s on k.start_day = s.day
     -- the n-th working day after the start's day (n = 0: that day if it is one, else the next)
     left join calendar as w on k.deadline_working_days and w.is_working_day
         and w.n_working_days = s.n_working_days + k.deadline_days
-            + case when k.deadline_days = 0 and not s.is_working_day then 1 else 0 end
+        + case when k.deadline_days = 0 and not s.is_working_day then 1 else 0 end
 ),
 
 final as (

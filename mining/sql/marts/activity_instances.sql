@@ -1,5 +1,6 @@
 with sequence as (
-    select process, case_id, activity, is_start, position, ts, start_ts, resource, org_unit, instance_number,
+    select
+        process, case_id, activity, is_start, position, ts, start_ts, resource, org_unit, instance_number,
         previous_end_at, case_started_at, case_ended_at,
     from {{ event_sequence }}
 ),
@@ -66,7 +67,8 @@ final as (
         process_seconds,
         -- null for a case's first step (nothing before it to wait for)
         case when previous_end_at is not null
-            then greatest(0, epoch_us(started_at - previous_end_at) / 1e6) end as wait_before_seconds,
+                then greatest(0, epoch_us(started_at - previous_end_at) / 1e6)
+        end as wait_before_seconds,
         case_started_at,
         case_ended_at,
         coalesce(measured_start, ts) as observed_start_at,

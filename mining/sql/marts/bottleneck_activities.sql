@@ -29,4 +29,4 @@ final as (
     from per_activity
 )
 
-select * from final order by process, total_wait_days desc
+select * from final order by process asc, total_wait_days desc

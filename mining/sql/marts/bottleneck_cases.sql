@@ -3,7 +3,8 @@ with waits as (
 ),
 
 per_case as (  -- a case's first wait at a transition carries the case's waiting there
-    select process, source_activity, target_activity, case_id, case_wait_seconds / 86400 as wait_days,
+    select
+        process, source_activity, target_activity, case_id, case_wait_seconds / 86400 as wait_days,
         wait_started_at as first_wait_started_at,
     from waits
     where case_wait_seconds is not null
@@ -29,7 +30,7 @@ final as (
         w.item.wait_days,
         w.item.first_wait_started_at,
         w.worst_rank,
-    from top, unnest(top.worst) with ordinality as w(item, worst_rank)
+    from top, unnest(top.worst) with ordinality as w (item, worst_rank)
 )
 
 select * from final order by process, source_activity, target_activity, worst_rank

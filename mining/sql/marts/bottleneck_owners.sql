@@ -25,4 +25,4 @@ final as (
     group by all
 )
 
-select * from final order by process, level, total_wait_days desc
+select * from final order by process asc, level asc, total_wait_days desc

@@ -28,11 +28,17 @@ final as (
         total_wait_days / sum(total_wait_days) over (partition by process) as share_of_waiting,
         case when not is_planned then rank() over (partition by process, is_planned order by total_wait_days desc)
         end as rank_by_total,
-        case when not is_planned then rank() over (partition by process, is_planned
-                                                     order by median_case_wait_days desc) end as rank_by_median,
-        case when not is_planned then rank() over (partition by process, is_planned
-                                                     order by p90_case_wait_days desc) end as rank_by_p90,
+        case when not is_planned then rank() over (
+                    partition by process, is_planned
+                    order by median_case_wait_days desc
+                )
+        end as rank_by_median,
+        case when not is_planned then rank() over (
+                    partition by process, is_planned
+                    order by p90_case_wait_days desc
+                )
+        end as rank_by_p90,
     from per_transition
 )
 
-select * from final order by process, is_planned, total_wait_days desc
+select * from final order by process asc, is_planned asc, total_wait_days desc

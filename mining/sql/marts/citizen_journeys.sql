@@ -20,7 +20,7 @@ per_citizen as (
 waiting as (
     select c.citizen_key, sum(v.waiting_days) as waiting_days, sum(v.lead_time_days) as lead_time_days,
     from {{ value_stream_cases }} as v
-    join cases as c using (process, case_id)
+    inner join cases as c using (process, case_id)
     group by all
 ),
 
@@ -50,4 +50,4 @@ final as (
     left join contacts as k using (citizen_key)
 )
 
-select * from final order by n_cases desc, n_org_units desc, citizen_key
+select * from final order by n_cases desc, n_org_units desc, citizen_key asc

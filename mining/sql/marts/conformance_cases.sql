@@ -17,7 +17,8 @@ final as (
         c.started_at,
         a.method,
         a.fitness,
-        a.is_fitting,  -- alignment: no move on log or model but silent steps (pm4py: fitness 1); replay: no token missing or left
+        -- alignment: no move on log or model but silent steps (pm4py: fitness 1); replay: no token missing or left
+        a.is_fitting,
         a.cost as alignment_cost,
         a.worst_cost as alignment_worst_cost,
         a.token_fitness,
@@ -29,8 +30,8 @@ final as (
         v.lead_time_days,
         v.cost_dkk,
     from cases as c
-    join checked as a on a.process = c.process and a.activities = c.instance_activities
-    left join value as v on v.process = c.process and v.case_id = c.case_id
+    inner join checked as a on c.process = a.process and c.instance_activities = a.activities
+    left join value as v on c.process = v.process and c.case_id = v.case_id
 )
 
 select * from final order by process, case_id

@@ -14,7 +14,7 @@ per_process as (
         sum(n_aligned) as n_aligned,
         1 - sum(alignment_cost) / nullif(sum(alignment_worst_cost), 0) as alignment_fitness,
         0.5 * (1 - sum(missing_tokens) / nullif(sum(consumed_tokens), 0))
-            + 0.5 * (1 - sum(remaining_tokens) / nullif(sum(produced_tokens), 0)) as token_fitness,
+        + 0.5 * (1 - sum(remaining_tokens) / nullif(sum(produced_tokens), 0)) as token_fitness,
         sum(sum_case_fitness) / sum(n_cases) as mean_case_fitness,
     from months
     group by all
@@ -36,7 +36,7 @@ final as (
         m.precision,
         m.budget_seconds,
     from models as m
-    join per_process as p using (process)
+    inner join per_process as p using (process)
 )
 
 select * from final order by process

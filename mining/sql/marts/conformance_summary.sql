@@ -30,12 +30,14 @@ final as (
         n_fitting / n_cases as share_fitting,
         n_aligned / n_cases as share_aligned,
         if(n_aligned = n_cases, 'alignment', 'token_replay') as fitness_method,
-        if(n_aligned = n_cases, 1 - alignment_cost / nullif(alignment_worst_cost, 0),
-           0.5 * (1 - missing_tokens / nullif(consumed_tokens, 0))
-           + 0.5 * (1 - remaining_tokens / nullif(produced_tokens, 0))) as fitness,
+        if(
+            n_aligned = n_cases, 1 - alignment_cost / nullif(alignment_worst_cost, 0),
+            0.5 * (1 - missing_tokens / nullif(consumed_tokens, 0))
+            + 0.5 * (1 - remaining_tokens / nullif(produced_tokens, 0))
+        ) as fitness,
         1 - alignment_cost / nullif(alignment_worst_cost, 0) as alignment_fitness,
         0.5 * (1 - missing_tokens / nullif(consumed_tokens, 0))
-            + 0.5 * (1 - remaining_tokens / nullif(produced_tokens, 0)) as token_fitness,
+        + 0.5 * (1 - remaining_tokens / nullif(produced_tokens, 0)) as token_fitness,
         sum_case_fitness / n_cases as mean_case_fitness,
         n_fitting,
         n_aligned,

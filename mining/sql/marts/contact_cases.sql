@@ -14,7 +14,7 @@ cases as (
 by_number as (
     select c.contact_id, k.process, k.case_id, 'case_number' as rule, 1 as n_candidates,
     from contacts as c
-    join cases as k on k.case_id = trim(c.case_ref)
+    inner join cases as k on k.case_id = trim(c.case_ref)
     qualify row_number() over (partition by c.contact_id order by k.process) = 1
 ),
 
@@ -28,13 +28,14 @@ candidates as (
         count(*) over (partition by c.contact_id) as n_candidates,
         count(q.queue_rank) over (partition by c.contact_id) as n_with_queue,
     from contacts as c
-    join (select k.*, k.last_event_at + to_seconds(g.after_last_seconds) as open_until
-          from cases as k join {{ contact_grace }} as g using (process))
+    inner join (
+        select k.*, k.last_event_at + to_seconds(g.after_last_seconds) as open_until
+        from cases as k inner join {{ contact_grace }} as g using (process))
         as k
-        on k.citizen_key = c.citizen_key
-        and c.ts >= k.opened_at
-        and c.ts <= k.open_until
-    left join {{ contact_queues }} as q on q.source = c.source and q.org_unit = c.org_unit and q.process = k.process
+        on c.citizen_key = k.citizen_key
+            and c.ts >= k.opened_at
+            and c.ts <= k.open_until
+    left join {{ contact_queues }} as q on c.source = q.source and c.org_unit = q.org_unit and k.process = q.process
     where not exists (select 1 from by_number as b where b.contact_id = c.contact_id)
 ),
 
@@ -50,7 +51,8 @@ by_citizen as (
         end as rule,
         n_candidates,
     from candidates
-    qualify row_number() over (partition by contact_id order by queue_rank nulls last, opened_at desc, case_id) = 1
+    qualify row_number() over (partition by contact_id order by queue_rank asc nulls last, opened_at desc, case_id asc)
+        = 1
 ),
 
 attributed as (
@@ -60,12 +62,12 @@ attributed as (
 ),
 
 -- the wait the contact fell in: the case's step at or before it whose next step (if any) came after it
-located as (
-    select a.* exclude (ts), s.activity as wait_from, s.next_activity as wait_to,
-    from (select a.*, c.ts from attributed as a join contacts as c using (contact_id)) as a
+located as (  -- ts in the exclude is a's own column (RF02 takes it for an unqualified one)
+    select a.* exclude (ts), s.activity as wait_from, s.next_activity as wait_to,  -- noqa: RF02
+    from (select a.*, c.ts from attributed as a inner join contacts as c using (contact_id)) as a
     left join sequence as s
-        on s.process = a.process and s.case_id = a.case_id
-        and a.ts >= s.ts and (a.ts < s.next_ts or s.next_ts is null)
+        on a.process = s.process and a.case_id = s.case_id
+            and a.ts >= s.ts and (a.ts < s.next_ts or s.next_ts is null)
     -- at most one step matches (tied steps have next_ts = ts); the window keeps DuckDB's plan within memory
     qualify row_number() over (partition by a.contact_id order by s.ts desc) = 1
 ),

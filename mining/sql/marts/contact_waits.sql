@@ -3,7 +3,8 @@ with contacts as (
 ),
 
 waits as (  -- the process map's transitions and their waiting, from the waits themselves (no medians needed here)
-    select process, source_activity, target_activity, count(*) as n_transitions,
+    select
+        process, source_activity, target_activity, count(*) as n_transitions,
         sum(wait_seconds) as total_wait_seconds,
     from {{ bottleneck_waits }}
     group by all
@@ -37,4 +38,4 @@ final as (
     left join per_wait as p using (process, source_activity, target_activity)
 )
 
-select * from final order by process, n_contacts desc, waiting_weeks desc
+select * from final order by process asc, n_contacts desc, waiting_weeks desc

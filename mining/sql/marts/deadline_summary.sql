@@ -1,7 +1,7 @@
 with deadlines as (
     select d.*, r.timezone
     from {{ deadlines }} as d
-    join {{ process_rules }} as r using (process)
+    inner join {{ process_rules }} as r using (process)
     where d.status != 'no_start'
 ),
 

@@ -13,7 +13,7 @@ calendar as (
 measured as (
     select c.*, r.as_of, coalesce(c.clock_stopped_at, r.as_of) as measured_at,
     from clocks as c
-    join rules as r using (process)
+    inner join rules as r using (process)
 ),
 
 final as (
@@ -36,13 +36,17 @@ final as (
             when m.deadline_at < m.as_of then false
         end as is_met,
         case when m.measured_at > m.deadline_at
-            then epoch_us(m.measured_at - m.deadline_at) / 86400e6 else 0 end as days_over_deadline,
+                then epoch_us(m.measured_at - m.deadline_at) / 86400e6
+            else 0
+        end as days_over_deadline,
         case when m.measured_at > m.deadline_at
-            then e.n_working_days - w.n_working_days else 0 end as working_days_over_deadline,
+                then e.n_working_days - w.n_working_days
+            else 0
+        end as working_days_over_deadline,
         m.deadline_days,
         m.deadline_working_days,
     from measured as m
-    left join calendar as w on w.day = m.deadline_day
+    left join calendar as w on m.deadline_day = w.day
     left join calendar as e on e.day = timezone(m.timezone, m.measured_at)::date
 )
 

@@ -20,7 +20,7 @@ per_deviation as (
         median(c.lead_time_days) as median_lead_time_days,
         avg(c.cost_dkk) as mean_cost_dkk,
     from flagged as f
-    join cases as c using (process, case_id)
+    inner join cases as c using (process, case_id)
     group by all
 ),
 
@@ -32,9 +32,12 @@ without as (
         median(c.lead_time_days) as median_lead_time_days_without,
         avg(c.cost_dkk) as mean_cost_dkk_without,
     from per_deviation as d
-    join cases as c on c.process = d.process
-    where not exists (select 1 from flagged as f where f.process = c.process and f.case_id = c.case_id
-                      and f.kind = d.kind and f.activity = d.activity)
+    inner join cases as c on d.process = c.process
+    where not exists (
+            select
+                1 from flagged as f where f.process = c.process and f.case_id = c.case_id
+                and f.kind = d.kind and f.activity = d.activity
+        )
     group by all
 ),
 
@@ -50,11 +53,13 @@ final as (
         d.median_lead_time_days - w.median_lead_time_days_without as extra_median_lead_time_days,
         d.mean_cost_dkk,
         w.mean_cost_dkk_without,
-        rank() over (partition by d.process order by d.n_cases * greatest(coalesce(
-            d.median_lead_time_days - w.median_lead_time_days_without, 0), 0) desc, d.n_cases desc)
+        rank()
+            over (partition by d.process order by d.n_cases * greatest(coalesce(
+                d.median_lead_time_days - w.median_lead_time_days_without, 0
+            ), 0) desc, d.n_cases desc)
             as rank_by_impact,
     from per_deviation as d
-    join per_process as p using (process)
+    inner join per_process as p using (process)
     left join without as w using (process, kind, activity)
 )
 

@@ -47,7 +47,7 @@ final as (
         p.min_wait_seconds,
         p.max_wait_seconds,
     from performance as p
-    join cases_per_transition as c using (process, source_activity, target_activity)
+    inner join cases_per_transition as c using (process, source_activity, target_activity)
 )
 
-select * from final order by process, n_transitions desc, source_activity, target_activity
+select * from final order by process asc, n_transitions desc, source_activity asc, target_activity asc

@@ -10,4 +10,4 @@ final as (
     from sequence where position = n_case_events group by all
 )
 
-select * from final order by process, endpoint desc, n_cases desc, activity
+select * from final order by process asc, endpoint desc, n_cases desc, activity asc

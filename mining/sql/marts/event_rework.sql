@@ -20,4 +20,4 @@ final as (
     group by all
 )
 
-select * from final order by process, n_cases_with_rework desc, activity
+select * from final order by process asc, n_cases_with_rework desc, activity asc

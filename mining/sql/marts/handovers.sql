@@ -17,4 +17,4 @@ final as (
     group by all
 )
 
-select * from final order by process, n_handovers desc, from_org_unit, to_org_unit
+select * from final order by process asc, n_handovers desc, from_org_unit asc, to_org_unit asc

@@ -15,4 +15,4 @@ final as (
     group by process, variant_id
 )
 
-select * from final order by process, n_cases desc, variant_id
+select * from final order by process asc, n_cases desc, variant_id asc

@@ -53,4 +53,4 @@ final as (
     left join reworked as r using (process, activity)
 )
 
-select * from final order by process, n_rework_events desc, activity
+select * from final order by process asc, n_rework_events desc, activity asc

@@ -13,7 +13,7 @@ calendar as (
 steps as (
     select s.process, s.case_id, s.activity, s.ts, s.position,
     from {{ event_sequence }} as s
-    semi join rules as r on r.process = s.process
+    semi join rules as r on s.process = r.process
     where not s.is_start
 ),
 
@@ -28,19 +28,23 @@ firsts as (
 ),
 
 triggered as (
-    select r.process, r.rule, r.kind, r.response, r.days, r.working_days, f.case_id, f.first_at as applies_at,
+    select
+        r.process, r.rule, r.kind, r.response, r.days, r.working_days, f.case_id, f.first_at as applies_at,
         timezone(p.timezone, f.first_at)::date as start_day, p.timezone, p.as_of,
     from rules as r
-    join firsts as f on f.process = r.process and f.activity = r.activity
-    join settings as p on p.process = r.process
+    inner join firsts as f on r.process = f.process and r.activity = f.activity
+    inner join settings as p on r.process = p.process
     where r.kind = 'response'
 ),
 
 responded as (
     select t.process, t.rule, t.case_id, min(s.ts) as responded_at,
     from triggered as t
-    join steps as s on s.process = t.process and s.case_id = t.case_id and s.activity = t.response
-        and s.ts >= t.applies_at
+    inner join
+        steps
+            as s
+        on t.process = s.process and t.case_id = s.case_id and t.response = s.activity
+            and t.applies_at <= s.ts
     group by all
 ),
 
@@ -51,11 +55,11 @@ response_deadlines as (
         case when t.working_days then w.day else t.start_day + t.days end as deadline_day,
     from triggered as t
     left join responded as x using (process, rule, case_id)
-    left join calendar as c on c.day = t.start_day
+    left join calendar as c on t.start_day = c.day
     -- the n-th working day after the trigger's day (n = 0: that day if it is one, else the next)
     left join calendar as w on t.working_days and w.is_working_day
         and w.n_working_days = c.n_working_days + t.days
-            + case when t.days = 0 and not c.is_working_day then 1 else 0 end
+        + case when t.days = 0 and not c.is_working_day then 1 else 0 end
 ),
 
 response_checks as (
@@ -89,8 +93,8 @@ precedence_checks as (
         b.first_at as judged_at,
         null::bigint as days_late,
     from rules as r
-    join firsts as b on b.process = r.process and b.activity = r.before
-    left join firsts as a on a.process = r.process and a.case_id = b.case_id and a.activity = r.activity
+    inner join firsts as b on r.process = b.process and r.before = b.activity
+    left join firsts as a on r.process = a.process and b.case_id = a.case_id and r.activity = a.activity
     where r.kind = 'precedence'
 ),
 
@@ -108,8 +112,8 @@ occurrence_checks as (
         coalesce(f.first_at, c.started_at) as judged_at,
         null::bigint as days_late,
     from rules as r
-    join cases as c on c.process = r.process
-    left join firsts as f on f.process = r.process and f.case_id = c.case_id and f.activity = r.activity
+    inner join cases as c on r.process = c.process
+    left join firsts as f on r.process = f.process and c.case_id = f.case_id and r.activity = f.activity
     where r.kind in ('must_happen', 'must_not_happen')
 ),
 

@@ -1,7 +1,7 @@
 with checks as (
     select c.*, p.timezone
     from {{ rule_checks }} as c
-    join {{ process_rules }} as p using (process)
+    inner join {{ process_rules }} as p using (process)
 ),
 
 final as (

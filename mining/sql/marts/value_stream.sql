@@ -49,4 +49,4 @@ final as (
     left join rules as r using (process)
 )
 
-select * from final order by process, median_position, n_instances desc, activity
+select * from final order by process asc, median_position asc, n_instances desc, activity asc

@@ -34,7 +34,8 @@ final as (
         c.process_hours,
         c.waiting_days,
         case when c.ended_at > c.started_at
-            then c.process_hours / (epoch_us(c.ended_at - c.started_at) / 3600e6) end as process_cycle_efficiency,
+                then c.process_hours / (epoch_us(c.ended_at - c.started_at) / 3600e6)
+        end as process_cycle_efficiency,
         c.process_hours * r.hourly_rate_dkk as cost_dkk,
         c.n_instances,
         c.n_timed_instances,

@@ -9,12 +9,12 @@ with touched as (
 final as (
     select e.citizen_key
     from staging.events as e
-    semi join touched as t on t.case_id = e.case_id and t.process is not distinct from e.process
+    semi join touched as t on e.case_id = t.case_id and t.process is not distinct from e.process
     where e.citizen_key is not null
     union
     select c.citizen_key
     from staging.contacts as c
-    semi join {{ touched_contacts }} as t on t.contact_id = c.contact_id
+    semi join {{ touched_contacts }} as t on c.contact_id = t.contact_id
     where c.citizen_key is not null
 )
 

@@ -10,18 +10,18 @@ with touched as (
 citizens as (
     select distinct e.citizen_key
     from staging.events as e
-    semi join touched as t on t.case_id = e.case_id and t.process is not distinct from e.process
+    semi join touched as t on e.case_id = t.case_id and t.process is not distinct from e.process
     where e.citizen_key is not null
 ),
 
 final as (
     select contact_id from staging.contacts where batch_id > $since
     union
-    select c.contact_id from staging.contacts as c semi join citizens as k on k.citizen_key = c.citizen_key
+    select c.contact_id from staging.contacts as c semi join citizens as k on c.citizen_key = k.citizen_key
     union
     select m.contact_id
     from {{ contact_cases }} as m
-    semi join touched as t on t.case_id = m.case_id and t.process = m.process
+    semi join touched as t on m.case_id = t.case_id and m.process = t.process
     union
     select c.contact_id from staging.contacts as c semi join touched as t on t.case_id = trim(c.case_ref)
 )
