@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from golden_marts import T0, build_golden
+from support.golden_marts import T0, build_golden
 
 from mining.catalogue import CATALOGUE, CatalogueError, failures, load
 from mining.engine import build, query

@@ -35,3 +35,17 @@ def test_mining_doc_is_generated_from_the_marts():
     from mining.docs import DOC, render
 
     assert DOC.read_text(encoding="utf-8") == render(), "run: python -m mining.docs"
+
+
+def test_architecture_doc_names_every_module_of_every_layer():
+    """docs/architecture.md's tables list each folder's modules: a module added without a line there fails."""
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    tables = {}
+    for part in doc.split("\n**`")[1:]:
+        folder, _, body = part.partition("`**")
+        tables[folder.rstrip("/")] = {line.split("`")[1] for line in body.splitlines() if line.startswith("| `")}
+    tops = ("vaerdistrom", "connectors", "warehouse", "mining", "flows", "dashboards", "simulator")
+    packages = {p.parent.relative_to(ROOT).as_posix() for top in tops for p in (ROOT / top).rglob("__init__.py")}
+    assert set(tables) == packages
+    for folder in packages:
+        assert tables[folder] == {p.name for p in (ROOT / folder).glob("*.py")}, folder
