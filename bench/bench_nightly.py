@@ -130,22 +130,24 @@ def main() -> None:
         sim = simulate_into(work, args.rows)
         pairs = split(sim, SHARE)
         night1, night2 = (dt.datetime(2026, 1, 10, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 11, 1, tzinfo=dt.UTC))
-        result: dict = {"rows": args.rows, "versions": {}}
-        for label, code in versions.items():  # each version on its own copies of the same files
-            full, days = work / label / "full", work / label / "days"
-            shutil.copytree(sim, full)
-            shutil.copytree(sim, days)
-            tonight = work / label / "tonight"
+        result: dict = {"rows": args.rows, "versions": {label: {} for label in versions}}
+        for label in versions:  # each version on its own copies of the same files
+            shutil.copytree(sim, work / label / "full")
+            shutil.copytree(sim, work / label / "days")
             for _, second in pairs:
-                moved = tonight / second.relative_to(sim)
+                moved = work / label / "tonight" / second.relative_to(sim)
                 moved.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(days / second.relative_to(sim), moved)
-            mine = {"full": run(full, night2, code), "yesterday": run(days, night1, code)}
-            for _, second in pairs:
-                shutil.move(tonight / second.relative_to(sim), days / second.relative_to(sim))
-            mine["night"] = run(days, night2, code)
-            result["versions"][label] = mine
-            print(label, json.dumps({k: round(v["total"], 1) for k, v in mine.items()}), flush=True)
+                shutil.move(work / label / "days" / second.relative_to(sim), moved)
+        # the versions take turns at each step, so what else the machine does weighs on both alike
+        for step, folder, night in (("full", "full", night2), ("yesterday", "days", night1), ("night", "days", night2)):
+            for label, code in versions.items():
+                if step == "night":
+                    for _, second in pairs:
+                        rel = second.relative_to(sim)
+                        shutil.move(work / label / "tonight" / rel, work / label / "days" / rel)
+                result["versions"][label][step] = run(work / label / folder, night, code)
+                print(label, step, round(result["versions"][label][step]["total"], 1), flush=True)
+        result["load_average"] = os.getloadavg()[1]  # over the last 5 minutes: other work on the machine
         print(json.dumps(result, indent=1))
     finally:
         if args.previous:
@@ -171,9 +173,13 @@ def section(r: dict) -> str:
         f"and tonight's ({share:.1%} of all rows new tonight). `flows.pipeline.run_night`, the steps of the "
         "Prefect flow without Prefect's temporary server (15-20 s more per run)."
         + (
-            f" The same runs with commit {others[0]}'s code, on copies of the same files, in the same run."
+            f" The same runs with commit {others[0]}'s code, on copies of the same files, in the same run, the two "
+            "versions taking turns at each step."
             if others
             else ""
+        )
+        + (
+            f" Load average over the last 5 minutes of the run: {r['load_average']:.1f}." if "load_average" in r else ""
         ),
         "",
         "| version | run | new rows | load (s) | mine (s) | record + publish (s) | total (s) | peak memory (MB) |",
