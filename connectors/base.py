@@ -12,10 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import polars as pl
 
 from vaerdistrom.errors import VaerdistromError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 CHUNK_ROWS = 50_000
 
@@ -42,6 +46,12 @@ def numbered(frame: pl.DataFrame, first: int) -> pl.DataFrame:
     return frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias("row_number")).select(
         "row_number", pl.exclude("row_number")
     )
+
+
+def arrow_frame(table: pa.Table) -> pl.DataFrame:
+    """An Arrow table as a polars frame. (`pl.from_arrow` is typed frame or series, as pyarrow has no types to
+    tell a table from an array by: a table gives a frame.)"""
+    return cast(pl.DataFrame, pl.from_arrow(table))
 
 
 def open_bytes(path: Path):

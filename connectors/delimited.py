@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from connectors.base import CHUNK_ROWS, RawChunk, ReadError, numbered, open_bytes, unique_names
+from connectors.base import CHUNK_ROWS, RawChunk, ReadError, arrow_frame, numbered, open_bytes, unique_names
 
 NULL_STRINGS = ["", "NULL", "null"]
 MAX_FIELD_BYTES = 1 << 20  # a longer field is no value a process step has: its row goes to quarantine
@@ -148,7 +148,7 @@ def _arrow_chunks(
         # a row is always held back until the file's end is known: the last one may be cut
         take = table.num_rows if final else (table.num_rows - 1) // chunk_rows * chunk_rows
         for offset in range(0, take, chunk_rows):
-            frame = pl.from_arrow(table.slice(offset, min(chunk_rows, take - offset)))
+            frame = arrow_frame(table.slice(offset, min(chunk_rows, take - offset)))
             unreadable = []
             if final and cut and offset + frame.height == take:
                 last = frame.row(frame.height - 1)
@@ -222,42 +222,9 @@ def _row_by_row(
                 if len(rows) + len(unreadable) >= chunk_rows:  # yielded before the next row: the last stays here
                     yield chunk()
                     rows, numbers, unreadable = [], [], []
-                long = next(
-                    (
-                        i
-                        for i, f in enumerate(fields)
-                        if len(f) > max_field_bytes // 4 and len(f.encode()) > max_field_bytes
-                    ),
-                    None,
-                )
-                odd = next((i for i, f in enumerate(fields) if _UNDECODED.search(f)), None)
-                if odd is not None:
-                    byte = ord(_UNDECODED.search(fields[odd]).group(0)) - 0xDC00
-                    unreadable.append(
-                        (
-                            row,
-                            f"not {encoding} text (byte 0x{byte:02x} in field "
-                            f"{names[odd] if odd < width else odd + 1!r}; give the encoding)",
-                            _UNDECODED.sub("\ufffd", _line(fields, delimiter)),
-                        )
-                    )
-                elif len(fields) != width:
-                    unreadable.append(
-                        (
-                            row,
-                            f"row has {len(fields)} fields, the header {width} (cut off, or a "
-                            "delimiter or quote out of place)",
-                            _line(fields, delimiter),
-                        )
-                    )
-                elif long is not None:
-                    unreadable.append(
-                        (
-                            row,
-                            f"field {names[long]!r} is longer than {max_field_bytes:,} bytes (max_field_bytes)",
-                            _line(fields, delimiter),
-                        )
-                    )
+                bad = _bad_row(fields, names, encoding, delimiter, max_field_bytes)
+                if bad is not None:
+                    unreadable.append((row, *bad))
                 else:
                     rows.append([None if f in NULL_STRINGS else f for f in fields])
                     numbers.append(row)
@@ -270,6 +237,38 @@ def _row_by_row(
         numbers.pop()
     if rows or unreadable:
         yield chunk()
+
+
+def _bad_row(
+    fields: list[str], names: list[str], encoding: str, delimiter: str, max_field_bytes: int
+) -> tuple[str, str] | None:
+    """Why a row the csv module read is unreadable, and its text as quarantine keeps it; None when it is good."""
+    width = len(names)
+    long = next(
+        (i for i, f in enumerate(fields) if len(f) > max_field_bytes // 4 and len(f.encode()) > max_field_bytes),
+        None,
+    )
+    odd = next((i for i, f in enumerate(fields) if _UNDECODED.search(f)), None)
+    if odd is not None:
+        undecoded = _UNDECODED.search(fields[odd])
+        assert undecoded is not None  # the search that found `odd`
+        byte = ord(undecoded.group(0)) - 0xDC00
+        return (
+            f"not {encoding} text (byte 0x{byte:02x} in field "
+            f"{names[odd] if odd < width else odd + 1!r}; give the encoding)",
+            _UNDECODED.sub("\ufffd", _line(fields, delimiter)),
+        )
+    if len(fields) != width:
+        return (
+            f"row has {len(fields)} fields, the header {width} (cut off, or a delimiter or quote out of place)",
+            _line(fields, delimiter),
+        )
+    if long is not None:
+        return (
+            f"field {names[long]!r} is longer than {max_field_bytes:,} bytes (max_field_bytes)",
+            _line(fields, delimiter),
+        )
+    return None
 
 
 def _line(fields: list[str], delimiter: str) -> str:
@@ -341,5 +340,5 @@ def detect_delimiter(path: Path, encoding: str) -> str:
     with io.TextIOWrapper(open_bytes(path), encoding=encoding, errors="replace", newline="") as fh:
         header = fh.readline()
     counts = {d: header.count(d) for d in (";", ",", "\t", "|")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=counts.__getitem__)
     return best if counts[best] else ","

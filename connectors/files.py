@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from connectors.base import CHUNK_ROWS, RawChunk, Reader, ReadError, numbered, open_bytes, unique_names
+from connectors.base import CHUNK_ROWS, RawChunk, Reader, ReadError, arrow_frame, numbered, open_bytes, unique_names
 from connectors.delimited import read_csv
 from connectors.xes import read_xes
 
@@ -79,7 +79,7 @@ def _json_chunk(lines: list[bytes], first: int) -> RawChunk:
                 )
             )
             continue
-        except ValueError as e:
+        except json.JSONDecodeError as e:
             unreadable.append((first + i, f"not JSON: {e.msg} at column {e.colno}", text.decode("utf-8", "replace")))
             continue
         if not isinstance(obj, dict):
@@ -131,7 +131,7 @@ def read_parquet(path: Path, *, chunk_rows: int = CHUNK_ROWS, **_) -> Iterator[R
         raise ReadError(f"{path}: cannot read as Parquet: {e}") from None
     row = 1
     for batch in pf.iter_batches(batch_size=chunk_rows):
-        frame = pl.from_arrow(pa.Table.from_batches([batch]))
+        frame = arrow_frame(pa.Table.from_batches([batch]))
         yield RawChunk(numbered(_flatten(frame), row))
         row += frame.height
 

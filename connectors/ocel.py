@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from xml.etree.ElementTree import iterparse
 
 import polars as pl
@@ -31,7 +31,7 @@ import polars as pl
 from connectors.base import CHUNK_ROWS, RawChunk, ReadError
 
 Part = Literal["events", "relations", "objects", "changes", "o2o"]
-PART_COLUMNS: dict[str, tuple[str, ...]] = {
+PART_COLUMNS: dict[Part, tuple[str, ...]] = {
     "events": ("ocel:eid", "ocel:activity", "ocel:timestamp"),
     "relations": ("ocel:eid", "ocel:oid", "ocel:qualifier"),
     "objects": ("ocel:oid", "ocel:type"),
@@ -50,7 +50,7 @@ class OcelPart:
     chunk: RawChunk
 
 
-def _text(value) -> str | None:
+def _text(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
@@ -67,8 +67,8 @@ class _Buffers:
 
     def __init__(self, chunk_rows: int) -> None:
         self.chunk_rows = chunk_rows
-        self.rows: dict[str, list[dict]] = {p: [] for p in PART_COLUMNS}
-        self.first: dict[str, int] = {p: 1 for p in PART_COLUMNS}
+        self.rows: dict[Part, list[dict]] = {p: [] for p in PART_COLUMNS}
+        self.first: dict[Part, int] = {p: 1 for p in PART_COLUMNS}
 
     def add(self, part: Part, row: dict) -> Iterator[OcelPart]:
         self.rows[part].append(row)
@@ -143,9 +143,18 @@ def read_ocel(path: Path, *, chunk_rows: int = CHUNK_ROWS, **_) -> Iterator[Ocel
 
 
 def _event_rows(
-    eid, activity, time, attributes: Iterable[tuple[str, object]], objects: Iterable[tuple[str, str]]
+    eid: object,
+    activity: object,
+    time: object,
+    attributes: Iterable[tuple[str | None, object]],
+    objects: Iterable[tuple[object, str | None]],
 ) -> Iterator[tuple[Part, dict]]:
-    row = {"ocel:eid": _text(eid), "ocel:activity": _text(activity), "ocel:timestamp": _text(time)}
+    """An event's row, then its relations' rows; names and qualifiers as the file has them (None where it has none)."""
+    row: dict[str | None, str | None] = {
+        "ocel:eid": _text(eid),
+        "ocel:activity": _text(activity),
+        "ocel:timestamp": _text(time),
+    }
     for name, value in attributes:
         if name not in row:
             row[name] = _text(value)
@@ -155,9 +164,14 @@ def _event_rows(
 
 
 def _object_rows(
-    oid, otype, attributes: Iterable[tuple[str, str | None, object]], related: Iterable[tuple[str, str]]
+    oid: object,
+    otype: object,
+    attributes: Iterable[tuple[str | None, str | None, object]],
+    related: Iterable[tuple[object, str | None]],
 ) -> Iterator[tuple[Part, dict]]:
-    row = {"ocel:oid": _text(oid), "ocel:type": _text(otype)}
+    """An object's row (its first values), its changes' rows, then its o2o rows; names, times and qualifiers as the
+    file has them (None where it has none)."""
+    row: dict[str | None, str | None] = {"ocel:oid": _text(oid), "ocel:type": _text(otype)}
     changes = []
     for name, time, value in attributes:
         if _is_static(time) and name not in row:
@@ -268,50 +282,10 @@ def _ocel2_sqlite(path: Path) -> Iterator[tuple[Part, dict]]:
         # `is ?`, not `= ?`: a record whose type is NULL is read too (and quarantined for it), not lost
         for (otype,) in con.execute("select distinct ocel_type from object order by 1").fetchall():
             table = f"object_{object_maps[otype]}" if otype in object_maps else None
-            columns = {r[1] for r in con.execute(f'pragma table_info("{table}")')} if table in tables else set()
-            if columns:  # the type's attribute rows, if any, beside each object (left join: none is lost)
-                order = "o.ocel_id, t.ocel_time" if "ocel_time" in columns else "o.ocel_id"
-                cur = con.execute(
-                    f'select o.ocel_id as _oid, t.* from object o left join "{table}" t '
-                    f"on t.ocel_id = o.ocel_id where o.ocel_type is ? order by {order}",
-                    [otype],
-                )
-            else:
-                cur = con.execute("select ocel_id as _oid from object where ocel_type is ? order by ocel_id", [otype])
-            cols = [d[0] for d in cur.description]
-            current, attrs = None, []
-            for values in _fetch(cur):
-                rec = dict(zip(cols, values))
-                if rec["_oid"] != current:
-                    if current is not None:
-                        yield from _object_rows(current, otype, attrs, ())
-                    current, attrs = rec["_oid"], []
-                changed = rec.get("ocel_changed_field")
-                for name, value in rec.items():
-                    if name in ("_oid", "ocel_id", "ocel_time", "ocel_changed_field") or (changed and name != changed):
-                        continue
-                    if value is not None or not changed:
-                        attrs.append((name, rec.get("ocel_time") if changed else None, value))
-            if current is not None:
-                yield from _object_rows(current, otype, attrs, ())
+            yield from _sqlite_objects(_sqlite_object_cursor(con, tables, table, otype), otype)
         for (etype,) in con.execute("select distinct ocel_type from event order by 1").fetchall():
             table = f"event_{event_maps[etype]}" if etype in event_maps else None
-            if table in tables:  # an event without its attribute row has no time: read, then quarantined
-                cur = con.execute(
-                    f"select e.rowid as _row, e.ocel_id as _eid, t.* from event e "
-                    f'left join "{table}" t on t.ocel_id = e.ocel_id where e.ocel_type is ? '
-                    "order by e.rowid",
-                    [etype],
-                )
-            else:
-                cur = con.execute(
-                    "select rowid as _row, ocel_id as _eid from event where ocel_type is ? order by rowid", [etype]
-                )
-            cols = [d[0] for d in cur.description]
-            for values in _fetch(cur):
-                rec = dict(zip(cols, values))
-                attrs = [(k, v) for k, v in rec.items() if k not in ("_row", "_eid", "ocel_id", "ocel_time")]
-                yield from _event_rows(rec["_eid"], etype, rec.get("ocel_time"), attrs, ())
+            yield from _sqlite_events(_sqlite_event_cursor(con, tables, table, etype), etype)
         for eid, oid, q in _fetch(
             con.execute("select ocel_event_id, ocel_object_id, ocel_qualifier from event_object")
         ):
@@ -323,6 +297,69 @@ def _ocel2_sqlite(path: Path) -> Iterator[tuple[Part, dict]]:
                 yield "o2o", {"ocel:oid": _text(src), "ocel:oid_2": _text(dst), "ocel:qualifier": q or ""}
     finally:
         con.close()
+
+
+def _sqlite_object_cursor(
+    con: sqlite3.Connection, tables: set[str], table: str | None, otype: object
+) -> sqlite3.Cursor:
+    """The objects of one type, by id, each beside its attribute rows if the type has any (a left join: none is
+    lost), in time order when they have times."""
+    columns = {r[1] for r in con.execute(f'pragma table_info("{table}")')} if table in tables else set()
+    if columns:
+        order = "o.ocel_id, t.ocel_time" if "ocel_time" in columns else "o.ocel_id"
+        return con.execute(
+            f'select o.ocel_id as _oid, t.* from object o left join "{table}" t '
+            f"on t.ocel_id = o.ocel_id where o.ocel_type is ? order by {order}",
+            [otype],
+        )
+    return con.execute("select ocel_id as _oid from object where ocel_type is ? order by ocel_id", [otype])
+
+
+def _sqlite_objects(cur: sqlite3.Cursor, otype: object) -> Iterator[tuple[Part, dict]]:
+    """The rows of one type's objects, from their attribute rows grouped by object (`_sqlite_object_cursor`)."""
+    cols = [d[0] for d in cur.description]
+    current = None
+    attrs: list[tuple[str | None, str | None, object]] = []
+    for values in _fetch(cur):
+        rec = dict(zip(cols, values, strict=True))  # a row has a value for each column the cursor describes
+        if rec["_oid"] != current:
+            if current is not None:
+                yield from _object_rows(current, otype, attrs, ())
+            current, attrs = rec["_oid"], []
+        attrs.extend(_sqlite_attributes(rec))
+    if current is not None:
+        yield from _object_rows(current, otype, attrs, ())
+
+
+def _sqlite_attributes(rec: dict[str, Any]) -> Iterator[tuple[str, str | None, object]]:
+    """An object's attribute row as (name, time, value): the changed field's with its time on a change row, every
+    column's without one on another."""
+    changed = rec.get("ocel_changed_field")
+    for name, value in rec.items():
+        if name in ("_oid", "ocel_id", "ocel_time", "ocel_changed_field") or (changed and name != changed):
+            continue
+        if value is not None or not changed:
+            yield (name, rec.get("ocel_time") if changed else None, value)
+
+
+def _sqlite_event_cursor(con: sqlite3.Connection, tables: set[str], table: str | None, etype: object) -> sqlite3.Cursor:
+    """The events of one type, in file order, each beside its attribute row if the type has an attribute table."""
+    if table in tables:  # an event without its attribute row has no time: read, then quarantined
+        return con.execute(
+            f"select e.rowid as _row, e.ocel_id as _eid, t.* from event e "
+            f'left join "{table}" t on t.ocel_id = e.ocel_id where e.ocel_type is ? '
+            "order by e.rowid",
+            [etype],
+        )
+    return con.execute("select rowid as _row, ocel_id as _eid from event where ocel_type is ? order by rowid", [etype])
+
+
+def _sqlite_events(cur: sqlite3.Cursor, etype: object) -> Iterator[tuple[Part, dict]]:
+    cols = [d[0] for d in cur.description]
+    for values in _fetch(cur):
+        rec = dict(zip(cols, values, strict=True))  # a row has a value for each column the cursor describes
+        attrs = [(k, v) for k, v in rec.items() if k not in ("_row", "_eid", "ocel_id", "ocel_time")]
+        yield from _event_rows(rec["_eid"], etype, rec.get("ocel_time"), attrs, ())
 
 
 def _fetch(cur: sqlite3.Cursor) -> Iterator[tuple]:

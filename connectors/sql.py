@@ -20,11 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.base import RawChunk, ReadError, numbered
+from connectors.base import RawChunk, ReadError, arrow_frame, numbered
 from connectors.watermark import Watermark
 
 
@@ -136,7 +135,11 @@ def pull_query(
     """The select of one pull: the rows from `since` on (all without it), in watermark (then `order`) order."""
     if (table is None) == (query is None):
         raise ValueError("give either table or query")
-    source = dialect.ident(table) if table else f"({query.strip().rstrip(';')}) as q"
+    if table:
+        source = dialect.ident(table)
+    else:
+        assert query is not None  # the check above: a query when there is no table
+        source = f"({query.strip().rstrip(';')}) as q"
     sql = f"select * from {source}"
     if watermark and since is not None:
         sql += f" where {dialect.ident(watermark)} >= {dialect.literal(since)}"
@@ -153,7 +156,7 @@ def arrow_types(batch: pa.RecordBatch) -> pa.RecordBatch:
     columns text (hex for binary); an all-null column of no type text.
     """
     columns, fields = [], []
-    for f, col in zip(batch.schema, batch.columns):
+    for f, col in zip(batch.schema, batch.columns, strict=True):  # a schema has one field per column
         t = f.type
         if pa.types.is_decimal(t):
             col = col.cast(pa.float64())
@@ -203,7 +206,8 @@ class SqlPull:
 
         reach(self.dsn, self.where)
         try:
-            reader = cx.read_sql(
+            # connectorx's overloads have none for arrow_stream (they fall to the default, a pandas frame)
+            reader: pa.RecordBatchReader = cx.read_sql(
                 connectorx_dsn(self.dsn), self.sql, return_type="arrow_stream", batch_size=self.batch_rows
             )
             for batch in reader:
@@ -211,7 +215,7 @@ class SqlPull:
                     continue
                 batch = arrow_types(batch)
                 self._track(batch)
-                frame = pl.from_arrow(pa.Table.from_batches([batch]))
+                frame = arrow_frame(pa.Table.from_batches([batch]))
                 yield RawChunk(numbered(frame, self.rows + 1))
                 self.rows += batch.num_rows
         except (ReadError, KeyboardInterrupt, SystemExit, GeneratorExit):

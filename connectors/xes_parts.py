@@ -22,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 
@@ -54,7 +56,7 @@ def cut_points(data: mmap.mmap | bytes, parts: int) -> list[int]:
     return points + [len(data)]
 
 
-def _feed(fifo: Path, data, pieces: list[tuple[int, int] | bytes]) -> None:
+def _feed(fifo: Path, data: mmap.mmap | bytes, pieces: list[tuple[int, int] | bytes]) -> None:
     """Write `pieces` (ranges of `data`, or bytes) into a named pipe; the child at its other end reads them as one
     file. Copied a few megabytes at a time, so no view of `data` outlives the call."""
     with fifo.open("wb", buffering=0) as fh:
@@ -74,18 +76,20 @@ def defaults_of(header: bytes) -> dict[str, tuple[str, str]]:
 
     rustxes fills a column's gaps with its default, but makes no column that none of a part's events
     has: a column one part lacks gets its default here, as one read of the whole log would give it."""
-    from xml.etree.ElementTree import XMLPullParser
+    from xml.etree.ElementTree import Element, XMLPullParser
 
-    parser = XMLPullParser(events=("end",))
+    parser: XMLPullParser[Element] = XMLPullParser(events=("end",))
     parser.feed(header + b"</log>")
     out: dict[str, tuple[str, str]] = {}
-    for _, elem in parser.read_events():
+    # the stubs' event type covers every kind of event; "end" events are (event, element) pairs
+    for _, elem in cast(Iterator[tuple[str, Element]], parser.read_events()):
         if elem.tag.rsplit("}", 1)[-1] != "global":
             continue
         prefix = "case:" if elem.get("scope", "event") == "trace" else ""
         for child in elem:
-            if child.get("key") is not None and child.get("value") is not None:
-                out[prefix + child.get("key")] = (child.tag.rsplit("}", 1)[-1], child.get("value"))
+            key, value = child.get("key"), child.get("value")
+            if key is not None and value is not None:
+                out[prefix + key] = (child.tag.rsplit("}", 1)[-1], value)
     return out
 
 
@@ -101,9 +105,10 @@ def read_in_parts(
     if parts < 2 or (not path.name.lower().endswith(".gz") and path.stat().st_size < min_bytes):
         return None
     with contextlib.ExitStack() as stack:
+        data: bytes | mmap.mmap
         if path.name.lower().endswith(".gz"):
-            with gzip.open(path, "rb") as fh:
-                data = fh.read()
+            with gzip.open(path, "rb") as gz:
+                data = gz.read()
         else:
             fh = stack.enter_context(path.open("rb"))
             data = stack.enter_context(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
@@ -114,7 +119,8 @@ def read_in_parts(
             return None
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vaerdistrom_xes_")))
         jobs = []
-        for i, (start, end) in enumerate(zip(points, points[1:])):
+        # each point with the next: the second list is one shorter, on purpose
+        for i, (start, end) in enumerate(zip(points, points[1:], strict=False)):
             fifo = folder / f"part{i}.xes"
             os.mkfifo(fifo)
             pieces: list[tuple[int, int] | bytes] = [(0, start if i == 0 else points[0]), (start, end)]
@@ -147,7 +153,9 @@ def read_in_parts(
         return frames, defaults_of(bytes(data[: points[0]]))
 
 
-def _feed_or_give_up(fifo: Path, data, pieces: list, child: subprocess.Popen) -> None:
+def _feed_or_give_up(
+    fifo: Path, data: mmap.mmap | bytes, pieces: list[tuple[int, int] | bytes], child: subprocess.Popen[bytes]
+) -> None:
     """`_feed`, ended quietly when the child stopped reading (it failed: its own error says why)."""
     try:
         _feed(fifo, data, pieces)
