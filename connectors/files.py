@@ -82,6 +82,9 @@ def _json_chunk(lines: list[bytes], first: int) -> RawChunk:
         except json.JSONDecodeError as e:
             unreadable.append((first + i, f"not JSON: {e.msg} at column {e.colno}", text.decode("utf-8", "replace")))
             continue
+        except ValueError as e:  # valid JSON Python will not read: an integer of more than 4,300 digits
+            unreadable.append((first + i, f"not readable JSON: {e}", text.decode("utf-8", "replace")))
+            continue
         if not isinstance(obj, dict):
             unreadable.append((first + i, "not a JSON object", text.decode("utf-8", "replace")))
             continue

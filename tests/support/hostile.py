@@ -357,6 +357,18 @@ CASES: list[Case] = [
         kind="jsonl",
     ),
     Case(
+        "jsonl_integer_python_cannot_read",
+        {
+            "x.jsonl": '{"case": "C1", "activity": "A", "timestamp": "2025-01-06T10:00:00Z"}\n'
+            '{"case": "C1", "activity": "B", "timestamp": "2025-01-06T11:00:00Z", "n": ' + "9" * 5000 + "}\n"
+            '{"case": "C1", "activity": "C", "timestamp": "2025-01-06T12:00:00Z"}\n'
+        },
+        0,
+        "not readable JSON: Exceeds the limit (4300 digits)",
+        (3, 2, 1),
+        kind="jsonl",
+    ),
+    Case(
         "cpr_column_not_declared",
         {
             "x.csv": "case,activity,timestamp,borger\n"
