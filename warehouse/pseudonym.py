@@ -187,6 +187,10 @@ class Pseudonymiser:
             return self.of_digits(text.zfill(10))
         return PREFIX + letters(self._hmac_hex(b"value:" + text.encode("utf-8"))[:32])
 
+    @overload
+    def scrub(self, text: str) -> str: ...
+    @overload
+    def scrub(self, text: None) -> None: ...
     def scrub(self, text: str | None) -> str | None:
         """`text` with every CPR-shaped string (ddmmyy-xxxx with a valid date) replaced by its pseudonym."""
         if text is None:
