@@ -93,6 +93,13 @@ class Source(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Source:
+        self._check_origin()
+        self._check_mapping()
+        self._check_records()
+        return self
+
+    def _check_origin(self) -> None:
+        """Where the rows come from: a path for a file source, [database] or [api] for a pulled one."""
         if self.kind == "sql" and self.database is None:
             raise ValueError("a sql source needs [database] (dsn_env and a table or query)")
         if self.kind == "rest" and self.api is None:
@@ -105,6 +112,9 @@ class Source(Strict):
             raise ValueError("database is for sql sources only")
         if self.api is not None and self.kind != "rest":
             raise ValueError("api is for rest sources only")
+
+    def _check_mapping(self) -> None:
+        """An OCEL log names its object type and maps itself; every other source has a mapping."""
         if self.kind == "ocel":
             if not self.object_type:
                 raise ValueError("an OCEL source needs object_type: the object type whose objects are the cases")
@@ -114,15 +124,41 @@ class Source(Strict):
             raise ValueError("object_type is for OCEL sources only")
         elif self.mapping is None:
             raise ValueError("mapping: field required")
-        if self.records == "events" and self.kind != "ocel" and not (self.mapping.activity or self.activity):
+        if self.records == "events" and self.kind != "ocel" and not (self.required_mapping.activity or self.activity):
             raise ValueError("an event source needs mapping.activity or a fixed activity")
+
+    def _check_records(self) -> None:
+        """An event source names its process, a contact source its channel."""
         if self.records == "events" and not (self.process or self.process_column):
             raise ValueError("an event source needs process or process_column")
         if self.records == "contacts" and not (self.channel or self.channel_column):
             raise ValueError("a contact source needs channel or channel_column")
         if self.channel and self.channel not in (*CONTACT_CHANNELS, "case_system", "self_service", "letter"):
             raise ValueError(f"unknown channel {self.channel!r}")
-        return self
+
+    # Every source but an OCEL log has a mapping, a sql source its [database] and a rest source its [api]
+    # (`_consistent` checks that on load): the code that reads them asks for them here, typed as set.
+
+    @property
+    def required_mapping(self) -> Mapping:
+        """The source's mapping; a ConfigError for an OCEL source, which has none (the log maps itself)."""
+        if self.mapping is None:
+            raise ConfigError(f"a {self.kind} source has no mapping")
+        return self.mapping
+
+    @property
+    def required_database(self) -> Database:
+        """A sql source's [database]; a ConfigError for any other kind."""
+        if self.database is None:
+            raise ConfigError(f"a {self.kind} source has no [database]")
+        return self.database
+
+    @property
+    def required_api(self) -> Api:
+        """A rest source's [api]; a ConfigError for any other kind."""
+        if self.api is None:
+            raise ConfigError(f"a {self.kind} source has no [api]")
+        return self.api
 
 
 class Rule(Strict):

@@ -173,12 +173,13 @@ def guess_columns(columns: list[str], given: dict[str, str | None]) -> dict[str,
         by_norm.setdefault(_norm(c), c)
     mapping: dict[str, str] = {}
     for field, names in CANDIDATES.items():
-        if given.get(field):
-            if given[field] not in columns:
+        named = given.get(field)
+        if named:
+            if named not in columns:
                 raise DetectError(
-                    f"{_option(field)} {given[field]!r} is not a column of the file (it has: {', '.join(columns)})"
+                    f"{_option(field)} {named!r} is not a column of the file (it has: {', '.join(columns)})"
                 )
-            mapping[field] = given[field]
+            mapping[field] = named
             continue
         taken = set(mapping.values()) | {v for v in given.values() if v}
         found = next((by_norm[n] for n in names if n in by_norm and by_norm[n] not in taken), None)
@@ -203,7 +204,7 @@ def most_connected_type(path: Path) -> str:
     for part in read_ocel(path):
         frame = part.chunk.frame
         if part.part == "objects":
-            types.update(zip(frame["ocel:oid"].to_list(), frame["ocel:type"].to_list()))
+            types.update(zip(frame["ocel:oid"].to_list(), frame["ocel:type"].to_list(), strict=True))
         elif part.part == "relations":
             for oid in frame["ocel:oid"].to_list():
                 t = types.get(oid)
@@ -279,7 +280,9 @@ def guess_source(
     notes.append(f"mapped from {how}: " + ", ".join(f"{f} <- {c!r}" for f, c in mapping.items()))
     notes.append(f"kept as attributes: {', '.join(kept) if kept else 'none'}")
     extra = {"channel": "case_system"} if kind != "xes" else {}
-    return Source(kind=kind, path=path.name, process=process, mapping=mapping, **extra), notes
+    # validated from the plain values detected (a kind, a mapping), as the constructor would
+    src = Source.model_validate({"kind": kind, "path": path.name, "process": process, "mapping": mapping, **extra})
+    return src, notes
 
 
 def _label(field: str) -> str:

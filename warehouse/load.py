@@ -257,6 +257,7 @@ def source_files(src: Source, name: str, root: Path) -> list[Path]:
     import time
 
     pattern = src.path
+    assert pattern is not None  # a file source has its path (config.Source checks it on load)
     files = matching_files(pattern, root)
     missing = [f for f in files if not f.is_file()]
     if not files or missing:
@@ -287,9 +288,9 @@ def load_source(
     progress = progress or Progress()
     if src.kind in PULLED:
         progress.file_started(name, Path(f"({src.kind})"))
-        reports = [load_pull(con, src, name, pseudo, on_rows=progress.rows)]
-        progress.file_done(reports[0])
-        return reports
+        report = load_pull(con, src, name, pseudo, on_rows=progress.rows)
+        progress.file_done(report)
+        return [report]
     reports: list[BatchReport] = []
     for f in source_files(src, name, root):
         progress.file_started(name, f)

@@ -140,13 +140,18 @@ def _oversized(
         "row_number",
         *[pl.col(c).cast(pl.Utf8).str.slice(0, 2000).alias(names[c]) for c in frame.columns if c != "row_number"],
     )
-    for r, i in zip(cut.iter_rows(named=True), first_long.to_list()):
+    for r, i in zip(cut.iter_rows(named=True), first_long.to_list(), strict=True):
         rn = r.pop("row_number")
         data = json.dumps(r, ensure_ascii=False, default=str)
         quarantine.append(
             (rn, names[text[i]], f"field longer than {src.max_field_bytes:,} bytes (max_field_bytes)", data)
         )
     return frame.filter(~over), quarantine
+
+
+# One check of a mapped row: (canonical field, the source column it came from, the reason, the rows failing it;
+# None: the rows where the field is null or empty).
+Check = tuple[str, str | None, str, pl.Series | None]
 
 
 def to_canonical(
@@ -160,9 +165,57 @@ def to_canonical(
         (row, None, reason, json.dumps({"line": pseudo.scrub(text)[:2000]}, ensure_ascii=False))
         for row, reason, text in chunk.unreadable
     ]
-    m = src.mapping
-    # The fields a row cannot do without must be columns of every chunk; the others may be sparse (an attribute
-    # on 10 of 60,000 events leaves a chunk without the column): there they are NULL.
+    m = src.required_mapping
+    frame = _sparse_filled(frame, src, name)
+    if not frame.height:
+        return _empty(src), quarantine, 0, 0
+    frame = protect(frame, src.personal, pseudo, (m.ts, m.start_ts, m.duration), whole)
+    frame, quarantine = _oversized(frame, src, pseudo, quarantine)
+    if not frame.height:
+        return _empty(src), quarantine, 0, 0
+    ts, start, ambiguous, nonexistent = _read_times(frame, src)
+    row_cols = [c for c in frame.columns if c != "row_number"]
+    names = safe_names(row_cols, pseudo)  # a CPR number in a column's name is stored as its pseudonym
+    common = _common_columns(row_cols, names, src, name, batch_id)
+    channel = _text(src.channel_column, src.channel, src.channel_values)
+    direction = _text(m.direction, src.direction, src.direction_values)
+    unreadable_ts = "timestamp missing or not readable" + (
+        f" as {src.timestamp_format}" if src.timestamp_format else ""
+    )
+    if src.records == "contacts":
+        columns = {
+            "contact_id": pl.lit(None, dtype=pl.Utf8),
+            **common,
+            "channel": channel,
+            "direction": direction,
+            "case_ref": _text(m.case_id),
+            "duration_seconds": _seconds(m.duration, src),
+        }
+        schema = CONTACTS
+        checks: list[Check] = [("ts", m.ts, unreadable_ts, None)]
+    else:
+        columns, checks = _event_columns(frame, src, common, channel, direction, unreadable_ts, start)
+        schema = EVENTS
+    key = pl.col(m.source_key).cast(pl.Utf8) if m.source_key else pl.lit(None, dtype=pl.Utf8)
+    out = frame.with_columns(_ts=ts, _start=start if start is not None else pl.lit(None, dtype=ts.dtype)).select(
+        **{c: columns[c] for c in schema.names}, _key=key
+    )
+    _add_window_checks(checks, out, src, name, start is not None)
+    out = _set_aside(frame, out, checks, row_cols, names, quarantine)
+    return out.to_arrow().cast(staged(schema)), quarantine, ambiguous, nonexistent
+
+
+def _empty(src: Source) -> pa.Table:
+    """No rows, in the schema the source's records are staged in."""
+    return staged(CONTACTS if src.records == "contacts" else EVENTS).empty_table()
+
+
+def _sparse_filled(frame: pl.DataFrame, src: Source, name: str) -> pl.DataFrame:
+    """The chunk with the optional mapped columns it lacks added as NULL; a LoadError for a needed one it lacks.
+
+    The fields a row cannot do without must be columns of every chunk; the others may be sparse (an attribute
+    on 10 of 60,000 events leaves a chunk without the column): there they are NULL."""
+    m = src.required_mapping
     needed = [c for c in (m.ts, m.case_id, m.activity, src.process_column, src.channel_column) if c]
     missing = [c for c in needed if c not in frame.columns]
     optional = [
@@ -178,27 +231,34 @@ def to_canonical(
             f"{'rows' if src.kind in PULLED else 'file'} "
             f"(it has: {', '.join(c for c in frame.columns if c != 'row_number')})"
         )
-    if not frame.height:
-        schema = CONTACTS if src.records == "contacts" else EVENTS
-        return staged(schema).empty_table(), quarantine, 0, 0
-    frame = protect(frame, src.personal, pseudo, (m.ts, m.start_ts, m.duration), whole)
-    frame, quarantine = _oversized(frame, src, pseudo, quarantine)
-    if not frame.height:
-        return staged(CONTACTS if src.records == "contacts" else EVENTS).empty_table(), quarantine, 0, 0
+    return frame
+
+
+def _read_times(frame: pl.DataFrame, src: Source) -> tuple[pl.Series, pl.Series | None, int, int]:
+    """(the rows' times in UTC, their start times (an interval row's; None when the source maps none), dst
+    ambiguous, dst nonexistent: both columns counted)."""
+    m = src.required_mapping
     ts, ambiguous, nonexistent = parse_ts(frame[m.ts], src)
     start = None
     if m.start_ts and src.records != "contacts":
         start, start_ambiguous, start_nonexistent = parse_ts(frame[m.start_ts], src)
         ambiguous, nonexistent = ambiguous + start_ambiguous, nonexistent + start_nonexistent
+    return ts, start, ambiguous, nonexistent
 
-    def col(c: str | None, fixed: str | None = None, values: dict[str, str] | None = None) -> pl.Expr:
-        if c is None:
-            return pl.lit(fixed, dtype=pl.Utf8)
-        e = pl.col(c).cast(pl.Utf8).str.strip_chars().str.strip_chars("\ufeff")  # a BOM mid-file (two exports
-        return e.replace(values) if values else e  # joined) is no part of a case id
 
-    row_cols = [c for c in frame.columns if c != "row_number"]
-    names = safe_names(row_cols, pseudo)  # a CPR number in a column's name is stored as its pseudonym
+def _text(c: str | None, fixed: str | None = None, values: dict[str, str] | None = None) -> pl.Expr:
+    """A mapped column as trimmed text (its values translated by `values`), or the fixed value when none is mapped."""
+    if c is None:
+        return pl.lit(fixed, dtype=pl.Utf8)
+    e = pl.col(c).cast(pl.Utf8).str.strip_chars().str.strip_chars("\ufeff")  # a BOM mid-file (two exports
+    return e.replace(values) if values else e  # joined) is no part of a case id
+
+
+def _common_columns(
+    row_cols: list[str], names: dict[str, str], src: Source, name: str, batch_id: int
+) -> dict[str, pl.Expr]:
+    """The columns events and contacts share; the source's columns that are not mapped kept as `attributes`."""
+    m = src.required_mapping
     mapped = {
         m.ts,
         m.start_ts,
@@ -214,72 +274,68 @@ def to_canonical(
         src.channel_column,
     }
     attrs_cols = [c for c in row_cols if c not in mapped]  # everything else the source has, kept
-    text = pl.lit(None, dtype=pl.Utf8)
-    common = {
+    return {
         "source": pl.lit(name, dtype=pl.Utf8),
         "ts": pl.col("_ts"),
-        "resource": col(m.resource),
-        "org_unit": col(m.org_unit),
-        "citizen_key": col(m.citizen_key),
+        "resource": _text(m.resource),
+        "org_unit": _text(m.org_unit),
+        "citizen_key": _text(m.citizen_key),
         "attributes": pl.struct([pl.col(c).alias(names[c]) for c in attrs_cols]).struct.json_encode()
         if attrs_cols
         else pl.lit("{}"),
         "source_seq": pl.col("row_number"),
         "batch_id": pl.lit(batch_id, dtype=pl.Int64),
     }
-    channel = col(src.channel_column, src.channel, src.channel_values)
-    direction = col(m.direction, src.direction, src.direction_values)
-    unreadable_ts = "timestamp missing or not readable" + (
-        f" as {src.timestamp_format}" if src.timestamp_format else ""
-    )
-    if src.records == "contacts":
-        columns = {
-            "contact_id": text,
-            **common,
-            "channel": channel,
-            "direction": direction,
-            "case_ref": col(m.case_id),
-            "duration_seconds": _seconds(m.duration, src),
-        }
-        schema = CONTACTS
-        checks: list[tuple] = [("ts", m.ts, unreadable_ts, None)]
-    else:
-        process = col(src.process_column, src.process, src.process_values)
-        known = sorted(set(src.process_values.values())) if src.process_column and src.process_values else None
-        if known:
-            process = pl.when(process.is_in(known)).then(process).otherwise(None)
-        columns = {
-            "event_id": text,
-            "process": process,
-            "case_id": col(m.case_id),
-            "activity": col(m.activity, src.activity),
-            **common,
-            "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values),
-            "channel": channel,
-            "direction": direction,
-            "start_ts": pl.col("_start"),
-        }
-        schema = EVENTS
-        checks = [("ts", m.ts, unreadable_ts, None), ("activity", m.activity, "activity is empty", None)]
-        if m.case_id:  # an event without its case would vanish from every mart
-            checks.insert(1, ("case_id", m.case_id, "case id is empty", None))
-        if start is not None:  # an empty start is no start (the row is one event); a start given must be read
-            given = frame[m.start_ts].cast(pl.Utf8).str.strip_chars()
-            checks.append(
-                (
-                    "start_ts",
-                    m.start_ts,
-                    "start timestamp not readable" + (f" as {src.timestamp_format}" if src.timestamp_format else ""),
-                    start.is_null() & given.is_not_null() & (given != ""),
-                )
+
+
+def _event_columns(
+    frame: pl.DataFrame,
+    src: Source,
+    common: dict[str, pl.Expr],
+    channel: pl.Expr,
+    direction: pl.Expr,
+    unreadable_ts: str,
+    start: pl.Series | None,
+) -> tuple[dict[str, pl.Expr], list[Check]]:
+    """An event source's columns, and the checks its rows must pass."""
+    m = src.required_mapping
+    process = _text(src.process_column, src.process, src.process_values)
+    known = sorted(set(src.process_values.values())) if src.process_column and src.process_values else None
+    if known:
+        process = pl.when(process.is_in(known)).then(process).otherwise(None)
+    columns = {
+        "event_id": pl.lit(None, dtype=pl.Utf8),
+        "process": process,
+        "case_id": _text(m.case_id),
+        "activity": _text(m.activity, src.activity),
+        **common,
+        "lifecycle": _text(m.lifecycle, "complete", src.lifecycle_values),
+        "channel": channel,
+        "direction": direction,
+        "start_ts": pl.col("_start"),
+    }
+    checks: list[Check] = [("ts", m.ts, unreadable_ts, None), ("activity", m.activity, "activity is empty", None)]
+    if m.case_id:  # an event without its case would vanish from every mart
+        checks.insert(1, ("case_id", m.case_id, "case id is empty", None))
+    if start is not None:  # an empty start is no start (the row is one event); a start given must be read
+        assert m.start_ts is not None  # a start is read only when the mapping names its column (`_read_times`)
+        given = frame[m.start_ts].cast(pl.Utf8).str.strip_chars()
+        checks.append(
+            (
+                "start_ts",
+                m.start_ts,
+                "start timestamp not readable" + (f" as {src.timestamp_format}" if src.timestamp_format else ""),
+                start.is_null() & given.is_not_null() & (given != ""),
             )
-        if known:
-            checks.append(("process", src.process_column, f"value not in process_values ({', '.join(known)})", None))
-    key = pl.col(m.source_key).cast(pl.Utf8) if m.source_key else text
-    out = frame.with_columns(_ts=ts, _start=start if start is not None else pl.lit(None, dtype=ts.dtype)).select(
-        **{c: columns[c] for c in schema.names}, _key=key
-    )
-    # a time read, but not one that can be true (a year 0001, a 9999 placeholder)
+        )
+    if known:
+        checks.append(("process", src.process_column, f"value not in process_values ({', '.join(known)})", None))
+    return columns, checks
+
+
+def _add_window_checks(checks: list[Check], out: pl.DataFrame, src: Source, name: str, has_start: bool) -> None:
+    """The checks of a time read, but not one that can be true (a year 0001, a 9999 placeholder)."""
+    m = src.required_mapping
     earliest, latest = plausible(src)
     checks.insert(
         1,
@@ -290,7 +346,7 @@ def to_canonical(
             ((out["ts"] < earliest) | (out["ts"] > latest)).fill_null(False),
         ),
     )
-    if start is not None:
+    if has_start:
         checks.append(
             (
                 "start_ts",
@@ -299,6 +355,18 @@ def to_canonical(
                 ((out["start_ts"] < earliest) | (out["start_ts"] > latest)).fill_null(False),
             )
         )
+
+
+def _set_aside(
+    frame: pl.DataFrame,
+    out: pl.DataFrame,
+    checks: list[Check],
+    row_cols: list[str],
+    names: dict[str, str],
+    quarantine: list[tuple],
+) -> pl.DataFrame:
+    """`out` without the rows that fail a check; each such row into `quarantine` once, for the first check it
+    fails, with its source row as JSON (`frame` holds the rows as protected)."""
     bad = None
     for field, source_col, reason, failing in checks:  # failing: the rows that fail it; None: a null or empty field
         hit = out[field].is_null() if failing is None else failing
@@ -313,9 +381,10 @@ def to_canonical(
                 rows.select(pl.struct([pl.col(c).alias(names[c]) for c in row_cols]).struct.json_encode())[
                     :, 0
                 ].to_list(),
+                strict=True,
             ):
-                quarantine.append((rn, names.get(source_col, source_col), reason, data))
+                quarantine.append((rn, None if source_col is None else names.get(source_col, source_col), reason, data))
         bad = hit if bad is None else bad | hit
     if bad is not None and bad.any():
         out = out.filter(~bad)
-    return out.to_arrow().cast(staged(schema)), quarantine, ambiguous, nonexistent
+    return out

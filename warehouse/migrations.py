@@ -7,6 +7,7 @@ date; one made by a newer version than this one is refused with a clear message.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,10 +91,8 @@ MIGRATIONS: tuple[Migration, ...] = (
 def rollback(con: duckdb.DuckDBPyConnection) -> None:
     """Roll back the open transaction, if any: after a commit that failed (a full disk) none is open, and a
     'cannot rollback' error would hide the error that matters."""
-    try:
+    with contextlib.suppress(duckdb.Error):
         con.execute("rollback")
-    except duckdb.Error:
-        pass
 
 
 class MigrationError(VaerdistromError, RuntimeError):

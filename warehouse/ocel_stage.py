@@ -11,6 +11,8 @@ or object the log does not have, and an event none of whose objects the log has 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
 from connectors.ocel import read_ocel
@@ -58,7 +60,7 @@ def stage_ocel(stage: Stager, opts: dict) -> None:
     for name, columns in OCEL_STAGE_TABLES.items():
         con.execute(f"create table main.{name} ({columns})")
     events_src = ocel_events_source(stage.src)
-    for part in read_ocel(stage.path, **opts):
+    for part in read_ocel(Path(stage.path), **opts):  # an OCEL batch is a file (a pull's is a label)
         if part.part == "events":
             stage.chunk(part.chunk, "_ocel_events", events_src)
             continue
@@ -118,5 +120,7 @@ def _reject(stage: Stager, part: str, rows: pl.DataFrame, field: str, reason: st
         return
     names = safe_names([c for c in rows.columns if c != "row_number"], stage.pseudo)
     data = rows.select(pl.struct([pl.col(c).alias(n) for c, n in names.items()]).struct.json_encode())[:, 0].to_list()
-    stage.quarantine([(rn, field, reason, d) for rn, d in zip(rows["row_number"].to_list(), data)], RECORD[part])
+    stage.quarantine(
+        [(rn, field, reason, d) for rn, d in zip(rows["row_number"].to_list(), data, strict=True)], RECORD[part]
+    )
     stage.report.records_quarantined += rows.height

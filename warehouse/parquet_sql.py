@@ -32,7 +32,7 @@ WHITESPACE = "' ' || chr(9) || chr(10) || chr(13)"
 
 
 def mapped_columns(src: Source) -> list[str]:
-    m = src.mapping
+    m = src.required_mapping
     return [
         c
         for c in (
@@ -58,8 +58,9 @@ def eligible(src: Source, path: Path) -> bool:
         schema = pq.read_schema(path)
     except (pa.ArrowInvalid, OSError):
         return False  # the chunk path reports it, with the file's name
+    m = src.required_mapping
     names = set(schema.names)
-    needed = mapped_columns(src) + ([src.mapping.source_key] if src.mapping.source_key else [])
+    needed = mapped_columns(src) + ([m.source_key] if m.source_key else [])
     odd = (
         pa.types.is_nested,
         pa.types.is_dictionary,
@@ -72,11 +73,11 @@ def eligible(src: Source, path: Path) -> bool:
         any(any(kind(f.type) for kind in odd) for f in schema)
         or not set(needed) <= names
         or src.timestamp_format
-        or src.mapping.start_ts
+        or m.start_ts
     ):  # an interval row's start: the chunk path reads it
         return False
-    ts = schema.field(src.mapping.ts).type
-    others = [f for f in schema if f.name != src.mapping.ts]
+    ts = schema.field(m.ts).type
+    others = [f for f in schema if f.name != m.ts]
     # time zone aware instants only, and no other timestamps: their JSON text is polars' (ids hash it)
     if not (pa.types.is_timestamp(ts) and ts.tz is not None and not any(pa.types.is_timestamp(f.type) for f in others)):
         return False
@@ -147,14 +148,11 @@ def stage_file(stage: Stager) -> None:
         stage.on_rows(r.rows_read)
 
 
-def stage_sql(
-    con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, batch_id: int, pseudo: Pseudonymiser
-) -> tuple[int, int]:
-    """Views `_protected` and `_batch` over the file, quarantined rows in `_quarantine`; (rows read, quarantined)."""
-    m = src.mapping
-    schema = pq.read_schema(path)
-    scan = f"read_parquet({lit(str(path))}, file_row_number = true)"
-    # personal columns -> pseudonyms, other text -> CPR-shaped strings replaced: lookups of distinct values
+def _protected_view(
+    con: duckdb.DuckDBPyConnection, src: Source, schema: pa.Schema, scan: str, pseudo: Pseudonymiser
+) -> None:
+    """View `_protected` over the file: personal columns as pseudonyms, CPR-shaped strings in other text replaced
+    (lookups of distinct values), and each row's number."""
     joins, protected = [], []
     for i, field in enumerate(schema):
         c = q(field.name)
@@ -186,20 +184,25 @@ def stage_sql(
         f"{', '.join(protected)} from {scan} as f {' '.join(joins)}"
     )
 
-    def col(c: str | None, fixed: str | None = None, values: dict[str, str] | None = None) -> str:
-        if c is None:
-            return lit(fixed)
-        e = f"trim({q(c)}::varchar, {WHITESPACE})"
-        if values:
-            e = (
-                "case "
-                + e
-                + " "
-                + " ".join(f"when {lit(k)} then {lit(v)}" for k, v in values.items())
-                + f" else {e} end"
-            )
-        return e
 
+def _text(c: str | None, fixed: str | None = None, values: dict[str, str] | None = None) -> str:
+    """A mapped column as trimmed text (its values translated by `values`), or the fixed value when none is mapped."""
+    if c is None:
+        return lit(fixed)
+    e = f"trim({q(c)}::varchar, {WHITESPACE})"
+    if values:
+        e = "case " + e + " " + " ".join(f"when {lit(k)} then {lit(v)}" for k, v in values.items()) + f" else {e} end"
+    return e
+
+
+def stage_sql(
+    con: duckdb.DuckDBPyConnection, src: Source, name: str, path: Path, batch_id: int, pseudo: Pseudonymiser
+) -> tuple[int, int]:
+    """Views `_protected` and `_batch` over the file, quarantined rows in `_quarantine`; (rows read, quarantined)."""
+    m = src.required_mapping
+    schema = pq.read_schema(path)
+    scan = f"read_parquet({lit(str(path))}, file_row_number = true)"
+    _protected_view(con, src, schema, scan, pseudo)
     unmapped = [f.name for f in schema if f.name not in mapped_columns(src)]
     names = safe_names(schema.names, pseudo)  # a CPR number in a column's name is stored as its pseudonym
     attributes = (
@@ -209,16 +212,16 @@ def stage_sql(
     common = {
         "source": lit(name),
         "ts": ts,
-        "resource": col(m.resource),
-        "org_unit": col(m.org_unit),
-        "citizen_key": col(m.citizen_key),
+        "resource": _text(m.resource),
+        "org_unit": _text(m.org_unit),
+        "citizen_key": _text(m.citizen_key),
         "attributes": attributes,
         "source_seq": "row_number",
         "batch_id": str(batch_id),
     }
-    channel = col(src.channel_column, src.channel, src.channel_values)
-    direction = col(m.direction, src.direction, src.direction_values)
-    checks = [("ts", m.ts, "timestamp missing or not readable")]
+    channel = _text(src.channel_column, src.channel, src.channel_values)
+    direction = _text(m.direction, src.direction, src.direction_values)
+    checks: list[tuple[str, str | None, str]] = [("ts", m.ts, "timestamp missing or not readable")]
     if src.records == "contacts":
         duration = "null::double"
         if m.duration:
@@ -231,22 +234,22 @@ def stage_sql(
             **common,
             "channel": channel,
             "direction": direction,
-            "case_ref": col(m.case_id),
+            "case_ref": _text(m.case_id),
             "duration_seconds": duration,
         }
         order = CONTACTS.names
     else:
-        process = col(src.process_column, src.process, src.process_values)
+        process = _text(src.process_column, src.process, src.process_values)
         known = sorted(set(src.process_values.values())) if src.process_column and src.process_values else None
         if known:
             process = f"case when {process} in ({', '.join(map(lit, known))}) then {process} end"
         columns = {
             "event_id": "null::varchar",
             "process": process,
-            "case_id": col(m.case_id),
-            "activity": col(m.activity, src.activity),
+            "case_id": _text(m.case_id),
+            "activity": _text(m.activity, src.activity),
             **common,
-            "lifecycle": col(m.lifecycle, "complete", src.lifecycle_values),
+            "lifecycle": _text(m.lifecycle, "complete", src.lifecycle_values),
             "channel": channel,
             "direction": direction,
             "start_ts": "null::timestamptz",

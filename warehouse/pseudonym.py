@@ -38,7 +38,9 @@ import hashlib
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import overload
 
 import polars as pl
 
@@ -51,7 +53,10 @@ PREFIX = "cz_"  # a pseudonym is recognisable as one, and never CPR-shaped
 # hyphen, figure dash, en dash, em dash, minus sign), a slash, an underscore or a dot, with or without white space
 # around (space, tab, line break, no-break, thin and narrow spaces), or white space alone
 # (and the invisible ones: soft hyphen, zero-width space and joiner, byte order mark)
-SPACES = " \t\r\n\u00a0\u00ad\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u200c\u200d\u202f\u205f\u2060\u3000\ufeff"
+SPACES = (
+    " \t\r\n\u00a0\u00ad\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u200b\u200c\u200d\u202f\u205f\u2060\u3000\ufeff"
+)
 DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d/_.+"
 SEPARATOR = f"(?:[{SPACES}]*[{DASHES}]{{1,2}}[{SPACES}]*|[{SPACES}]+)?"  # the characters, not \\u escapes: RE2 (DuckDB)
 # reads none
@@ -95,7 +100,7 @@ def _valid_date(dd: str, mm: str, yy: str) -> bool:
     return False
 
 
-def load_key(key_file: str | Path | None = None, *, env: dict[str, str] | None = None) -> bytes:
+def load_key(key_file: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> bytes:
     """The key from `VAERDISTROM_PSEUDONYM_KEY`, else from `key_file`; a clear error when neither works."""
     env = os.environ if env is None else env
     text, where = env.get(KEY_ENV), f"the environment variable {KEY_ENV}"
@@ -182,6 +187,10 @@ class Pseudonymiser:
             return self.of_digits(text.zfill(10))
         return PREFIX + letters(self._hmac_hex(b"value:" + text.encode("utf-8"))[:32])
 
+    @overload
+    def scrub(self, text: str) -> str: ...
+    @overload
+    def scrub(self, text: None) -> None: ...
     def scrub(self, text: str | None) -> str | None:
         """`text` with every CPR-shaped string (ddmmyy-xxxx with a valid date) replaced by its pseudonym."""
         if text is None:
@@ -210,7 +219,7 @@ class Pseudonymiser:
         if nine.any():
             lost = nine.arg_true()
             padded = [v.strip().split(".")[0].zfill(10) for v in s.gather(lost).to_list()]
-            keep = [i for i, d in zip(lost.to_list(), padded) if cpr_digits(d)]
+            keep = [i for i, d in zip(lost.to_list(), padded, strict=True) if cpr_digits(d)]
             if keep:
                 s = s.scatter(keep, [self.of_digits(d) for d in padded if cpr_digits(d)])
         if not hit.any():
@@ -267,6 +276,10 @@ def cpr_digits(digits: str) -> bool:
     return len(digits) == 10 and digits.isdigit() and _valid_date(digits[:2], digits[2:4], digits[4:6])
 
 
+@overload
+def redact(text: str) -> str: ...
+@overload
+def redact(text: None) -> None: ...
 def redact(text: str | None) -> str | None:
     """`text` with every CPR-shaped string replaced by a fixed mark: for messages and names, where no key is at hand
     and a pseudonym is not needed."""

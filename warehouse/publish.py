@@ -113,34 +113,12 @@ def publish(
         if target.exists():
             shutil.copyfile(target, tmp)
         con.execute(f"attach {lit(str(tmp))} as snapshot")  # a quote in the path is a quote, not the end of the SQL
-        how: dict[str, str] = {}
         written = False
         try:
             con.execute("create schema if not exists snapshot.marts")
             con.execute("create schema if not exists snapshot.meta")
-            had, before, now = _columns(con, "snapshot", "marts"), _state(con, "snapshot"), _state(con, live)
-            for gone in sorted(set(had) - set(marts)):
-                con.execute(f"drop table snapshot.marts.{gone}")
-            for mart in sorted(marts):
-                if mart in per_case and had.get(mart) == marts[mart] and _in_step(before.get(mart), now.get(mart)):
-                    _update_cases(con, mart, before[mart][1])
-                    how[mart] = "cases"
-                elif keys.get(mart) and had.get(mart) == marts[mart]:
-                    replace_changed(con, f"marts.{mart}", f"snapshot.marts.{mart}", keys[mart])
-                    how[mart] = "changed"
-                else:
-                    con.execute(
-                        f"create or replace table snapshot.marts.{mart} as select * from marts.{mart}"
-                        + _clustered(marts[mart])
-                    )
-                    how[mart] = "whole"
-            history = _columns(con, "snapshot", "meta")
-            for table, key in TABLES.items():
-                schema, name = table.split(".")
-                if key and history.get(name) == _columns(con, live, schema).get(name):
-                    replace_changed(con, table, f"snapshot.{table}", key)
-                else:
-                    con.execute(f"create or replace table snapshot.{table} as select * from {table}")
+            how = _write_marts(con, live, marts, per_case, keys)
+            _write_history(con, live)
             con.execute("checkpoint snapshot")
             written = True
         finally:
@@ -163,6 +141,44 @@ def publish(
     finally:
         os.close(directory)
     return target, how
+
+
+def _write_marts(
+    con: duckdb.DuckDBPyConnection,
+    live: str,
+    marts: dict[str, list[tuple[str, str]]],
+    per_case: frozenset[str],
+    keys: dict[str, tuple[str, ...]],
+) -> dict[str, str]:
+    """The warehouse's marts into the attached snapshot (the ones it no longer has dropped); how each got there."""
+    how: dict[str, str] = {}
+    had, before, now = _columns(con, "snapshot", "marts"), _state(con, "snapshot"), _state(con, live)
+    for gone in sorted(set(had) - set(marts)):
+        con.execute(f"drop table snapshot.marts.{gone}")
+    for mart in sorted(marts):
+        if mart in per_case and had.get(mart) == marts[mart] and _in_step(before.get(mart), now.get(mart)):
+            _update_cases(con, mart, before[mart][1])
+            how[mart] = "cases"
+        elif keys.get(mart) and had.get(mart) == marts[mart]:
+            replace_changed(con, f"marts.{mart}", f"snapshot.marts.{mart}", keys[mart])
+            how[mart] = "changed"
+        else:
+            con.execute(
+                f"create or replace table snapshot.marts.{mart} as select * from marts.{mart}" + _clustered(marts[mart])
+            )
+            how[mart] = "whole"
+    return how
+
+
+def _write_history(con: duckdb.DuckDBPyConnection, live: str) -> None:
+    """The warehouse's history tables (`TABLES`) into the attached snapshot: by changed keys where it can."""
+    history = _columns(con, "snapshot", "meta")
+    for table, key in TABLES.items():
+        schema, name = table.split(".")
+        if key and history.get(name) == _columns(con, live, schema).get(name):
+            replace_changed(con, table, f"snapshot.{table}", key)
+        else:
+            con.execute(f"create or replace table snapshot.{table} as select * from {table}")
 
 
 def _update_cases(con: duckdb.DuckDBPyConnection, mart: str, since: int) -> None:

@@ -42,11 +42,11 @@ def check(src: Source, name: str) -> None:
         if src.kind == "sql":
             from connectors.sql import dsn_from_env, probe
 
-            probe(dsn_from_env(src.database.dsn_env, f"{where}.database.dsn_env"), where)
-        elif src.kind == "rest" and src.api.oauth2:
+            probe(dsn_from_env(src.required_database.dsn_env, f"{where}.database.dsn_env"), where)
+        elif src.kind == "rest" and src.required_api.oauth2:
             from connectors.rest import RestPull
 
-            RestPull(src.api, since=None, where=where).token()
+            RestPull(src.required_api, since=None, where=where).token()
     except ReadError as e:
         raise LoadError(str(e)) from None
 
@@ -54,10 +54,10 @@ def check(src: Source, name: str) -> None:
 def _sql_pull(src: Source, name: str, since: Watermark | None, first: bool) -> tuple[Puller, str]:
     from connectors.sql import SqlPull, dialect_of, dsn_from_env, pull_query, redact
 
-    db, where = src.database, f"sources.{name}"
+    db, where = src.required_database, f"sources.{name}"
     dsn = dsn_from_env(db.dsn_env, f"{where}.database.dsn_env")
     frm = since if first else since and since.back(seconds=db.lookback_seconds, ids=db.lookback_ids)
-    order = tuple(c for c in (src.mapping.source_key,) if c)
+    order = tuple(c for c in (src.required_mapping.source_key,) if c)
     sql = pull_query(dialect_of(dsn), table=db.table, query=db.query, watermark=db.watermark, since=frm, order=order)
     label = f"{redact(dsn)} {db.table or 'query'}" + (f" where {db.watermark} >= {frm.value}" if frm else "")
     return SqlPull(dsn, sql, watermark=db.watermark, since=since, batch_rows=db.batch_rows, where=where), label
@@ -66,7 +66,7 @@ def _sql_pull(src: Source, name: str, since: Watermark | None, first: bool) -> t
 def _rest_pull(src: Source, name: str, since: Watermark | None, first: bool) -> tuple[Puller, str]:
     from connectors.rest import RestPull
 
-    api = src.api
+    api = src.required_api
     ask = since if first else since and since.back(seconds=api.lookback_seconds)  # a start is asked as it is
     pull = RestPull(api, since=since, ask_from=ask, where=f"sources.{name}")
     label = api.url + (f" modified since {ask.value}" if ask and pull.api.modified_since_param else "")
@@ -85,13 +85,14 @@ class Pull:
     def on_store(self, con: duckdb.DuckDBPyConnection, report: BatchReport) -> None:
         """The pull's new watermark stored, inside the batch's transaction (when it moved)."""
         if self.chunks.high is not None and self.chunks.high != self.stored:
+            assert report.batch_id is not None  # a batch being stored has its id (`load._load_batch` draws it first)
             _store_watermark(con, self.name, self.chunks.high, report.batch_id)
 
 
 def open_pull(con: duckdb.DuckDBPyConnection, src: Source, name: str) -> Pull:
     """The pull of a database or API source from its stored watermark (or its configured start)."""
     stored = stored_watermark(con, name)
-    start = src.database.start if src.kind == "sql" else src.api.start
+    start = src.required_database.start if src.kind == "sql" else src.required_api.start
     try:
         since = stored or (Watermark.parse(start) if start else None)
         make = _sql_pull if src.kind == "sql" else _rest_pull

@@ -14,7 +14,7 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str) -> list[dict]:
     cols = rel.columns
     out = []
     for row in rel.fetchall():
-        out.append({c: (v.isoformat() if hasattr(v, "isoformat") else v) for c, v in zip(cols, row)})
+        out.append({c: (v.isoformat() if hasattr(v, "isoformat") else v) for c, v in zip(cols, row, strict=True)})
     return out
 
 

@@ -8,6 +8,7 @@ its occurrence number, so a re-export stores only its new rows.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 
@@ -29,9 +30,9 @@ def store(con: duckdb.DuckDBPyConnection, stage: Stager, digest: str | None, sta
     ).fetchall()
     if src.kind == "ocel":
         store_ocel(stage)
-    elif src.mapping.source_key:
+    elif src.required_mapping.source_key:
         _quarantine_repeated_keys(stage)
-    keyed = src.kind == "ocel" or bool(src.mapping.source_key)
+    keyed = src.kind == "ocel" or bool(src.required_mapping.source_key)
     new = con.execute(insert_new_sql(table, schema.names, keyed)).fetchall()[0][0]
     stored = con.execute(f"select count(*) from {table} where batch_id = ?", [batch_id]).fetchall()[0][0]
     if stored != new:
@@ -103,7 +104,7 @@ def _quarantine_repeated_keys(stage: Stager) -> None:
         "first_seq || ' has it (the first row with a key is kept)', to_json(b), 'row' from "
         "(select *, min(source_seq) over (partition by _key) as first_seq from _batch) as b "
         "where _key is not null and source_seq > first_seq",
-        [stage.batch_id, stage.name, file_label(stage.path), stage.pseudo.scrub(stage.src.mapping.source_key)],
+        [stage.batch_id, stage.name, file_label(stage.path), stage.pseudo.scrub(stage.src.required_mapping.source_key)],
     ).fetchall()
     repeated = con.execute("select count(*) from _quarantine").fetchall()[0][0] - before
     report.rows_loaded -= repeated
@@ -151,11 +152,9 @@ def record_failure(
     """A failed load's row in meta.batches (status 'failed', its error), in a transaction of its own: the file and
     what went wrong are on record, and none of its rows. Best effort: a warehouse that cannot take even this row (a
     full disk) leaves the error to the caller."""
-    try:
+    with contextlib.suppress(duckdb.Error):
         con.execute(
             "insert into meta.batches (batch_id, source, file, sha256, rows_read, started_at, finished_at, "
             "status, error) values (?, ?, ?, ?, ?, ?, now(), 'failed', ?)",
             [report.batch_id, report.source, file_label(report.file), digest, report.rows_read, started, error],
         ).fetchall()
-    except duckdb.Error:
-        pass
