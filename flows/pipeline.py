@@ -6,7 +6,7 @@ source after the other: DuckDB has one writer) -> mine (every mart brought up to
 the per-case marts only for the cases new batches touched) -> record (KPI history, new
 deadline breaches, the run) -> publish (a snapshot swapped in by one rename) -> summary.
 A source that fails is recorded and the others go on; a failure in mining or
-publishing leaves the last published snapshot as it was.
+publishing leaves the last published snapshot as it was. The morning report is `flows.report`'s.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from flows.boundary import Redacted
+from flows.report import pseudonymised_whole, summary_markdown
 from vaerdistrom.errors import VaerdistromError
 from warehouse.batch import BatchReport, LoadError, file_label, sha256_of
 from warehouse.config import PULLED, Config
@@ -32,15 +33,6 @@ from warehouse.pseudonym import redact
 from warehouse.pull import check
 
 SQL = Path(__file__).with_name("sql")
-KPIS = (
-    "n_cases",
-    "median_lead_time_days",
-    "p90_lead_time_days",
-    "share_within_deadline",
-    "rework_rate",
-    "contacts_per_case",
-    "process_cycle_efficiency",
-)
 
 
 class SourceNotReady(VaerdistromError, RuntimeError):
@@ -220,7 +212,8 @@ def record(con: duckdb.DuckDBPyConnection, night: dt.date) -> tuple[list[dict], 
     previous = {
         r["process"]: r
         for r in con.sql(
-            "select * from meta.kpi_history where night = (select max(night) from meta.kpi_history where night < $night)",
+            "select * from meta.kpi_history "
+            "where night = (select max(night) from meta.kpi_history where night < $night)",
             params=params,
         )
         .to_arrow_table()
@@ -252,56 +245,6 @@ def save_run(con: duckdb.DuckDBPyConnection, result: NightResult) -> None:
             result.summary_md,
         ],
     )
-
-
-def _fmt(value, key: str) -> str:
-    if value is None:
-        return "–"
-    if key.startswith("share") or key in ("rework_rate", "process_cycle_efficiency"):
-        return f"{value:.1%}"
-    if key == "n_cases":
-        return f"{value:,}"
-    return f"{value:.2f}"
-
-
-def summary_markdown(result: NightResult) -> str:
-    """The morning report: rows per source, KPIs against the night before, new deadline breaches, warnings."""
-    lines = [f"# vaerdistrom, night of {result.night.isoformat()}: {result.status}", ""]
-    if result.message:
-        lines += [result.message, ""]
-    lines += [
-        "## Sources",
-        "",
-        "| source | batches loaded | rows read | new rows | quarantined | error |",
-        "|---|---:|---:|---:|---:|---|",
-    ]
-    for s in result.sources:
-        rows = s.rows
-        loaded = sum(1 for r in s.reports if not r.skipped)
-        lines.append(
-            f"| {s.source} | {loaded} | {rows['rows_read']:,} | {rows['rows_new']:,} | "
-            f"{rows['rows_quarantined']:,} | {s.error or ''} |"
-        )
-    if result.kpis:
-        lines += [
-            "",
-            "## KPIs per process (the night before in brackets)",
-            "",
-            "| process | " + " | ".join(KPIS) + " |",
-            "|---|" + "---:|" * len(KPIS),
-        ]
-        for k in result.kpis:
-            before = result.previous.get(k["process"], {})
-            cells = [_fmt(k[c], c) + (f" ({_fmt(before.get(c), c)})" if before else "") for c in KPIS]
-            lines.append(f"| {k['process']} | " + " | ".join(cells) + " |")
-    lines += ["", f"## New deadline breaches: {len(result.breaches):,}", ""]
-    per_process: dict[str, int] = {}
-    for b in result.breaches:
-        per_process[b["process"]] = per_process.get(b["process"], 0) + 1
-    lines += [f"- {p}: {n:,}" for p, n in sorted(per_process.items())] or ["None."]
-    if result.warnings:
-        lines += ["", "## Warnings", ""] + [f"- {w}" for w in result.warnings]
-    return redact("\n".join(lines) + "\n") or ""  # it goes to a file, the run history and Prefect
 
 
 def finish(result: NightResult, fail_on_source_error: bool) -> None:
@@ -355,18 +298,6 @@ class Steps:
     publish: Callable = publish_snapshot
     log: Callable[[str], None] = lambda message: None
     on_step: StepHook = no_step  # told the loading steps; `run_night` hands its `mine` and `publish` the same hook
-
-
-def pseudonymised_whole(source: str, report: BatchReport) -> str:
-    """The line saying which columns of a file held CPR numbers without being declared personal."""
-    from warehouse.pseudonym import redact
-
-    columns = sorted(report.columns_pseudonymised)
-    names = ", ".join(repr(redact(c)) for c in columns)
-    return (
-        f"sources.{source}: {names} held CPR numbers in most rows and {'was' if len(columns) == 1 else 'were'} "
-        f"pseudonymised whole; declare {'it' if len(columns) == 1 else 'them'} under `personal`"
-    )
 
 
 def night(cfg: Config, root: Path, result: NightResult, steps: Steps) -> None:

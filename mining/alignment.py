@@ -32,7 +32,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,6 +59,13 @@ class _Node:
     move: tuple[str | None, str | None] | None  # (log, model) as pm4py writes it; None at the start
     x: np.ndarray = field(repr=False)  # the LP solution the heuristic comes from (pm4py's `x`)
     trusted: bool  # h is the LP's own value for this state, not derived from the parent's
+
+
+_Move = tuple[int, int, tuple[int, ...], int, tuple, int | None]
+"""A move from a search state: cost, LP column, marking reached, trace position reached, the (log, model) move, and
+its code in the tie rule (None for a silent move)."""
+_Heuristic = Callable[[tuple[int, ...], int], tuple[int | None, np.ndarray]]
+"""h at (marking, position in the trace), None where the final marking cannot be reached, and the LP's solution."""
 
 
 class Aligner:
@@ -118,37 +125,9 @@ class Aligner:
         (log, model) pairs, ">>" for no move, None for a silent transition) and `cost`; None when
         `max_seconds` ran out first (or the final marking cannot be reached)."""
         deadline = time.perf_counter() + max_seconds
-        n, t_count, length = self.n_places, len(self.labels), len(trace)
-        # LP columns: moves on model (one per transition), moves on log (one per event), synchronous moves (one per
-        # event and transition of its label); rows: the net's places, then the trace's places 0..length
-        syncs = [(i, j) for i, a in enumerate(trace) for j in range(t_count) if self.labels[j] == a]
-        sync_column = {s: t_count + length + k for k, s in enumerate(syncs)}
-        columns = t_count + length + len(syncs)
-        a = np.zeros((n + length + 1, columns))
-        a[:n, :t_count] = self.incidence
-        for i in range(length):
-            a[n + i, t_count + i], a[n + i + 1, t_count + i] = -1, 1
-        for (i, j), c in sync_column.items():
-            a[:n, c] = self.incidence[:, j]
-            a[n + i, c], a[n + i + 1, c] = -1, 1
-        costs = (
-            [TAU_COST if label is None else STD_COST for label in self.labels] + [STD_COST] * length + [0] * len(syncs)
-        )
-        solve = state_equation(a, costs)
-        final = np.array(self.fm + (0,) * length + (1,), dtype=np.float64)
-
-        def heuristic(marking: tuple[int, ...], at: int) -> tuple[int | None, np.ndarray]:
-            here = np.array(marking + (0,) * (length + 1), dtype=np.float64)
-            here[n + at] = 1
-            value, x = solve(final - here)
-            return (None if value is None else max(0, math.ceil(value - LP_TOLERANCE))), x
-
-        names = sorted({label for label in self.labels if label is not None} | set(trace))
-        rank = {label: k for k, label in enumerate(names)}
-
-        def code(kind: int, label: str) -> int:
-            return kind * len(names) + rank[label]
-
+        length = len(trace)
+        heuristic, sync_column = self._state_equation(trace)
+        code = _move_codes(self.labels, trace)
         h, x = heuristic(self.im, 0)
         if h is None:
             return None
@@ -174,22 +153,7 @@ class Aligner:
             if node.at == length and node.marking == self.fm:
                 return {"alignment": _moves(node), "cost": node.g}
             closed.add(state)
-            moves: list[tuple[int, int, tuple[int, ...], int, tuple, int | None]] = []  # cost, column, to, at, ...
-            event = trace[node.at] if node.at < length else None
-            for j in self.enabled(node.marking):
-                after = list(node.marking)
-                for p, d in self.delta[j]:
-                    after[p] += d
-                to, label = tuple(after), self.labels[j]
-                if label is None:
-                    moves.append((TAU_COST, j, to, node.at, (SKIP, None), None))
-                else:
-                    moves.append((STD_COST, j, to, node.at, (SKIP, label), code(MODEL, label)))
-                    if label == event:
-                        moves.append((0, sync_column[(node.at, j)], to, node.at + 1, (event, label), code(SYNC, label)))
-            if event is not None:
-                moves.append((STD_COST, t_count + node.at, node.marking, node.at + 1, (event, SKIP), code(LOG, event)))
-            for cost, column, to, at, move, step in moves:
+            for cost, column, to, at, move, step in self._moves_from(node, trace, sync_column, code):
                 if (to, at) in closed:
                     continue
                 x = node.x.copy()
@@ -199,11 +163,83 @@ class Aligner:
                 pushed += 1
         return None
 
+    def _state_equation(self, trace: Sequence[str]) -> tuple[_Heuristic, dict[tuple[int, int], int]]:
+        """pm4py's state equation heuristic for aligning `trace` (h rounded up to a whole cost, None where the final
+        marking cannot be reached, and the LP's solution), and the LP column of each synchronous move (event,
+        transition)."""
+        n, t_count, length = self.n_places, len(self.labels), len(trace)
+        # LP columns: moves on model (one per transition), moves on log (one per event), synchronous moves (one per
+        # event and transition of its label); rows: the net's places, then the trace's places 0..length
+        syncs = [(i, j) for i, a in enumerate(trace) for j in range(t_count) if self.labels[j] == a]
+        sync_column = {s: t_count + length + k for k, s in enumerate(syncs)}
+        columns = t_count + length + len(syncs)
+        a = np.zeros((n + length + 1, columns))
+        a[:n, :t_count] = self.incidence
+        for i in range(length):
+            a[n + i, t_count + i], a[n + i + 1, t_count + i] = -1, 1
+        for (i, j), c in sync_column.items():
+            a[:n, c] = self.incidence[:, j]
+            a[n + i, c], a[n + i + 1, c] = -1, 1
+        costs = (
+            [TAU_COST if label is None else STD_COST for label in self.labels] + [STD_COST] * length + [0] * len(syncs)
+        )
+        solve = state_equation(a, costs)
+        final = np.array(self.fm + (0,) * length + (1,), dtype=np.float64)
+
+        def heuristic(marking: tuple[int, ...], at: int) -> tuple[int | None, np.ndarray]:
+            here = np.array(marking + (0,) * (length + 1), dtype=np.float64)
+            here[n + at] = 1
+            value, x = solve(final - here)
+            return (None if value is None else max(0, math.ceil(value - LP_TOLERANCE))), x
+
+        return heuristic, sync_column
+
+    def _moves_from(
+        self,
+        node: _Node,
+        trace: Sequence[str],
+        sync_column: dict[tuple[int, int], int],
+        code: Callable[[int, str], int],
+    ) -> list[_Move]:
+        """The moves from `node`: the model's in index order, each followed by its synchronous move, then the move on
+        log."""
+        length = len(trace)
+        moves: list[_Move] = []
+        event = trace[node.at] if node.at < length else None
+        for j in self.enabled(node.marking):
+            after = list(node.marking)
+            for p, d in self.delta[j]:
+                after[p] += d
+            to, label = tuple(after), self.labels[j]
+            if label is None:
+                moves.append((TAU_COST, j, to, node.at, (SKIP, None), None))
+            else:
+                moves.append((STD_COST, j, to, node.at, (SKIP, label), code(MODEL, label)))
+                if label == event:
+                    moves.append((0, sync_column[(node.at, j)], to, node.at + 1, (event, label), code(SYNC, label)))
+        if event is not None:
+            moves.append(
+                (STD_COST, len(self.labels) + node.at, node.marking, node.at + 1, (event, SKIP), code(LOG, event))
+            )
+        return moves
+
+
+def _move_codes(labels: list[str | None], trace: Sequence[str]) -> Callable[[int, str], int]:
+    """A move's place in the tie rule's order: by kind (SYNC, LOG, MODEL), then by activity name."""
+    names = sorted({label for label in labels if label is not None} | set(trace))
+    rank = {label: k for k, label in enumerate(names)}
+
+    def code(kind: int, label: str) -> int:
+        return kind * len(names) + rank[label]
+
+    return code
+
 
 def _moves(node: _Node) -> list[tuple[str | None, str | None]]:
     """The (log, model) moves from the start to `node`."""
     out = []
     while node.move is not None:
         out.append(node.move)
+        assert node.parent is not None  # only the start has no move, and only the start has no parent
         node = node.parent
     return out[::-1]

@@ -61,6 +61,19 @@ class End:
     remaining: int  # tokens left over
 
 
+class _HiddenMoves:
+    """The hidden transitions fired at the end of a trace, with the tokens they consumed and produced."""
+
+    def __init__(self, net) -> None:
+        self.net = net
+        self.consumed = self.produced = 0
+
+    def fire(self, t, marking):
+        self.consumed += consumed_tokens(t)
+        self.produced += produced_tokens(t)
+        return fire(t, self.net, marking)
+
+
 class Replayer:
     """pm4py's token replay of one net, with every step and end remembered; `fitness` for
     `pm4py.fitness_token_based_replay`'s parameters, `enabled` for the prefix replays behind
@@ -126,38 +139,44 @@ class Replayer:
         return known
 
     def _replay_end(self, marking) -> End:
-        net, fm, paths = self.net, self.fm, self.paths
-        consumed = produced = 0
+        fm = self.fm
+        hidden = _HiddenMoves(self.net)
+        marking = self._walk_towards_final(marking, hidden)
+        if not reached_final_marking(marking, fm) and len(fm) == 1:
+            marking = self._walk_to_sink(marking, hidden)
+        missing = sum(max(0, fm[p] - marking[p]) for p in fm)
+        remaining = sum(max(0, n - fm[p]) if p in fm else n for p, n in marking.items())
+        return End(hidden.consumed + self.fm_tokens, hidden.produced, missing, remaining)
 
-        def step(t, marking):
-            nonlocal consumed, produced
-            consumed += consumed_tokens(t)
-            produced += produced_tokens(t)
-            return fire(t, net, marking)
-
+    def _walk_towards_final(self, marking, hidden: _HiddenMoves):
+        """pm4py's rounds of enabled hidden moves towards the final marking, until it is reached."""
+        net, fm = self.net, self.fm
         for _ in range(MAX_IT_FINAL):
             if reached_final_marking(marking, fm):
                 break
-            for group in transitions_towards_final_marking(marking, fm, paths):
+            for group in transitions_towards_final_marking(marking, fm, self.paths):
                 for t in group:
                     if is_enabled(t, net, marking):
-                        marking = step(t, marking)
+                        marking = hidden.fire(t, marking)
                 if reached_final_marking(marking, fm):
                     break
-        if not reached_final_marking(marking, fm) and len(fm) == 1:
-            sink = list(fm)[0]
-            connections = sorted(
-                [[p, paths[p][sink]] for p in marking if p in paths and sink in paths[p]], key=lambda x: len(x[1])
-            )
-            for _ in range(MAX_IT_FINAL):
-                for _, path in connections:
-                    for t in path:
-                        if not is_enabled(t, net, marking):
-                            break
-                        marking = step(t, marking)
-        missing = sum(max(0, fm[p] - marking[p]) for p in fm)
-        remaining = sum(max(0, n - fm[p]) if p in fm else n for p, n in marking.items())
-        return End(consumed + self.fm_tokens, produced, missing, remaining)
+        return marking
+
+    def _walk_to_sink(self, marking, hidden: _HiddenMoves):
+        """pm4py's last try for a final marking of one place: each marked place's shortest hidden path to it,
+        shortest first, walked as far as it is enabled, in rounds."""
+        net, paths = self.net, self.paths
+        sink = list(self.fm)[0]
+        connections = sorted(
+            [[p, paths[p][sink]] for p in marking if p in paths and sink in paths[p]], key=lambda x: len(x[1])
+        )
+        for _ in range(MAX_IT_FINAL):
+            for _, path in connections:
+                for t in path:
+                    if not is_enabled(t, net, marking):
+                        break
+                    marking = hidden.fire(t, marking)
+        return marking
 
     def fitness(self, activities: tuple[str, ...]) -> dict:
         """One trace replayed as `pm4py.fitness_token_based_replay` replays it (remaining tokens count):

@@ -177,8 +177,9 @@ class Population:
     """Citizens created on demand, each with a unique CPR-shaped number.
 
     Uniqueness without remembering every number: for each birth date and sex a cursor
-    walks the allowed tails in a fixed pseudo-random order (an affine permutation), so memory is bounded by the number of possible
-    birth dates (about 60,000), not by the number of citizens.
+    walks the allowed tails in a fixed pseudo-random order (an affine permutation), so
+    memory is bounded by the number of possible birth dates (about 60,000), not by the
+    number of citizens.
     """
 
     def __init__(self, rng: random.Random, today: dt.date) -> None:

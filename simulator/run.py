@@ -8,6 +8,7 @@ The same seed gives byte-identical files.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import heapq
 import random
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from simulator import contact_logs, exports
+from simulator import case_exports, contact_logs, exports
 from simulator.config_snippet import config_toml
 from simulator.contacts import Contact, ContactMaker
 from simulator.engine import DAY, DST_HOUR, HOUR, OFFICE_SECONDS, OFFICE_START, Case, Citizen, Env, Event, PastHorizon
@@ -142,16 +143,45 @@ def _run_case(state: _State, t0: int, process: str, citizen: Citizen) -> None:
             f"Én plan – borger {citizen.cpr}" if env.rng.random() < 0.3 else "Helhedsorienteret indsats (Én plan)"
         )
     case = Case(env, process, tpl.case_id(n, year), citizen, t0, env.pick(tpl.owner_pool), attrs)
-    try:
+    with contextlib.suppress(PastHorizon):  # the case ran past the exported period: it stops, its events so far kept
         tpl.run(case, state.values[process])
-    except PastHorizon:
-        pass
     visible = case.visible_events()
     state.on_case(tpl, case, visible)
     found: list[Contact] = []
     state.contacts.for_case(case, tpl.contact_params(spec.scenario), found)
     for c in found:
         state.on_contact(c)
+
+
+def _arrive(
+    state: _State, t: int, mix: tuple[tuple[str, float], ...], push: Callable[[int, str, Citizen], None]
+) -> None:
+    """A citizen arriving at `t`, and the cases they will have: the service that brings them in (with the
+    helhedsplan's sickness-benefit and visitation cases), and now and then a second case of another process."""
+    env, spec = state.env, state.spec
+    rng = env.rng
+    primary = pick_weighted(rng, mix)
+    lo, hi = TEMPLATES[primary].age_range
+    citizen = state.population.new(lo, hi)
+    if primary == "helhedsplan":
+        if "sygedagpenge" in spec.processes:
+            push(t, "sygedagpenge", citizen)
+            push(t + int(rng.uniform(30, 90) * DAY), "helhedsplan", citizen)
+        else:
+            push(t, "helhedsplan", citizen)
+        if rng.random() < P_T5_VISITATION:
+            push(t + int(rng.uniform(0, 180) * DAY), "visitation", citizen)
+    else:
+        push(t, primary, citizen)
+    if rng.random() < P_SECOND_CASE:
+        age = spec.start.year - citizen.birth_year
+        others = [
+            k
+            for k in spec.processes
+            if k not in (primary, "helhedsplan") and TEMPLATES[k].age_range[0] <= age <= TEMPLATES[k].age_range[1]
+        ]
+        if others:
+            push(t + int(rng.random() * (env.period_end - t)), rng.choice(others), citizen)
 
 
 def _simulate(state: _State, citizens: int, progress: Callable[[int, int], None] | None) -> None:
@@ -173,28 +203,7 @@ def _simulate(state: _State, citizens: int, progress: Callable[[int, int], None]
         while heap and heap[0][0] <= t:
             t0, _, process, citizen = heapq.heappop(heap)
             _run_case(state, t0, process, citizen)
-        primary = pick_weighted(rng, mix)
-        lo, hi = TEMPLATES[primary].age_range
-        citizen = state.population.new(lo, hi)
-        if primary == "helhedsplan":
-            if "sygedagpenge" in spec.processes:
-                push(t, "sygedagpenge", citizen)
-                push(t + int(rng.uniform(30, 90) * DAY), "helhedsplan", citizen)
-            else:
-                push(t, "helhedsplan", citizen)
-            if rng.random() < P_T5_VISITATION:
-                push(t + int(rng.uniform(0, 180) * DAY), "visitation", citizen)
-        else:
-            push(t, primary, citizen)
-        if rng.random() < P_SECOND_CASE:
-            age = spec.start.year - citizen.birth_year
-            others = [
-                k
-                for k in spec.processes
-                if k not in (primary, "helhedsplan") and TEMPLATES[k].age_range[0] <= age <= TEMPLATES[k].age_range[1]
-            ]
-            if others:
-                push(t + int(rng.random() * (env.period_end - t)), rng.choice(others), citizen)
+        _arrive(state, t, mix, push)
         if progress and (i + 1) % 1000 == 0:
             progress(i + 1, citizens)
     while heap:
@@ -248,10 +257,10 @@ def _write_all(spec: SimulationSpec, citizens: int, out: Path, tmp: Path, progre
     created = dt.datetime.combine(spec.end, dt.time(3, 0))  # the export's own timestamp: fixed, for determinism
     case_writers = {"sbsys": None, "nexus": None, "momentum": None, "pladsanvisning": None}
     makers = {
-        "sbsys": exports.SbsysCsv,
-        "nexus": exports.NexusJsonl,
-        "momentum": exports.MomentumParquet,
-        "pladsanvisning": lambda o: exports.PladsanvisningXlsx(o, created, tmp / "xlsx"),
+        "sbsys": case_exports.SbsysCsv,
+        "nexus": case_exports.NexusJsonl,
+        "momentum": case_exports.MomentumParquet,
+        "pladsanvisning": lambda o: case_exports.PladsanvisningXlsx(o, created, tmp / "xlsx"),
     }
     for key in spec.processes:
         system = TEMPLATES[key].system

@@ -91,7 +91,8 @@ class XlsxWriter:
         self._dimension_at = self.fh.tell()
         self.fh.write(b" " * DIMENSION_WIDTH)  # the sheet's size, written when it is known
         self.fh.write(
-            f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            '<sheetViews><sheetView workbookViewId="0">'
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
             f'</sheetView></sheetViews><cols>{widths}</cols><sheetData>\n<row r="1">{cells}</row>\n'.encode()
         )
         self.row = 2

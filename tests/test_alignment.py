@@ -12,7 +12,8 @@ import duckdb
 import pytest
 
 from mining.alignment import TIE_RULE, Aligner
-from mining.conformance import Intended, align, build_conformance, deviations_of, intended_net
+from mining.conformance import Intended, build_conformance, intended_net
+from mining.conformance_checks import align, deviations_of
 from simulator.model import to_bpmn
 from simulator.spec import TEMPLATES
 
@@ -67,7 +68,8 @@ IN_A_PROCESS = """
 import json, sys
 junk = [object() for _ in range(int(sys.argv[1]))]
 from pathlib import Path
-from mining.conformance import align, intended_net
+from mining.conformance import intended_net
+from mining.conformance_checks import align
 for path, keys in json.loads(sys.argv[2]):
     keys = [tuple(k) for k in keys]
     print(json.dumps([[list(k), r] for k, r in align(keys, *intended_net(Path(path))).items()], ensure_ascii=False))

@@ -7,7 +7,8 @@ import duckdb
 import pytest
 from support.exports import truth_cases
 
-from mining.conformance import Intended, build_conformance, deviations_of, intended_net
+from mining.conformance import Intended, build_conformance, intended_net
+from mining.conformance_checks import deviations_of
 from mining.discovery import layout, variants
 from mining.engine import build, query
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flows.cli import output
+from flows.cli import output, results
 from flows.cli.options import CONFIG, Config, Format, FormatOption, Warehouse, mined_warehouse, parse_date, warehouse_of
 from vaerdistrom.errors import UsageError
 
@@ -147,7 +147,7 @@ def query_command(
         raise UsageError(str(e)) from None
     with reading(warehouse) as con:
         table = ask(con, question, level, filters, view)
-    output.emit(table, fmt.value, None if limit == 0 else limit)
+    results.emit(table, fmt.value, None if limit == 0 else limit)
 
 
 @app.command()
@@ -208,9 +208,9 @@ def conformance(
         deviations = query(con, "deviations", Filters(process=process))
         summary = query(con, "conformance_processes", Filters(process=process)).to_pylist()
     if fmt is Format.json:
-        output.emit_json({"processes": summary, "deviations": deviations.to_pylist()})
+        results.emit_json({"processes": summary, "deviations": deviations.to_pylist()})
     elif fmt is Format.csv:
-        output.emit(deviations, fmt.value, None)
+        results.emit(deviations, fmt.value, None)
     elif not summary:
         raise UsageError(
             "no case was checked against an intended model: name a `bpmn` for the process in "
