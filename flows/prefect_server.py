@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import IO
 
 RECORDS = "vaerdistrom-servers"  # the folder under PREFECT_HOME with one record per running server
-NO_DEATH_SIGNAL_ENV = "VAERDISTROM_SERVER_NO_DEATH_SIGNAL"  # tests: leave an orphan, for the reaper to find
+# a first start migrates a fresh database: on a busy machine that takes longer than Prefect's 20 s, and a night
+# had better wait for its server than fail
+STARTUP_SECONDS = 120
 APP = "prefect.server.api.server:create_app"
 
 # Runs in the server's process before it becomes uvicorn: the kernel kills it when its parent (argv[1]; 0: not
@@ -103,6 +105,12 @@ def reap(folder: Path) -> list[int]:
     return stopped
 
 
+def death_parent() -> int:
+    """The process whose death the server is tied to: this one, when it starts the server from its main thread (the
+    kernel's death signal follows the thread that asked for it); 0, none, from any other thread."""
+    return os.getpid() if threading.current_thread() is threading.main_thread() else 0
+
+
 @functools.cache
 def _server_class():
     """A subclass of Prefect's `SubprocessASGIServer` (made when first needed: Prefect is imported late) that starts
@@ -117,13 +125,7 @@ def _server_class():
 
         def _run_uvicorn_command(self) -> subprocess.Popen:
             # Prefect's own command (prefect/server/api/server.py, 3.8), behind the launcher
-            parent = (
-                os.getpid()
-                if (
-                    threading.current_thread() is threading.main_thread() and os.environ.get(NO_DEATH_SIGNAL_ENV) != "1"
-                )
-                else 0
-            )
+            parent = death_parent()
             command = [
                 sys.executable,
                 "-m",
@@ -190,7 +192,7 @@ def start_server(output: IO | None = None) -> str | None:
     its output (errors only) goes to `output` (default: this process's). Returns its API URL; None, starting
     nothing, when PREFECT_API_URL names a server."""
     from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, PREFECT_HOME
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
     if PREFECT_API_URL.value():
         return None
@@ -201,5 +203,5 @@ def start_server(output: IO | None = None) -> str | None:
         SubprocessASGIServer._instances.pop(None, None)
         server = _server_class()()  # Prefect's code asks for the instance of no port: this one
         server.records, server.output = records, output
-        server.start()
+        server.start(timeout=max(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(), STARTUP_SECONDS))
     return server.api_url

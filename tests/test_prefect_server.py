@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from support.configs import csv_source, write_config
 
-from flows.prefect_server import NO_DEATH_SIGNAL_ENV, RECORDS, is_prefect_server, reap, started_at
+from flows.prefect_server import RECORDS, is_prefect_server, reap, started_at
 
 APP = "prefect.server.api.server:create_app"
 
@@ -33,9 +33,12 @@ def _municipality(folder: Path) -> None:
     write_config(folder, csv_source("other", "b.csv"))
 
 
-def _run(folder: Path, env: dict[str, str]) -> subprocess.Popen:
+ORPHANING_CLI = str(Path(__file__).resolve().parent / "support" / "orphaning_cli.py")
+
+
+def _run(folder: Path, env: dict[str, str], cli: list[str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "run"],
+        [sys.executable, *(cli or ["-m", "flows.cli"]), "run"],
         cwd=folder,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -107,7 +110,7 @@ def test_a_run_killed_with_sigkill_takes_its_prefect_server_with_it(tmp_path):
 def test_a_server_left_by_a_killed_run_is_reaped_by_the_next_run(tmp_path):
     _municipality(tmp_path / "m")
     # a server the kernel was not asked to kill (as on another OS): the run's SIGKILL leaves it running
-    cli, found = _run(tmp_path / "m", _env(tmp_path / "home", **{NO_DEATH_SIGNAL_ENV: "1"})), None
+    cli, found = _run(tmp_path / "m", _env(tmp_path / "home"), [ORPHANING_CLI]), None
     try:
         found = server, started = _server_of(cli)
         _kill(cli)
