@@ -9,17 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-PAGES = [
-    "overblik",
-    "procesflow",
-    "flaskehalse",
-    "omarbejde",
-    "henvendelser",
-    "borgerrejse",
-    "afvigelser",
-    "sammenlign",
-    "sager",
-]
+from dashboards.screens import PAGES as APP_PAGES
+
+PAGES = list(APP_PAGES)  # each page's address, the overview first
 
 
 def measure(url: str, processes: list[str], first: dt.date, last: dt.date, by_path: bool = True) -> list[dict]:
@@ -32,7 +24,6 @@ def measure(url: str, processes: list[str], first: dt.date, last: dt.date, by_pa
     from playwright.sync_api import sync_playwright
 
     from dashboards.i18n import TEXT
-    from dashboards.screens import PAGES as APP_PAGES
 
     titles = {side: TEXT[key] for side, (key, _) in APP_PAGES.items()}
 
