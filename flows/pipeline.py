@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from flows.boundary import Redacted
-from flows.report import pseudonymised_whole, summary_markdown
+from flows.report import NightResult, SourceResult, pseudonymised_whole, summary_markdown
 from vaerdistrom.errors import VaerdistromError
 from warehouse.batch import BatchReport, LoadError, file_label, sha256_of
 from warehouse.config import PULLED, Config
@@ -64,44 +64,6 @@ class Extracted:
     files: list[tuple[Path, int, str]]
     new: list[Path]
     pull: bool = False
-
-
-@dataclass
-class SourceResult:
-    source: str
-    reports: list[BatchReport] = field(default_factory=list)
-    error: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def rows(self) -> dict[str, int]:
-        return {
-            k: sum(getattr(r, k) for r in self.reports)
-            for k in ("rows_read", "rows_loaded", "rows_new", "rows_quarantined")
-        }
-
-
-@dataclass
-class NightResult:
-    night: dt.date
-    run_id: str
-    started_at: dt.datetime
-    sources: list[SourceResult] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    kpis: list[dict] = field(default_factory=list)
-    previous: dict[str, dict] = field(default_factory=dict)
-    breaches: list[dict] = field(default_factory=list)
-    snapshot: Path | None = None
-    published: dict[str, str] = field(default_factory=dict)  # mart -> 'whole' or 'cases' (updated case by case)
-    status: str = "running"
-    message: str = ""
-    failure: str = ""  # the step that failed (mining, publishing, ...), in one line
-    summary_md: str = ""
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def failed_sources(self) -> list[str]:
-        return [s.source for s in self.sources if s.error]
 
 
 EXTRACT_THREADS = 4  # sources hashed at once by `run_night`

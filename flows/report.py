@@ -1,15 +1,54 @@
-"""The morning report of a night (`summary_markdown`: rows per source, KPIs against the night before, new deadline
-breaches, warnings) and the warning a load gives when it pseudonymised columns whole."""
+"""What a night did (`NightResult`, with a `SourceResult` per source) and its morning report (`summary_markdown`: rows
+per source, KPIs against the night before, new deadline breaches, warnings), and the warning a load gives when it
+pseudonymised columns whole."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from warehouse.batch import BatchReport
 from warehouse.pseudonym import redact
 
-if TYPE_CHECKING:
-    from flows.pipeline import NightResult
-    from warehouse.batch import BatchReport
+
+@dataclass
+class SourceResult:
+    source: str
+    reports: list[BatchReport] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> dict[str, int]:
+        return {
+            k: sum(getattr(r, k) for r in self.reports)
+            for k in ("rows_read", "rows_loaded", "rows_new", "rows_quarantined")
+        }
+
+
+@dataclass
+class NightResult:
+    night: dt.date
+    run_id: str
+    started_at: dt.datetime
+    sources: list[SourceResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    kpis: list[dict] = field(default_factory=list)
+    previous: dict[str, dict] = field(default_factory=dict)
+    breaches: list[dict] = field(default_factory=list)
+    snapshot: Path | None = None
+    published: dict[str, str] = field(default_factory=dict)  # mart -> 'whole' or 'cases' (updated case by case)
+    status: str = "running"
+    message: str = ""
+    failure: str = ""  # the step that failed (mining, publishing, ...), in one line
+    summary_md: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed_sources(self) -> list[str]:
+        return [s.source for s in self.sources if s.error]
+
 
 KPIS = (
     "n_cases",

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from prefect.states import State
 
     from flows.importing import Planned
-    from flows.pipeline import SourceResult
+    from flows.report import SourceResult
     from mining.discovery import Discovered
     from mining.summary import ProcessSummary
     from warehouse.load import BatchReport
