@@ -1,4 +1,4 @@
-# The project's tasks, one place for people and CI (.ci/run runs `make test lint types`).
+# The project's tasks, one place for people and CI (.ci/run runs the README's test command, then `make lint types`).
 #   make test     the tests (two workers: this project's machines have 2 cores)
 #   make lint     ruff (lint and format), sqlfluff on the SQL, the layers' import contracts
 #   make types    mypy on vaerdistrom/, connectors/, warehouse/ and mining/

@@ -19,7 +19,7 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_second():
     block = readme.split("```sh\n", 1)[1].split("```", 1)[0].strip().splitlines()
     assert len(block) == 2
     assert block[0].endswith("vaerdistrom demo") and "pip install -e ." in block[0]
-    assert block[1].endswith("make test")
+    assert block[1].endswith(".venv/bin/python -m pytest -n 2")
     assert block[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "test:\n\t$(BIN)/python -m pytest -n 2\n" in makefile
