@@ -1,11 +1,16 @@
 with events as (
-    select *, lower(coalesce(lifecycle, 'complete')) = 'start' as is_start,
+    select
+        *,
+        lower(coalesce(lifecycle, 'complete')) = 'start' as is_start,
+        -- the case as one integer: partitions, joins and groups on it hash and sort 8 bytes, not two strings
+        hash(process, case_id) as case_key,
     from {{ events }}
     where case_id is not null
 ),
 
 ordered as (
     select
+        case_key,
         process,
         case_id,
         event_id,
@@ -21,6 +26,8 @@ ordered as (
         count(*) over (w rows between unbounded preceding and unbounded following) as n_case_events,
         min(ts) over (w rows between unbounded preceding and unbounded following) as case_started_at,
         max(ts) over (w rows between unbounded preceding and unbounded following) as case_ended_at,
+        bool_or(is_start or start_ts is not null) over (w rows between unbounded preceding and unbounded following)
+            as case_has_starts,
         lead(activity) over w as next_activity,
         lead(ts) over w as next_ts,
         lead(resource) over w as next_resource,
@@ -30,7 +37,7 @@ ordered as (
         max(case when is_start then null else ts end) over (w rows between unbounded preceding and 1 preceding)
             as previous_end_at,
     from events
-    window w as (partition by process, case_id order by ts, source_seq, event_id)
+    window w as (partition by case_key order by ts, source_seq, event_id)
 ),
 
 final as (

@@ -1,7 +1,7 @@
 with sequence as (
     select
-        process, case_id, activity, is_start, position, ts, start_ts, resource, org_unit, instance_number,
-        previous_end_at, case_started_at, case_ended_at,
+        case_key, process, case_id, activity, is_start, position, ts, start_ts, resource, org_unit, instance_number,
+        previous_end_at, case_started_at, case_ended_at, case_has_starts, next_activity, next_ts,
     from {{ event_sequence }}
 ),
 
@@ -12,11 +12,11 @@ numbered as (
         lag(resource) over o as previous_resource,
         lag(instance_number) over o as previous_instance_number,
     from sequence
-    window o as (partition by process, case_id, activity, is_start order by position)
+    window o as (partition by case_key, activity, is_start order by position)
 ),
 
 starts as (
-    select process, case_id, activity, occurrence, ts as started_at, position as start_position,
+    select case_key, activity, occurrence, ts as started_at, position as start_position,
     from numbered
     where is_start
 ),
@@ -27,7 +27,7 @@ instances as (
         coalesce(n.start_ts, case when s.start_position < n.position then s.started_at end) as measured_start,
         t.standard_minutes,
     from numbered as n
-    left join starts as s using (process, case_id, activity, occurrence)
+    left join starts as s using (case_key, activity, occurrence)
     left join {{ standard_times }} as t using (process, activity)
     where not n.is_start
 ),
@@ -49,6 +49,7 @@ timed as (
 
 final as (
     select
+        case_key,
         process,
         case_id,
         activity,
@@ -72,17 +73,31 @@ final as (
         case_started_at,
         case_ended_at,
         coalesce(measured_start, ts) as observed_start_at,
+        case_has_starts,
+        next_activity as next_event_activity,
+        next_ts as next_event_at,
     from timed
 ),
 
+-- in a case with no start event and no interval row each event is a whole instance, in case order: the instance
+-- order is the event order, with no window to sort again; only cases with measured starts are sorted by start
 in_instance_order as (
     select
-        *,
+        * exclude (case_has_starts, next_event_activity, next_event_at),
         row_number() over i as instance_order,
         lead(activity) over i as next_activity,
         lead(observed_start_at) over i as next_started_at,
     from final
-    window i as (partition by process, case_id order by observed_start_at, ended_at, position)
+    where case_has_starts
+    window i as (partition by case_key order by observed_start_at, ended_at, position)
+    union all by name
+    select
+        * exclude (case_has_starts, next_event_activity, next_event_at),
+        instance_number::bigint as instance_order,
+        next_event_activity as next_activity,
+        next_event_at as next_started_at,
+    from final
+    where not case_has_starts
 )
 
 select *, epoch_us(next_started_at - ended_at) / 1e6 as wait_to_next_seconds, from in_instance_order

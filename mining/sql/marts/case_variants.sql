@@ -1,13 +1,21 @@
+-- A case's variant without sorting its events again: event_sequence numbered them, so the sum of a hash of each
+-- (position, activity) pair names the sequence, and the case grouped by its integer key is a hash aggregation.
+-- The list of activities is built once per variant, from one case of it, and joined to the variant's cases.
 with sequence as (
     select * from {{ event_sequence }}
 ),
 
 per_case as (
     select
-        process,
-        case_id,
-        list(activity order by position) as activities,
-        list(activity order by position) filter (where not is_start) as instance_activities,
+        case_key,
+        min(process) as process,
+        max(process) as last_process,
+        min(case_id) as case_id,
+        max(case_id) as last_case_id,
+        sum(hash(position, activity)) as steps_hash,
+        sum(hash(instance_number, activity)) filter (where not is_start) as instances_hash,
+        count(*) as n_events,
+        count(*) filter (where not is_start) as n_instances,
         min(ts) as started_at,
         max(ts) as ended_at,
         max(citizen_key) as citizen_key,
@@ -15,25 +23,73 @@ per_case as (
         list(distinct resource order by resource) filter (where resource is not null) as resources,
         count(*) filter (where org_unit != next_org_unit) as n_handovers,
     from sequence
-    group by process, case_id
+    group by case_key
+),
+
+checked as (  -- two cases on one key (a 64-bit hash collision) would merge them: stop rather than miscount
+    select * exclude (last_process, last_case_id)
+    from per_case
+    where
+        case
+            when process is distinct from last_process or case_id != last_case_id
+                then error('two cases share one case key (' || case_id || ', ' || last_case_id || ')')
+            else true
+        end
+),
+
+step_variants as (
+    select n_events, steps_hash, min(case_key) as case_key,
+    from checked
+    group by all
+),
+
+step_lists as (
+    select
+        v.n_events,
+        v.steps_hash,
+        list(s.activity order by s.position) as activities,
+        md5(array_to_string(activities, chr(31))) as variant_id,
+    from step_variants as v
+    inner join sequence as s using (case_key)
+    group by all
+),
+
+instance_variants as (
+    select n_instances, instances_hash, min(case_key) as case_key,
+    from checked
+    where n_instances > 0
+    group by all
+),
+
+instance_lists as (
+    select
+        v.n_instances,
+        v.instances_hash,
+        list(s.activity order by s.position) filter (where not s.is_start) as activities,
+    from instance_variants as v
+    inner join sequence as s using (case_key)
+    group by all
 ),
 
 final as (
     select
-        process,
-        case_id,
-        md5(array_to_string(activities, chr(31))) as variant_id,
-        activities,
-        coalesce(instance_activities, []) as instance_activities,
-        len(activities) as n_events,
-        started_at,
-        ended_at,
-        epoch_us(ended_at - started_at) / 1e6 as lead_time_seconds,
-        citizen_key,
-        coalesce(org_units, []) as org_units,
-        coalesce(resources, []) as resources,
-        n_handovers,
-    from per_case
+        c.process,
+        c.case_id,
+        c.case_key,
+        v.variant_id,
+        v.activities,
+        coalesce(i.activities, []) as instance_activities,
+        c.n_events,
+        c.started_at,
+        c.ended_at,
+        epoch_us(c.ended_at - c.started_at) / 1e6 as lead_time_seconds,
+        c.citizen_key,
+        coalesce(c.org_units, []) as org_units,
+        coalesce(c.resources, []) as resources,
+        c.n_handovers,
+    from checked as c
+    inner join step_lists as v using (n_events, steps_hash)
+    left join instance_lists as i using (n_instances, instances_hash)
 )
 
 select * from final
