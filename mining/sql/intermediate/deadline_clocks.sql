@@ -7,17 +7,17 @@ calendar as (
 ),
 
 sequence as (
-    select s.process, s.case_id, s.activity, s.ts, s.lifecycle
+    select s.case_key, s.process, s.case_id, s.activity, s.ts, s.lifecycle
     from {{ event_sequence }} as s
     semi join rules as r on s.process = r.process
 ),
 
 cases as (
-    select process, case_id from sequence group by all
+    select case_key, any_value(process) as process, any_value(case_id) as case_id, from sequence group by case_key
 ),
 
 started_by_event as (
-    select s.process, s.case_id, min(s.ts) as clock_started_at
+    select s.case_key, min(s.ts) as clock_started_at
     from sequence as s
     inner join rules as r on s.process = r.process and not r.deadline_from_column and s.activity = r.deadline_from
     group by all
@@ -25,7 +25,8 @@ started_by_event as (
 
 started_by_column as (
     select
-        e.process, e.case_id, min(coalesce(
+        hash(e.process, e.case_id) as case_key,  -- event_sequence's key
+        min(coalesce(
             try_cast(e.attributes ->> r.deadline_from as date),
             try_strptime(e.attributes ->> r.deadline_from, '%d-%m-%Y')::date,
             try_strptime(e.attributes ->> r.deadline_from, '%d.%m.%Y')::date
@@ -37,7 +38,7 @@ started_by_column as (
 ),
 
 stopped as (
-    select s.process, s.case_id, min(s.ts) as clock_stopped_at
+    select s.case_key, min(s.ts) as clock_stopped_at
     from sequence as s
     inner join rules as r on s.process = r.process and s.activity = r.deadline_to
     where lower(
@@ -52,6 +53,7 @@ clocks as (
     select
         c.process,
         c.case_id,
+        c.case_key,
         r.deadline_days,
         r.deadline_working_days,
         r.timezone,
@@ -60,9 +62,9 @@ clocks as (
         t.clock_stopped_at,
     from cases as c
     inner join rules as r on c.process = r.process
-    left join started_by_event as b on c.process = b.process and c.case_id = b.case_id
-    left join started_by_column as k on c.process = k.process and c.case_id = k.case_id
-    left join stopped as t on c.process = t.process and c.case_id = t.case_id
+    left join started_by_event as b on c.case_key = b.case_key
+    left join started_by_column as k on c.case_key = k.case_key
+    left join stopped as t on c.case_key = t.case_key
 ),
 
 deadline_days as (
@@ -81,6 +83,7 @@ final as (
     select
         process,
         case_id,
+        case_key,
         clock_started_at,
         deadline_day,
         timezone(timezone, (deadline_day + 1)::timestamp) - interval 1 second as deadline_at,

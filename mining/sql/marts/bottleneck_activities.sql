@@ -3,7 +3,7 @@ with waits as (
 ),
 
 per_case as (
-    select process, target_activity as activity, case_id, sum(wait_seconds) as case_wait_seconds,
+    select process, target_activity as activity, case_key, sum(wait_seconds) as case_wait_seconds,
     from waits
     group by all
 ),

@@ -20,7 +20,7 @@ per_citizen as (
 waiting as (
     select c.citizen_key, sum(v.waiting_days) as waiting_days, sum(v.lead_time_days) as lead_time_days,
     from {{ value_stream_cases }} as v
-    inner join cases as c using (process, case_id)
+    inner join cases as c using (case_key)
     group by all
 ),
 

@@ -1,9 +1,9 @@
 with sequence as (
-    select process, case_id, activity from {{ event_sequence }}
+    select case_key, process, activity from {{ event_sequence }}
 ),
 
 per_case as (
-    select process, case_id, activity, count(*) as n_events,
+    select case_key, process, activity, count(*) as n_events,
     from sequence
     group by all
 ),

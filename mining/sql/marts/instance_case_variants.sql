@@ -1,33 +1,56 @@
+-- As case_variants, in instance order: the variant named by a hash of the (instance order, activity) pairs, its list
+-- of activities built once per variant from one of its cases
 with instances as (
     select * from {{ activity_instances }}
 ),
 
 per_case as (
     select
-        process,
-        case_id,
-        list(activity order by instance_order) as activities,
+        case_key,
+        any_value(process) as process,
+        any_value(case_id) as case_id,
+        sum(hash(instance_order, activity)) as steps_hash,
+        count(*) as n_instances,
         min(observed_start_at) as started_at,
         max(ended_at) as ended_at,
         any_value(case_started_at) as case_started_at,
         any_value(case_ended_at) as case_ended_at,
     from instances
-    group by process, case_id
+    group by case_key
+),
+
+variants as (
+    select n_instances, steps_hash, min(case_key) as case_key,
+    from per_case
+    group by all
+),
+
+variant_lists as (
+    select
+        v.n_instances,
+        v.steps_hash,
+        list(i.activity order by i.instance_order) as activities,
+        md5(array_to_string(activities, chr(31))) as variant_id,
+    from variants as v
+    inner join instances as i using (case_key)
+    group by all
 ),
 
 final as (
     select
-        process,
-        case_id,
-        md5(array_to_string(activities, chr(31))) as variant_id,
-        activities,
-        len(activities) as n_instances,
-        started_at,
-        ended_at,
-        epoch_us(ended_at - started_at) / 1e6 as lead_time_seconds,
-        case_started_at,
-        case_ended_at,
-    from per_case
+        c.process,
+        c.case_id,
+        c.case_key,
+        v.variant_id,
+        v.activities,
+        c.n_instances,
+        c.started_at,
+        c.ended_at,
+        epoch_us(c.ended_at - c.started_at) / 1e6 as lead_time_seconds,
+        c.case_started_at,
+        c.case_ended_at,
+    from per_case as c
+    inner join variant_lists as v using (n_instances, steps_hash)
 )
 
 select * from final

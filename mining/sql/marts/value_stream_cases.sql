@@ -8,8 +8,9 @@ rules as (
 
 per_case as (
     select
-        process,
-        case_id,
+        case_key,
+        any_value(process) as process,
+        any_value(case_id) as case_id,
         min(started_at) as started_at,
         max(ended_at) as ended_at,
         count(*) as n_instances,
@@ -21,13 +22,14 @@ per_case as (
         any_value(case_started_at) as case_started_at,
         any_value(case_ended_at) as case_ended_at,
     from instances
-    group by all
+    group by case_key
 ),
 
 final as (
     select
         c.process,
         c.case_id,
+        c.case_key,
         c.started_at,
         c.ended_at,
         epoch_us(c.ended_at - c.started_at) / 86400e6 as lead_time_days,
