@@ -7,12 +7,12 @@ sequence as (
 ),
 
 cases as (
-    select process, case_id, citizen_key, started_at as opened_at, ended_at as last_event_at,
+    select process, case_id, case_key, citizen_key, started_at as opened_at, ended_at as last_event_at,
     from {{ case_variants }}
 ),
 
 by_number as (
-    select c.contact_id, k.process, k.case_id, 'case_number' as rule, 1 as n_candidates,
+    select c.contact_id, k.process, k.case_id, k.case_key, 'case_number' as rule, 1 as n_candidates,
     from contacts as c
     inner join cases as k on k.case_id = trim(c.case_ref)
     qualify row_number() over (partition by c.contact_id order by k.process) = 1
@@ -23,6 +23,7 @@ candidates as (
         c.contact_id,
         k.process,
         k.case_id,
+        k.case_key,
         k.opened_at,
         q.queue_rank,
         count(*) over (partition by c.contact_id) as n_candidates,
@@ -44,6 +45,7 @@ by_citizen as (
         contact_id,
         process,
         case_id,
+        case_key,
         case
             when n_candidates = 1 then 'citizen_open_case'
             when n_with_queue > 0 then 'citizen_open_case_queue'
@@ -61,15 +63,22 @@ attributed as (
     select * from by_citizen
 ),
 
--- the wait the contact fell in: the case's step at or before it whose next step (if any) came after it
+-- the wait the contact fell in: the case's step at or before it whose next step (if any) came after it. A step whose
+-- next came at the same time opens no wait; without those, a case's steps have distinct times, and the latest step
+-- at or before the contact is the one (an as-of join on the case's key: no range join, no sort of the sequence)
+steps as (
+    select case_key, ts, activity, next_activity,
+    from sequence
+    where next_ts is null or next_ts > ts
+),
+
 located as (  -- ts in the exclude is a's own column (RF02 takes it for an unqualified one)
-    select a.* exclude (ts), s.activity as wait_from, s.next_activity as wait_to,  -- noqa: RF02
-    from (select a.*, c.ts from attributed as a inner join contacts as c using (contact_id)) as a
-    left join sequence as s
-        on a.process = s.process and a.case_id = s.case_id
-            and a.ts >= s.ts and (a.ts < s.next_ts or s.next_ts is null)
-    -- at most one step matches (tied steps have next_ts = ts); the window keeps DuckDB's plan within memory
-    qualify row_number() over (partition by a.contact_id order by s.ts desc) = 1
+    select a.* exclude (ts, wait_key), s.activity as wait_from, s.next_activity as wait_to,  -- noqa: RF02
+    from (
+        select a.*, c.ts, case when a.process is not null then a.case_key end as wait_key,
+        from attributed as a inner join contacts as c using (contact_id)
+    ) as a
+    asof left join steps as s on a.wait_key = s.case_key and a.ts >= s.ts
 ),
 
 final as (
