@@ -117,7 +117,8 @@ def update_cases(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, name: str
     relations = {s.name: s.table for s in catalogue.sources.values()}
     con.execute(f"create or replace temp view _touched_events as select x.* from staging.events as x {touched}")
     relations["events"] = "_touched_events"
-    per_case = [m for m, mart in catalogue.marts.items() if mart.per_case]
+    needs = set(catalogue.order([name]))  # the per-case marts it reads (others may not be built)
+    per_case = [m for m, mart in catalogue.marts.items() if mart.per_case and m in needs]
     for mart in per_case:
         con.execute(f"create or replace temp view _touched_{mart} as select x.* from marts.{mart} as x {touched}")
         relations[mart] = f"_touched_{mart}"

@@ -63,22 +63,15 @@ attributed as (
     select * from by_citizen
 ),
 
--- the wait the contact fell in: the case's step at or before it whose next step (if any) came after it. A step whose
--- next came at the same time opens no wait; without those, a case's steps have distinct times, and the latest step
--- at or before the contact is the one (an as-of join on the case's key: no range join, no sort of the sequence)
-steps as (
-    select case_key, ts, activity, next_activity,
-    from sequence
-    where next_ts is null or next_ts > ts
-),
-
+-- the wait the contact fell in: the case's step at or before it whose next step (if any) came after it
 located as (  -- ts in the exclude is a's own column (RF02 takes it for an unqualified one)
-    select a.* exclude (ts, wait_key), s.activity as wait_from, s.next_activity as wait_to,  -- noqa: RF02
-    from (
-        select a.*, c.ts, case when a.process is not null then a.case_key end as wait_key,
-        from attributed as a inner join contacts as c using (contact_id)
-    ) as a
-    asof left join steps as s on a.wait_key = s.case_key and a.ts >= s.ts
+    select a.* exclude (ts), s.activity as wait_from, s.next_activity as wait_to,  -- noqa: RF02
+    from (select a.*, c.ts from attributed as a inner join contacts as c using (contact_id)) as a
+    left join sequence as s
+        on a.case_key = s.case_key and a.process is not null
+            and a.ts >= s.ts and (a.ts < s.next_ts or s.next_ts is null)
+    -- at most one step matches (tied steps have next_ts = ts); the window keeps DuckDB's plan within memory
+    qualify row_number() over (partition by a.contact_id order by s.ts desc) = 1
 ),
 
 final as (
