@@ -114,7 +114,7 @@ def update_cases(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, name: str
     if not con.execute("select count(*) from _touched").fetchall()[0][0]:
         return
     touched = "semi join _touched as t on t.case_id = x.case_id and t.process is not distinct from x.process"
-    relations = {s.name: s.table for s in catalogue.sources.values()}
+    relations = catalogue.relations()  # a whole mart it reads (variants, say) as built tonight, before it
     con.execute(f"create or replace temp view _touched_events as select x.* from staging.events as x {touched}")
     relations["events"] = "_touched_events"
     needs = set(catalogue.order([name]))  # the per-case marts it reads (others may not be built)

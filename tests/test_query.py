@@ -140,7 +140,7 @@ def test_marts_from_an_older_version_say_what_to_run(baseline_warehouse, tmp_pat
     db = tmp_path / "old.duckdb"
     shutil.copy(baseline_warehouse, db)
     con = duckdb.connect(str(db))
-    con.execute("alter table marts.event_sequence drop column is_start")  # as an older vaerdistrom built it
+    con.execute("alter table marts.event_sequence drop column case_key")  # as an older vaerdistrom built it
     con.execute("alter table marts.case_variants drop column instance_activities")
     con.close()
     for args in (["query", "variants", "--from", "2025-03-01"], ["discover", "--out", tmp_path / "m"]):

@@ -86,3 +86,29 @@ def test_the_sequence_kept_batch_by_batch_equals_one_sort(events, cuts, order):
         for position, (_, seq) in enumerate(sorted(by_case[(process, case_id)]), start=1)
     ]
     assert sequence == expected  # by hand: each case's events by time, ties by their order in the source
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cases=st.lists(st.lists(st.sampled_from("ABC"), min_size=1, max_size=6), min_size=1, max_size=12),
+)
+def test_variants_by_hash_are_the_cases_sequences(cases):
+    """Variants are found by a hash of each case's (position, activity) pairs: cases with the same activities in
+    another order (A B B A against B A A B) are other variants, and each variant's count is its cases, by hand."""
+    events = [
+        (("visitation", f"c{i}"), activity, position, None, None)
+        for i, steps in enumerate(cases)
+        for position, activity in enumerate(steps)
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        con = connect(Path(tmp) / "w.duckdb")
+        _insert(con, [(*e, seq) for seq, e in enumerate(events, start=1)], 1)
+        build(con, ["variants", "case_variants"])
+        variants = {tuple(a): n for a, n in con.execute("select activities, n_cases from marts.variants").fetchall()}
+        per_case = dict(con.execute("select case_id, activities from marts.case_variants").fetchall())
+        con.close()
+    expected: dict[tuple, int] = {}
+    for steps in cases:
+        expected[tuple(steps)] = expected.get(tuple(steps), 0) + 1
+    assert variants == expected
+    assert per_case == {f"c{i}": steps for i, steps in enumerate(cases)}

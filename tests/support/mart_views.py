@@ -21,7 +21,7 @@ def build_event_sequence(con: duckdb.DuckDBPyConnection) -> int:
 def build_dfg(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build marts.dfg and marts.dfg_endpoints (and the variants they count cases with); needs
     marts.event_sequence."""
-    for name in ("case_variants", "variants", "dfg"):
+    for name in ("variants", "case_variants", "dfg"):
         run_sql(con, name)
     run_sql(con, "dfg_endpoints")
 
@@ -40,9 +40,9 @@ def endpoints(
 
 
 def build_variants(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build marts.case_variants and marts.variants; needs marts.event_sequence."""
-    run_sql(con, "case_variants")
+    """(Re)build marts.variants and marts.case_variants; needs marts.event_sequence."""
     run_sql(con, "variants")
+    run_sql(con, "case_variants")
 
 
 def variants(con: duckdb.DuckDBPyConnection, *, process: str, filters: Filters | None = None) -> pa.Table:

@@ -25,7 +25,7 @@ started_by_event as (
 
 started_by_column as (
     select
-        hash(e.process, e.case_id) as case_key,  -- event_sequence's key
+        xor(hash(e.process), hash(hash(e.case_id))) as case_key,  -- event_sequence's key
         min(coalesce(
             try_cast(e.attributes ->> r.deadline_from as date),
             try_strptime(e.attributes ->> r.deadline_from, '%d-%m-%Y')::date,

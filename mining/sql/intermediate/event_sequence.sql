@@ -3,7 +3,7 @@ with events as (
         *,
         lower(coalesce(lifecycle, 'complete')) = 'start' as is_start,
         -- the case as one integer: partitions, joins and groups on it hash and sort 8 bytes, not two strings
-        hash(process, case_id) as case_key,
+        xor(hash(process), hash(hash(case_id))) as case_key,
     from {{ events }}
     where case_id is not null
 ),

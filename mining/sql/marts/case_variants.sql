@@ -1,6 +1,6 @@
--- A case's variant without sorting its events again: event_sequence numbered them, so the sum of a hash of each
+-- A case's variant without sorting its events again: event_sequence numbered them, so an exclusive or of a hash of each
 -- (position, activity) pair names the sequence, and the case grouped by its integer key is a hash aggregation.
--- The list of activities is built once per variant, from one case of it, and joined to the variant's cases.
+-- Its list of activities is the variant's (the variants mart builds it once per variant, from one of its cases).
 with sequence as (
     select * from {{ event_sequence }}
 ),
@@ -12,8 +12,8 @@ per_case as (
         max(process) as last_process,
         min(case_id) as case_id,
         max(case_id) as last_case_id,
-        sum(hash(position, activity)) as steps_hash,
-        sum(hash(instance_number, activity)) filter (where not is_start) as instances_hash,
+        bit_xor(hash(xor(hash(activity), position::ubigint))) as steps_hash,
+        bit_xor(hash(xor(hash(activity), instance_number::ubigint))) filter (where not is_start) as instances_hash,
         count(*) as n_events,
         count(*) filter (where not is_start) as n_instances,
         min(ts) as started_at,
@@ -35,23 +35,6 @@ checked as (  -- two cases on one key (a 64-bit hash collision) would merge them
                 then error('two cases share one case key (' || case_id || ', ' || last_case_id || ')')
             else true
         end
-),
-
-step_variants as (
-    select n_events, steps_hash, min(case_key) as case_key,
-    from checked
-    group by all
-),
-
-step_lists as (
-    select
-        v.n_events,
-        v.steps_hash,
-        list(s.activity order by s.position) as activities,
-        md5(array_to_string(activities, chr(31))) as variant_id,
-    from step_variants as v
-    inner join sequence as s using (case_key)
-    group by all
 ),
 
 instance_variants as (
@@ -88,7 +71,8 @@ final as (
         coalesce(c.resources, []) as resources,
         c.n_handovers,
     from checked as c
-    inner join step_lists as v using (n_events, steps_hash)
+    inner join {{ variants }} as v
+        on c.steps_hash = v.steps_hash and c.n_events = v.n_events and c.process is not distinct from v.process
     left join instance_lists as i using (n_instances, instances_hash)
 )
 

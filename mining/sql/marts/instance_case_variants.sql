@@ -9,7 +9,7 @@ per_case as (
         case_key,
         any_value(process) as process,
         any_value(case_id) as case_id,
-        sum(hash(instance_order, activity)) as steps_hash,
+        bit_xor(hash(xor(hash(activity), instance_order::ubigint))) as steps_hash,
         count(*) as n_instances,
         min(observed_start_at) as started_at,
         max(ended_at) as ended_at,
