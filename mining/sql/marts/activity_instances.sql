@@ -5,6 +5,8 @@ with sequence as (
     from {{ event_sequence }}
 ),
 
+-- the k-th completion of an activity in a case, and its k-th start: completions and starts are numbered apart, each
+-- read once (a window whose rows are read twice is materialized whole, which at 10M events spills)
 numbered as (
     select
         *,
@@ -12,12 +14,18 @@ numbered as (
         lag(resource) over o as previous_resource,
         lag(instance_number) over o as previous_instance_number,
     from sequence
-    window o as (partition by case_key, activity, is_start order by position)
+    where not is_start
+    window o as (partition by case_key, activity order by position)
 ),
 
 starts as (
-    select case_key, activity, occurrence, ts as started_at, position as start_position,
-    from numbered
+    select
+        case_key,
+        activity,
+        row_number() over (partition by case_key, activity order by position) as occurrence,
+        ts as started_at,
+        position as start_position,
+    from {{ event_sequence }}
     where is_start
 ),
 
@@ -29,7 +37,6 @@ instances as (
     from numbered as n
     left join starts as s using (case_key, activity, occurrence)
     left join {{ standard_times }} as t using (process, activity)
-    where not n.is_start
 ),
 
 timed as (
