@@ -19,10 +19,11 @@ import multiprocessing
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing.synchronize import Event
+from ctypes import c_byte
 
 from vaerdistrom.errors import VaerdistromError
 
@@ -31,6 +32,7 @@ Check = Callable[[Sequence[tuple], float], list[tuple[tuple, dict]]]
 
 MIN_VARIANTS = 64  # fewer variants are aligned in process: a pool's start costs about what 20-40 alignments do
 CHUNK = 16  # variants per task: about 40 ms of work, so the budget and the frequency order hold closely
+GRACE_SECONDS = 5.0  # for the chunks under way to stop after the deadline (a search looks at the clock each step)
 START_METHOD = "fork"  # see `_context`
 
 
@@ -54,10 +56,10 @@ def pool_size(n_variants: int, workers: int | None = None) -> int:
 
 
 _check: Check | None = None  # a worker's, set once when it starts: the net and how to align on it
-_stop: Event | None = None  # set by the caller: out of time, or another worker failed
+_stop: c_byte | None = None  # set by the caller: out of time, or another worker failed
 
 
-def _start(check: Check, stop: Event) -> None:
+def _start(check: Check, stop: c_byte) -> None:
     global _check, _stop
     _check, _stop = check, stop
     # a forked worker writes nothing; fresh streams, so that none of the parent's threads can hold their locks
@@ -69,7 +71,7 @@ def _run(keys: Sequence[tuple], deadline: float) -> list[tuple[tuple, dict]]:
     assert _check is not None and _stop is not None, "the pool's initializer sets them"
     out: list[tuple[tuple, dict]] = []
     for key in keys:
-        if _stop.is_set():
+        if _stop.value:
             break
         found = _check([key], deadline)
         if not found:
@@ -102,34 +104,63 @@ def align_in_pool(check: Check, keys: Sequence[tuple], deadline: float, workers:
     the order given.
 
     At the deadline the chunks no worker has taken are dropped, and those under way stop, as the serial check
-    does. The first error in a worker stops the others and raises `AlignmentWorkerError` here.
+    does; a worker that has not stopped GRACE_SECONDS later is killed, and that is an error. The first error in
+    a worker stops the others and raises `AlignmentWorkerError` here.
     """
     chunks = [keys[i : i + CHUNK] for i in range(0, len(keys), CHUNK)]
     context = _context()
-    stop = context.Event()
+    stop: c_byte = context.RawValue(
+        "b", 0
+    )  # no lock: a worker stopped or killed while it looks must not block the caller
+    before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(check, stop))
     try:
-        gc.freeze()  # the workers fork at the first submit (all of them, under 'fork'): see `_context`
+        gc.freeze()  # the workers start at the first submit (all of them, when forked): see `_context`
         try:
-            futures = [pool.submit(_run, chunk, deadline) for chunk in chunks]
+            with warnings.catch_warnings():  # Python 3.12+ warns of any fork beside threads; see `_context`
+                warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+                futures = [pool.submit(_run, chunk, deadline) for chunk in chunks]
         finally:
             gc.unfreeze()
+        started = set(multiprocessing.active_children()) - before
         _, pending = wait(futures, _seconds_to(deadline), FIRST_EXCEPTION)
+        stuck: set = set()
         if pending:  # out of time, or a worker failed
-            stop.set()
+            stop.value = 1
             for future in pending:
                 future.cancel()
-            wait(pending)
-        for chunk, future in zip(chunks, futures, strict=True):
-            error = None if future.cancelled() else future.exception()
-            if isinstance(error, BrokenProcessPool):
-                raise AlignmentWorkerError(f"a process aligning variants stopped without answering: {error}") from error
-            if error is not None:
-                raise AlignmentWorkerError(
-                    f"aligning the variant {list(chunk[0])} or one of the {len(chunk) - 1} after it failed in a "
-                    f"worker process: {type(error).__name__}: {error}"
-                ) from error
+            _, stuck = wait(pending, GRACE_SECONDS)
+            for process in started if stuck else ():
+                process.kill()
+        failed = _first_failure([(c, f) for c, f in zip(chunks, futures, strict=True) if f not in stuck])
+        if failed is not None:
+            message, cause = failed
+            raise AlignmentWorkerError(message) from cause
+        if stuck:
+            raise AlignmentWorkerError(
+                f"a process aligning variants had not stopped {GRACE_SECONDS:g} s after the time to align ran "
+                "out: the workers were stopped"
+            )
         return {k: r for future in futures if not future.cancelled() for k, r in future.result()}
     finally:
-        stop.set()
+        stop.value = 1
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _first_failure(tasks: list[tuple[Sequence[tuple], Future]]) -> tuple[str, BaseException] | None:
+    """What to say, and the cause, for the first chunk (in the order given) whose worker raised; else for a worker
+    that died; else None. Chunks cancelled are passed over."""
+    died = None
+    for chunk, future in tasks:
+        error = None if future.cancelled() else future.exception()
+        if isinstance(error, BrokenProcessPool):
+            died = died or error
+        elif error is not None:
+            return (
+                f"aligning the variant {list(chunk[0])} or one of the {len(chunk) - 1} after it failed in a worker "
+                f"process: {type(error).__name__}: {error}",
+                error,
+            )
+    if died is not None:
+        return f"a process aligning variants stopped without answering: {died}", died
+    return None

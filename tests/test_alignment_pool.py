@@ -99,6 +99,21 @@ def test_a_worker_that_raises_is_an_error_that_names_the_variants(receipt):
     assert not multiprocessing.active_children()
 
 
+def signal_first_worker(sig: int, over: threading.Event, sent: list[int]) -> threading.Thread:
+    """A thread that sends `sig` to the first worker process to appear, unless `over` is set first."""
+
+    def run() -> None:
+        while not sent and not over.wait(0.01):
+            children = multiprocessing.active_children()
+            if children:
+                os.kill(children[0].pid, sig)
+                sent.append(children[0].pid)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
 @pytest.mark.slow
 def test_a_worker_that_dies_is_an_error_not_a_hang(receipt):
     """One of two workers killed (as the kernel's out-of-memory killer would) while the slow net's variants are
@@ -106,20 +121,28 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(receipt):
     keys, _, tight = receipt
     killed: list[int] = []
     over = threading.Event()
-
-    def kill_one() -> None:
-        while not killed and not over.wait(0.01):
-            children = multiprocessing.active_children()
-            if children:
-                os.kill(children[0].pid, signal.SIGKILL)
-                killed.append(children[0].pid)
-
-    killer = threading.Thread(target=kill_one, daemon=True)
-    killer.start()
+    killer = signal_first_worker(signal.SIGKILL, over, killed)
     box = in_thread(lambda: align(keys, *tight, workers=2))
     over.set()
     killer.join()
     error = box.get("error")
     assert killed and isinstance(error, AlignmentWorkerError), box
     assert "a process aligning variants stopped without answering" in str(error)
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.slow
+def test_a_worker_that_does_not_stop_at_the_deadline_is_stopped(receipt):
+    """One of two workers frozen (SIGSTOP, as a worker stuck on a lock would be) while the slow net's variants are
+    aligned within 1 s: GRACE_SECONDS after the deadline the workers are killed and the call says why."""
+    keys, _, tight = receipt
+    frozen: list[int] = []
+    over = threading.Event()
+    freezer = signal_first_worker(signal.SIGSTOP, over, frozen)
+    box = in_thread(lambda: align(keys, *tight, 1.0, workers=2))
+    over.set()
+    freezer.join()
+    error = box.get("error")
+    assert frozen and isinstance(error, AlignmentWorkerError), box
+    assert "had not stopped 5 s after the time to align ran out: the workers were stopped" in str(error)
     assert not multiprocessing.active_children()
