@@ -7,8 +7,9 @@ variants of its chunk it aligned before the deadline. Chunks are handed out in t
 given, so the most frequent variants are still done first; a variant's alignment does not
 depend on which process found it, so the result is the serial one, whatever the number of
 workers. A worker that raises or dies raises `AlignmentWorkerError` here (no hang: the
-pool notices a dead worker). With one usable core, or too few variants to be worth a
-pool's start, the caller aligns in its own process.
+pool notices a dead worker, and one that has not stopped soon after the deadline is
+killed). With one usable core, or too few variants to be worth a pool's start, the caller
+aligns in its own process.
 """
 
 from __future__ import annotations
@@ -109,9 +110,8 @@ def align_in_pool(check: Check, keys: Sequence[tuple], deadline: float, workers:
     """
     chunks = [keys[i : i + CHUNK] for i in range(0, len(keys), CHUNK)]
     context = _context()
-    stop: c_byte = context.RawValue(
-        "b", 0
-    )  # no lock: a worker stopped or killed while it looks must not block the caller
+    # no lock around the flag: a worker frozen or killed while it looks must not block the caller
+    stop: c_byte = context.RawValue("b", 0)
     before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(check, stop))
     try:

@@ -93,7 +93,7 @@ def align(
 
     Of equal-cost alignments the same one is chosen in every run (the rule in `mining.alignment`), so
     the same data give the same deviations. A variant still searching when the budget runs out
-    is left unaligned, as are those after it. Returns cost, worst cost (pm4py's `bwc`: the
+    is left unaligned, as are those not reached by then. Returns cost, worst cost (pm4py's `bwc`: the
     trace's log moves plus the model's cheapest run), fitness and deviations per aligned variant.
     The variants are shared among `workers` processes (default: one per usable core, and none
     besides this one for a small log; `mining.alignment_pool`); the answers are the same.
