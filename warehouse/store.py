@@ -33,7 +33,9 @@ def store(con: duckdb.DuckDBPyConnection, stage: Stager, digest: str | None, sta
     elif src.required_mapping.source_key:
         _quarantine_repeated_keys(stage)
     keyed = src.kind == "ocel" or bool(src.required_mapping.source_key)
-    new = con.execute(insert_new_sql(table, schema.names, keyed)).fetchall()[0][0]
+    occurrence = occurrences(con, schema.names)
+    new = con.execute(insert_new_sql(table, schema.names, keyed, occurrence)).fetchall()[0][0]
+    con.execute("drop table if exists temp._occ")
     stored = con.execute(f"select count(*) from {table} where batch_id = ?", [batch_id]).fetchall()[0][0]
     if stored != new:
         raise LoadError(f"inserted {new:,} new rows but {stored:,} are stored; nothing kept")
@@ -60,7 +62,7 @@ def store(con: duckdb.DuckDBPyConnection, stage: Stager, digest: str | None, sta
     ).fetchall()
 
 
-def insert_new_sql(table: str, columns: list[str], keyed: bool) -> str:
+def insert_new_sql(table: str, columns: list[str], keyed: bool, occurrence: str | None = None) -> str:
     """INSERT of the staged batch's rows that are not stored yet, with their stable ids.
 
     The id is an MD5, stored as a UUID, of the source and the source's own key or,
@@ -68,30 +70,81 @@ def insert_new_sql(table: str, columns: list[str], keyed: bool) -> str:
     identical rows of the file, so identical rows stay distinct and a re-export gives every
     old row its old id. Rows already stored are left out by an anti-join on the id; a keyed
     source can repeat a key within a file, and only its first row is kept.
+
+    `occurrence`, how a key-less row's occurrence number is had: "0", no row repeats another; "_occ", from the
+    table `occurrences` made (joined by source_seq); None, numbered here by a window over the whole batch (which
+    sorts every row with all its columns: the slow way, kept for a batch whose rows `occurrences` cannot tell apart).
     """
     id_column = columns[0]
-    content = " || chr(31) || ".join(
-        f"coalesce({'epoch_us(ts)' if c == 'ts' else c}::varchar, chr(30))"
-        for c in columns
-        if c not in (id_column, "source", "source_seq", "batch_id", "start_ts")
-    )
-    if "start_ts" in columns:  # an interval row's start, only where it has one: older rows keep their ids
-        content += " || coalesce(chr(31) || 'start' || epoch_us(start_ts)::varchar, '')"
+    if occurrence is None:
+        content = f"case when _key is null then {content_sql(columns)} end"
+        number = f"(row_number() over (partition by hash({content}) order by source_seq) - 1)::varchar"
+    elif occurrence == "0":
+        number = "'0'"
+    else:
+        number = "coalesce(_occ.n, 0)::varchar"
+    # one concat() of every part, not a chain of ||, which copies the growing text at every step (the same text:
+    # every part is non-null)
     digest = (
         "md5(case when _key is not null then source || chr(31) || 'key' || chr(31) || _key "
-        "else source || chr(31) || 'row' || chr(31) || _content || chr(31) || "
-        "(row_number() over (partition by hash(_content) order by source_seq) - 1)::varchar end)::uuid"
+        f"else concat(source, chr(31), 'row', chr(31), {', '.join(content_parts(columns))}, chr(31), {number}) "
+        "end)::uuid"
     )
+    join = " left join temp._occ as _occ using (source_seq)" if occurrence == "_occ" else ""
     staged_rows = (
-        "select "
-        + ", ".join(f"{digest} as {c}" if c == id_column else c for c in columns)
-        + f" from (select *, case when _key is null then {content} end as _content from _batch)"
+        "select " + ", ".join(f"{digest} as {c}" if c == id_column else c for c in columns) + f" from _batch{join}"
     )
     once = f" qualify row_number() over (partition by {id_column} order by source_seq) = 1" if keyed else ""
     return (
         f"insert into {table} select * from ({staged_rows}) as n where not exists "
         f"(select 1 from {table} as t where t.{id_column} = n.{id_column}){once}"
     )
+
+
+def content_parts(columns: list[str]) -> list[str]:
+    """The parts of a staged row's content as its id hashes them: every column but the id and where the row came
+    from, each as text (chr(30) for null), chr(31) between them; an interval row's start last, where it has one
+    (so that older rows keep their ids)."""
+    parts: list[str] = []
+    for c in columns:
+        if c not in (columns[0], "source", "source_seq", "batch_id", "start_ts"):
+            parts += [
+                *(["chr(31)"] if parts else []),
+                f"coalesce({'epoch_us(ts)' if c == 'ts' else c}::varchar, chr(30))",
+            ]
+    if "start_ts" in columns:
+        parts.append("coalesce(chr(31) || 'start' || epoch_us(start_ts)::varchar, '')")
+    return parts
+
+
+def content_sql(columns: list[str]) -> str:
+    """A key-less staged row's content, as text (see `content_parts`)."""
+    return f"concat({', '.join(content_parts(columns))})"
+
+
+def occurrences(con: duckdb.DuckDBPyConnection, columns: list[str]) -> str | None:
+    """The batch's key-less rows' occurrence numbers above 0, in `temp._occ` (source_seq, n); how
+    `insert_new_sql` is then to have them ("0" when no row repeats another), or None when it must number them itself.
+
+    The numbers are those of a window over the batch: rows numbered by source_seq within each partition of
+    `hash(content)` (keyed rows, with a null content, in one partition of their own), as ids have always been
+    made. Only the (source_seq, hash) pairs are numbered here, and only in partitions of more than one row, which
+    a file seldom has, rather than sorting the whole batch with every column. A numbered row whose source_seq is
+    not its own alone (or null) could not be joined back to its row: None.
+    """
+    con.execute(
+        "create or replace temp table _occ as with h as materialized (select source_seq, _key is null as keyless, "
+        f"hash(case when _key is null then {content_sql(columns)} end) as h from _batch), "
+        "repeated as (select h from h group by h having count(*) > 1 and bool_or(keyless)), "
+        "numbered as (select source_seq, keyless, row_number() over (partition by h order by source_seq) - 1 as n "
+        "from h semi join repeated using (h)) "
+        "select o.source_seq, any_value(o.n) as n, count(h.source_seq) as seen from numbered as o "
+        "left join h using (source_seq) where o.keyless and o.n > 0 group by o.source_seq"
+    ).fetchall()
+    numbered, ambiguous = con.execute("select count(*), count(*) filter (where seen <> 1) from temp._occ").fetchall()[0]
+    if ambiguous:
+        return None
+    return "_occ" if numbered else "0"
 
 
 def _quarantine_repeated_keys(stage: Stager) -> None:
