@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from warehouse.batch import BatchReport, LoadError, file_label
 from warehouse.stage import STAGING, Stager
@@ -128,23 +129,35 @@ def occurrences(con: duckdb.DuckDBPyConnection, columns: list[str]) -> str | Non
 
     The numbers are those of a window over the batch: rows numbered by source_seq within each partition of
     `hash(content)` (keyed rows, with a null content, in one partition of their own), as ids have always been
-    made. Only the (source_seq, hash) pairs are numbered here, and only in partitions of more than one row, which
-    a file seldom has, rather than sorting the whole batch with every column. A numbered row whose source_seq is
-    not its own alone (or null) could not be joined back to its row: None.
+    made. Here only the key-less rows' (source_seq, hash) pairs are read, their hashes sorted to find the
+    partitions of more than one row (a file seldom has any), and only those numbered; sorting or grouping the
+    whole batch in DuckDB costs several times as much. None when a numbered row could not be joined back to its
+    row alone by its source_seq (shared, or null), or when a key-less row's content hashes as a keyed row's null
+    content does: the window numbers them.
     """
-    con.execute(
-        "create or replace temp table _occ as with h as materialized (select source_seq, _key is null as keyless, "
-        f"hash(case when _key is null then {content_sql(columns)} end) as h from _batch), "
-        "repeated as (select h from h group by h having count(*) > 1 and bool_or(keyless)), "
-        "numbered as (select source_seq, keyless, row_number() over (partition by h order by source_seq) - 1 as n "
-        "from h semi join repeated using (h)) "
-        "select o.source_seq, any_value(o.n) as n, count(h.source_seq) as seen from numbered as o "
-        "left join h using (source_seq) where o.keyless and o.n > 0 group by o.source_seq"
-    ).fetchall()
-    numbered, ambiguous = con.execute("select count(*), count(*) filter (where seen <> 1) from temp._occ").fetchall()[0]
-    if ambiguous:
+    pairs = con.sql(f"select source_seq, hash({content_sql(columns)}) as h from _batch where _key is null").pl()
+    hashes = pairs["h"].sort()
+    repeated = hashes.filter(hashes == hashes.shift(1)).unique()
+    null_content = con.execute("select hash(null::varchar)").fetchall()[0][0]
+    if (hashes == null_content).any() and con.execute("select count(_key) from _batch").fetchall()[0][0]:
         return None
-    return "_occ" if numbered else "0"
+    if repeated.is_empty():
+        return "0"
+    numbered = (
+        pairs.filter(pl.col("h").is_in(repeated.implode()))
+        .sort("h", "source_seq")
+        .select("source_seq", n=pl.int_range(pl.len(), dtype=pl.Int64).over("h"))
+        .filter(pl.col("n") > 0)
+    )
+    seqs = numbered["source_seq"]
+    alone = pairs.filter(pl.col("source_seq").is_in(seqs.implode())).height == seqs.n_unique() == seqs.len()
+    if seqs.null_count() or not alone:
+        return None
+    con.execute("create or replace temp table _occ (source_seq bigint, n bigint)")
+    con.register("_numbered", numbered.to_arrow())
+    con.execute("insert into temp._occ select * from _numbered").fetchall()
+    con.unregister("_numbered")
+    return "_occ"
 
 
 def _quarantine_repeated_keys(stage: Stager) -> None:
