@@ -25,7 +25,7 @@ from warehouse.config import SECONDS_PER, Source
 from warehouse.mapping import safe_names
 from warehouse.pseudonym import CPR_PATTERN_POLARS, Pseudonymiser, redact
 from warehouse.quote import lit, q
-from warehouse.stage import Stager
+from warehouse.stage import Stager, small_table
 from warehouse.times import plausible
 
 WHITESPACE = "' ' || chr(9) || chr(10) || chr(13)"
@@ -129,12 +129,14 @@ def _polars_text(column: str) -> str:
 
 
 def _lookup(con: duckdb.DuckDBPyConnection, table: str, pairs: list[tuple[str, str | None]]) -> None:
-    con.execute(f"create table main.{table} (v varchar, p varchar)")
-    if pairs:
-        data = pa.table({"v": [v for v, _ in pairs], "p": [p for _, p in pairs]})
-        con.register("_pairs", data)
-        con.execute(f"insert into main.{table} select * from _pairs").fetchall()
-        con.unregister("_pairs")
+    small_table(
+        con,
+        f"main.{table}",
+        pa.table(
+            {"v": [v for v, _ in pairs], "p": [p for _, p in pairs]},
+            schema=pa.schema([("v", pa.string()), ("p", pa.string())]),
+        ),
+    )
 
 
 def stage_file(stage: Stager) -> None:

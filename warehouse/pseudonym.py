@@ -152,6 +152,7 @@ class Pseudonymiser:
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self._cache: dict[str, str] = {}
+        self._values: dict[str, str] = {}  # `of`'s results: a file's values repeat from chunk to chunk
 
     def _hmac_hex(self, message: bytes) -> str:
         inner = self._inner.copy()
@@ -177,6 +178,15 @@ class Pseudonymiser:
         """
         if value is None:
             return None
+        known = self._values.get(value)
+        if known is not None:
+            return known
+        p = self._of(value)
+        if p is not None and len(self._values) < 200_000:
+            self._values[value] = p
+        return p
+
+    def _of(self, value: str) -> str | None:
         text = value.strip()
         if not text:
             return None
@@ -265,7 +275,9 @@ def mostly_cpr(s: pl.Series, *, sample: int = 1000) -> bool:
     if text.is_empty():
         return False
     hits = 0
-    for value in text.filter(text.str.contains(r"^[0-9]")).to_list():
+    # a CPR number, in either spelling below, has at least nine digits: other values need no look in Python
+    candidates = text.filter(text.str.contains(r"^[0-9]") & (text.str.count_matches(r"\d") >= 9))
+    for value in candidates.to_list():
         m = WHOLE_CPR.match(value)
         hits += bool(m and _valid_date(*m.groups()[:3])) or cpr_digits(value.split(".")[0].zfill(10))
     return hits >= MOSTLY * text.len()

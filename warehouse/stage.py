@@ -178,6 +178,19 @@ def stage_dir(con: duckdb.DuckDBPyConnection) -> Path:
     return Path(tempfile.gettempdir()) / f"vaerdistrom-stage-{os.getpid()}"
 
 
+def small_table(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> None:
+    """A few rows (a lookup, a list of numbers) as the table `name` in `main` or `temp`, by way of a Parquet file in
+    the stage folder: registering Arrow data with DuckDB imports pandas, a quarter of a second."""
+    folder = stage_dir(con)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / f"{name.replace('.', '-')}.parquet"
+    pq.write_table(rows, path)
+    schema, table = name.split(".")
+    kind = "temp table " if schema == "temp" else f"table {schema}."
+    con.execute(f"create or replace {kind}{table} as select * from read_parquet({lit(str(path))})").fetchall()
+    path.unlink()
+
+
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
     """Every stage table and view of a load (their names start with '_') and its stage files, also those a crashed
     load left."""

@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 
 from warehouse.batch import BatchReport, LoadError, file_label
-from warehouse.stage import STAGING, Stager
+from warehouse.stage import STAGING, Stager, small_table
 
 SQL = Path(__file__).with_name("sql")
 
@@ -153,10 +153,7 @@ def occurrences(con: duckdb.DuckDBPyConnection, columns: list[str]) -> str | Non
     alone = pairs.filter(pl.col("source_seq").is_in(seqs.implode())).height == seqs.n_unique() == seqs.len()
     if seqs.null_count() or not alone:
         return None
-    con.execute("create or replace temp table _occ (source_seq bigint, n bigint)")
-    con.register("_numbered", numbered.to_arrow())
-    con.execute("insert into temp._occ select * from _numbered").fetchall()
-    con.unregister("_numbered")
+    small_table(con, "temp._occ", numbered.to_arrow())
     return "_occ"
 
 
