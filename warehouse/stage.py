@@ -129,7 +129,7 @@ class Stager:
         if target == "_batch" and self.file_path is not None:
             table = rows if isinstance(rows, pa.Table) else rows.to_arrow()
             if self.file is None:
-                self.file = pq.ParquetWriter(self.file_path, table.schema, compression="zstd")
+                self.file = pq.ParquetWriter(self.file_path, table.schema, compression="lz4")
             self.file.write_table(table)
             return
         if not self.open:

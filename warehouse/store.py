@@ -1,9 +1,8 @@
 """A staged batch stored in the warehouse, in the batch's one transaction; or a failed batch's record.
 
 Inside the transaction (`load` opens it): the batch's row in `meta.batches`, its rows that
-are not stored yet, with their stable ids, its cases, its quarantine, and the batch's counts.
-Every event's id comes from the source's own key or, without one, from the row's content and
-its occurrence number, so a re-export stores only its new rows.
+are not stored yet, with their stable ids (`ids`), its cases, its quarantine, and the batch's
+counts.
 """
 
 from __future__ import annotations
@@ -13,10 +12,10 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from warehouse.batch import BatchReport, LoadError, file_label
-from warehouse.stage import STAGING, Stager, small_table
+from warehouse.ids import insert_new
+from warehouse.stage import STAGING, Stager
 
 SQL = Path(__file__).with_name("sql")
 
@@ -34,9 +33,7 @@ def store(con: duckdb.DuckDBPyConnection, stage: Stager, digest: str | None, sta
     elif src.required_mapping.source_key:
         _quarantine_repeated_keys(stage)
     keyed = src.kind == "ocel" or bool(src.required_mapping.source_key)
-    occurrence = occurrences(con, schema.names)
-    new = con.execute(insert_new_sql(table, schema.names, keyed, occurrence)).fetchall()[0][0]
-    con.execute("drop table if exists temp._occ")
+    new = insert_new(con, table, schema.names, source=stage.name, batch_id=batch_id, keyed=keyed)
     stored = con.execute(f"select count(*) from {table} where batch_id = ?", [batch_id]).fetchall()[0][0]
     if stored != new:
         raise LoadError(f"inserted {new:,} new rows but {stored:,} are stored; nothing kept")
@@ -61,100 +58,6 @@ def store(con: duckdb.DuckDBPyConnection, stage: Stager, digest: str | None, sta
             batch_id,
         ],
     ).fetchall()
-
-
-def insert_new_sql(table: str, columns: list[str], keyed: bool, occurrence: str | None = None) -> str:
-    """INSERT of the staged batch's rows that are not stored yet, with their stable ids.
-
-    The id is an MD5, stored as a UUID, of the source and the source's own key or,
-    without one, of the row's content (every column) and its occurrence number among
-    identical rows of the file, so identical rows stay distinct and a re-export gives every
-    old row its old id. Rows already stored are left out by an anti-join on the id; a keyed
-    source can repeat a key within a file, and only its first row is kept.
-
-    `occurrence`, how a key-less row's occurrence number is had: "0", no row repeats another; "_occ", from the
-    table `occurrences` made (joined by source_seq); None, numbered here by a window over the whole batch (which
-    sorts every row with all its columns: the slow way, kept for a batch whose rows `occurrences` cannot tell apart).
-    """
-    id_column = columns[0]
-    if occurrence is None:
-        content = f"case when _key is null then {content_sql(columns)} end"
-        number = f"(row_number() over (partition by hash({content}) order by source_seq) - 1)::varchar"
-    elif occurrence == "0":
-        number = "'0'"
-    else:
-        number = "coalesce(_occ.n, 0)::varchar"
-    # one concat() of every part, not a chain of ||, which copies the growing text at every step (the same text:
-    # every part is non-null)
-    digest = (
-        "md5(case when _key is not null then source || chr(31) || 'key' || chr(31) || _key "
-        f"else concat(source, chr(31), 'row', chr(31), {', '.join(content_parts(columns))}, chr(31), {number}) "
-        "end)::uuid"
-    )
-    join = " left join temp._occ as _occ using (source_seq)" if occurrence == "_occ" else ""
-    staged_rows = (
-        "select " + ", ".join(f"{digest} as {c}" if c == id_column else c for c in columns) + f" from _batch{join}"
-    )
-    once = f" qualify row_number() over (partition by {id_column} order by source_seq) = 1" if keyed else ""
-    return (
-        f"insert into {table} select * from ({staged_rows}) as n where not exists "
-        f"(select 1 from {table} as t where t.{id_column} = n.{id_column}){once}"
-    )
-
-
-def content_parts(columns: list[str]) -> list[str]:
-    """The parts of a staged row's content as its id hashes them: every column but the id and where the row came
-    from, each as text (chr(30) for null), chr(31) between them; an interval row's start last, where it has one
-    (so that older rows keep their ids)."""
-    parts: list[str] = []
-    for c in columns:
-        if c not in (columns[0], "source", "source_seq", "batch_id", "start_ts"):
-            parts += [
-                *(["chr(31)"] if parts else []),
-                f"coalesce({'epoch_us(ts)' if c == 'ts' else c}::varchar, chr(30))",
-            ]
-    if "start_ts" in columns:
-        parts.append("coalesce(chr(31) || 'start' || epoch_us(start_ts)::varchar, '')")
-    return parts
-
-
-def content_sql(columns: list[str]) -> str:
-    """A key-less staged row's content, as text (see `content_parts`)."""
-    return f"concat({', '.join(content_parts(columns))})"
-
-
-def occurrences(con: duckdb.DuckDBPyConnection, columns: list[str]) -> str | None:
-    """The batch's key-less rows' occurrence numbers above 0, in `temp._occ` (source_seq, n); how
-    `insert_new_sql` is then to have them ("0" when no row repeats another), or None when it must number them itself.
-
-    The numbers are those of a window over the batch: rows numbered by source_seq within each partition of
-    `hash(content)` (keyed rows, with a null content, in one partition of their own), as ids have always been
-    made. Here only the key-less rows' (source_seq, hash) pairs are read, their hashes sorted to find the
-    partitions of more than one row (a file seldom has any), and only those numbered; sorting or grouping the
-    whole batch in DuckDB costs several times as much. None when a numbered row could not be joined back to its
-    row alone by its source_seq (shared, or null), or when a key-less row's content hashes as a keyed row's null
-    content does: the window numbers them.
-    """
-    pairs = con.sql(f"select source_seq, hash({content_sql(columns)}) as h from _batch where _key is null").pl()
-    hashes = pairs["h"].sort()
-    repeated = hashes.filter(hashes == hashes.shift(1)).unique()
-    null_content = con.execute("select hash(null::varchar)").fetchall()[0][0]
-    if (hashes == null_content).any() and con.execute("select count(_key) from _batch").fetchall()[0][0]:
-        return None
-    if repeated.is_empty():
-        return "0"
-    numbered = (
-        pairs.filter(pl.col("h").is_in(repeated.implode()))
-        .sort("h", "source_seq")
-        .select("source_seq", n=pl.int_range(pl.len(), dtype=pl.Int64).over("h"))
-        .filter(pl.col("n") > 0)
-    )
-    seqs = numbered["source_seq"]
-    alone = pairs.filter(pl.col("source_seq").is_in(seqs.implode())).height == seqs.n_unique() == seqs.len()
-    if seqs.null_count() or not alone:
-        return None
-    small_table(con, "temp._occ", numbered.to_arrow())
-    return "_occ"
 
 
 def _quarantine_repeated_keys(stage: Stager) -> None:
