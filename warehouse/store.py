@@ -42,7 +42,11 @@ def store(con: duckdb.DuckDBPyConnection, stage: Stager, digest: str | None, sta
     if table == "staging.events":
         con.execute((SQL / "load_cases.sql").read_text(encoding="utf-8"), {"source": stage.name}).fetchall()
     con.execute("insert into raw.quarantine select * from _quarantine").fetchall()
-    watermark = con.execute("select max(ts) from _batch").fetchall()[0][0]
+    # the batch's latest time: from its stored rows when they are all of it (every row new, none dropped for a
+    # repeated key), which reads one column of them rather than mapping a Parquet file once more
+    whole = not keyed and new == report.rows_loaded
+    latest = f"select max(ts) from {table} where batch_id = {int(batch_id)}" if whole else "select max(ts) from _batch"
+    watermark = con.execute(latest).fetchall()[0][0]
     con.execute(
         "update meta.batches set rows_read = ?, rows_loaded = ?, rows_quarantined = ?, "
         "rows_already_loaded = ?, dst_ambiguous = ?, dst_nonexistent = ?, finished_at = now(), "
