@@ -39,14 +39,15 @@ def store(con: duckdb.DuckDBPyConnection, stage: Stager, digest: str | None, sta
         raise LoadError(f"inserted {new:,} new rows but {stored:,} are stored; nothing kept")
     if src.kind != "ocel":
         report.rows_new = new
-    if table == "staging.events":
-        con.execute((SQL / "load_cases.sql").read_text(encoding="utf-8"), {"source": stage.name}).fetchall()
-    con.execute("insert into raw.quarantine select * from _quarantine").fetchall()
-    # the batch's latest time: from its stored rows when they are all of it (every row new, none dropped for a
-    # repeated key), which reads one column of them rather than mapping a Parquet file once more
+    # the batch's rows, read from its stored rows when they are all of it (every row new, none dropped for a repeated
+    # key): a few columns of them are read faster than the stage, which may be a Parquet file mapped in SQL
     whole = not keyed and new == report.rows_loaded
-    latest = f"select max(ts) from {table} where batch_id = {int(batch_id)}" if whole else "select max(ts) from _batch"
-    watermark = con.execute(latest).fetchall()[0][0]
+    rows = f"(select * from {table} where batch_id = {int(batch_id)}) as b" if whole else "_batch"
+    if table == "staging.events":
+        cases = (SQL / "load_cases.sql").read_text(encoding="utf-8").replace("from _batch", f"from {rows}")
+        con.execute(cases, {"source": stage.name}).fetchall()
+    con.execute("insert into raw.quarantine select * from _quarantine").fetchall()
+    watermark = con.execute(f"select max(ts) from {rows}").fetchall()[0][0]
     con.execute(
         "update meta.batches set rows_read = ?, rows_loaded = ?, rows_quarantined = ?, "
         "rows_already_loaded = ?, dst_ambiguous = ?, dst_nonexistent = ?, finished_at = now(), "
