@@ -35,7 +35,7 @@ def insert_new(
             con.execute(f"delete {where}").fetchall()
             return con.execute(insert_new_sql(table, columns, False, None)).fetchall()[0][0]
         if numbered.height:
-            small_table(con, "temp._occ", numbered.to_arrow())
+            small_table(con, "_occ", _columns(numbered))
             con.execute(
                 f"update {table} set {columns[0]} = {_digest(columns, '_occ.n::varchar')} from temp._occ "
                 f"where {table}.batch_id = {int(batch_id)} and {table}.source_seq = _occ.source_seq"
@@ -121,7 +121,7 @@ def occurrences(con: duckdb.DuckDBPyConnection, columns: list[str]) -> str | Non
         return None
     if numbered.is_empty():
         return "0"
-    small_table(con, "temp._occ", numbered.to_arrow())
+    small_table(con, "_occ", _columns(numbered))
     return "_occ"
 
 
@@ -140,3 +140,7 @@ def _numbered(pairs: pl.DataFrame) -> pl.DataFrame | None:
     seqs = numbered["source_seq"]
     alone = pairs.filter(pl.col("source_seq").is_in(seqs.implode())).height == seqs.n_unique() == seqs.len()
     return numbered if alone and not seqs.null_count() else None
+
+
+def _columns(numbered: pl.DataFrame) -> dict[str, tuple[str, list]]:
+    return {"source_seq": ("BIGINT", numbered["source_seq"].to_list()), "n": ("BIGINT", numbered["n"].to_list())}

@@ -129,14 +129,7 @@ def _polars_text(column: str) -> str:
 
 
 def _lookup(con: duckdb.DuckDBPyConnection, table: str, pairs: list[tuple[str, str | None]]) -> None:
-    small_table(
-        con,
-        f"main.{table}",
-        pa.table(
-            {"v": [v for v, _ in pairs], "p": [p for _, p in pairs]},
-            schema=pa.schema([("v", pa.string()), ("p", pa.string())]),
-        ),
-    )
+    small_table(con, table, {"v": ("VARCHAR", [v for v, _ in pairs]), "p": ("VARCHAR", [p for _, p in pairs])})
 
 
 def stage_file(stage: Stager) -> None:
@@ -173,12 +166,12 @@ def _protected_view(
         c = q(field.name)
         if field.name in src.personal:
             _lookup(con, f"_p{i}", [(v, pseudo.of(v)) for v in values[i]])
-            joins.append(f"left join main._p{i} on main._p{i}.v = f.{c}::varchar")
-            protected.append(f"main._p{i}.p as {c}")
+            joins.append(f"left join temp._p{i} on temp._p{i}.v = f.{c}::varchar")
+            protected.append(f"temp._p{i}.p as {c}")
         elif i in values and (pairs := [(v, s) for v in values[i] if (s := pseudo.scrub(v)) != v]):
             _lookup(con, f"_s{i}", pairs)
-            joins.append(f"left join main._s{i} on main._s{i}.v = f.{c}")
-            protected.append(f"coalesce(main._s{i}.p, f.{c}) as {c}")
+            joins.append(f"left join temp._s{i} on temp._s{i}.v = f.{c}")
+            protected.append(f"coalesce(temp._s{i}.p, f.{c}) as {c}")
         else:
             protected.append(f"f.{c}")
     con.execute(

@@ -12,6 +12,7 @@ the table held (pseudonymised rows) and is deleted with the stage tables.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -175,20 +176,18 @@ def stage_dir(con: duckdb.DuckDBPyConnection) -> Path:
     path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()
     if path and path[0][0]:
         return Path(f"{path[0][0]}.stage")
-    return Path(tempfile.gettempdir()) / f"vaerdistrom-stage-{os.getpid()}"
+    return Path(tempfile.gettempdir()) / f"vaerdistrom-stage-{os.getpid()}-{id(con)}"
 
 
-def small_table(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> None:
-    """A few rows (a lookup, a list of numbers) as the table `name` in `main` or `temp`, by way of a Parquet file in
-    the stage folder: registering Arrow data with DuckDB imports pandas, a quarter of a second."""
-    folder = stage_dir(con)
-    folder.mkdir(mode=0o700, exist_ok=True)
-    path = folder / f"{name.replace('.', '-')}.parquet"
-    pq.write_table(rows, path)
-    schema, table = name.split(".")
-    kind = "temp table " if schema == "temp" else f"table {schema}."
-    con.execute(f"create or replace {kind}{table} as select * from read_parquet({lit(str(path))})").fetchall()
-    path.unlink()
+def small_table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, tuple[str, list]]) -> None:
+    """A few rows (a lookup, a list of numbers) as the temporary table `name`, each column given as (its DuckDB
+    type, its values). The values go in as JSON text, one parameter a column: handing DuckDB Arrow data or a list
+    imports pandas (a quarter of a second), and a file would put a lookup's CPR numbers on disk."""
+    select = ", ".join(f"unnest(from_json(?, '[\"{kind}\"]')) as {q(c)}" for c, (kind, _) in columns.items())
+    con.execute(
+        f"create or replace temp table {q(name)} as select {select}",
+        [json.dumps(values) for _, values in columns.values()],
+    ).fetchall()
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
@@ -199,6 +198,10 @@ def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
         "where table_schema = 'main' and starts_with(table_name, '_')"
     ).fetchall():
         con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} if exists main.{q(name)}")
+    for (name,) in con.execute(
+        "select table_name from information_schema.tables where table_catalog = 'temp' and starts_with(table_name, '_')"
+    ).fetchall():
+        con.execute(f"drop table if exists temp.{q(name)}")
     shutil.rmtree(stage_dir(con), ignore_errors=True)
 
 
