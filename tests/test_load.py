@@ -301,7 +301,7 @@ def test_rows_lost_while_staging_refuse_the_batch(baseline, fresh_warehouse, mon
 
     monkeypatch.setattr(stage.Stager, "insert", lossy)
     con = fresh_warehouse
-    with pytest.raises(LoadError, match=r"the database lost rows while staging; nothing kept"):
+    with pytest.raises(LoadError, match=r"rows were lost while staging; nothing kept"):
         load_source(con, cfg.sources["sbsys"], "sbsys", root, PSEUDO)
     assert con.execute("select count(*) from staging.events").fetchall() == [(0,)]
     assert con.execute("select status, rows_loaded from meta.batches").fetchall() == [("failed", 0)]

@@ -172,6 +172,7 @@ def load_chunks(
         digest=digest,
         on_rows=on_rows,
         stage_with=lambda stage: stage_chunks(stage, chunks),
+        batch_table=False,  # `stage_chunks` stages the rows in a file, `_batch` a view of it
         on_store=on_store,
     )
 

@@ -152,6 +152,7 @@ class Pseudonymiser:
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self._cache: dict[str, str] = {}
+        self._values: dict[str, str] = {}  # `of`'s results: a file's values repeat from chunk to chunk
 
     def _hmac_hex(self, message: bytes) -> str:
         inner = self._inner.copy()
@@ -177,6 +178,15 @@ class Pseudonymiser:
         """
         if value is None:
             return None
+        known = self._values.get(value)
+        if known is not None:
+            return known
+        p = self._of(value)
+        if p is not None and len(self._values) < 200_000:
+            self._values[value] = p
+        return p
+
+    def _of(self, value: str) -> str | None:
         text = value.strip()
         if not text:
             return None
@@ -215,7 +225,9 @@ class Pseudonymiser:
         that also holds text); rows without such digits are not touched."""
         s = s.cast(pl.Utf8)
         hit = s.str.contains(CPR_PATTERN_POLARS).fill_null(False)
-        nine = s.str.strip_chars().str.contains(NINE).fill_null(False) & ~hit
+        # NINE in a value with white space around it (\s and strip_chars() are both Unicode's White_Space), without
+        # stripping every value first
+        nine = s.str.contains(NINE_SPACED).fill_null(False) & ~hit
         if nine.any():
             lost = nine.arg_true()
             padded = [v.strip().split(".")[0].zfill(10) for v in s.gather(lost).to_list()]
@@ -245,6 +257,7 @@ class Pseudonymiser:
 
 
 NINE = r"^[0-9]{9}(\.0+)?$"  # a number alone that lost its leading zero (as a float's text too: 101901234.0)
+NINE_SPACED = r"^\s*[0-9]{9}(\.0+)?\s*$"
 MOSTLY = 0.5  # a column at least this share of whose values are CPR numbers is a CPR column
 
 
@@ -260,15 +273,29 @@ def mostly_cpr(s: pl.Series, *, sample: int = 1000) -> bool:
         return present > 0 and sum(cpr_digits(v) for v in values) >= MOSTLY * present
     if s.dtype != pl.Utf8:
         return False
-    text = s.drop_nulls().str.strip_chars()
-    text = text.filter(text != "").head(sample)
+    text = _first_present(s, sample)
     if text.is_empty():
         return False
     hits = 0
-    for value in text.filter(text.str.contains(r"^[0-9]")).to_list():
+    # a CPR number, in either spelling below, has at least nine digits: other values need no look in Python
+    candidates = text.filter(text.str.contains(r"^[0-9]") & (text.str.count_matches(r"\d") >= 9))
+    for value in candidates.to_list():
         m = WHOLE_CPR.match(value)
         hits += bool(m and _valid_date(*m.groups()[:3])) or cpr_digits(value.split(".")[0].zfill(10))
     return hits >= MOSTLY * text.len()
+
+
+def _first_present(s: pl.Series, sample: int) -> pl.Series:
+    """The first `sample` values of a text column that are not null or blank, stripped: read from as short a
+    start of the column as holds them (stripping a whole chunk's column to look at its first thousand values
+    cost more than the look)."""
+    n = sample
+    while True:
+        text = s.head(n).drop_nulls().str.strip_chars()
+        text = text.filter(text != "")
+        if text.len() >= sample or n >= s.len():
+            return text.head(sample)
+        n *= 4
 
 
 def cpr_digits(digits: str) -> bool:

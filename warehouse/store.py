@@ -1,9 +1,8 @@
 """A staged batch stored in the warehouse, in the batch's one transaction; or a failed batch's record.
 
 Inside the transaction (`load` opens it): the batch's row in `meta.batches`, its rows that
-are not stored yet, with their stable ids, its cases, its quarantine, and the batch's counts.
-Every event's id comes from the source's own key or, without one, from the row's content and
-its occurrence number, so a re-export stores only its new rows.
+are not stored yet, with their stable ids (`ids`), its cases, its quarantine, and the batch's
+counts.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.batch import BatchReport, LoadError, file_label
+from warehouse.ids import insert_new
 from warehouse.stage import STAGING, Stager
 
 SQL = Path(__file__).with_name("sql")
@@ -33,16 +33,21 @@ def store(con: duckdb.DuckDBPyConnection, stage: Stager, digest: str | None, sta
     elif src.required_mapping.source_key:
         _quarantine_repeated_keys(stage)
     keyed = src.kind == "ocel" or bool(src.required_mapping.source_key)
-    new = con.execute(insert_new_sql(table, schema.names, keyed)).fetchall()[0][0]
+    new = insert_new(con, table, schema.names, source=stage.name, batch_id=batch_id, keyed=keyed)
     stored = con.execute(f"select count(*) from {table} where batch_id = ?", [batch_id]).fetchall()[0][0]
     if stored != new:
         raise LoadError(f"inserted {new:,} new rows but {stored:,} are stored; nothing kept")
     if src.kind != "ocel":
         report.rows_new = new
+    # the batch's rows, read from its stored rows when they are all of it (every row new, none dropped for a repeated
+    # key): a few columns of them are read faster than the stage, which may be a Parquet file mapped in SQL
+    whole = not keyed and new == report.rows_loaded
+    rows = f"(select * from {table} where batch_id = {int(batch_id)}) as b" if whole else "_batch"
     if table == "staging.events":
-        con.execute((SQL / "load_cases.sql").read_text(encoding="utf-8"), {"source": stage.name}).fetchall()
+        cases = (SQL / "load_cases.sql").read_text(encoding="utf-8").replace("from _batch", f"from {rows}")
+        con.execute(cases, {"source": stage.name}).fetchall()
     con.execute("insert into raw.quarantine select * from _quarantine").fetchall()
-    watermark = con.execute("select max(ts) from _batch").fetchall()[0][0]
+    watermark = con.execute(f"select max(ts) from {rows}").fetchall()[0][0]
     con.execute(
         "update meta.batches set rows_read = ?, rows_loaded = ?, rows_quarantined = ?, "
         "rows_already_loaded = ?, dst_ambiguous = ?, dst_nonexistent = ?, finished_at = now(), "
@@ -58,40 +63,6 @@ def store(con: duckdb.DuckDBPyConnection, stage: Stager, digest: str | None, sta
             batch_id,
         ],
     ).fetchall()
-
-
-def insert_new_sql(table: str, columns: list[str], keyed: bool) -> str:
-    """INSERT of the staged batch's rows that are not stored yet, with their stable ids.
-
-    The id is an MD5, stored as a UUID, of the source and the source's own key or,
-    without one, of the row's content (every column) and its occurrence number among
-    identical rows of the file, so identical rows stay distinct and a re-export gives every
-    old row its old id. Rows already stored are left out by an anti-join on the id; a keyed
-    source can repeat a key within a file, and only its first row is kept.
-    """
-    id_column = columns[0]
-    content = " || chr(31) || ".join(
-        f"coalesce({'epoch_us(ts)' if c == 'ts' else c}::varchar, chr(30))"
-        for c in columns
-        if c not in (id_column, "source", "source_seq", "batch_id", "start_ts")
-    )
-    if "start_ts" in columns:  # an interval row's start, only where it has one: older rows keep their ids
-        content += " || coalesce(chr(31) || 'start' || epoch_us(start_ts)::varchar, '')"
-    digest = (
-        "md5(case when _key is not null then source || chr(31) || 'key' || chr(31) || _key "
-        "else source || chr(31) || 'row' || chr(31) || _content || chr(31) || "
-        "(row_number() over (partition by hash(_content) order by source_seq) - 1)::varchar end)::uuid"
-    )
-    staged_rows = (
-        "select "
-        + ", ".join(f"{digest} as {c}" if c == id_column else c for c in columns)
-        + f" from (select *, case when _key is null then {content} end as _content from _batch)"
-    )
-    once = f" qualify row_number() over (partition by {id_column} order by source_seq) = 1" if keyed else ""
-    return (
-        f"insert into {table} select * from ({staged_rows}) as n where not exists "
-        f"(select 1 from {table} as t where t.{id_column} = n.{id_column}){once}"
-    )
 
 
 def _quarantine_repeated_keys(stage: Stager) -> None:

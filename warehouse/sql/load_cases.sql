@@ -1,6 +1,7 @@
 -- The cases a batch touched, recomputed from all their events in the source. Grain: source x case.
 -- Case attributes: an OCEL case's object attributes, else the `case:` attributes of its first event
 -- (XES trace attributes). Deadlines are the mining step's (they need the process and the calendar).
+-- `_batch` is the batch's rows (store.py may name its stored rows instead: the same rows).
 insert or replace into staging.cases
 with touched as (
     select distinct case_id from _batch where case_id is not null
