@@ -25,7 +25,7 @@ started_by_event as (
 
 started_by_column as (
     select
-        xor(hash(e.process), hash(hash(e.case_id))) as case_key,  -- event_sequence's key
+        c.case_key,
         min(coalesce(
             try_cast(e.attributes ->> r.deadline_from as date),
             try_strptime(e.attributes ->> r.deadline_from, '%d-%m-%Y')::date,
@@ -33,7 +33,7 @@ started_by_column as (
         )) as start_day
     from {{ events }} as e
     inner join rules as r on e.process = r.process and r.deadline_from_column
-    semi join cases as c on e.process = c.process and e.case_id = c.case_id
+    inner join cases as c on e.process = c.process and e.case_id = c.case_id
     group by all
 ),
 

@@ -32,7 +32,7 @@ checked as (  -- two cases on one key (a 64-bit hash collision) would merge them
     where
         case
             when process is distinct from last_process or case_id != last_case_id
-                then error('two cases share one case key (' || case_id || ', ' || last_case_id || ')')
+                then error('two cases share the case key ' || case_key || ' (a 64-bit hash collision): mining stops')
             else true
         end
 ),
