@@ -9,11 +9,12 @@ checks, both pm4py's own:
   fitness (0.5 (1 - missing/consumed) + 0.5 (1 - remaining/produced)), and the activities
   that fired out of place.
 - **Alignments** (pm4py's A*, standard costs, `mining.alignment`), most frequent variants
-  first, for as long as the process's time budget (`conformance_seconds`) lasts: the exact
-  fitness (1 - cost / worst cost) and which activity was skipped, inserted or done out of
-  order. Where several alignments cost the same, one stable rule picks one (an event the
-  model has no room for yet is out of order where it happened; of skipped alternatives, the
-  first by name), so the same data give byte-identical marts run after run.
+  first, one worker process per usable core (`mining.alignment_pool`), for as long as the
+  process's time budget (`conformance_seconds`) lasts: the exact fitness (1 - cost / worst
+  cost) and which activity was skipped, inserted or done out of order. Where several
+  alignments cost the same, one stable rule picks one (an event the model has no room for
+  yet is out of order where it happened; of skipped alternatives, the first by name), so the
+  same data give byte-identical marts run after run.
 
 A process whose variants were all aligned reports alignment fitness; one where the budget
 ran out reports token-based fitness for all its cases (the two are not mixed in one
@@ -153,12 +154,13 @@ def check_process(
     found: Counter,
     *,
     reuse: bool,
+    workers: int | None = None,
 ) -> tuple[list[dict], dict]:
     """One process's variant rows and its model row (fitness, precision, how much was aligned).
 
     Every variant is token-replayed and every prefix walked (milliseconds, see `mining.replay`).
     With `reuse`, a variant aligned by an earlier run against the same model keeps its
-    alignment; only the others are aligned.
+    alignment; only the others are aligned, by `workers` processes (`mining.conformance_checks.align`).
     """
     counts = Counter({v: n for v, n in found.items() if v})  # a case with no completed step: none to check
     keys = sorted(counts, key=lambda v: (-counts[v], v))  # most frequent first: the budget goes furthest
@@ -181,7 +183,7 @@ def check_process(
         for k, r in before.items()
         if r["method"] == "alignment"
     }
-    aligned |= align([k for k in keys if k not in aligned], net, im, fm, model.budget_seconds)
+    aligned |= align([k for k in keys if k not in aligned], net, im, fm, model.budget_seconds, workers=workers)
     alignment_seconds = time.perf_counter() - start
     rows = []
     for k in keys:
@@ -249,13 +251,16 @@ def _store(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: 
         con.unregister("_rows")
 
 
-def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended], *, reuse: bool = True) -> list[str]:
+def build_conformance(
+    con: duckdb.DuckDBPyConnection, models: dict[str, Intended], *, reuse: bool = True, workers: int | None = None
+) -> list[str]:
     """Check each process's variants against its intended model into marts.conformance_variants and
     marts.conformance_models.
 
     A variant aligned before against the same model (same file content) keeps its alignment,
     so a night aligns only variants it has not seen and explains each deviation the same way
-    every night (`reuse=False` aligns all again, within the budget). Returns
+    every night (`reuse=False` aligns all again, within the budget). The variants are aligned by
+    `workers` processes (default: one per usable core; `mining.alignment_pool`). Returns
     warnings (an unreadable model, activities no case did, a budget that ran out); a process
     with an unreadable model is left out, the others go on.
     """
@@ -273,7 +278,7 @@ def build_conformance(con: duckdb.DuckDBPyConnection, models: dict[str, Intended
                 f"process {process!r}: {model.path} names activities no case did (yet): {', '.join(map(repr, never))}"
             )
         digest = hashlib.sha256(model.path.read_bytes()).hexdigest()
-        checked, summary = check_process(con, process, model, net, im, fm, digest, found, reuse=reuse)
+        checked, summary = check_process(con, process, model, net, im, fm, digest, found, reuse=reuse, workers=workers)
         if summary["fitness_method"] != "alignment" and summary["n_cases"]:
             warnings.append(
                 f"process {process!r}: {summary['n_variants_aligned']} of {summary['n_variants']} "

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from mining.alignment import Aligner
+from mining.alignment_pool import align_in_pool, pool_size
 from mining.replay import Replayer
 
 PREFIX_CHUNK = 2000  # variants walked between two looks at the clock
 STD_COST = 10000  # pm4py's cost of a move on log or model; a synchronous move costs 0 and a silent one 1
 
 
-def deviations_of(alignment: list[tuple], modelled: set[str]) -> list[tuple[str, str]]:
+def deviations_of(alignment: list[tuple], modelled: set[str] | frozenset[str]) -> list[tuple[str, str]]:
     """(kind, activity) for each activity an alignment moved. inserted: done, and not in the model at all;
     wrong_order: done where the model has no room for it, though the model has it elsewhere; skipped: the
     model needed it and it was not done."""
@@ -46,41 +49,71 @@ def replay(keys: list[tuple], replayer: Replayer) -> list[dict]:
     return out
 
 
-def align(keys: list[tuple], net, im, fm, budget_seconds: float = float("inf")) -> dict[tuple, dict]:
+@dataclass(frozen=True)
+class VariantCheck:
+    """What aligning a variant needs besides the variant: the indexed net, the cost of the model's cheapest run and
+    its activities. Built once per model; a worker process gets it at its fork (`mining.alignment_pool`)."""
+
+    aligner: Aligner
+    model_worst: int
+    modelled: frozenset[str]
+
+    def __call__(self, keys: Sequence[tuple], deadline: float) -> list[tuple[tuple, dict]]:
+        """Each variant's cost, worst cost, fitness and deviations, in order, until `deadline` (`time.monotonic()`):
+        a variant still searching then is left unaligned, as are those after it."""
+        out = []
+        for key in keys:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r = self.aligner.align(key, left)
+            if r is None:  # out of time (or no alignment: a net whose final marking cannot be reached)
+                break
+            worst = STD_COST * len(key) + self.model_worst
+            cost_moves, worst_moves = r["cost"] // STD_COST, worst // STD_COST  # pm4py's fitness: silent steps free
+            result = {
+                "cost": float(r["cost"]),
+                "worst_cost": float(worst),
+                "fitness": 1 - cost_moves / worst_moves if worst_moves > 0 else 0.0,
+                "deviations": deviations_of(r["alignment"], self.modelled),
+            }
+            out.append((key, result))
+        return out
+
+
+def variant_check(net, im, fm, budget_seconds: float = float("inf")) -> VariantCheck | None:
+    """The check of variants against `net`: its index and its cheapest run (the empty trace's alignment); None
+    when that is not found within `budget_seconds` (or the final marking cannot be reached)."""
+    aligner = Aligner(net, im, fm)
+    cheapest_run = aligner.align((), budget_seconds)
+    if cheapest_run is None:
+        return None
+    return VariantCheck(aligner, cheapest_run["cost"], frozenset(t.label for t in net.transitions if t.label))
+
+
+def align(
+    keys: list[tuple], net, im, fm, budget_seconds: float = float("inf"), *, workers: int | None = None
+) -> dict[tuple, dict]:
     """An optimal alignment of each variant (pm4py's A* and standard costs, `mining.alignment`), in the order
     given, until `budget_seconds` are spent.
 
     Of equal-cost alignments the same one is chosen in every run (the rule in `mining.alignment`), so
     the same data give the same deviations. A variant still searching when the budget runs out
-    is left unaligned, as are those after it. Returns cost, worst cost (pm4py's `bwc`: the
+    is left unaligned, as are those not reached by then. Returns cost, worst cost (pm4py's `bwc`: the
     trace's log moves plus the model's cheapest run), fitness and deviations per aligned variant.
+    The variants are shared among `workers` processes (default: one per usable core, and none
+    besides this one for a small log; `mining.alignment_pool`); each one aligned is aligned the same.
     """
     if not keys or budget_seconds <= 0:
         return {}
-    deadline = time.perf_counter() + budget_seconds
-    aligner = Aligner(net, im, fm)
-    cheapest_run = aligner.align((), budget_seconds)  # the empty trace's alignment
-    if cheapest_run is None:  # out of time, or a net whose final marking cannot be reached
+    deadline = time.monotonic() + budget_seconds
+    check = variant_check(net, im, fm, budget_seconds)
+    if check is None:
         return {}
-    model_worst = cheapest_run["cost"]
-    modelled = {t.label for t in net.transitions if t.label}
-    out = {}
-    for key in keys:
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            break
-        r = aligner.align(key, left)
-        if r is None:  # out of time (or no alignment: a net whose final marking cannot be reached)
-            break
-        worst = STD_COST * len(key) + model_worst
-        cost_moves, worst_moves = r["cost"] // STD_COST, worst // STD_COST  # pm4py's fitness: silent steps are free
-        out[key] = {
-            "cost": float(r["cost"]),
-            "worst_cost": float(worst),
-            "fitness": 1 - cost_moves / worst_moves if worst_moves > 0 else 0.0,
-            "deviations": deviations_of(r["alignment"], modelled),
-        }
-    return out
+    n = pool_size(len(keys), workers)
+    if n > 1:
+        return align_in_pool(check, keys, deadline, n)
+    return dict(check(keys, deadline))
 
 
 def precision(counts: Counter, replayer: Replayer, budget_seconds: float = float("inf")) -> float | None:

@@ -68,15 +68,16 @@ alignment cost and worst cost, the tokens behind token-based fitness, and deviat
 precision and the seconds each check took) are written by `mining.conformance` with pm4py
 before the SQL marts that read them. `bpmn` names a process's intended model;
 `conformance_seconds` (default 60) bounds the time its variants may take to align per run,
-most frequent first, and `precision_seconds` (default 60) the replay of their prefixes for
-precision. Where several alignments of a variant cost the same, one rule picks the one the
-deviations come from, so the same data give the same marts, byte for byte, run after run:
-moves are compared in order, a synchronous move first, then a move on log only, then a move
-on model only, moves of one kind by activity name. An activity done before the model has
-room for it is out of order where it was done (of two swapped activities, the one done
-first), and of alternatives skipped at equal cost, the first by name is the one skipped.
-`tie_rule` names the rule; a variant aligned under another (or before there was one) is
-aligned again.
+most frequent first, one worker process per usable core (one process for fewer than 64
+variants; the alignments are the same whatever the number), and `precision_seconds` (default
+60) the replay of their prefixes for precision. Where several alignments of a variant cost
+the same, one rule picks the one the deviations come from, so the same data give the same
+marts, byte for byte, run after run: moves are compared in order, a synchronous move first,
+then a move on log only, then a move on model only, moves of one kind by activity name. An
+activity done before the model has room for it is out of order where it was done (of two
+swapped activities, the one done first), and of alternatives skipped at equal cost, the
+first by name is the one skipped. `tie_rule` names the rule; a variant aligned under another
+(or before there was one) is aligned again.
 
 On later runs, each mart is updated by its refresh strategy: `per_case` (its rows belong to one case
 each: updated for only the cases that batches loaded since touched: {per_case}), `by_contact` and

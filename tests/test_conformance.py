@@ -6,10 +6,11 @@ import shutil
 import duckdb
 import pytest
 from support.exports import truth_cases
+from support.real_models import real_log_and_model
 
 from mining.conformance import Intended, build_conformance, intended_net
 from mining.conformance_checks import deviations_of
-from mining.discovery import layout, variants
+from mining.discovery import variants
 from mining.engine import build, query
 
 
@@ -166,51 +167,21 @@ def test_every_injected_deviation_type_is_found(baseline, baseline_warehouse):
             assert len(hit) >= 0.95 * len(seen) and seen, (process, activity, len(hit), len(seen))
 
 
-XES_MAPPING = {
-    "ts": "time:timestamp",
-    "activity": "concept:name",
-    "case_id": "case:concept:name",
-    "lifecycle": "lifecycle:transition",
-    "resource": "org:resource",
-}
-
-
-def _real(shared_data, name: str, tmp_path, model_log, noise: float):
-    """The real log `name` in a warehouse with its variants built, pm4py's frame of it, and an intended BPMN
-    discovered by pm4py (IMf at `noise`) from `model_log(frame)`, written as a file and read back as its net."""
-    import pm4py
-
-    from warehouse.config import Source
-    from warehouse.load import load_file
-    from warehouse.migrations import connect
-    from warehouse.pseudonym import Pseudonymiser
-
-    con = connect(":memory:")
-    src = Source.model_validate({"kind": "xes", "path": name, "process": "p", "mapping": XES_MAPPING})
-    load_file(con, src, "real", shared_data / name, Pseudonymiser(bytes(range(32))))
-    build(con, ["case_variants", "value_stream_cases"])
-    log = pm4py.read_xes(str(shared_data / name))
-    path = tmp_path / f"model-{noise}.bpmn"
-    bpmn = pm4py.discover_bpmn_inductive(model_log(log), noise_threshold=noise)
-    layout(bpmn)  # pm4py's own layout needs the Graphviz program
-    pm4py.write_bpmn(bpmn, str(path), auto_layout=False)
-    return con, log, path, intended_net(path)
-
-
 def _checked(con, path, budget, precision_budget=60.0):
-    warnings = build_conformance(con, {"p": Intended(path, budget, precision_budget)})
+    """The process row after a check aligned by two worker processes (the pool, whatever the machine's cores)."""
+    warnings = build_conformance(con, {"p": Intended(path, budget, precision_budget)}, workers=2)
     build(con, ["conformance_processes"])
     return con.sql("select * from marts.conformance_processes").to_arrow_table().to_pylist()[0], warnings
 
 
 @pytest.mark.slow
 def test_receipt_log_fitness_and_precision_equal_pm4pys(shared_data, tmp_path):
-    """The receipt log against two models pm4py discovered from it: alignment fitness, token-based fitness and
-    precision equal pm4py's whole-log calls; with no time to align, fitness is token-based and says so; with a
-    little time, the most frequent variants are aligned first."""
+    """The receipt log against two models pm4py discovered from it: alignment fitness (two workers aligning),
+    token-based fitness and precision equal pm4py's whole-log calls; with no time to align, fitness is token-based
+    and says so; with a little time, the most frequent variants are aligned first."""
     import pm4py
 
-    con, log, loose, (net, im, fm) = _real(shared_data, "receipt_wabo.xes.gz", tmp_path, lambda x: x, 0.5)
+    con, log, loose, (net, im, fm) = real_log_and_model(shared_data, "receipt_wabo.xes.gz", tmp_path, lambda x: x, 0.5)
     ours, warnings = _checked(con, loose, 600)
     oracle = pm4py.fitness_alignments(log, net, im, fm)
     assert (ours["fitness_method"], ours["n_cases"], ours["n_variants"]) == ("alignment", 1434, 116)
@@ -220,7 +191,7 @@ def test_receipt_log_fitness_and_precision_equal_pm4pys(shared_data, tmp_path):
     assert warnings == []
 
     # IMf at 0.2 gives a model pm4py needs 80-90 s to align this log against (one variant alone takes 8 s)
-    con, log, tight, (net, im, fm) = _real(shared_data, "receipt_wabo.xes.gz", tmp_path, lambda x: x, 0.2)
+    con, log, tight, (net, im, fm) = real_log_and_model(shared_data, "receipt_wabo.xes.gz", tmp_path, lambda x: x, 0.2)
     ours, warnings = _checked(con, tight, 0, 0)
     tokens = pm4py.fitness_token_based_replay(log, net, im, fm)
     assert (ours["fitness_method"], ours["share_aligned"]) == ("token_replay", 0)
@@ -260,15 +231,15 @@ def test_receipt_log_fitness_and_precision_equal_pm4pys(shared_data, tmp_path):
 @pytest.mark.slow
 def test_bpic15_fitness_equals_pm4pys(shared_data, tmp_path):
     """BPIC15_1 (1,199 cases, 1,170 variants, 398 activities) against a model of its 20 most frequent activities:
-    alignment fitness and token-based fitness equal pm4py's whole-log calls."""
+    alignment fitness (two workers aligning) and token-based fitness equal pm4py's whole-log calls."""
     import pm4py
 
     def top20(log):
         return log[log["concept:name"].isin(log["concept:name"].value_counts().index[:20])]
 
-    con, log, path, (net, im, fm) = _real(shared_data, "BPIC15_1.xes.gz", tmp_path, top20, 0.2)
+    con, log, path, (net, im, fm) = real_log_and_model(shared_data, "BPIC15_1.xes.gz", tmp_path, top20, 0.2)
     # precision left out: its 52,000 prefixes take pm4py about two minutes to replay (the receipt test checks it)
-    warnings = build_conformance(con, {"p": Intended(path, 600, precision_seconds=0)})
+    warnings = build_conformance(con, {"p": Intended(path, 600, precision_seconds=0)}, workers=2)
     build(con, ["conformance_processes"])
     ours = con.sql("select * from marts.conformance_processes").to_arrow_table().to_pylist()[0]
     assert (ours["fitness_method"], ours["n_cases"], ours["n_variants"]) == ("alignment", 1199, 1170)
