@@ -12,8 +12,10 @@ between processes, no helper thread); the caller reads answers without blocking,
 frozen half-way through an answer blocks nothing, and it sees a worker die by its pipe's end
 and its exit. A worker still busy GRACE_SECONDS after the deadline is stopped (terminate, then
 kill) and its chunks are left unaligned, as over the budget. A worker that raises, or dies, is
-an `AlignmentWorkerError` that names the variants; the other workers are stopped. With one
-usable core, too few variants, or no fork (not Linux), the caller aligns in its own process.
+an `AlignmentWorkerError` that names the variants; the other workers are stopped. A death is
+not retried in the caller's process: what killed a worker (memory, most likely) would meet
+the caller next. With one usable core, too few variants, or no fork (not Linux), the caller
+aligns in its own process.
 """
 
 from __future__ import annotations
