@@ -110,14 +110,15 @@ def run_child(cmd: list[str], log: Path) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def write_section(section: str, begin: str, end: str) -> None:
-    """Put `section` (which starts with `begin` and ends with `end`) into docs/benchmarks.md, replacing the old one."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
+def write_section(section: str, begin: str, end: str, doc: Path = DOC) -> None:
+    """Put `section` (which starts with `begin` and ends with `end`) into `doc` (docs/benchmarks.md), replacing the
+    old one."""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n\n"
     if begin in text:
         text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: section, text, flags=re.S)
     else:
         text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    doc.write_text(text, encoding="utf-8")
 
 
 def machine() -> str:
