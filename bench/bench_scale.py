@@ -16,6 +16,7 @@ docs/scale.md.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
@@ -40,10 +41,8 @@ def disk_bytes(db: Path) -> int:
         paths += [p for p in spill.rglob("*") if p.is_file()]
     total = 0
     for p in paths:
-        try:
+        with contextlib.suppress(OSError):  # a spill file removed while we looked
             total += p.stat().st_size
-        except OSError:  # a spill file removed while we looked
-            pass
     return total
 
 
@@ -126,7 +125,8 @@ def main() -> None:
         "|---:|" + "---:|" * len(biggest),
     ]
     for r in rows:
-        slow.append(f"| {r['events']:,} | " + " | ".join(f"{r['all']['steps'].get(k, 0):.1f}" for k, _ in biggest) + " |")
+        cells = " | ".join(f"{r['all']['steps'].get(k, 0):.1f}" for k, _ in biggest)
+        slow.append(f"| {r['events']:,} | {cells} |")
     section = "\n".join(
         [
             BEGIN,
