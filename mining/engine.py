@@ -96,7 +96,7 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, name: str
     """A hash of what mart `name` is computed by: its SQL, DuckDB's version, the rule tables it reads, its inputs'
     fingerprints."""
     h = hashlib.sha256(catalogue.marts[name].sql.encode())
-    h.update(duckdb.__version__.encode())  # `hash()` keys the cases: another DuckDB may hash otherwise
+    h.update(duckdb.__version__.encode())  # a DuckDB of another version may number or hash otherwise
     for placeholder in sorted(catalogue.marts[name].reads):
         source, mart = catalogue.sources.get(placeholder), catalogue.marts.get(placeholder)
         if source is not None and source.fingerprint:

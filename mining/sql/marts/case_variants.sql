@@ -5,6 +5,18 @@ with sequence as (
     select * from {{ event_sequence }}
 ),
 
+-- each activity's 64-bit code, from MD5 (DuckDB's hash() is weak on text: two names could share it and two
+-- variants merge), made once per name and joined
+names as (
+    select activity, md5_number_lower(activity) as code, from sequence group by activity
+),
+
+coded as (
+    select s.*, coalesce(n.code, 0) as activity_code,
+    from sequence as s
+    left join names as n on s.activity = n.activity
+),
+
 per_case as (
     select
         case_key,
@@ -12,8 +24,8 @@ per_case as (
         max(process) as last_process,
         min(case_id) as case_id,
         max(case_id) as last_case_id,
-        bit_xor(hash(xor(hash(activity), position::ubigint))) as steps_hash,
-        bit_xor(hash(xor(hash(activity), instance_number::ubigint))) filter (where not is_start) as instances_hash,
+        bit_xor(hash(xor(activity_code, position::ubigint))) as steps_hash,
+        bit_xor(hash(xor(activity_code, instance_number::ubigint))) filter (where not is_start) as instances_hash,
         count(*) as n_events,
         count(*) filter (where not is_start) as n_instances,
         min(ts) as started_at,
@@ -22,7 +34,7 @@ per_case as (
         list(distinct org_unit order by org_unit) filter (where org_unit is not null) as org_units,
         list(distinct resource order by resource) filter (where resource is not null) as resources,
         count(*) filter (where org_unit != next_org_unit) as n_handovers,
-    from sequence
+    from coded
     group by case_key
 ),
 

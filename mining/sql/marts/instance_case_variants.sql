@@ -4,18 +4,30 @@ with instances as (
     select * from {{ activity_instances }}
 ),
 
+-- each activity's 64-bit code, from MD5 (DuckDB's hash() is weak on text: two names could share it and two
+-- variants merge), made once per name and joined
+names as (
+    select activity, md5_number_lower(activity) as code, from instances group by activity
+),
+
+coded as (
+    select s.*, coalesce(n.code, 0) as activity_code,
+    from instances as s
+    left join names as n on s.activity = n.activity
+),
+
 per_case as (
     select
         case_key,
         any_value(process) as process,
         any_value(case_id) as case_id,
-        bit_xor(hash(xor(hash(activity), instance_order::ubigint))) as steps_hash,
+        bit_xor(hash(xor(activity_code, instance_order::ubigint))) as steps_hash,
         count(*) as n_instances,
         min(observed_start_at) as started_at,
         max(ended_at) as ended_at,
         any_value(case_started_at) as case_started_at,
         any_value(case_ended_at) as case_ended_at,
-    from instances
+    from coded
     group by case_key
 ),
 

@@ -5,14 +5,26 @@ with sequence as (
     select * from {{ event_sequence }}
 ),
 
+-- each activity's 64-bit code, from MD5 (DuckDB's hash() is weak on text: two names could share it and two
+-- variants merge), made once per name and joined
+names as (
+    select activity, md5_number_lower(activity) as code, from sequence group by activity
+),
+
+coded as (
+    select s.*, coalesce(n.code, 0) as activity_code,
+    from sequence as s
+    left join names as n on s.activity = n.activity
+),
+
 cases as (
     select
         case_key,
         any_value(process) as process,
-        bit_xor(hash(xor(hash(activity), position::ubigint))) as steps_hash,
+        bit_xor(hash(xor(activity_code, position::ubigint))) as steps_hash,
         count(*) as n_events,
         epoch_us(max(ts) - min(ts)) / 1e6 as lead_time_seconds,
-    from sequence
+    from coded
     group by case_key
 ),
 
