@@ -30,7 +30,8 @@ def insert_new(
         # that repeat another are given their occurrence number afterwards
         new = con.execute(insert_new_sql(table, columns, False, "0")).fetchall()[0][0]
         where = f"from {table} where batch_id = {int(batch_id)}"
-        numbered = _numbered(con.sql(f"select source_seq, hash({content_sql(columns)}) as h {where}").pl())
+        pairs = con.sql(f"select source_seq, hash({content_sql(columns)}) as h {where}").pl()
+        numbered = _numbered(_split_shared(con, pairs, columns, table, f"batch_id = {int(batch_id)}"))
         if numbered is None:
             con.execute(f"delete {where}").fetchall()
             return con.execute(insert_new_sql(table, columns, False, None)).fetchall()[0][0]
@@ -59,7 +60,7 @@ def insert_new_sql(table: str, columns: list[str], keyed: bool, occurrence: str 
     id_column = columns[0]
     if occurrence is None:
         content = f"case when _key is null then {content_sql(columns)} end"
-        number = f"(row_number() over (partition by hash({content}) order by source_seq) - 1)::varchar"
+        number = f"(row_number() over (partition by {content} order by source_seq) - 1)::varchar"
     elif occurrence == "0":
         number = "'0'"
     else:
@@ -116,13 +117,40 @@ def occurrences(con: duckdb.DuckDBPyConnection, columns: list[str]) -> str | Non
     null_content = con.execute("select hash(null::varchar)").fetchall()[0][0]
     if (pairs["h"] == null_content).any() and con.execute("select count(_key) from _batch").fetchall()[0][0]:
         return None
-    numbered = _numbered(pairs)
+    numbered = _numbered(_split_shared(con, pairs, columns, "_batch", "_key is null"))
     if numbered is None:
         return None
     if numbered.is_empty():
         return "0"
     small_table(con, "_occ", _columns(numbered))
     return "_occ"
+
+
+def _split_shared(
+    con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame, columns: list[str], relation: str, where: str
+) -> pl.DataFrame:
+    """`pairs` (source_seq, h) with the rows whose hash another row shares hashed again with MD5 (h the first 64 bits
+    of it): DuckDB's `hash()` is quick but weak on text (two different rows can share it, and the second would be
+    numbered as a repeat of the first and given another id than it has alone); MD5 is strong but slow, so only the
+    few rows that share a quick hash pay for it. A `source_seq` that is not one row's alone is left as it is
+    (`_numbered` then gives up on the batch)."""
+    hashes = pairs["h"].sort()
+    shared = pairs.filter(pl.col("h").is_in(hashes.filter(hashes == hashes.shift(1)).unique().implode()))
+    seqs = shared["source_seq"].drop_nulls().unique()
+    if seqs.is_empty():
+        return pairs
+    small_table(con, "_shared", {"source_seq": ("BIGINT", seqs.to_list())})
+    strong = con.sql(
+        f"select source_seq, any_value(md5_number_lower({content_sql(columns)})) as strong, count(*) as n "
+        f"from {relation} where {where} and source_seq in (select source_seq from temp._shared) group by source_seq"
+    ).pl()
+    con.execute("drop table temp._shared")
+    strong = strong.filter(pl.col("n") == 1).select("source_seq", pl.col("strong").cast(pl.UInt64))
+    return (
+        pairs.join(strong, on="source_seq", how="left")
+        .with_columns(h=pl.coalesce("strong", "h"))
+        .select("source_seq", "h")
+    )
 
 
 def _numbered(pairs: pl.DataFrame) -> pl.DataFrame | None:
