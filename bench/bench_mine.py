@@ -93,7 +93,7 @@ if what == "sequence":
 elif what == "same":
     seconds = build(con, SAME, incremental=False, skip=frozenset({"event_sequence"}))
 else:
-    seconds = build_all(con, cfg, root, incremental=what == "night")
+    seconds = build_all(con, cfg, root, incremental=what == "night", after=lambda m: print("built", m, flush=True))
 print(json.dumps({"total": time.perf_counter() - start, "steps": seconds}))
 """
 

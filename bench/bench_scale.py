@@ -37,7 +37,7 @@ def disk_bytes(db: Path) -> int:
     """The warehouse file, its write-ahead log and DuckDB's spill files beside it, in bytes."""
     paths = [db, db.with_name(db.name + ".wal")]
     spill = db.with_name(db.name + ".tmp")
-    if spill.is_dir():
+    with contextlib.suppress(OSError):  # the spill folder removed while we looked
         paths += [p for p in spill.rglob("*") if p.is_file()]
     total = 0
     for p in paths:
@@ -68,6 +68,13 @@ class DiskPeak:
         self.peak = max(self.peak, disk_bytes(self.db))
 
 
+def failure(log: str) -> str:
+    """What stopped a step: the mart it was building and DuckDB's error, from the child's output."""
+    built = [line.split()[1] for line in log.splitlines() if line.startswith("built ")]
+    error = next((line for line in reversed(log.splitlines()) if "Error" in line), "failed")
+    return f"after {built[-1] if built else 'the start'}: {error.strip()[:160]}"
+
+
 def main() -> None:
     args = size_args(__doc__)
     if args.sizes == [1_000_000, 10_000_000]:  # size_args' default: this benchmark's is 10M and 30M
@@ -89,7 +96,11 @@ def main() -> None:
             steps = {}
             for what in ("all", "night"):
                 with DiskPeak(db) as disk:
-                    seconds, mb = run_child([py, str(work / "ours.py"), config, str(db), what], log)
+                    try:
+                        seconds, mb = run_child([py, str(work / "ours.py"), config, str(db), what], log)
+                    except SystemExit:  # where one machine ends: say how, and measure no further at this size
+                        steps[what] = {"failed": failure(log.read_text()), "disk_peak": disk.peak}
+                        break
                 lines = log.read_text().splitlines()
                 steps[what] = {
                     "seconds": seconds,
@@ -113,18 +124,29 @@ def main() -> None:
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        if "failed" in r["all"]:
+            table.append(
+                f"| {r['events']:,} | {r['loaded_bytes'] / gb:.2f} | failed {r['all']['failed']} | | "
+                f"{r['all']['disk_peak'] / gb:.2f} | | | | |"
+            )
+            continue
         a, t = r["all"], r["night"]
+        tonight = (
+            f"{t['night_events']:,} | {t['seconds']:.0f} | {t['mb']:,.0f}"
+            if "failed" not in t
+            else f"| failed {t['failed']} |"
+        )
         table.append(
             f"| {r['events']:,} | {r['loaded_bytes'] / gb:.2f} | {a['seconds']:.0f} | {a['mb']:,.0f} | "
-            f"{a['disk_peak'] / gb:.2f} | {a['disk_after'] / gb:.2f} | {t['night_events']:,} | {t['seconds']:.0f} | "
-            f"{t['mb']:,.0f} |"
+            f"{a['disk_peak'] / gb:.2f} | {a['disk_after'] / gb:.2f} | {tonight} |"
         )
-    biggest = sorted(rows[-1]["all"]["steps"].items(), key=lambda kv: -kv[1])[:8]
+    done = [r for r in rows if "steps" in r["all"]]
+    biggest = sorted(done[-1]["all"]["steps"].items(), key=lambda kv: -kv[1])[:8] if done else []
     slow = [
         "| events | " + " | ".join(k for k, _ in biggest) + " |",
         "|---:|" + "---:|" * len(biggest),
     ]
-    for r in rows:
+    for r in done:
         cells = " | ".join(f"{r['all']['steps'].get(k, 0):.1f}" for k, _ in biggest)
         slow.append(f"| {r['events']:,} | {cells} |")
     section = "\n".join(
